@@ -1,0 +1,31 @@
+# PGXS build of the troubleshooting extension.
+EXTENSION = troubleshooting
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = troubleshooting
+OBJS = \
+	src/troubleshooting.o \
+	src/extschema.o \
+	src/config.o \
+	src/sessions.o
+
+DATA = $(wildcard $(EXTENSION)--*.sql)
+
+# pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
+# test/run starts with the library preloaded.
+REGRESS = install sessions config config_cache schema_objects
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK = -lcurl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): $(wildcard src/*.h)
+
+.PHONY: test start
+# The whole suite (installs dependencies, builds, starts its own cluster).
+test:
+	bash test/run

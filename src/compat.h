@@ -1,0 +1,32 @@
+/*
+ * compat.h
+ *	  Every PostgreSQL version difference the extension cares about, in one
+ *	  place.  Supported: PostgreSQL 13 to 17.
+ */
+#ifndef TS_COMPAT_H
+#define TS_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 130000 || PG_VERSION_NUM >= 180000
+#error "troubleshooting supports PostgreSQL 13 to 17"
+#endif
+
+#include "utils/guc.h"
+
+/* MarkGUCPrefixReserved appeared in 15; older versions only warn. */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/* Shared memory requests moved to shmem_request_hook in 15. */
+#if PG_VERSION_NUM >= 150000
+#define TS_HAVE_SHMEM_REQUEST_HOOK 1
+#endif
+
+/* varatt.h was split out of postgres.h in 16. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#endif							/* TS_COMPAT_H */

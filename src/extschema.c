@@ -1,0 +1,81 @@
+/*
+ * extschema.c
+ *	  Finds the schema the extension was installed into (CREATE EXTENSION ...
+ *	  SCHEMA) and the extension's relations in it, independent of search_path.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+/* Returns the namespace of the installed extension, or InvalidOid. */
+Oid
+ts_extension_schema(bool missing_ok)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nspid = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(TS_EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!OidIsValid(nspid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"%s\" is not installed in this database",
+						TS_EXTENSION_NAME),
+				 errhint("Run CREATE EXTENSION %s.", TS_EXTENSION_NAME)));
+	return nspid;
+}
+
+/* Returns the oid of one of the extension's relations, or InvalidOid. */
+Oid
+ts_extension_relid(const char *relname, bool missing_ok)
+{
+	Oid			nspid = ts_extension_schema(missing_ok);
+	Oid			relid;
+
+	if (!OidIsValid(nspid))
+		return InvalidOid;
+	relid = get_relname_relid(relname, nspid);
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" of extension \"%s\" is missing",
+						relname, TS_EXTENSION_NAME),
+				 errhint("Reinstall the extension.")));
+	return relid;
+}
+
+/* Returns "schema"."relname", quoted for use in a query string. */
+char *
+ts_qualified_name(Oid nspid, const char *relname)
+{
+	char	   *nspname = get_namespace_name(nspid);
+
+	if (nspname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema with oid %u does not exist", nspid)));
+	return quote_qualified_identifier(nspname, relname);
+}

@@ -1,0 +1,37 @@
+/*
+ * troubleshooting.c
+ *	  Module entry point: _PG_init registers settings, caches and (when the
+ *	  library is preloaded) the background workers of later subsystems.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "config.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* True when loaded through shared_preload_libraries. */
+bool		ts_preloaded = false;
+
+/* Sets up the module in every process that loads it. */
+void
+_PG_init(void)
+{
+	/* Backend-local state works whether or not the library is preloaded. */
+	ts_config_init();
+
+	MarkGUCPrefixReserved("troubleshooting");
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	ts_preloaded = true;
+
+	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
+	if (IsBinaryUpgrade)
+		return;
+}
