@@ -13,7 +13,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache schema_objects
+REGRESS = install sessions config config_cache
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare

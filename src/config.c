@@ -58,6 +58,9 @@ static bool ts_config_valid = false;
 static Oid	ts_config_relid = InvalidOid;
 static uint64 ts_config_generation = 0;
 
+/* Top transaction that wrote the config table; it reads through the cache. */
+static TransactionId ts_config_writer_xid = InvalidTransactionId;
+
 /* Set while an INSERT of an existing key is merged into that row. */
 static bool ts_config_merging = false;
 
@@ -342,6 +345,14 @@ ts_config_lookup(const char *key, bool missing_ok)
 	AcceptInvalidationMessages();
 	if (!ts_config_valid)
 		ts_config_fill();
+
+	/*
+	 * A transaction that changed the table may read it under an older
+	 * snapshot later in the same statement; keep nothing it reads.
+	 */
+	if (TransactionIdIsValid(ts_config_writer_xid) &&
+		ts_config_writer_xid == GetTopTransactionIdIfAny())
+		ts_config_valid = false;
 	for (int i = 0; i < ts_config_nentries; i++)
 		if (strcmp(ts_config_entries[i].key, key) == 0)
 			return &ts_config_entries[i];
@@ -575,6 +586,7 @@ ts_config_guard(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
+	ts_config_writer_xid = GetTopTransactionId();
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ||
 		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
