@@ -390,7 +390,9 @@ BEGIN
         IF (NEW.subject, NEW.body, NEW.format) IS DISTINCT FROM
            (OLD.subject, OLD.body, OLD.format) THEN
             NEW.is_default := false;
-            NEW.updated_at := now();
+            IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
+                NEW.updated_at := now();
+            END IF;
         END IF;
         RETURN NEW;
     END IF;
@@ -474,3 +476,15 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.support_troubleshooting_
     'WHERE config_value IS DISTINCT FROM default_value');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.support_troubleshooting_templates',
     'WHERE NOT is_default');
+
+-- identity sequences, so that restored keys are not handed out again
+-- (one statement each: every call updates the extension's catalog row)
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_sessions', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_attempts', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_feedback', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_ml_training', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_webhooks', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_notifications', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_reports', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_config_history', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.support_troubleshooting_templates', 'id'), '');

@@ -72,3 +72,10 @@ ts_cluster_stop() {
     [ -f "$1/postmaster.pid" ] && ts_as_postgres pg_ctl -D "$1" -m fast -w -t 60 stop >/dev/null 2>&1
     return 0
 }
+
+# Prints the first TCP port from $1 up that nothing listens on (loopback).
+ts_free_port() {
+    local p=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p"
+}

@@ -1,0 +1,175 @@
+-- pgTAP: every table, column type, default, index and foreign key of the data model.
+BEGIN;
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION troubleshooting;
+RESET client_min_messages;
+SELECT * FROM no_plan();
+
+SELECT tables_are('public', ARRAY[
+    'support_troubleshooting_sessions', 'support_troubleshooting_attempts',
+    'support_troubleshooting_feedback', 'support_webhooks',
+    'support_troubleshooting_notifications', 'support_troubleshooting_templates',
+    'support_troubleshooting_reports', 'support_troubleshooting_config',
+    'support_troubleshooting_config_history', 'support_troubleshooting_ml_training']);
+SELECT views_are('public', ARRAY['vw_troubleshooting_realtime_metrics']);
+
+-- columns: table, column, type, not null
+CREATE TEMP TABLE cols (t, c, ty, nn) AS VALUES
+    ('support_troubleshooting_sessions', 'id', 'bigint', true),
+    ('support_troubleshooting_sessions', 'session_id', 'text', true),
+    ('support_troubleshooting_sessions', 'customer_email', 'text', false),
+    ('support_troubleshooting_sessions', 'customer_name', 'text', false),
+    ('support_troubleshooting_sessions', 'problem_description', 'text', false),
+    ('support_troubleshooting_sessions', 'detected_problem_id', 'text', false),
+    ('support_troubleshooting_sessions', 'detected_problem_title', 'text', false),
+    ('support_troubleshooting_sessions', 'status', 'text', true),
+    ('support_troubleshooting_sessions', 'ticket_id', 'text', false),
+    ('support_troubleshooting_sessions', 'assigned_agent', 'text', false),
+    ('support_troubleshooting_sessions', 'started_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_sessions', 'last_activity_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_sessions', 'resolved_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_sessions', 'escalated_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_sessions', 'ended_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_sessions', 'total_steps', 'integer', true),
+    ('support_troubleshooting_sessions', 'completed_steps', 'integer', true),
+    ('support_troubleshooting_sessions', 'metadata', 'jsonb', true),
+    ('support_troubleshooting_attempts', 'id', 'bigint', true),
+    ('support_troubleshooting_attempts', 'session_id', 'text', true),
+    ('support_troubleshooting_attempts', 'step_number', 'integer', true),
+    ('support_troubleshooting_attempts', 'step_title', 'text', false),
+    ('support_troubleshooting_attempts', 'success', 'boolean', true),
+    ('support_troubleshooting_attempts', 'error_message', 'text', false),
+    ('support_troubleshooting_attempts', 'duration_ms', 'integer', false),
+    ('support_troubleshooting_attempts', 'attempted_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_attempts', 'metadata', 'jsonb', true),
+    ('support_troubleshooting_feedback', 'id', 'bigint', true),
+    ('support_troubleshooting_feedback', 'session_id', 'text', true),
+    ('support_troubleshooting_feedback', 'rating', 'smallint', true),
+    ('support_troubleshooting_feedback', 'nps_score', 'smallint', false),
+    ('support_troubleshooting_feedback', 'was_helpful', 'boolean', false),
+    ('support_troubleshooting_feedback', 'comment', 'text', false),
+    ('support_troubleshooting_feedback', 'collected_at', 'timestamp with time zone', true),
+    ('support_webhooks', 'id', 'bigint', true),
+    ('support_webhooks', 'url', 'text', true),
+    ('support_webhooks', 'events', 'text[]', true),
+    ('support_webhooks', 'secret', 'text', true),
+    ('support_webhooks', 'active', 'boolean', true),
+    ('support_webhooks', 'description', 'text', false),
+    ('support_webhooks', 'created_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_notifications', 'id', 'bigint', true),
+    ('support_troubleshooting_notifications', 'channel', 'text', true),
+    ('support_troubleshooting_notifications', 'provider', 'text', false),
+    ('support_troubleshooting_notifications', 'recipient', 'text', true),
+    ('support_troubleshooting_notifications', 'template', 'text', false),
+    ('support_troubleshooting_notifications', 'priority', 'text', true),
+    ('support_troubleshooting_notifications', 'status', 'text', true),
+    ('support_troubleshooting_notifications', 'subject', 'text', false),
+    ('support_troubleshooting_notifications', 'body', 'text', false),
+    ('support_troubleshooting_notifications', 'data', 'jsonb', true),
+    ('support_troubleshooting_notifications', 'metadata', 'jsonb', true),
+    ('support_troubleshooting_notifications', 'idempotency_key', 'text', true),
+    ('support_troubleshooting_notifications', 'session_id', 'text', false),
+    ('support_troubleshooting_notifications', 'attempts', 'integer', true),
+    ('support_troubleshooting_notifications', 'max_attempts', 'integer', true),
+    ('support_troubleshooting_notifications', 'next_attempt_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_notifications', 'last_error', 'text', false),
+    ('support_troubleshooting_notifications', 'provider_message_id', 'text', false),
+    ('support_troubleshooting_notifications', 'created_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_notifications', 'sent_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_notifications', 'delivered_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_notifications', 'read_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_notifications', 'failed_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_templates', 'name', 'text', true),
+    ('support_troubleshooting_templates', 'channel', 'text', false),
+    ('support_troubleshooting_templates', 'subject', 'text', false),
+    ('support_troubleshooting_templates', 'body', 'text', true),
+    ('support_troubleshooting_templates', 'format', 'text', true),
+    ('support_troubleshooting_templates', 'updated_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_ml_training', 'id', 'bigint', true),
+    ('support_troubleshooting_ml_training', 'session_id', 'text', false),
+    ('support_troubleshooting_ml_training', 'problem_description', 'text', false),
+    ('support_troubleshooting_ml_training', 'predicted_problem_id', 'text', false),
+    ('support_troubleshooting_ml_training', 'confidence_score', 'numeric', false),
+    ('support_troubleshooting_ml_training', 'corrected_problem_id', 'text', false),
+    ('support_troubleshooting_ml_training', 'corrected_by', 'text', false),
+    ('support_troubleshooting_ml_training', 'correction_notes', 'text', false),
+    ('support_troubleshooting_ml_training', 'use_for_training', 'boolean', true),
+    ('support_troubleshooting_ml_training', 'created_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_ml_training', 'reviewed_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_reports', 'id', 'bigint', true),
+    ('support_troubleshooting_reports', 'report_type', 'text', true),
+    ('support_troubleshooting_reports', 'parameters', 'jsonb', true),
+    ('support_troubleshooting_reports', 'cache_key', 'text', true),
+    ('support_troubleshooting_reports', 'data', 'jsonb', true),
+    ('support_troubleshooting_reports', 'generated_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_reports', 'expires_at', 'timestamp with time zone', false),
+    ('support_troubleshooting_reports', 'generation_ms', 'double precision', false),
+    ('support_troubleshooting_config', 'config_key', 'text', true),
+    ('support_troubleshooting_config', 'config_value', 'text', false),
+    ('support_troubleshooting_config', 'default_value', 'text', true),
+    ('support_troubleshooting_config', 'value_type', 'text', true),
+    ('support_troubleshooting_config', 'description', 'text', true),
+    ('support_troubleshooting_config', 'updated_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_config', 'updated_by', 'text', true),
+    ('support_troubleshooting_config_history', 'config_key', 'text', true),
+    ('support_troubleshooting_config_history', 'old_value', 'text', false),
+    ('support_troubleshooting_config_history', 'new_value', 'text', false),
+    ('support_troubleshooting_config_history', 'changed_at', 'timestamp with time zone', true),
+    ('support_troubleshooting_config_history', 'changed_by', 'text', true);
+SELECT col_type_is(t, c, ty, format('%s.%s is %s', t, c, ty)) FROM cols;
+SELECT CASE WHEN nn THEN col_not_null(t, c) ELSE col_is_null(t, c) END FROM cols;
+
+-- bigint identity keys
+SELECT ok(a.attidentity = 'd', format('%s.id is an identity column', c.relname))
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'id'
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r';
+SELECT col_is_pk('support_troubleshooting_config', 'config_key');
+SELECT col_is_unique('support_troubleshooting_sessions', 'session_id');
+SELECT col_is_unique('support_troubleshooting_notifications', 'idempotency_key');
+
+-- the named indexes, on the right columns
+SELECT has_index('support_troubleshooting_sessions', 'idx_sessions_status_started_at',
+                 ARRAY['status', 'started_at']);
+SELECT has_index('support_troubleshooting_sessions', 'idx_sessions_customer_email_status',
+                 ARRAY['customer_email', 'status']);
+SELECT has_index('support_troubleshooting_attempts', 'idx_attempts_session_success',
+                 ARRAY['session_id', 'success']);
+SELECT has_index('support_troubleshooting_feedback', 'idx_feedback_rating_collected_at',
+                 ARRAY['rating', 'collected_at']);
+SELECT has_index('support_troubleshooting_notifications', 'idx_notifications_pending',
+                 ARRAY['priority_rank', 'id']);
+
+-- foreign keys to sessions(session_id) with deliberate ON DELETE
+SELECT fk_ok(t, 'session_id', 'support_troubleshooting_sessions', 'session_id')
+FROM unnest(ARRAY['support_troubleshooting_attempts', 'support_troubleshooting_feedback',
+                  'support_troubleshooting_notifications', 'support_troubleshooting_ml_training']) AS t;
+SELECT is(con.confdeltype::text, want, format('%s: ON DELETE %s', con.conrelid::regclass, want))
+FROM pg_constraint con
+JOIN (VALUES ('support_troubleshooting_attempts', 'c'), ('support_troubleshooting_feedback', 'c'),
+             ('support_troubleshooting_notifications', 'n'), ('support_troubleshooting_ml_training', 'n'))
+     AS w(t, want) ON con.conrelid = w.t::regclass
+WHERE con.contype = 'f';
+
+-- defaults
+SELECT col_default_is('support_troubleshooting_sessions', 'status', 'started');
+SELECT col_default_is('support_troubleshooting_notifications', 'priority', 'normal');
+SELECT col_default_is('support_troubleshooting_notifications', 'status', 'pending');
+SELECT col_has_default('support_troubleshooting_sessions', 'started_at');
+SELECT col_has_default('support_troubleshooting_notifications', 'idempotency_key');
+SELECT col_has_default('support_webhooks', 'secret');
+
+-- triggers
+SELECT has_trigger('support_troubleshooting_sessions', 'ts_sessions_lifecycle');
+SELECT has_trigger('support_troubleshooting_config', 'ts_config_guard');
+SELECT has_trigger('support_troubleshooting_config', 'ts_config_record_history');
+
+-- privileges: nothing but config is readable by ordinary roles
+SELECT is(has_table_privilege('public', t, 'SELECT'), t IN ('support_troubleshooting_config',
+          'support_troubleshooting_config_history'), format('PUBLIC SELECT on %s', t))
+FROM unnest(ARRAY['support_troubleshooting_sessions', 'support_webhooks',
+                  'support_troubleshooting_notifications', 'support_troubleshooting_config',
+                  'support_troubleshooting_config_history', 'support_troubleshooting_reports']) AS t;
+
+SELECT * FROM finish();
+ROLLBACK;
