@@ -22,14 +22,15 @@ ts_install_deps() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
     fi
-    TS_BINDIR=$(pg_config --bindir)
-    export TS_BINDIR PATH="$TS_BINDIR:$PATH"
+    TS_PG_CONFIG=/usr/lib/postgresql/$TS_PG_MAJOR/bin/pg_config
+    TS_BINDIR=$("$TS_PG_CONFIG" --bindir)
+    export TS_PG_CONFIG TS_BINDIR PATH="$TS_BINDIR:$PATH"
 }
 
 # Builds and installs the extension into the server's directories.
 ts_build_install() {
     echo "== building and installing the extension"
-    make -s -j2 >/dev/null && make -s install >/dev/null
+    make -s -j2 PG_CONFIG="$TS_PG_CONFIG" >/dev/null && make -s install PG_CONFIG="$TS_PG_CONFIG" >/dev/null
 }
 
 # Runs a command as the postgres user, keeping the environment it needs.
