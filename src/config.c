@@ -103,7 +103,7 @@ ts_config_bad_value(const char *key, const char *value, const char *expected,
 static bool
 ts_is_channel(const char *name)
 {
-	for (int i = 0; i < lengthof(ts_channels); i++)
+	for (size_t i = 0; i < lengthof(ts_channels); i++)
 		if (strcmp(name, ts_channels[i]) == 0)
 			return true;
 	return false;

@@ -140,6 +140,32 @@ SELECT has_index('support_troubleshooting_feedback', 'idx_feedback_rating_collec
 SELECT has_index('support_troubleshooting_notifications', 'idx_notifications_pending',
                  ARRAY['priority_rank', 'id']);
 
+-- every index, per table (nothing missing, nothing extra)
+SELECT indexes_are('public', t, ix) FROM (VALUES
+    ('support_troubleshooting_sessions', ARRAY['support_troubleshooting_sessions_pkey',
+        'support_troubleshooting_sessions_session_id_key', 'idx_sessions_status_started_at',
+        'idx_sessions_customer_email_status', 'idx_sessions_started_at',
+        'idx_sessions_problem_started_at', 'idx_sessions_active_last_activity']),
+    ('support_troubleshooting_attempts', ARRAY['support_troubleshooting_attempts_pkey',
+        'idx_attempts_session_success', 'idx_attempts_attempted_at']),
+    ('support_troubleshooting_feedback', ARRAY['support_troubleshooting_feedback_pkey',
+        'idx_feedback_rating_collected_at', 'idx_feedback_session_id', 'idx_feedback_collected_at']),
+    ('support_troubleshooting_ml_training', ARRAY['support_troubleshooting_ml_training_pkey',
+        'idx_ml_training_session_id', 'idx_ml_training_created_at']),
+    ('support_webhooks', ARRAY['support_webhooks_pkey']),
+    ('support_troubleshooting_templates', ARRAY['support_troubleshooting_templates_pkey',
+        'idx_templates_name_channel']),
+    ('support_troubleshooting_notifications', ARRAY['support_troubleshooting_notifications_pkey',
+        'support_troubleshooting_notifications_idempotency_key_key', 'idx_notifications_pending',
+        'idx_notifications_sending_lease', 'idx_notifications_session_id',
+        'idx_notifications_provider_message_id', 'idx_notifications_created_at']),
+    ('support_troubleshooting_reports', ARRAY['support_troubleshooting_reports_pkey',
+        'idx_reports_cache_key', 'idx_reports_expires_at']),
+    ('support_troubleshooting_config', ARRAY['support_troubleshooting_config_pkey']),
+    ('support_troubleshooting_config_history', ARRAY['support_troubleshooting_config_history_pkey',
+        'idx_config_history_key_changed_at'])
+) AS x(t, ix);
+
 -- foreign keys to sessions(session_id) with deliberate ON DELETE
 SELECT fk_ok(t, 'session_id', 'support_troubleshooting_sessions', 'session_id')
 FROM unnest(ARRAY['support_troubleshooting_attempts', 'support_troubleshooting_feedback',
