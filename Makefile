@@ -7,7 +7,11 @@ OBJS = \
 	src/troubleshooting.o \
 	src/extschema.o \
 	src/config.o \
-	src/sessions.o
+	src/sessions.o \
+	src/rollup.o \
+	src/metrics_read.o \
+	src/metrics.o \
+	src/realtime.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 

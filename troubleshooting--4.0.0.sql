@@ -416,26 +416,284 @@ CREATE TRIGGER ts_templates_merge
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_templates_merge();
 
 ------------------------------------------------------------------------------
+-- Metrics: hourly rollups kept exact by a transactional delta log
+--
+-- Triggers on sessions, attempts and feedback write, in the writer's own
+-- transaction, the change each row makes to its UTC hour's partial
+-- aggregates into ts_metrics_delta.  refresh_troubleshooting_metrics() (run
+-- by the maintenance worker, or by hand) folds pending deltas into
+-- ts_metrics_hourly / ts_metrics_problem_hourly and deletes them in one
+-- transaction.  Readers (C) add rollup rows, the deltas they can see, and raw
+-- rows for partial hours: every answer is exact under the reader's snapshot,
+-- whether or not the worker runs.
+------------------------------------------------------------------------------
+
+CREATE INDEX idx_sessions_resolved_at
+    ON @extschema@.support_troubleshooting_sessions (resolved_at)
+    WHERE resolved_at IS NOT NULL;
+CREATE INDEX idx_sessions_escalated_at
+    ON @extschema@.support_troubleshooting_sessions (escalated_at)
+    WHERE escalated_at IS NOT NULL;
+CREATE INDEX idx_sessions_active_started_at
+    ON @extschema@.support_troubleshooting_sessions (started_at DESC)
+    WHERE status IN ('started', 'in_progress');
+
+-- pending changes, one row per (hour, row change); unindexed, append-only
+CREATE TABLE @extschema@.ts_metrics_delta (
+    bucket          timestamptz NOT NULL,   -- UTC hour
+    problem         text,                   -- detected_problem_id of a session row
+    sessions        integer NOT NULL,
+    resolved        integer NOT NULL,
+    escalated       integer NOT NULL,
+    abandoned       integer NOT NULL,
+    res_n           integer NOT NULL,       -- resolved sessions with resolved_at
+    res_us          bigint NOT NULL,        -- their resolved_at - started_at, microseconds
+    attempts        integer NOT NULL,
+    attempts_ok     integer NOT NULL,
+    feedback        integer NOT NULL,
+    rating_sum      integer NOT NULL,
+    nps_n           integer NOT NULL,
+    promoters       integer NOT NULL,
+    detractors      integer NOT NULL,
+    resolved_at_n   integer NOT NULL,       -- by hour of resolved_at
+    resolved_at_us  bigint NOT NULL,
+    escalated_at_n  integer NOT NULL        -- by hour of escalated_at
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
+
+CREATE TABLE @extschema@.ts_metrics_hourly (
+    bucket          timestamptz PRIMARY KEY,
+    sessions        bigint NOT NULL DEFAULT 0,
+    resolved        bigint NOT NULL DEFAULT 0,
+    escalated       bigint NOT NULL DEFAULT 0,
+    abandoned       bigint NOT NULL DEFAULT 0,
+    res_n           bigint NOT NULL DEFAULT 0,
+    res_us          bigint NOT NULL DEFAULT 0,
+    attempts        bigint NOT NULL DEFAULT 0,
+    attempts_ok     bigint NOT NULL DEFAULT 0,
+    feedback        bigint NOT NULL DEFAULT 0,
+    rating_sum      bigint NOT NULL DEFAULT 0,
+    nps_n           bigint NOT NULL DEFAULT 0,
+    promoters       bigint NOT NULL DEFAULT 0,
+    detractors      bigint NOT NULL DEFAULT 0,
+    resolved_at_n   bigint NOT NULL DEFAULT 0,
+    resolved_at_us  bigint NOT NULL DEFAULT 0,
+    escalated_at_n  bigint NOT NULL DEFAULT 0,
+    problems        integer[] NOT NULL DEFAULT '{}'  -- ts_metrics_problems.n with sessions > 0
+);
+
+CREATE TABLE @extschema@.ts_metrics_problems (
+    problem         text PRIMARY KEY,
+    n               integer GENERATED ALWAYS AS IDENTITY UNIQUE
+);
+
+CREATE TABLE @extschema@.ts_metrics_problem_hourly (
+    bucket          timestamptz NOT NULL,
+    problem         text NOT NULL,
+    sessions        bigint NOT NULL DEFAULT 0,
+    resolved        bigint NOT NULL DEFAULT 0,
+    escalated       bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket, problem)
+);
+
+COMMENT ON TABLE @extschema@.ts_metrics_delta IS
+    'Metrics machinery: changes not yet folded into ts_metrics_hourly (internal)';
+COMMENT ON TABLE @extschema@.ts_metrics_hourly IS
+    'Metrics machinery: partial aggregates per UTC hour (internal)';
+
+CREATE FUNCTION @extschema@.ts_metrics_sessions_delta() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_metrics_sessions_delta' LANGUAGE C;
+CREATE FUNCTION @extschema@.ts_metrics_attempts_delta() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_metrics_attempts_delta' LANGUAGE C;
+CREATE FUNCTION @extschema@.ts_metrics_feedback_delta() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_metrics_feedback_delta' LANGUAGE C;
+
+CREATE TRIGGER ts_metrics_delta
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.support_troubleshooting_sessions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_metrics_sessions_delta();
+CREATE TRIGGER ts_metrics_delta
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.support_troubleshooting_attempts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_metrics_attempts_delta();
+CREATE TRIGGER ts_metrics_delta
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.support_troubleshooting_feedback
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_metrics_feedback_delta();
+
+-- Rebuilds every rollup from the raw tables (after TRUNCATE, or as a repair).
+-- One statement, so one snapshot: a row committed before it is counted from
+-- the raw tables (and its delta dropped), a row committed after it keeps its
+-- delta; none is counted twice or lost.
+CREATE FUNCTION @extschema@.rebuild_troubleshooting_metrics() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    LOCK TABLE @extschema@.ts_metrics_hourly IN EXCLUSIVE MODE;  -- one rebuild or fold at a time
+    WITH d1 AS (DELETE FROM @extschema@.ts_metrics_delta),
+         d2 AS (DELETE FROM @extschema@.ts_metrics_hourly),
+         d3 AS (DELETE FROM @extschema@.ts_metrics_problem_hourly)
+    INSERT INTO @extschema@.ts_metrics_delta
+    SELECT date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', detected_problem_id,
+           count(*), count(*) FILTER (WHERE status = 'resolved'),
+           count(*) FILTER (WHERE status = 'escalated'),
+           count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),
+           count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),
+           coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000)::bigint)
+                    FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0),
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM @extschema@.support_troubleshooting_sessions GROUP BY 1, 2
+    UNION ALL
+    SELECT date_trunc('hour', resolved_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', NULL,
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           count(*), sum((extract(epoch FROM resolved_at - started_at) * 1000000)::bigint), 0
+    FROM @extschema@.support_troubleshooting_sessions WHERE resolved_at IS NOT NULL GROUP BY 1
+    UNION ALL
+    SELECT date_trunc('hour', escalated_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', NULL,
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*)
+    FROM @extschema@.support_troubleshooting_sessions WHERE escalated_at IS NOT NULL GROUP BY 1
+    UNION ALL
+    SELECT date_trunc('hour', attempted_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', NULL,
+           0, 0, 0, 0, 0, 0, count(*), count(*) FILTER (WHERE success), 0, 0, 0, 0, 0, 0, 0, 0
+    FROM @extschema@.support_troubleshooting_attempts GROUP BY 1
+    UNION ALL
+    SELECT date_trunc('hour', collected_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', NULL,
+           0, 0, 0, 0, 0, 0, 0, 0, count(*), sum(rating), count(nps_score),
+           count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6), 0, 0, 0
+    FROM @extschema@.support_troubleshooting_feedback GROUP BY 1;
+    PERFORM @extschema@.refresh_troubleshooting_metrics();
+END
+$$;
+
+-- Folds pending deltas into the rollups; returns how many it folded.
+CREATE FUNCTION @extschema@.refresh_troubleshooting_metrics() RETURNS bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    folded bigint;
+    touched timestamptz[];
+BEGIN
+    LOCK TABLE @extschema@.ts_metrics_hourly IN SHARE ROW EXCLUSIVE MODE;  -- one fold at a time
+    WITH d AS (
+        DELETE FROM @extschema@.ts_metrics_delta RETURNING *
+    ), h AS (
+        INSERT INTO @extschema@.ts_metrics_hourly AS t
+            (bucket, sessions, resolved, escalated, abandoned, res_n, res_us, attempts,
+             attempts_ok, feedback, rating_sum, nps_n, promoters, detractors,
+             resolved_at_n, resolved_at_us, escalated_at_n)
+        SELECT bucket, sum(sessions), sum(resolved), sum(escalated), sum(abandoned),
+               sum(res_n), sum(res_us), sum(attempts), sum(attempts_ok), sum(feedback),
+               sum(rating_sum), sum(nps_n), sum(promoters), sum(detractors),
+               sum(resolved_at_n), sum(resolved_at_us), sum(escalated_at_n)
+        FROM d GROUP BY bucket
+        ON CONFLICT (bucket) DO UPDATE SET
+            sessions = t.sessions + excluded.sessions,
+            resolved = t.resolved + excluded.resolved,
+            escalated = t.escalated + excluded.escalated,
+            abandoned = t.abandoned + excluded.abandoned,
+            res_n = t.res_n + excluded.res_n,
+            res_us = t.res_us + excluded.res_us,
+            attempts = t.attempts + excluded.attempts,
+            attempts_ok = t.attempts_ok + excluded.attempts_ok,
+            feedback = t.feedback + excluded.feedback,
+            rating_sum = t.rating_sum + excluded.rating_sum,
+            nps_n = t.nps_n + excluded.nps_n,
+            promoters = t.promoters + excluded.promoters,
+            detractors = t.detractors + excluded.detractors,
+            resolved_at_n = t.resolved_at_n + excluded.resolved_at_n,
+            resolved_at_us = t.resolved_at_us + excluded.resolved_at_us,
+            escalated_at_n = t.escalated_at_n + excluded.escalated_at_n
+    ), p AS (
+        INSERT INTO @extschema@.ts_metrics_problem_hourly AS t (bucket, problem, sessions, resolved, escalated)
+        SELECT bucket, problem, sum(sessions), sum(resolved), sum(escalated)
+        FROM d WHERE problem IS NOT NULL GROUP BY bucket, problem
+        ON CONFLICT (bucket, problem) DO UPDATE SET
+            sessions = t.sessions + excluded.sessions,
+            resolved = t.resolved + excluded.resolved,
+            escalated = t.escalated + excluded.escalated
+    ), dict AS (
+        INSERT INTO @extschema@.ts_metrics_problems (problem)
+        SELECT DISTINCT problem FROM d WHERE problem IS NOT NULL
+        ON CONFLICT DO NOTHING
+    )
+    SELECT count(*), array_agg(DISTINCT bucket) FILTER (WHERE problem IS NOT NULL)
+      INTO folded, touched
+      FROM d;
+
+    IF touched IS NOT NULL THEN
+        DELETE FROM @extschema@.ts_metrics_problem_hourly
+         WHERE bucket = ANY (touched) AND sessions = 0 AND resolved = 0 AND escalated = 0;
+        UPDATE @extschema@.ts_metrics_hourly t
+           SET problems = coalesce((
+                   SELECT array_agg(pr.n ORDER BY pr.n)
+                     FROM @extschema@.ts_metrics_problem_hourly ph
+                     JOIN @extschema@.ts_metrics_problems pr USING (problem)
+                    WHERE ph.bucket = t.bucket AND ph.sessions > 0), '{}')
+         WHERE t.bucket = ANY (touched);
+    END IF;
+    RETURN folded;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_troubleshooting_metrics() IS
+    'Folds pending metric deltas into the hourly rollups (the maintenance worker runs it)';
+
+-- TRUNCATE bypasses row triggers: rebuild from what is left.
+CREATE FUNCTION @extschema@.ts_metrics_truncated() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.rebuild_troubleshooting_metrics();
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ts_metrics_truncated
+    AFTER TRUNCATE ON @extschema@.support_troubleshooting_sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_metrics_truncated();
+CREATE TRIGGER ts_metrics_truncated
+    AFTER TRUNCATE ON @extschema@.support_troubleshooting_attempts
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_metrics_truncated();
+CREATE TRIGGER ts_metrics_truncated
+    AFTER TRUNCATE ON @extschema@.support_troubleshooting_feedback
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_metrics_truncated();
+
+CREATE FUNCTION @extschema@.get_troubleshooting_metrics_by_period(
+    p_period text DEFAULT 'day',
+    p_start timestamptz DEFAULT now() - interval '30 days',
+    p_end timestamptz DEFAULT now())
+RETURNS TABLE (
+    period_start timestamptz,
+    total_sessions bigint,
+    resolved_sessions bigint,
+    escalated_sessions bigint,
+    abandoned_sessions bigint,
+    resolution_rate numeric,
+    avg_resolution_time_minutes numeric,
+    unique_problems bigint,
+    total_attempts bigint,
+    successful_attempts bigint,
+    feedback_count bigint,
+    avg_rating numeric,
+    nps numeric)
+    AS 'MODULE_PATHNAME', 'get_troubleshooting_metrics_by_period'
+    LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 100;
+COMMENT ON FUNCTION @extschema@.get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz) IS
+    'Session, attempt and feedback metrics per hour/day/week/month bucket in the session time zone';
+
+CREATE FUNCTION @extschema@.get_troubleshooting_realtime_metrics() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'get_troubleshooting_realtime_metrics'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.get_troubleshooting_realtime_metrics() IS
+    'Live KPIs, top problems of the last 24 hours and the newest active sessions, as JSON';
+
+CREATE FUNCTION @extschema@.ts_realtime_kpis(
+    OUT active_sessions bigint, OUT resolved_last_hour bigint, OUT escalated_last_hour bigint,
+    OUT avg_resolution_time_minutes numeric, OUT unique_problems_24h bigint,
+    OUT avg_rating_24h numeric)
+    AS 'MODULE_PATHNAME', 'ts_realtime_kpis'
+    LANGUAGE C STABLE;
+
+------------------------------------------------------------------------------
 -- Views
 ------------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.vw_troubleshooting_realtime_metrics AS
-SELECT
-    (SELECT count(*) FROM @extschema@.support_troubleshooting_sessions
-      WHERE status IN ('started', 'in_progress')) AS active_sessions,
-    (SELECT count(*) FROM @extschema@.support_troubleshooting_sessions
-      WHERE resolved_at >= now() - interval '1 hour') AS resolved_last_hour,
-    (SELECT count(*) FROM @extschema@.support_troubleshooting_sessions
-      WHERE escalated_at >= now() - interval '1 hour') AS escalated_last_hour,
-    (SELECT round(avg(extract(epoch FROM resolved_at - started_at) / 60)::numeric, 2)
-       FROM @extschema@.support_troubleshooting_sessions
-      WHERE status = 'resolved' AND resolved_at >= now() - interval '24 hours')
-        AS avg_resolution_time_minutes,
-    (SELECT count(DISTINCT detected_problem_id)
-       FROM @extschema@.support_troubleshooting_sessions
-      WHERE started_at >= now() - interval '24 hours') AS unique_problems_24h,
-    (SELECT round(avg(rating), 2) FROM @extschema@.support_troubleshooting_feedback
-      WHERE collected_at >= now() - interval '24 hours') AS avg_rating_24h;
+SELECT * FROM @extschema@.ts_realtime_kpis();
 
 ------------------------------------------------------------------------------
 -- Permissions: the extension's owner manages everything; secrets, recipients
@@ -454,8 +712,14 @@ REVOKE ALL ON @extschema@.support_troubleshooting_sessions,
               @extschema@.support_troubleshooting_reports,
               @extschema@.support_troubleshooting_config,
               @extschema@.support_troubleshooting_config_history,
-              @extschema@.vw_troubleshooting_realtime_metrics
+              @extschema@.vw_troubleshooting_realtime_metrics,
+              @extschema@.ts_metrics_delta,
+              @extschema@.ts_metrics_hourly,
+              @extschema@.ts_metrics_problems,
+              @extschema@.ts_metrics_problem_hourly
     FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.refresh_troubleshooting_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_config(text, text) FROM PUBLIC;

@@ -84,11 +84,11 @@ CROSS JOIN LATERAL (SELECT random() AS problem_draw, random() AS outcome_draw,
                            g AS gg) AS r
 CROSS JOIN LATERAL (SELECT * FROM gen_pick WHERE cum >= r.problem_draw ORDER BY cum LIMIT 1) AS p
 CROSS JOIN LATERAL (
-    SELECT least(now() - interval '1 minute',
-                 date_trunc('day', now() - (r.day_draw * :days) * interval '1 day')
+    SELECT CASE WHEN t > now() THEN t - interval '1 day' ELSE t END AS started_at  -- not in the future
+    FROM (SELECT date_trunc('day', now() - (r.day_draw * :days) * interval '1 day')
                  + CASE WHEN r.busy_draw < 0.8
                         THEN interval '8 hours' + r.hour_draw * interval '10 hours'   -- working hours
-                        ELSE r.hour_draw * interval '24 hours' END) AS started_at) AS ts;
+                        ELSE r.hour_draw * interval '24 hours' END AS t) AS t0) AS ts;
 
 INSERT INTO support_troubleshooting_sessions
     (session_id, customer_email, customer_name, problem_description, detected_problem_id,

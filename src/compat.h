@@ -29,4 +29,20 @@
 #include "varatt.h"
 #endif
 
+/* int64_to_numeric and int64_div_fast_to_numeric appeared in 14. */
+#if PG_VERSION_NUM < 140000
+#include "utils/numeric.h"
+#include "utils/fmgrprotos.h"
+#define int64_to_numeric(v) DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(v)))
+static inline Numeric
+int64_div_fast_to_numeric(int64 val, int log10val2)
+{
+	char		buf[64];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT "e-%d", val, log10val2);
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+#endif
+
 #endif							/* TS_COMPAT_H */

@@ -1,0 +1,485 @@
+/*
+ * metrics_read.c
+ *	  Reading the metrics machinery: hourly rollup rows plus the pending
+ *	  deltas the caller's snapshot can see, the raw tables for partial hours,
+ *	  the problem dictionary, and the numeric arithmetic that makes every
+ *	  average and rate equal, digit for digit, to SQL's avg() and division.
+ *	  Callers are connected to SPI.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+#include "metrics.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+/* Saved plans, valid for the schema they were prepared in. */
+static SPIPlanPtr ts_plans[P_NPLANS];
+static Oid	ts_plans_schema = InvalidOid;
+
+#define TSZ TIMESTAMPTZOID
+
+/*
+ * The queries behind the readers; %1$s is the quoted extension schema, %2$s
+ * the measure columns.  Arguments are always bound, never spliced.
+ */
+static const struct
+{
+	const char *sql;
+	int			nargs;
+	Oid			types[2];
+}			ts_queries[P_NPLANS] = {
+	[P_HOURS] = {"SELECT bucket, %2$s, problems FROM %1$s.ts_metrics_hourly"
+		" WHERE bucket >= $1 AND bucket < $2", 2, {TSZ, TSZ}},
+	[P_DELTAS] = {"SELECT bucket, problem, %2$s FROM %1$s.ts_metrics_delta"
+		" WHERE bucket >= $1 AND bucket < $2", 2, {TSZ, TSZ}},
+	[P_PROBLEM_HOUR] = {"SELECT problem, sessions FROM %1$s.ts_metrics_problem_hourly"
+		" WHERE bucket = $1", 1, {TSZ}},
+	[P_DICT] = {"SELECT problem, n FROM %1$s.ts_metrics_problems ORDER BY problem COLLATE \"C\"", 0},
+	[P_RAW_SESSIONS] = {"SELECT count(*), count(*) FILTER (WHERE status = 'resolved'),"
+		" count(*) FILTER (WHERE status = 'escalated'),"
+		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
+		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
+		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000)::bigint)"
+		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
+		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
+		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $1 AND started_at < $2",
+	2, {TSZ, TSZ}},
+	[P_RAW_ATTEMPTS] = {"SELECT count(*), count(*) FILTER (WHERE success)"
+		" FROM %1$s.support_troubleshooting_attempts WHERE attempted_at >= $1 AND attempted_at < $2",
+	2, {TSZ, TSZ}},
+	[P_RAW_FEEDBACK] = {"SELECT count(*), coalesce(sum(rating), 0), count(nps_score),"
+		" count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
+		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $1 AND collected_at < $2",
+	2, {TSZ, TSZ}},
+	[P_RAW_RESOLVED] = {"SELECT count(*),"
+		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000)::bigint), 0)::bigint"
+		" FROM %1$s.support_troubleshooting_sessions WHERE resolved_at >= $1 AND resolved_at < $2",
+	2, {TSZ, TSZ}},
+	[P_RAW_ESCALATED] = {"SELECT count(*) FROM %1$s.support_troubleshooting_sessions"
+		" WHERE escalated_at >= $1 AND escalated_at < $2", 2, {TSZ, TSZ}},
+	[P_PROBLEM_RANGE] = {"SELECT problem, sum(sessions)::bigint, sum(resolved)::bigint,"
+		" sum(escalated)::bigint FROM %1$s.ts_metrics_problem_hourly"
+		" WHERE bucket >= $1 AND bucket < $2 GROUP BY problem", 2, {TSZ, TSZ}},
+	[P_PROBLEM_DELTAS] = {"SELECT problem, sum(sessions)::bigint, sum(resolved)::bigint,"
+		" sum(escalated)::bigint FROM %1$s.ts_metrics_delta"
+		" WHERE problem IS NOT NULL AND bucket >= $1 AND bucket < $2 GROUP BY problem",
+	2, {TSZ, TSZ}},
+	[P_RAW_PROBLEMS] = {"SELECT detected_problem_id, count(*),"
+		" count(*) FILTER (WHERE status = 'resolved'), count(*) FILTER (WHERE status = 'escalated')"
+		" FROM %1$s.support_troubleshooting_sessions"
+		" WHERE started_at >= $1 AND started_at < $2 AND detected_problem_id IS NOT NULL"
+		" GROUP BY detected_problem_id", 2, {TSZ, TSZ}},
+	[P_ACTIVE_COUNT] = {"SELECT count(*) FROM %1$s.support_troubleshooting_sessions"
+		" WHERE status IN ('started', 'in_progress')", 0},
+	[P_TITLE] = {"SELECT detected_problem_title FROM %1$s.support_troubleshooting_sessions"
+		" WHERE detected_problem_id = $1 ORDER BY started_at DESC, id DESC LIMIT 1", 1, {TEXTOID}},
+	[P_ACTIVE_LIST] = {"SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+		" coalesce((SELECT jsonb_agg(jsonb_build_object("
+		"   'session_id', s.session_id, 'customer_name', s.customer_name,"
+		"   'problem', s.detected_problem_title, 'status', s.status,"
+		"   'started_at', to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+		"   'minutes_active', round(extract(epoch FROM $1 - s.started_at) / 60, 1),"
+		"   'attempts', (SELECT count(*) FROM %1$s.support_troubleshooting_attempts a"
+		"                WHERE a.session_id = s.session_id))"
+		"   ORDER BY s.started_at DESC, s.id DESC)"
+		"  FROM (SELECT * FROM %1$s.support_troubleshooting_sessions"
+		"        WHERE status IN ('started', 'in_progress')"
+		"        ORDER BY started_at DESC, id DESC LIMIT 50) s), '[]')::text", 1, {TSZ}},
+};
+
+/* The measure columns, comma-separated, in TsMeasure order. */
+static char *
+ts_measure_list(void)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < TS_NMEASURES; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", ts_measure_names[i]);
+	return buf.data;
+}
+
+/* Returns the extension schema, (re)preparing the saved plans for it. */
+Oid
+ts_metrics_schema(void)
+{
+	Oid			nspid = ts_extension_schema(false);
+	const char *s;
+	char	   *ms;
+
+	if (nspid == ts_plans_schema)
+		return nspid;
+	for (int i = 0; i < P_NPLANS; i++)
+	{
+		if (ts_plans[i])
+			SPI_freeplan(ts_plans[i]);
+		ts_plans[i] = NULL;
+	}
+	ts_plans_schema = InvalidOid;
+
+	s = quote_identifier(get_namespace_name(nspid));
+	ms = ts_measure_list();
+	for (int i = 0; i < P_NPLANS; i++)
+	{
+		char	   *sql = psprintf(ts_queries[i].sql, s, ms);
+		SPIPlanPtr	plan = SPI_prepare(sql, ts_queries[i].nargs, (Oid *) ts_queries[i].types);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		ts_plans[i] = plan;
+	}
+	ts_plans_schema = nspid;
+	return nspid;
+}
+
+/* Runs a saved plan with the given arguments (as many as it takes). */
+void
+ts_exec(int plan, Datum a, Datum b)
+{
+	Datum		args[2] = {a, b};
+	int			ret = SPI_execute_plan(ts_plans[plan], args, NULL, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
+}
+
+/* Runs a saved plan over the timestamp range [a, b). */
+static void
+ts_run(int plan, int nargs, TimestampTz a, TimestampTz b)
+{
+	(void) nargs;
+	ts_exec(plan, TimestampTzGetDatum(a), TimestampTzGetDatum(b));
+}
+
+/* Returns column col (1-based) of row `row` of the last result as int64 (NULL = 0). */
+int64
+ts_get_int64(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	Oid			type = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+
+	if (isnull)
+		return 0;
+	if (type == INT4OID)
+		return DatumGetInt32(d);
+	if (type == INT8OID)
+		return DatumGetInt64(d);
+	if (type == NUMERICOID)
+		return DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
+	elog(ERROR, "unexpected type %u in metrics query", type);
+	return 0;
+}
+
+/* Orders dictionary names for bsearch. */
+static int
+ts_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+typedef struct TsDictData
+{
+	int			n;
+	char	  **names;			/* sorted (bytewise) */
+	int		   *numbers;
+	List	   *extra_names;	/* problems not yet in ts_metrics_problems */
+	List	   *extra_numbers;
+} TsDictData;
+
+/* Loads ts_metrics_problems (problem id <-> number). */
+TsProblemDict *
+ts_problem_dict_load(void)
+{
+	TsProblemDict *dict = palloc0(sizeof(TsProblemDict));
+	TsDictData *d = palloc0(sizeof(TsDictData));
+
+	ts_run(P_DICT, 0, 0, 0);
+	d->n = (int) SPI_processed;
+	d->names = palloc(sizeof(char *) * Max(d->n, 1));
+	d->numbers = palloc(sizeof(int) * Max(d->n, 1));
+	for (int i = 0; i < d->n; i++)
+	{
+		d->names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		d->numbers[i] = (int) ts_get_int64(i, 2);
+		dict->next = Max(dict->next, d->numbers[i] + 1);
+	}
+	dict->by_name = (HTAB *) d;
+	return dict;
+}
+
+/* Returns the number of a problem id, giving unknown ones local numbers. */
+int
+ts_problem_number(TsProblemDict *dict, const char *problem)
+{
+	TsDictData *d = (TsDictData *) dict->by_name;
+	char	  **hit = bsearch(&problem, d->names, d->n, sizeof(char *), ts_name_cmp);
+	ListCell   *ln,
+			   *lv;
+
+	if (hit)
+		return d->numbers[hit - d->names];
+	forboth(ln, d->extra_names, lv, d->extra_numbers)
+		if (strcmp((char *) lfirst(ln), problem) == 0)
+			return lfirst_int(lv);
+	d->extra_names = lappend(d->extra_names, pstrdup(problem));
+	d->extra_numbers = lappend_int(d->extra_numbers, dict->next);
+	return dict->next++;
+}
+
+/* Adds the problem ids of a text[] datum to *set. */
+static void
+ts_add_problem_array(Datum arr, Bitmapset **set, TsProblemDict *dict)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+			*set = bms_add_member(*set, ts_problem_number(dict, TextDatumGetCString(elems[i])));
+}
+
+typedef struct TsProblemDelta
+{
+	TimestampTz hour;
+	char	   *problem;
+	int64		sessions;
+} TsProblemDelta;
+
+/* Recomputes an hour's problem set from its stored counts plus pending deltas. */
+static void
+ts_hour_problems_refresh(TsHour *h, List *pdeltas, TsProblemDict *dict)
+{
+	List	   *names = NIL;
+	List	   *counts = NIL;
+	ListCell   *lc;
+	ListCell   *lcnt;
+
+	ts_run(P_PROBLEM_HOUR, 1, h->hour, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		counts = lappend(counts, palloc(sizeof(int64)));
+		*(int64 *) llast(counts) = ts_get_int64((int) i, 2);
+	}
+	foreach(lc, pdeltas)
+	{
+		TsProblemDelta *pd = lfirst(lc);
+		ListCell   *ln;
+		bool		found = false;
+
+		if (pd->hour != h->hour)
+			continue;
+		forboth(ln, names, lcnt, counts)
+		{
+			if (strcmp((char *) lfirst(ln), pd->problem) == 0)
+			{
+				*(int64 *) lfirst(lcnt) += pd->sessions;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+		{
+			names = lappend(names, pd->problem);
+			counts = lappend(counts, palloc(sizeof(int64)));
+			*(int64 *) llast(counts) = pd->sessions;
+		}
+	}
+	bms_free(h->problems);
+	h->problems = NULL;
+	forboth(lc, names, lcnt, counts)
+		if (*(int64 *) lfirst(lcnt) > 0)
+			h->problems = bms_add_member(h->problems, ts_problem_number(dict, lfirst(lc)));
+}
+
+/* Returns the hour entry for t, creating an empty one if needed. */
+static TsHour *
+ts_hour_entry(HTAB *hours, TimestampTz t)
+{
+	bool		found;
+	TsHour	   *h = hash_search(hours, &t, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(&h->m, 0, sizeof(h->m));
+		h->problems = NULL;
+		h->problems_dirty = false;
+	}
+	return h;
+}
+
+/*
+ * Loads the aggregates of every UTC hour in [from, to) that has data: the
+ * rollup row plus every pending delta visible to the current snapshot.
+ */
+HTAB *
+ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
+{
+	HASHCTL		ctl;
+	HTAB	   *hours;
+	List	   *pdeltas = NIL;
+	HASH_SEQ_STATUS seq;
+	TsHour	   *h;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(TimestampTz);
+	ctl.entrysize = sizeof(TsHour);
+	ctl.hcxt = CurrentMemoryContext;
+	hours = hash_create("troubleshooting metrics hours", 1024, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (from >= to)
+		return hours;
+
+	ts_run(P_HOURS, 2, from, to);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		Datum		arr;
+
+		h = ts_hour_entry(hours, DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
+		for (int m = 0; m < TS_NMEASURES; m++)
+			h->m.m[m] = ts_get_int64((int) i, m + 2);
+		arr = SPI_getbinval(tup, SPI_tuptable->tupdesc, TS_NMEASURES + 2, &isnull);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(arr), INT4OID, sizeof(int32), true,
+							  TYPALIGN_INT, &elems, &enulls, &n);
+			for (int k = 0; k < n; k++)
+				if (!enulls[k])
+					h->problems = bms_add_member(h->problems, DatumGetInt32(elems[k]));
+		}
+	}
+
+	ts_run(P_DELTAS, 2, from, to);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		TsMeasures	d;
+
+		h = ts_hour_entry(hours, DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
+		for (int m = 0; m < TS_NMEASURES; m++)
+			d.m[m] = ts_get_int64((int) i, m + 3);
+		ts_measures_add(&h->m, &d);
+		(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		if (!isnull && d.m[M_SESSIONS] != 0)
+		{
+			TsProblemDelta *pd = palloc(sizeof(TsProblemDelta));
+
+			pd->hour = h->hour;
+			pd->problem = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+			pd->sessions = d.m[M_SESSIONS];
+			pdeltas = lappend(pdeltas, pd);
+			h->problems_dirty = true;
+		}
+	}
+
+	if (pdeltas != NIL)
+	{
+		hash_seq_init(&seq, hours);
+		while ((h = hash_seq_search(&seq)) != NULL)
+			if (h->problems_dirty)
+				ts_hour_problems_refresh(h, pdeltas, dict);
+	}
+	return hours;
+}
+
+/* Adds the raw-table aggregates of [from, to) to *out and *problems. */
+void
+ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
+			 Bitmapset **problems, TsProblemDict *dict)
+{
+	bool		isnull;
+	Datum		arr;
+
+	if (from >= to)
+		return;
+	ts_run(P_RAW_SESSIONS, 2, from, to);
+	out->m[M_SESSIONS] += ts_get_int64(0, 1);
+	out->m[M_RESOLVED] += ts_get_int64(0, 2);
+	out->m[M_ESCALATED] += ts_get_int64(0, 3);
+	out->m[M_ABANDONED] += ts_get_int64(0, 4);
+	out->m[M_RES_N] += ts_get_int64(0, 5);
+	out->m[M_RES_US] += ts_get_int64(0, 6);
+	arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &isnull);
+	if (!isnull && problems)
+		ts_add_problem_array(arr, problems, dict);
+
+	ts_run(P_RAW_ATTEMPTS, 2, from, to);
+	out->m[M_ATTEMPTS] += ts_get_int64(0, 1);
+	out->m[M_ATTEMPTS_OK] += ts_get_int64(0, 2);
+
+	ts_run(P_RAW_FEEDBACK, 2, from, to);
+	out->m[M_FEEDBACK] += ts_get_int64(0, 1);
+	out->m[M_RATING_SUM] += ts_get_int64(0, 2);
+	out->m[M_NPS_N] += ts_get_int64(0, 3);
+	out->m[M_PROMOTERS] += ts_get_int64(0, 4);
+	out->m[M_DETRACTORS] += ts_get_int64(0, 5);
+}
+
+/* round(num::numeric / den, scale), or NULL when den is 0 (as SQL computes it). */
+Numeric
+ts_ratio(int64 num, int64 den, int scale)
+{
+	Datum		q;
+
+	if (den == 0)
+		return NULL;
+	q = DirectFunctionCall2(numeric_div, NumericGetDatum(int64_to_numeric(num)),
+							NumericGetDatum(int64_to_numeric(den)));
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, q, Int32GetDatum(scale)));
+}
+
+/* round(avg(extract(epoch FROM interval)) / 60, 2) from a sum of microseconds. */
+Numeric
+ts_avg_minutes(int64 sum_us, int64 n)
+{
+	Datum		avg;
+	Datum		minutes;
+
+	if (n == 0)
+		return NULL;
+	/* extract(epoch ...) is numeric with 6 decimals; avg() is sum / count */
+	avg = DirectFunctionCall2(numeric_div,
+							  NumericGetDatum(int64_div_fast_to_numeric(sum_us, 6)),
+							  NumericGetDatum(int64_to_numeric(n)));
+	minutes = DirectFunctionCall2(numeric_div, avg, NumericGetDatum(int64_to_numeric(60)));
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, minutes, Int32GetDatum(2)));
+}
+
+/* round((promoters - detractors) * 100.0 / n, 2), NULL without answers. */
+Numeric
+ts_nps(int64 promoters, int64 detractors, int64 n)
+{
+	Datum		hundred;
+	Datum		x;
+
+	if (n == 0)
+		return NULL;
+	hundred = DirectFunctionCall3(numeric_in, CStringGetDatum("100.0"),
+								  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	x = DirectFunctionCall2(numeric_mul, NumericGetDatum(int64_to_numeric(promoters - detractors)),
+							hundred);
+	x = DirectFunctionCall2(numeric_div, x, NumericGetDatum(int64_to_numeric(n)));
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, x, Int32GetDatum(2)));
+}

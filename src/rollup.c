@@ -1,0 +1,314 @@
+/*
+ * rollup.c
+ *	  Row triggers that record, in the writer's transaction, what each change
+ *	  to a session, attempt or feedback row does to the hourly partial
+ *	  aggregates: the row's old contribution subtracted, its new one added,
+ *	  written as rows of ts_metrics_delta.  refresh_troubleshooting_metrics()
+ *	  (SQL, in the install script) folds them into the rollups.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+#include "metrics.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(ts_metrics_sessions_delta);
+PG_FUNCTION_INFO_V1(ts_metrics_attempts_delta);
+PG_FUNCTION_INFO_V1(ts_metrics_feedback_delta);
+
+const char *const ts_measure_names[TS_NMEASURES] = {
+	"sessions", "resolved", "escalated", "abandoned", "res_n", "res_us",
+	"attempts", "attempts_ok", "feedback", "rating_sum", "nps_n", "promoters",
+	"detractors", "resolved_at_n", "resolved_at_us", "escalated_at_n"
+};
+
+/* A session row touches at most three hours, so a change at most six. */
+#define TS_MAX_DELTAS 6
+
+typedef struct TsDelta
+{
+	TimestampTz bucket;
+	char	   *problem;		/* NULL except for the started_at hour */
+	TsMeasures	d;
+} TsDelta;
+
+typedef struct TsDeltaSet
+{
+	int			n;
+	TsDelta		items[TS_MAX_DELTAS];
+} TsDeltaSet;
+
+/* Rounds a timestamp down to its UTC hour. */
+TimestampTz
+ts_hour_floor(TimestampTz t)
+{
+	TimestampTz r = t % TS_USECS_PER_HOUR;
+
+	return r < 0 ? t - r - TS_USECS_PER_HOUR : t - r;
+}
+
+/* Rounds a timestamp up to a UTC hour. */
+TimestampTz
+ts_hour_ceil(TimestampTz t)
+{
+	TimestampTz f = ts_hour_floor(t);
+
+	return f == t ? t : f + TS_USECS_PER_HOUR;
+}
+
+/* Adds every measure of src to dst. */
+void
+ts_measures_add(TsMeasures *dst, const TsMeasures *src)
+{
+	for (int i = 0; i < TS_NMEASURES; i++)
+		dst->m[i] += src->m[i];
+}
+
+/* Returns the delta of (bucket, problem) in set, adding it if new. */
+static TsMeasures *
+ts_delta_slot(TsDeltaSet *set, TimestampTz bucket, const char *problem)
+{
+	TsDelta    *d;
+
+	for (int i = 0; i < set->n; i++)
+	{
+		d = &set->items[i];
+		if (d->bucket == bucket &&
+			((d->problem == NULL && problem == NULL) ||
+			 (d->problem && problem && strcmp(d->problem, problem) == 0)))
+			return &d->d;
+	}
+	if (set->n >= TS_MAX_DELTAS)
+		elog(ERROR, "too many metric deltas for one row change");
+	d = &set->items[set->n++];
+	memset(d, 0, sizeof(*d));
+	d->bucket = bucket;
+	d->problem = problem ? pstrdup(problem) : NULL;
+	return &d->d;
+}
+
+/* Returns a column's value by name; *isnull says whether it is NULL. */
+static Datum
+ts_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "column \"%s\" is missing", name);
+	return heap_getattr(tuple, attnum, desc, isnull);
+}
+
+/* Adds sign times a session row's contribution to set. */
+static void
+ts_session_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+{
+	bool		isnull;
+	char	   *status;
+	char	   *problem = NULL;
+	TimestampTz started;
+	TsMeasures *m;
+	Datum		v;
+
+	started = DatumGetTimestampTz(ts_col(tup, desc, "started_at", &isnull));
+	if (isnull)
+		return;
+	v = ts_col(tup, desc, "status", &isnull);
+	status = isnull ? "" : TextDatumGetCString(v);
+	v = ts_col(tup, desc, "detected_problem_id", &isnull);
+	if (!isnull)
+		problem = TextDatumGetCString(v);
+
+	m = ts_delta_slot(set, ts_hour_floor(started), problem);
+	m->m[M_SESSIONS] += sign;
+	if (strcmp(status, "resolved") == 0)
+	{
+		m->m[M_RESOLVED] += sign;
+		v = ts_col(tup, desc, "resolved_at", &isnull);
+		if (!isnull)
+		{
+			m->m[M_RES_N] += sign;
+			m->m[M_RES_US] += sign * (DatumGetTimestampTz(v) - started);
+		}
+	}
+	else if (strcmp(status, "escalated") == 0)
+		m->m[M_ESCALATED] += sign;
+	else if (strcmp(status, "abandoned") == 0 || strcmp(status, "timed_out") == 0)
+		m->m[M_ABANDONED] += sign;
+
+	v = ts_col(tup, desc, "resolved_at", &isnull);
+	if (!isnull)
+	{
+		m = ts_delta_slot(set, ts_hour_floor(DatumGetTimestampTz(v)), NULL);
+		m->m[M_RESOLVED_AT_N] += sign;
+		m->m[M_RESOLVED_AT_US] += sign * (DatumGetTimestampTz(v) - started);
+	}
+	v = ts_col(tup, desc, "escalated_at", &isnull);
+	if (!isnull)
+	{
+		m = ts_delta_slot(set, ts_hour_floor(DatumGetTimestampTz(v)), NULL);
+		m->m[M_ESCALATED_AT_N] += sign;
+	}
+}
+
+/* Adds sign times an attempt row's contribution to set. */
+static void
+ts_attempt_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+{
+	bool		isnull;
+	TimestampTz at = DatumGetTimestampTz(ts_col(tup, desc, "attempted_at", &isnull));
+	TsMeasures *m;
+	bool		success;
+
+	if (isnull)
+		return;
+	success = DatumGetBool(ts_col(tup, desc, "success", &isnull)) && !isnull;
+	m = ts_delta_slot(set, ts_hour_floor(at), NULL);
+	m->m[M_ATTEMPTS] += sign;
+	if (success)
+		m->m[M_ATTEMPTS_OK] += sign;
+}
+
+/* Adds sign times a feedback row's contribution to set. */
+static void
+ts_feedback_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+{
+	bool		isnull;
+	TimestampTz at = DatumGetTimestampTz(ts_col(tup, desc, "collected_at", &isnull));
+	TsMeasures *m;
+	Datum		v;
+
+	if (isnull)
+		return;
+	m = ts_delta_slot(set, ts_hour_floor(at), NULL);
+	m->m[M_FEEDBACK] += sign;
+	v = ts_col(tup, desc, "rating", &isnull);
+	if (!isnull)
+		m->m[M_RATING_SUM] += sign * DatumGetInt16(v);
+	v = ts_col(tup, desc, "nps_score", &isnull);
+	if (!isnull)
+	{
+		int16		nps = DatumGetInt16(v);
+
+		m->m[M_NPS_N] += sign;
+		if (nps >= 9)
+			m->m[M_PROMOTERS] += sign;
+		else if (nps <= 6)
+			m->m[M_DETRACTORS] += sign;
+	}
+}
+
+/* True if every measure of m is zero. */
+static bool
+ts_measures_zero(const TsMeasures *m)
+{
+	for (int i = 0; i < TS_NMEASURES; i++)
+		if (m->m[i] != 0)
+			return false;
+	return true;
+}
+
+/* Appends the non-zero deltas of set to ts_metrics_delta (in nspid). */
+static void
+ts_delta_write(TsDeltaSet *set, Oid nspid)
+{
+	Oid			relid = InvalidOid;
+	Relation	rel = NULL;
+
+	for (int i = 0; i < set->n; i++)
+	{
+		TsDelta    *d = &set->items[i];
+		Datum		values[2 + TS_NMEASURES];
+		bool		nulls[2 + TS_NMEASURES] = {0};
+		HeapTuple	tup;
+
+		if (ts_measures_zero(&d->d))
+			continue;
+		if (rel == NULL)
+		{
+			relid = get_relname_relid("ts_metrics_delta", nspid);
+			if (!OidIsValid(relid))
+				elog(ERROR, "relation ts_metrics_delta is missing");
+			rel = table_open(relid, RowExclusiveLock);
+		}
+		values[0] = TimestampTzGetDatum(d->bucket);
+		values[1] = d->problem ? CStringGetTextDatum(d->problem) : (Datum) 0;
+		nulls[1] = (d->problem == NULL);
+		for (int m = 0; m < TS_NMEASURES; m++)
+		{
+			if (m == M_RES_US || m == M_RESOLVED_AT_US)
+				values[2 + m] = Int64GetDatum(d->d.m[m]);
+			else
+			{
+				if (d->d.m[m] > PG_INT32_MAX || d->d.m[m] < PG_INT32_MIN)
+					elog(ERROR, "metric delta out of range");
+				values[2 + m] = Int32GetDatum((int32) d->d.m[m]);
+			}
+		}
+		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+		simple_heap_insert(rel, tup);
+		heap_freetuple(tup);
+	}
+	if (rel)
+		table_close(rel, RowExclusiveLock);
+}
+
+typedef void (*TsContribFn) (TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign);
+
+/* Shared body of the three AFTER ROW triggers. */
+static Datum
+ts_metrics_delta_trigger(FunctionCallInfo fcinfo, TsContribFn contrib)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	TsDeltaSet	set;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "metrics delta trigger must be an AFTER ROW trigger");
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	set.n = 0;
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		contrib(&set, trigdata->tg_trigtuple, desc, 1);
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		contrib(&set, trigdata->tg_trigtuple, desc, -1);
+	else
+	{
+		contrib(&set, trigdata->tg_trigtuple, desc, -1);
+		contrib(&set, trigdata->tg_newtuple, desc, 1);
+	}
+	ts_delta_write(&set, RelationGetNamespace(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/* AFTER ROW trigger on support_troubleshooting_sessions. */
+Datum
+ts_metrics_sessions_delta(PG_FUNCTION_ARGS)
+{
+	return ts_metrics_delta_trigger(fcinfo, ts_session_contrib);
+}
+
+/* AFTER ROW trigger on support_troubleshooting_attempts. */
+Datum
+ts_metrics_attempts_delta(PG_FUNCTION_ARGS)
+{
+	return ts_metrics_delta_trigger(fcinfo, ts_attempt_contrib);
+}
+
+/* AFTER ROW trigger on support_troubleshooting_feedback. */
+Datum
+ts_metrics_feedback_delta(PG_FUNCTION_ARGS)
+{
+	return ts_metrics_delta_trigger(fcinfo, ts_feedback_contrib);
+}
