@@ -17,7 +17,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache
+REGRESS = install sessions config config_cache metrics
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.

@@ -110,7 +110,7 @@ ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbu
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("range from %s to %s has more than %d %s buckets",
-							timestamptz_to_str(start), timestamptz_to_str(end),
+							pstrdup(timestamptz_to_str(start)), pstrdup(timestamptz_to_str(end)),
 							TS_MAX_BUCKETS, period),
 					 errhint("Use a longer period or a shorter range.")));
 		if (n == cap)
@@ -217,7 +217,7 @@ get_troubleshooting_metrics_by_period(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("p_start must not be after p_end"),
 				 errdetail("p_start is %s, p_end is %s.",
-						   timestamptz_to_str(start), timestamptz_to_str(end))));
+						   pstrdup(timestamptz_to_str(start)), pstrdup(timestamptz_to_str(end)))));
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		!(rsinfo->allowedModes & SFRM_Materialize))

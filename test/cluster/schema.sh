@@ -11,7 +11,7 @@ is "$(q -d ts_schema -c "SELECT extnamespace::regnamespace FROM pg_extension WHE
    "support" "extension recorded in schema support"
 is "$(q -d ts_schema -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")" "0" \
    "nothing created in public"
-is "$(q -d ts_schema -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'support'")" "10" "ten tables in support"
+is "$(q -d ts_schema -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'support' AND tablename LIKE 'support%'")" "10" "ten support tables in support"
 
 # with search_path not naming the schema, everything still works
 out=$(q -d ts_schema <<'SQL'
@@ -23,12 +23,14 @@ INSERT INTO support.support_troubleshooting_sessions (session_id) VALUES ('s1');
 UPDATE support.support_troubleshooting_sessions SET status = 'resolved' WHERE session_id = 's1';
 SELECT resolved_at IS NOT NULL AND ended_at IS NOT NULL FROM support.support_troubleshooting_sessions;
 SELECT active_sessions FROM support.vw_troubleshooting_realtime_metrics;
+SELECT sum(total_sessions) FROM support.get_troubleshooting_metrics_by_period('day', now() - interval '1 day', now());
+SELECT support.get_troubleshooting_realtime_metrics() -> 'metrics' ->> 'active_sessions';
 UPDATE support.support_troubleshooting_templates SET body = 'x' WHERE name = 'report_ready' AND channel IS NULL;
 SELECT is_default FROM support.support_troubleshooting_templates WHERE name = 'report_ready';
 SQL
 )
 ok $? "functions, triggers and views work with search_path = app"
-is "$(echo $out)" "4 1 t 0 f" "config set/get, history, lifecycle trigger, view, template trigger"
+is "$(echo $out)" "4 1 t 0 1 0 f" "config, history, lifecycle trigger, metrics, view, template trigger"
 
 # a search_path that puts a same-named table first does not fool the C code
 q -d ts_schema -c "CREATE TABLE app.support_troubleshooting_config (config_key text, config_value text, default_value text, value_type text)

@@ -11,7 +11,8 @@ SELECT tables_are('public', ARRAY[
     'support_troubleshooting_feedback', 'support_webhooks',
     'support_troubleshooting_notifications', 'support_troubleshooting_templates',
     'support_troubleshooting_reports', 'support_troubleshooting_config',
-    'support_troubleshooting_config_history', 'support_troubleshooting_ml_training']);
+    'support_troubleshooting_config_history', 'support_troubleshooting_ml_training',
+    'ts_metrics_delta', 'ts_metrics_hourly', 'ts_metrics_problems', 'ts_metrics_problem_hourly']);
 SELECT views_are('public', ARRAY['vw_troubleshooting_realtime_metrics']);
 
 -- columns: table, column, type, not null
@@ -145,7 +146,8 @@ SELECT indexes_are('public', t, ix) FROM (VALUES
     ('support_troubleshooting_sessions', ARRAY['support_troubleshooting_sessions_pkey',
         'support_troubleshooting_sessions_session_id_key', 'idx_sessions_status_started_at',
         'idx_sessions_customer_email_status', 'idx_sessions_started_at',
-        'idx_sessions_problem_started_at', 'idx_sessions_active_last_activity']),
+        'idx_sessions_problem_started_at', 'idx_sessions_active_last_activity',
+        'idx_sessions_resolved_at', 'idx_sessions_escalated_at', 'idx_sessions_active_started_at']),
     ('support_troubleshooting_attempts', ARRAY['support_troubleshooting_attempts_pkey',
         'idx_attempts_session_success', 'idx_attempts_attempted_at']),
     ('support_troubleshooting_feedback', ARRAY['support_troubleshooting_feedback_pkey',
@@ -163,7 +165,11 @@ SELECT indexes_are('public', t, ix) FROM (VALUES
         'idx_reports_cache_key', 'idx_reports_expires_at']),
     ('support_troubleshooting_config', ARRAY['support_troubleshooting_config_pkey']),
     ('support_troubleshooting_config_history', ARRAY['support_troubleshooting_config_history_pkey',
-        'idx_config_history_key_changed_at'])
+        'idx_config_history_key_changed_at']),
+    ('ts_metrics_delta', ARRAY[]::text[]),
+    ('ts_metrics_hourly', ARRAY['ts_metrics_hourly_pkey']),
+    ('ts_metrics_problems', ARRAY['ts_metrics_problems_pkey', 'ts_metrics_problems_n_key']),
+    ('ts_metrics_problem_hourly', ARRAY['ts_metrics_problem_hourly_pkey'])
 ) AS x(t, ix);
 
 -- foreign keys to sessions(session_id) with deliberate ON DELETE
@@ -195,7 +201,8 @@ SELECT is(has_table_privilege('public', t, 'SELECT'), t IN ('support_troubleshoo
           'support_troubleshooting_config_history'), format('PUBLIC SELECT on %s', t))
 FROM unnest(ARRAY['support_troubleshooting_sessions', 'support_webhooks',
                   'support_troubleshooting_notifications', 'support_troubleshooting_config',
-                  'support_troubleshooting_config_history', 'support_troubleshooting_reports']) AS t;
+                  'support_troubleshooting_config_history', 'support_troubleshooting_reports',
+                  'ts_metrics_delta', 'ts_metrics_hourly']) AS t;
 
 SELECT * FROM finish();
 ROLLBACK;
