@@ -11,7 +11,8 @@ OBJS = \
 	src/rollup.o \
 	src/metrics_read.o \
 	src/metrics.o \
-	src/realtime.o
+	src/realtime.o \
+	src/maintenance.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 

@@ -7,6 +7,7 @@
 
 #include "compat.h"
 #include "config.h"
+#include "maintenance.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -25,6 +26,7 @@ _PG_init(void)
 	/* Backend-local state works whether or not the library is preloaded. */
 	ts_config_init();
 
+	ts_maintenance_define_gucs();
 	MarkGUCPrefixReserved("troubleshooting");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -34,4 +36,5 @@ _PG_init(void)
 	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
 	if (IsBinaryUpgrade)
 		return;
+	ts_maintenance_register();
 }

@@ -60,6 +60,7 @@ ts_cluster_init() {
         if [ "$mode" = preload ]; then
             echo "shared_preload_libraries = 'troubleshooting'"
         fi
+        if [ -n "${TS_EXTRA_CONF:-}" ]; then printf '%s\n' "$TS_EXTRA_CONF"; fi
     } >> "$data/postgresql.conf"
 }
 

@@ -1,0 +1,151 @@
+/*
+ * maintenance.c
+ *	  The maintenance background worker: connects to troubleshooting.database,
+ *	  finds the extension there (idling while it is absent), and every
+ *	  troubleshooting.maintenance_naptime folds pending metric deltas into the
+ *	  hourly rollups, one short transaction per run.  An error is logged and
+ *	  the loop goes on; it never turns into a crash loop.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+#include "maintenance.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+PGDLLEXPORT void ts_maintenance_main(Datum arg);
+
+char	   *ts_database = NULL;
+int			ts_maintenance_naptime = 1000;
+
+/* Defines the settings the maintenance worker reads. */
+void
+ts_maintenance_define_gucs(void)
+{
+	DefineCustomStringVariable("troubleshooting.database",
+							   "Database the troubleshooting background workers connect to.",
+							   NULL, &ts_database, "postgres",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.maintenance_naptime",
+							"Time between two runs of the maintenance worker.",
+							"Each run folds pending metric changes into the hourly rollups.",
+							&ts_maintenance_naptime, 1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+}
+
+/* Registers the maintenance worker (called from _PG_init when preloaded). */
+void
+ts_maintenance_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "troubleshooting");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "ts_maintenance_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "troubleshooting maintenance");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "troubleshooting maintenance");
+	RegisterBackgroundWorker(&worker);
+}
+
+/* One run: fold pending metric deltas, if the extension is installed. */
+static void
+ts_maintenance_run(void)
+{
+	Oid			nspid;
+	int			ret;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	nspid = ts_extension_schema(true);
+	if (OidIsValid(nspid))
+	{
+		const char *query = psprintf("SELECT %s.refresh_troubleshooting_metrics()",
+									 quote_identifier(get_namespace_name(nspid)));
+
+		pgstat_report_activity(STATE_RUNNING, "folding metric deltas");
+		ret = SPI_execute(query, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Entry point of the maintenance worker. */
+void
+ts_maintenance_main(Datum arg)
+{
+	MemoryContext loopcxt;
+	volatile int failures = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting maintenance loop",
+									ALLOCSET_DEFAULT_SIZES);
+	elog(LOG, "troubleshooting maintenance worker started in database \"%s\"", ts_database);
+
+	for (;;)
+	{
+		/* after failures, back off (up to 64 naptimes, at most a minute) */
+		long		wait = Min((long) ts_maintenance_naptime << Min(failures, 6), 60000L);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Max(wait, ts_maintenance_naptime), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextSwitchTo(loopcxt);
+		PG_TRY();
+		{
+			ts_maintenance_run();
+			failures = 0;
+		}
+		PG_CATCH();
+		{
+			/* log it, roll back, and try again next time round */
+			MemoryContextSwitchTo(loopcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			pgstat_report_activity(STATE_IDLE, NULL);
+			failures++;
+		}
+		PG_END_TRY();
+		MemoryContextReset(loopcxt);
+	}
+}

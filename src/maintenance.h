@@ -1,0 +1,14 @@
+/*
+ * maintenance.h
+ *	  The maintenance background worker and its settings.
+ */
+#ifndef TS_MAINTENANCE_H
+#define TS_MAINTENANCE_H
+
+extern char *ts_database;
+extern int	ts_maintenance_naptime;
+
+extern void ts_maintenance_define_gucs(void);
+extern void ts_maintenance_register(void);
+
+#endif							/* TS_MAINTENANCE_H */
