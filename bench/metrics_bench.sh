@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# bench/metrics_bench.sh: the metrics engine against its plain-SQL reference.
+#
+#   bash bench/metrics_bench.sh            # 5M then 10M sessions over 2 years (about 40 minutes)
+#   TS_BENCH_SESSIONS=1000000 bash bench/metrics_bench.sh   # smaller: N/2 then N
+#
+# Starts its own cluster (postgres user, loopback, library preloaded), loads
+# sessions with attempts and feedback from bench/generate_data.sql in chunks,
+# and reports, side by side in one run and at both sizes:
+#   - get_troubleshooting_metrics_by_period('day', now() - 365 days, now()),
+#     the same for 'hour' over 7 days, and get_troubleshooting_realtime_metrics(),
+#     each against test/fixtures/metrics_reference.sql (median server-side ms);
+#   - the write cost: a pgbench script of the agent's writes against the same
+#     tables with and without the metrics machinery (delta triggers and the
+#     realtime indexes);
+#   - the machinery's storage next to the base tables.
+# Results go to bench/results/metrics-<date>.md and to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. test/lib.sh
+
+TOTAL=${TS_BENCH_SESSIONS:-10000000}
+CHUNK=${TS_BENCH_CHUNK:-1000000}
+PGBENCH_SECONDS=${TS_BENCH_PGBENCH_SECONDS:-30}
+ts_install_deps
+ts_build_install
+
+WORK=$(mktemp -d /tmp/ts-bench.XXXXXX)
+chown postgres: "$WORK"
+DATA=$WORK/data
+export PGHOST=$WORK PGPORT PGUSER=postgres
+PGPORT=$(ts_free_port 56432)
+trap 'ts_cluster_stop "$DATA"; [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"' EXIT
+TS_EXTRA_CONF="shared_buffers = 4GB
+work_mem = 64MB
+maintenance_work_mem = 1GB
+max_wal_size = 16GB
+checkpoint_timeout = 30min
+synchronous_commit = off
+jit = off
+troubleshooting.database = 'bench_wfull'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
+ts_cluster_start "$DATA"
+
+P() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+OUT=bench/results/metrics-$(date -u +%Y-%m-%d).md
+mkdir -p bench/results
+log() { echo "$*" | tee -a "$OUT.tmp"; }
+: > "$OUT.tmp"
+
+P -d postgres -c "CREATE DATABASE bench_full" -c "CREATE DATABASE bench_wfull" -c "CREATE DATABASE bench_wbase"
+P -d bench_full -c "CREATE EXTENSION troubleshooting" -f test/fixtures/metrics_reference.sql
+P -d bench_full <<'SQL'
+CREATE SCHEMA bench;
+-- median wall time, in ms, of n executions of q (after one warm-up run)
+CREATE FUNCTION bench.time_ms(q text, n int) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    ms numeric[] := '{}';
+BEGIN
+    EXECUTE q;
+    FOR i IN 1..n LOOP
+        t0 := clock_timestamp();
+        EXECUTE q;
+        ms := ms || (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
+    END LOOP;
+    RETURN (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY x)::numeric, 2) FROM unnest(ms) x);
+END
+$$;
+SQL
+
+# Loads sessions $1+1 .. $2 in chunks, with the delta triggers off (the bulk
+# path), then rebuilds the rollups from the raw tables.
+load() {
+    local from=$1 to=$2 k n
+    P -d bench_full -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER ts_metrics_delta;
+        ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER ts_metrics_delta;
+        ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER ts_metrics_delta"
+    k=$((from / CHUNK))
+    while [ "$from" -lt "$to" ]; do
+        n=$((to - from < CHUNK ? to - from : CHUNK))
+        k=$((k + 1))
+        P -d bench_full -v sessions="$n" -v days=730 -v seed="$(awk "BEGIN { print $k / 1000 }")" -v prefix="b$k" -f bench/generate_data.sql >/dev/null
+        from=$((from + n))
+        echo "   loaded $from sessions ($(date -u +%H:%M:%S))"
+    done
+    P -d bench_full -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER ts_metrics_delta;
+        ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER ts_metrics_delta;
+        ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER ts_metrics_delta"
+    P -d bench_full -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
+    P -d bench_full -c "VACUUM ANALYZE"
+}
+
+# Times the three calls, C and reference, at the current size.
+measure() {
+    P -d bench_full -At -F ' ' <<'SQL'
+SELECT (SELECT count(*) FROM support_troubleshooting_sessions),
+       bench.time_ms($$SELECT count(*) FROM get_troubleshooting_metrics_by_period('day', now() - interval '365 days', now()) t WHERE t::text IS NOT NULL$$, 20),
+       bench.time_ms($$SELECT count(*) FROM ts_ref.metrics_by_period('day', now() - interval '365 days', now()) t WHERE t::text IS NOT NULL$$, 3),
+       bench.time_ms($$SELECT count(*) FROM get_troubleshooting_metrics_by_period('hour', now() - interval '7 days', now()) t WHERE t::text IS NOT NULL$$, 20),
+       bench.time_ms($$SELECT count(*) FROM ts_ref.metrics_by_period('hour', now() - interval '7 days', now()) t WHERE t::text IS NOT NULL$$, 3),
+       bench.time_ms($$SELECT get_troubleshooting_realtime_metrics()::text$$, 50),
+       bench.time_ms($$SELECT ts_ref.realtime_metrics()::text$$, 5),
+       (SELECT count(*) FROM (SELECT * FROM get_troubleshooting_metrics_by_period('day', now() - interval '365 days', now())
+                              EXCEPT ALL SELECT * FROM ts_ref.metrics_by_period('day', now() - interval '365 days', now())) d),
+       get_troubleshooting_realtime_metrics() = ts_ref.realtime_metrics()
+SQL
+}
+
+echo "== loading $((TOTAL / 2)) sessions"
+load 0 $((TOTAL / 2))
+read -r n1 d1 dr1 h1 hr1 r1 rr1 mm1 eq1 < <(measure)
+echo "== loading $((TOTAL - TOTAL / 2)) more sessions (same 2 years: twice as dense)"
+load $((TOTAL / 2)) "$TOTAL"
+read -r n2 d2 dr2 h2 hr2 r2 rr2 mm2 eq2 < <(measure)
+
+ratio() { awk "BEGIN { printf \"%.1f\", $1 / $2 }"; }
+log "# Metrics benchmark, $(date -u +%Y-%m-%d) ($(nproc) cores, PostgreSQL $(P -d postgres -At -c 'SHOW server_version'))"
+log ""
+log "Command: \`bash bench/metrics_bench.sh\` (TS_BENCH_SESSIONS=$TOTAL). Median server-side milliseconds;"
+log "C = the extension's functions, SQL = the plain GROUP BY reference (test/fixtures/metrics_reference.sql)."
+log ""
+log "| sessions | call | C ms | SQL ms | speed-up |"
+log "|---|---|---|---|---|"
+for s in 1 2; do
+    eval "n=\$n$s d=\$d$s dr=\$dr$s h=\$h$s hr=\$hr$s r=\$r$s rr=\$rr$s"
+    log "| $n | by_period day, 365 days | $d | $dr | $(ratio "$dr" "$d")x |"
+    log "| $n | by_period hour, 7 days | $h | $hr | $(ratio "$hr" "$h")x |"
+    log "| $n | realtime | $r | $rr | $(ratio "$rr" "$r")x |"
+done
+log ""
+log "Growth when history doubles ($n1 -> $n2 sessions): by_period day x$(ratio "$d2" "$d1"), hour x$(ratio "$h2" "$h1"), realtime x$(ratio "$r2" "$r1") (reference: day x$(ratio "$dr2" "$dr1"))."
+log "Exactness at both sizes: mismatched day rows $mm1 / $mm2; realtime equal: $eq1 / $eq2."
+
+# storage of the machinery next to the base tables
+log ""
+log "| relation | total size |"
+log "|---|---|"
+P -d bench_full -At -F '|' -c "
+SELECT c.relname, pg_size_pretty(pg_total_relation_size(c.oid))
+FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+  AND c.relname IN ('support_troubleshooting_sessions', 'support_troubleshooting_attempts',
+                    'support_troubleshooting_feedback', 'ts_metrics_hourly', 'ts_metrics_problem_hourly',
+                    'ts_metrics_problems', 'ts_metrics_delta')
+ORDER BY pg_total_relation_size(c.oid) DESC" | while IFS='|' read -r r sz; do log "| $r | $sz |"; done
+P -d bench_full -At -c "
+SELECT '| realtime indexes (resolved_at, escalated_at, active) | ' ||
+       pg_size_pretty(sum(pg_relation_size(i::regclass))) || ' |'
+FROM unnest(ARRAY['idx_sessions_resolved_at', 'idx_sessions_escalated_at', 'idx_sessions_active_started_at']) i" | tee -a "$OUT.tmp"
+
+# write cost: the agent's writes with and without the machinery
+echo "== write cost (pgbench, ${PGBENCH_SECONDS}s per run)"
+for db in bench_wfull bench_wbase; do
+    P -d "$db" -c "CREATE EXTENSION troubleshooting" -c "CREATE SEQUENCE pb_seq"
+    P -d "$db" -v sessions=200000 -v days=30 -v prefix=w -f bench/generate_data.sql >/dev/null
+done
+P -d bench_wbase <<'SQL'
+DROP TRIGGER ts_metrics_delta ON support_troubleshooting_sessions;
+DROP TRIGGER ts_metrics_delta ON support_troubleshooting_attempts;
+DROP TRIGGER ts_metrics_delta ON support_troubleshooting_feedback;
+DROP INDEX idx_sessions_resolved_at, idx_sessions_escalated_at, idx_sessions_active_started_at;
+SQL
+P -d bench_wfull -c "SELECT refresh_troubleshooting_metrics()" -c "VACUUM ANALYZE" >/dev/null
+P -d bench_wbase -c "VACUUM ANALYZE" >/dev/null
+cat > "$WORK/agent.sql" <<'SQL'
+\set p random(1, 11)
+SELECT nextval('pb_seq') AS n \gset
+INSERT INTO support_troubleshooting_sessions (session_id, customer_email, customer_name, problem_description, detected_problem_id, detected_problem_title, status) VALUES ('pb-' || :n, 'pgbench@example.com', 'Bench Customer', 'pgbench problem', 'problem_' || :p, 'Problem ' || :p, 'in_progress');
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, duration_ms) VALUES ('pb-' || :n, 1, 'Restart', false, 30000);
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, duration_ms) VALUES ('pb-' || :n, 2, 'Reset', false, 45000);
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, duration_ms) VALUES ('pb-' || :n, 3, 'Update', true, 60000);
+UPDATE support_troubleshooting_sessions SET status = 'resolved', completed_steps = 3, total_steps = 3 WHERE session_id = 'pb-' || :n;
+INSERT INTO support_troubleshooting_feedback (session_id, rating, nps_score, was_helpful) VALUES ('pb-' || :n, 5, 9, true);
+SQL
+chmod 644 "$WORK/agent.sql"
+declare -A tps
+for round in 1 2; do
+    for db in bench_wbase bench_wfull; do
+        t=$(ts_as_postgres pgbench -n -c 4 -j 2 -T "$PGBENCH_SECONDS" -f "$WORK/agent.sql" "$db" 2>"$WORK/pgbench.err" |
+            sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+        [ -n "$t" ] || { cat "$WORK/pgbench.err"; exit 1; }
+        echo "   round $round $db: $t tps"
+        tps[$db]="${tps[$db]:-} $t"
+    done
+done
+avg() { echo "$1" | awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.1f", s/NF}'; }
+base=$(avg "${tps[bench_wbase]}")
+full=$(avg "${tps[bench_wfull]}")
+log ""
+log "Write cost (pgbench -c 4 -j 2, ${PGBENCH_SECONDS}s x 2 rounds each; one transaction = session insert, 3 attempts,"
+log "resolve, feedback; 200k sessions already present; maintenance worker folding): without machinery $base tps,"
+log "with it $full tps: $(awk "BEGIN { printf \"%.1f\", 100 * ($base - $full) / $base }")% slower."
+mv "$OUT.tmp" "$OUT"
+echo "== written to $OUT"
