@@ -30,6 +30,9 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
     echo "== creating the cluster in $DATA (port $PORT)"
     ts_cluster_init "$DATA" "$PORT" "$SOCK" preload
 fi
+# the background workers serve the demo database
+grep -q "^troubleshooting.database" "$DATA/postgresql.conf" ||
+    echo "troubleshooting.database = '$DB'" >> "$DATA/postgresql.conf"
 if ! ts_as_postgres pg_ctl -D "$DATA" status >/dev/null 2>&1; then
     echo "== starting PostgreSQL"
     ts_cluster_start "$DATA" || { tail -20 "$DATA/server.log"; exit 1; }
@@ -54,8 +57,13 @@ fi
 echo
 P -d "$DB" <<'SQL'
 \pset footer off
-\echo 'Realtime metrics (vw_troubleshooting_realtime_metrics)'
+\echo 'Realtime metrics (vw_troubleshooting_realtime_metrics, computed in C)'
 SELECT * FROM vw_troubleshooting_realtime_metrics;
+\echo 'Last 7 days (get_troubleshooting_metrics_by_period)'
+SELECT period_start::date AS day, total_sessions, resolved_sessions, escalated_sessions,
+       resolution_rate, avg_resolution_time_minutes AS avg_minutes, unique_problems,
+       avg_rating, nps
+FROM get_troubleshooting_metrics_by_period('day', now() - interval '6 days', now());
 \echo 'Sessions by status, last 30 days'
 SELECT status, count(*) AS sessions,
        round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS pct

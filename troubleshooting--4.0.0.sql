@@ -671,13 +671,14 @@ RETURNS TABLE (
     avg_rating numeric,
     nps numeric)
     AS 'MODULE_PATHNAME', 'get_troubleshooting_metrics_by_period'
-    LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 100;
+    LANGUAGE C STABLE CALLED ON NULL INPUT ROWS 100
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz) IS
     'Session, attempt and feedback metrics per hour/day/week/month bucket in the session time zone';
 
 CREATE FUNCTION @extschema@.get_troubleshooting_realtime_metrics() RETURNS jsonb
     AS 'MODULE_PATHNAME', 'get_troubleshooting_realtime_metrics'
-    LANGUAGE C STABLE;
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.get_troubleshooting_realtime_metrics() IS
     'Live KPIs, top problems of the last 24 hours and the newest active sessions, as JSON';
 
@@ -686,7 +687,7 @@ CREATE FUNCTION @extschema@.ts_realtime_kpis(
     OUT avg_resolution_time_minutes numeric, OUT unique_problems_24h bigint,
     OUT avg_rating_24h numeric)
     AS 'MODULE_PATHNAME', 'ts_realtime_kpis'
-    LANGUAGE C STABLE;
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 ------------------------------------------------------------------------------
 -- Views
@@ -719,6 +720,11 @@ REVOKE ALL ON @extschema@.support_troubleshooting_sessions,
               @extschema@.ts_metrics_problem_hourly
     FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.refresh_troubleshooting_metrics() FROM PUBLIC;
+-- metrics run as the owner (they read the internal rollups); who may call
+-- them is up to GRANT EXECUTE (the realtime document names customers)
+REVOKE ALL ON FUNCTION @extschema@.get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.get_troubleshooting_realtime_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ts_realtime_kpis() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;

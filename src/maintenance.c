@@ -34,14 +34,18 @@ PGDLLEXPORT void ts_maintenance_main(Datum arg);
 char	   *ts_database = NULL;
 int			ts_maintenance_naptime = 1000;
 
-/* Defines the settings the maintenance worker reads. */
+/*
+ * Defines the settings the maintenance worker reads.  A PGC_POSTMASTER
+ * setting can only be created while the library is preloaded.
+ */
 void
-ts_maintenance_define_gucs(void)
+ts_maintenance_define_gucs(bool preloading)
 {
-	DefineCustomStringVariable("troubleshooting.database",
-							   "Database the troubleshooting background workers connect to.",
-							   NULL, &ts_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	if (preloading)
+		DefineCustomStringVariable("troubleshooting.database",
+								   "Database the troubleshooting background workers connect to.",
+								   NULL, &ts_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("troubleshooting.maintenance_naptime",
 							"Time between two runs of the maintenance worker.",
 							"Each run folds pending metric changes into the hourly rollups.",

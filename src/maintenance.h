@@ -8,7 +8,7 @@
 extern char *ts_database;
 extern int	ts_maintenance_naptime;
 
-extern void ts_maintenance_define_gucs(void);
+extern void ts_maintenance_define_gucs(bool preloading);
 extern void ts_maintenance_register(void);
 
 #endif							/* TS_MAINTENANCE_H */

@@ -26,7 +26,7 @@ _PG_init(void)
 	/* Backend-local state works whether or not the library is preloaded. */
 	ts_config_init();
 
-	ts_maintenance_define_gucs();
+	ts_maintenance_define_gucs(process_shared_preload_libraries_in_progress);
 	MarkGUCPrefixReserved("troubleshooting");
 
 	if (!process_shared_preload_libraries_in_progress)
