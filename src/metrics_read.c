@@ -323,6 +323,19 @@ ts_hour_entry(HTAB *hours, TimestampTz t)
 	return h;
 }
 
+/* Finds the hour entry of result row `row` (bucket in column 1) and reads its
+ * measures, which start at column firstcol, into *m. */
+static TsHour *
+ts_row_hour(HTAB *hours, int row, int firstcol, TsMeasures *m)
+{
+	bool		isnull;
+	Datum		bucket = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull);
+
+	for (int i = 0; i < TS_NMEASURES; i++)
+		m->m[i] = ts_get_int64(row, firstcol + i);
+	return ts_hour_entry(hours, DatumGetTimestampTz(bucket));
+}
+
 /*
  * Loads the aggregates of every UTC hour in [from, to) that has data: the
  * rollup row plus every pending delta visible to the current snapshot.
@@ -335,6 +348,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 	List	   *pdeltas = NIL;
 	HASH_SEQ_STATUS seq;
 	TsHour	   *h;
+	TsMeasures	row_m;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(TimestampTz);
@@ -352,9 +366,8 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		bool		isnull;
 		Datum		arr;
 
-		h = ts_hour_entry(hours, DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
-		for (int m = 0; m < TS_NMEASURES; m++)
-			h->m.m[m] = ts_get_int64((int) i, m + 2);
+		h = ts_row_hour(hours, (int) i, 2, &row_m);
+		h->m = row_m;
 		arr = SPI_getbinval(tup, SPI_tuptable->tupdesc, TS_NMEASURES + 2, &isnull);
 		if (!isnull)
 		{
@@ -377,9 +390,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		bool		isnull;
 		TsMeasures	d;
 
-		h = ts_hour_entry(hours, DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
-		for (int m = 0; m < TS_NMEASURES; m++)
-			d.m[m] = ts_get_int64((int) i, m + 3);
+		h = ts_row_hour(hours, (int) i, 3, &d);
 		ts_measures_add(&h->m, &d);
 		(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
 		if (!isnull && d.m[M_SESSIONS] != 0)
