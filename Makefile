@@ -12,13 +12,15 @@ OBJS = \
 	src/metrics_read.o \
 	src/metrics.o \
 	src/realtime.o \
-	src/maintenance.o
+	src/maintenance.o \
+	src/notify/template.o \
+	src/notify/render.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics
+REGRESS = install sessions config config_cache metrics templates
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.
@@ -29,7 +31,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/notify/*.h)
 
 .PHONY: test start
 # The whole suite (installs dependencies, builds, starts its own cluster).
