@@ -14,13 +14,14 @@ OBJS = \
 	src/realtime.o \
 	src/maintenance.o \
 	src/notify/template.o \
-	src/notify/render.o
+	src/notify/render.o \
+	src/notify/queue.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates
+REGRESS = install sessions config config_cache metrics templates notifications
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.

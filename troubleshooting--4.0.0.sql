@@ -716,6 +716,80 @@ COMMENT ON FUNCTION @extschema@.render_troubleshooting_mustache(text, jsonb, jso
     'Renders Mustache template text with data and partials; escaping html, json or text';
 
 ------------------------------------------------------------------------------
+-- The notification outbox API (the dispatcher worker sends what it holds)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.send_troubleshooting_notification(
+    p_channel text, p_recipient text, p_template text, p_data jsonb DEFAULT '{}',
+    p_priority text DEFAULT 'normal', p_metadata jsonb DEFAULT '{}',
+    p_idempotency_key text DEFAULT NULL, p_send_after timestamptz DEFAULT NULL)
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'send_troubleshooting_notification'
+    LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.send_troubleshooting_notification(text, text, text, jsonb, text, jsonb, text, timestamptz) IS
+    'Enqueues a notification in the caller''s transaction; returns its id (the first id again for a repeated idempotency key)';
+
+CREATE FUNCTION @extschema@.send_troubleshooting_notifications_bulk(p_configs jsonb, p_data jsonb DEFAULT '{}')
+RETURNS SETOF bigint
+    AS 'MODULE_PATHNAME', 'send_troubleshooting_notifications_bulk'
+    LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.send_troubleshooting_notifications_bulk(jsonb, jsonb) IS
+    'Enqueues an array of {channel, recipient, template, priority, metadata} with shared data: all or none';
+
+CREATE FUNCTION @extschema@.cancel_troubleshooting_notification(p_id bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'cancel_troubleshooting_notification'
+    LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION @extschema@.retry_troubleshooting_notification(p_id bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'retry_troubleshooting_notification'
+    LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Webhook subscriptions: session.started, session.resolved, session.escalated
+-- and feedback.received become webhook notifications in the same transaction.
+CREATE FUNCTION @extschema@.ts_webhook_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ev text;
+    sid text;
+    payload jsonb;
+BEGIN
+    IF TG_TABLE_NAME = 'support_troubleshooting_feedback' THEN
+        ev := 'feedback.received';
+    ELSIF TG_OP = 'INSERT' THEN
+        ev := 'session.started';
+    ELSIF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('resolved', 'escalated') THEN
+        ev := 'session.' || NEW.status;
+    ELSE
+        RETURN NULL;
+    END IF;
+    -- the common case: nobody subscribed
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.support_webhooks w WHERE w.active AND ev = ANY (w.events)) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT 'webhook' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
+        RETURN NULL;
+    END IF;
+    sid := NEW.session_id;
+    payload := jsonb_build_object('type', ev, 'timestamp', now(), 'data', to_jsonb(NEW));
+    INSERT INTO @extschema@.support_troubleshooting_notifications
+        (channel, recipient, priority, subject, body, data, metadata, session_id)
+    SELECT 'webhook', w.id::text, 'normal', ev, payload::text, payload,
+           jsonb_build_object('event', ev, 'webhook_id', w.id), sid
+    FROM @extschema@.support_webhooks w
+    WHERE w.active AND ev = ANY (w.events)
+    ORDER BY w.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER ts_webhook_events
+    AFTER INSERT OR UPDATE OF status ON @extschema@.support_troubleshooting_sessions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
+CREATE TRIGGER ts_webhook_events
+    AFTER INSERT ON @extschema@.support_troubleshooting_feedback
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
+
+------------------------------------------------------------------------------
 -- Views
 ------------------------------------------------------------------------------
 
@@ -751,6 +825,12 @@ REVOKE ALL ON FUNCTION @extschema@.refresh_troubleshooting_metrics() FROM PUBLIC
 REVOKE ALL ON FUNCTION @extschema@.get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.get_troubleshooting_realtime_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_realtime_kpis() FROM PUBLIC;
+-- enqueueing runs as the owner too: GRANT EXECUTE gives a role enqueue rights
+-- without any right on the outbox table itself
+REVOKE ALL ON FUNCTION @extschema@.send_troubleshooting_notification(text, text, text, jsonb, text, jsonb, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.send_troubleshooting_notifications_bulk(jsonb, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.cancel_troubleshooting_notification(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.retry_troubleshooting_notification(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;

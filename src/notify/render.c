@@ -93,6 +93,13 @@ ts_jsonb_partial(const char *name, void *arg)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* Returns '{}'::jsonb. */
+Jsonb *
+ts_empty_jsonb(void)
+{
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+}
+
 /* Escaping for a template's format. */
 static TsEscape
 ts_format_escape(const char *format)
@@ -104,42 +111,36 @@ ts_format_escape(const char *format)
 	return TS_ESCAPE_NONE;
 }
 
-/* render_troubleshooting_template(name, data, channel) -> {subject, body} */
-Datum
-render_troubleshooting_template(PG_FUNCTION_ARGS)
+/* Errors unless channel is one of the six channel names. */
+void
+ts_check_channel_name(const char *channel)
 {
-	char	   *name;
-	Jsonb	   *data;
+	for (size_t i = 0; i < lengthof(ts_channel_names); i++)
+		if (strcmp(channel, ts_channel_names[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown channel \"%s\"", channel),
+			 errhint("Channels are email, sms, slack, teams, discord and webhook.")));
+}
+
+/*
+ * Renders stored template `name` for channel (NULL: the any-channel row);
+ * the results are allocated in the caller's memory context.
+ */
+void
+ts_render_stored(const char *name, const char *channel, Jsonb *data,
+				 char **subject, char **body, char **format)
+{
 	TsTemplateLookup lk;
 	TsStoredTemplate t;
-	char	   *subject = NULL;
-	char	   *body;
-	StringInfoData out;
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext old;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("template name must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	data = PG_ARGISNULL(1) ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")))
-		: PG_GETARG_JSONB_P(1);
-	lk.channel_null = PG_ARGISNULL(2);
-	lk.channel = lk.channel_null ? (Datum) 0 : PG_GETARG_DATUM(2);
-	if (!lk.channel_null)
-	{
-		char	   *channel = text_to_cstring(PG_GETARG_TEXT_PP(2));
-		bool		known = false;
-
-		for (size_t i = 0; i < lengthof(ts_channel_names); i++)
-			known |= strcmp(channel, ts_channel_names[i]) == 0;
-		if (!known)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown channel \"%s\"", channel),
-					 errhint("Channels are email, sms, slack, teams, discord and webhook.")));
-	}
+	if (channel)
+		ts_check_channel_name(channel);
+	lk.channel_null = (channel == NULL);
+	lk.channel = channel ? CStringGetTextDatum(channel) : (Datum) 0;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -148,13 +149,32 @@ render_troubleshooting_template(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("unknown template \"%s\"", name),
 				 errhint("SELECT name, channel FROM support_troubleshooting_templates lists them.")));
-	/* rendered text must outlive SPI */
 	old = MemoryContextSwitchTo(outer);
-	if (t.subject)
-		subject = ts_template_render(t.subject, name, data, TS_ESCAPE_NONE, ts_table_partial, &lk);
-	body = ts_template_render(t.body, name, data, ts_format_escape(t.format), ts_table_partial, &lk);
+	*subject = t.subject ? ts_template_render(t.subject, name, data, TS_ESCAPE_NONE,
+											  ts_table_partial, &lk) : NULL;
+	*body = ts_template_render(t.body, name, data, ts_format_escape(t.format), ts_table_partial, &lk);
+	*format = pstrdup(t.format);
 	MemoryContextSwitchTo(old);
 	SPI_finish();
+}
+
+/* render_troubleshooting_template(name, data, channel) -> {subject, body, format} */
+Datum
+render_troubleshooting_template(PG_FUNCTION_ARGS)
+{
+	char	   *subject;
+	char	   *body;
+	char	   *format;
+	StringInfoData out;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("template name must not be null")));
+	ts_render_stored(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+					 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+					 PG_ARGISNULL(1) ? ts_empty_jsonb() : PG_GETARG_JSONB_P(1),
+					 &subject, &body, &format);
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"subject\": ");
@@ -165,7 +185,7 @@ render_troubleshooting_template(PG_FUNCTION_ARGS)
 	appendStringInfoString(&out, ", \"body\": ");
 	escape_json(&out, body);
 	appendStringInfoString(&out, ", \"format\": ");
-	escape_json(&out, t.format);
+	escape_json(&out, format);
 	appendStringInfoChar(&out, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
 }
@@ -182,8 +202,7 @@ render_troubleshooting_mustache(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	src = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	data = PG_ARGISNULL(1) ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")))
-		: PG_GETARG_JSONB_P(1);
+	data = PG_ARGISNULL(1) ? ts_empty_jsonb() : PG_GETARG_JSONB_P(1);
 	partials = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
 	escape = ts_escape_from_name(PG_ARGISNULL(3) ? "html" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	PG_RETURN_TEXT_P(cstring_to_text(ts_template_render(src, "inline", data, escape,

@@ -23,4 +23,10 @@ extern char *ts_template_render(const char *src, const char *what, Jsonb *data,
 								TsEscape escape, TsPartialLookup lookup, void *lookup_arg);
 extern TsEscape ts_escape_from_name(const char *name);
 
+/* render.c */
+extern void ts_check_channel_name(const char *channel);
+extern Jsonb *ts_empty_jsonb(void);
+extern void ts_render_stored(const char *name, const char *channel, Jsonb *data,
+							 char **subject, char **body, char **format);
+
 #endif							/* TS_TEMPLATE_H */
