@@ -15,13 +15,14 @@ OBJS = \
 	src/maintenance.o \
 	src/notify/template.o \
 	src/notify/render.o \
-	src/notify/queue.o
+	src/notify/queue.o \
+	src/notify/payload.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates notifications
+REGRESS = install sessions config config_cache metrics templates notifications payloads
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.

@@ -743,6 +743,13 @@ CREATE FUNCTION @extschema@.retry_troubleshooting_notification(p_id bigint) RETU
     AS 'MODULE_PATHNAME', 'retry_troubleshooting_notification'
     LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
+CREATE FUNCTION @extschema@.troubleshooting_notification_request(p_id bigint, p_at timestamptz DEFAULT NULL)
+RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'troubleshooting_notification_request'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.troubleshooting_notification_request(bigint, timestamptz) IS
+    'The HTTP request the dispatcher sends for a notification: {method, url, headers, body} (owner only)';
+
 -- Webhook subscriptions: session.started, session.resolved, session.escalated
 -- and feedback.received become webhook notifications in the same transaction.
 CREATE FUNCTION @extschema@.ts_webhook_events() RETURNS trigger
@@ -831,6 +838,7 @@ REVOKE ALL ON FUNCTION @extschema@.send_troubleshooting_notification(text, text,
 REVOKE ALL ON FUNCTION @extschema@.send_troubleshooting_notifications_bulk(jsonb, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.cancel_troubleshooting_notification(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.retry_troubleshooting_notification(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.troubleshooting_notification_request(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;

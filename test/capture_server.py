@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""Loopback HTTP capture server for the notification dispatcher tests.
+
+Records every request it receives as one JSON line and answers the way a
+given provider (Slack, Teams, Discord, Standard Webhooks receiver, ...) or a
+given failure (status code, rate limit, slowness, hang, reset) would.
+
+Usage:
+    python3 test/capture_server.py --port 0 --record /path/requests.jsonl \
+        --portfile /path/port [--mode ok]
+
+Listens on 127.0.0.1 only. --port 0 picks a free port; the chosen port is
+written to --portfile (via a temporary file and a rename) once listening.
+Runs until SIGTERM or SIGINT, then exits 0.
+
+Choosing the behaviour
+    /_mode/<mode>/<rest>   applies <mode>; the request is recorded with
+                           path "/<rest>" (and mode "<mode>").
+    any other path         applies the default mode ("ok" unless changed by
+                           --mode or the control API).
+
+Modes
+    ok                  200 "ok" (text/plain)
+    slack               200 "ok" (text/plain)
+    teams               202, empty body
+    discord             ?wait=true: 200 {"id": "<18 digits>", "channel_id": "1"}
+                        otherwise 204, no body
+    webhook             204, no body
+    status-NNN          NNN with {"error": "status NNN"} (no body for 204/304)
+    retry-after-N       429, Retry-After: N, {"message": "rate limited"}
+    discord-429         429, Retry-After: 2, {"message": "You are being rate
+                        limited.", "retry_after": 1.5, "global": false}
+    slow-MS             sleeps MS milliseconds, then 200 "ok"
+    hang                reads the request, never answers (up to 600 s or
+                        until shutdown), keeps the connection open
+    reset               reads the request, then resets the connection
+                        (SO_LINGER 0 + close), no response
+    flaky-N             per distinct path (with the /_mode prefix, without
+                        the query): the first N requests get 503
+                        {"error": "status 503"}, later ones 200 "ok"
+    teams-legacy-429    200 "Microsoft Teams endpoint returned HTTP error 429"
+    An unknown mode is answered 400 {"error": "unknown mode ..."} and recorded.
+
+Control API (never recorded)
+    GET  /_control/health   {"ok": true}
+    GET  /_control/count    {"count": <requests recorded since start/reset>}
+    POST /_control/reset    empties the record file, the flaky counters and
+                            the count, restores the startup default mode;
+                            {"ok": true}
+    GET  /_control/mode     {"mode": "<default mode>"}
+    POST /_control/mode     sets the default mode for requests without a
+                            /_mode prefix: ?mode=<mode>, or the body as
+                            {"mode": "<mode>"} or as plain text;
+                            {"ok": true, "mode": "<mode>"}
+
+Record line (one JSON object per request, ASCII-only JSON):
+    {"time": <epoch float, when the request was fully read>, "method",
+     "path" (raw, without query, /_mode prefix stripped), "query" (raw),
+     "headers": {lower-cased name: value, repeats joined with ", "},
+     "body" (UTF-8, errors replaced), "body_b64" (raw bytes), "mode",
+     "status" (code sent, null for hang/reset)}
+A request is recorded (and flushed) before its response is sent, so a client
+that has its answer can rely on the line being in the file already. Requests
+whose head or body never arrive completely are not recorded.
+
+Python 3.11 standard library only.
+"""
+
+import argparse
+import base64
+import json
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOST = "127.0.0.1"
+HANG_SECONDS = 600
+IDLE_TIMEOUT = 300  # seconds an idle keep-alive connection is kept
+
+MODE_PREFIX = "/_mode/"
+CONTROL_PREFIX = "/_control/"
+
+_rng = random.SystemRandom()
+
+
+class BadRequest(Exception):
+    pass
+
+
+class State:
+    """Shared server state: record file, counters, default mode."""
+
+    def __init__(self, record_path, default_mode):
+        self.lock = threading.Lock()
+        self.record_path = record_path
+        self.record = open(record_path, "a", encoding="utf-8")
+        self.count = 0
+        self.flaky = {}
+        self.initial_mode = default_mode
+        self.default_mode = default_mode
+        self.stopping = threading.Event()
+
+    def write_record(self, obj):
+        line = json.dumps(obj, ensure_ascii=True, separators=(", ", ": ")) + "\n"
+        with self.lock:
+            if self.record is None:
+                return
+            self.record.write(line)
+            self.record.flush()
+            self.count += 1
+
+    def flaky_hit(self, key):
+        with self.lock:
+            n = self.flaky.get(key, 0) + 1
+            self.flaky[key] = n
+            return n
+
+    def reset(self):
+        with self.lock:
+            if self.record is not None:
+                self.record.seek(0)
+                self.record.truncate(0)
+                self.record.flush()
+            self.count = 0
+            self.flaky.clear()
+            self.default_mode = self.initial_mode
+
+    def close(self):
+        with self.lock:
+            if self.record is not None:
+                self.record.flush()
+                self.record.close()
+                self.record = None
+
+
+def json_bytes(obj):
+    return json.dumps(obj).encode("utf-8")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "capture_server/1"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+
+    state = None  # set by main()
+
+    # ---- logging: quiet on stdout, errors on stderr ----------------------
+
+    def log_message(self, format, *args):
+        pass
+
+    def log_error(self, format, *args):
+        sys.stderr.write("capture_server: %s: %s\n" % (self.address_string(), format % args))
+        sys.stderr.flush()
+
+    # ---- every method goes through handle_any -----------------------------
+
+    def do_GET(self):
+        self.handle_any()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    # ---- request body -----------------------------------------------------
+
+    def read_exact(self, n):
+        data = self.rfile.read(n)
+        if data is None or len(data) != n:
+            raise ConnectionError("client closed the connection mid-body")
+        return data
+
+    def read_line(self):
+        line = self.rfile.readline(65537)
+        if not line:
+            raise ConnectionError("client closed the connection mid-body")
+        if len(line) > 65536:
+            raise BadRequest("chunk line too long")
+        return line
+
+    def read_body(self):
+        te = ",".join(self.headers.get_all("Transfer-Encoding") or [])
+        codings = [c.strip().lower() for c in te.split(",") if c.strip()]
+        if codings:
+            if codings[-1] != "chunked":
+                raise BadRequest("unsupported Transfer-Encoding %r" % te)
+            return self.read_chunked()
+        cls = self.headers.get_all("Content-Length") or []
+        if not cls:
+            return b""
+        values = {v.strip() for c in cls for v in c.split(",")}
+        if len(values) != 1 or not next(iter(values)).isdigit():
+            raise BadRequest("bad Content-Length %r" % cls)
+        n = int(next(iter(values)))
+        return self.read_exact(n) if n else b""
+
+    def read_chunked(self):
+        parts = []
+        while True:
+            line = self.read_line()
+            size_s = line.split(b";", 1)[0].strip()
+            try:
+                size = int(size_s, 16)
+            except ValueError:
+                raise BadRequest("bad chunk size %r" % line)
+            if size < 0:
+                raise BadRequest("bad chunk size %r" % line)
+            if size == 0:
+                break
+            parts.append(self.read_exact(size))
+            if self.read_exact(2) != b"\r\n":
+                raise BadRequest("chunk not followed by CRLF")
+        # trailers, up to the empty line
+        while True:
+            line = self.read_line()
+            if line in (b"\r\n", b"\n"):
+                break
+        return b"".join(parts)
+
+    # ---- responses ----------------------------------------------------------
+
+    def respond(self, status, body=b"", content_type=None, headers=()):
+        no_body = status in (204, 304) or 100 <= status < 200
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        if not no_body:
+            if body and content_type:
+                self.send_header("Content-Type", content_type)
+            # RFC 9110 forbids Content-Length on 1xx/204; everything else
+            # gets one so keep-alive framing never depends on closing.
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and not no_body and self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def respond_json(self, status, obj, headers=()):
+        self.respond(status, json_bytes(obj), "application/json", headers)
+
+    def respond_ok(self):
+        self.respond(200, b"ok", "text/plain; charset=utf-8")
+
+    # ---- main dispatch ------------------------------------------------------
+
+    def handle_any(self):
+        try:
+            body = self.read_body()
+        except BadRequest as e:
+            self.close_connection = True
+            self.log_error("bad request: %s", e)
+            self.respond_json(400, {"error": str(e)}, headers=[("Connection", "close")])
+            return
+        except (ConnectionError, TimeoutError, OSError) as e:
+            self.close_connection = True
+            self.log_error("request not recorded: %s", e)
+            return
+        received = time.time()
+
+        raw_path, _, query = self.path.partition("?")
+        if raw_path.startswith(CONTROL_PREFIX) or raw_path == CONTROL_PREFIX.rstrip("/"):
+            self.control(raw_path[len(CONTROL_PREFIX):], query, body)
+            return
+
+        if raw_path.startswith(MODE_PREFIX):
+            mode, slash, rest = raw_path[len(MODE_PREFIX):].partition("/")
+            path = "/" + rest
+        else:
+            with self.state.lock:
+                mode = self.state.default_mode
+            path = raw_path
+
+        action = self.plan(mode, raw_path, query)
+        status = action[0]
+        self.state.write_record({
+            "time": received,
+            "method": self.command,
+            "path": path,
+            "query": query,
+            "headers": self.header_dict(),
+            "body": body.decode("utf-8", errors="replace"),
+            "body_b64": base64.b64encode(body).decode("ascii"),
+            "mode": mode,
+            "status": status,
+        })
+        self.perform(action)
+
+    def header_dict(self):
+        out = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            out[key] = out[key] + ", " + value if key in out else value
+        return out
+
+    def plan(self, mode, raw_path, query):
+        """Returns (status or None, kind, args...) for the mode."""
+        m = re.fullmatch(r"([a-z0-9-]+?)-(\d+)", mode)
+        base, num = (m.group(1), int(m.group(2))) if m else (mode, None)
+
+        if mode in ("ok", "slack", "teams-legacy-429"):
+            return (200, mode)
+        if mode == "teams":
+            return (202, mode)
+        if mode == "webhook":
+            return (204, mode)
+        if mode == "discord":
+            wait = any(p.partition("=")[0] == "wait" and p.partition("=")[2].lower() == "true"
+                       for p in query.split("&"))
+            return (200, "discord-wait") if wait else (204, "discord")
+        if mode == "discord-429":
+            return (429, mode)
+        if mode == "hang":
+            return (None, "hang")
+        if mode == "reset":
+            return (None, "reset")
+        if num is not None and base == "status" and 200 <= num <= 599:
+            return (num, "status", num)
+        if num is not None and base == "retry-after":
+            return (429, "retry-after", num)
+        if num is not None and base == "slow":
+            return (200, "slow", num)
+        if num is not None and base == "flaky":
+            hit = self.state.flaky_hit(raw_path)
+            return (503, "status", 503) if hit <= num else (200, "ok")
+        return (400, "unknown", mode)
+
+    def perform(self, action):
+        status, kind = action[0], action[1]
+        if kind in ("ok", "slack"):
+            self.respond_ok()
+        elif kind == "teams-legacy-429":
+            self.respond(200, b"Microsoft Teams endpoint returned HTTP error 429",
+                         "text/plain; charset=utf-8")
+        elif kind in ("teams", "webhook", "discord"):
+            self.respond(status)
+        elif kind == "discord-wait":
+            msg_id = str(_rng.randrange(10 ** 17, 10 ** 18))
+            self.respond_json(200, {"id": msg_id, "channel_id": "1"})
+        elif kind == "discord-429":
+            self.respond_json(429, {"message": "You are being rate limited.",
+                                    "retry_after": 1.5, "global": False},
+                              headers=[("Retry-After", "2")])
+        elif kind == "status":
+            self.respond_json(status, {"error": "status %d" % status})
+        elif kind == "retry-after":
+            self.respond_json(429, {"message": "rate limited"},
+                              headers=[("Retry-After", str(action[2]))])
+        elif kind == "slow":
+            self.state.stopping.wait(action[2] / 1000.0)
+            self.respond_ok()
+        elif kind == "hang":
+            self.close_connection = True
+            self.state.stopping.wait(HANG_SECONDS)
+        elif kind == "reset":
+            self.close_connection = True
+            self.reset_connection()
+        else:
+            self.respond_json(400, {"error": "unknown mode %r" % action[2]})
+
+    def reset_connection(self):
+        sock = self.connection
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        # Close the descriptor itself: socket.close() would wait for rfile,
+        # and the server's shutdown(SHUT_WR) would send a FIN before the RST.
+        try:
+            fd = sock.detach()
+        except OSError:
+            return
+        if fd >= 0:
+            os.close(fd)
+
+    # ---- control API --------------------------------------------------------
+
+    def control(self, what, query, body):
+        st = self.state
+        method = self.command
+        if what == "health" and method in ("GET", "HEAD"):
+            self.respond_json(200, {"ok": True})
+        elif what == "count" and method in ("GET", "HEAD"):
+            with st.lock:
+                n = st.count
+            self.respond_json(200, {"count": n})
+        elif what == "reset" and method == "POST":
+            st.reset()
+            self.respond_json(200, {"ok": True})
+        elif what == "mode" and method in ("GET", "HEAD"):
+            with st.lock:
+                mode = st.default_mode
+            self.respond_json(200, {"mode": mode})
+        elif what == "mode" and method in ("POST", "PUT"):
+            mode = None
+            for p in query.split("&"):
+                k, _, v = p.partition("=")
+                if k == "mode" and v:
+                    mode = v
+            if mode is None and body.strip():
+                text = body.decode("utf-8", errors="replace").strip()
+                try:
+                    obj = json.loads(text)
+                    mode = obj.get("mode") if isinstance(obj, dict) else None
+                except ValueError:
+                    mode = text
+            if not isinstance(mode, str) or not re.fullmatch(r"[A-Za-z0-9-]+", mode):
+                self.respond_json(400, {"error": "give ?mode=<mode> or {\"mode\": ...}"})
+                return
+            with st.lock:
+                st.default_mode = mode
+            self.respond_json(200, {"ok": True, "mode": mode})
+        elif what in ("health", "count", "reset", "mode"):
+            self.respond_json(405, {"error": "method not allowed"})
+        else:
+            self.respond_json(404, {"error": "unknown control endpoint"})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            sys.stderr.write("capture_server: %s: %s\n" % (client_address, exc))
+        else:
+            sys.stderr.write("capture_server: error handling %s:\n" % (client_address,))
+            traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+
+
+def write_portfile(path, port):
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Loopback HTTP capture server (tests only).")
+    ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
+    ap.add_argument("--record", required=True, help="JSON-lines file requests are appended to")
+    ap.add_argument("--portfile", help="file the listening port is written to")
+    ap.add_argument("--mode", default="ok", help="default mode for paths without /_mode/ (ok)")
+    args = ap.parse_args(argv)
+
+    state = State(args.record, args.mode)
+    Handler.state = state
+    httpd = Server((HOST, args.port), Handler)
+    port = httpd.server_address[1]
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    serving = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                               name="serve_forever", daemon=True)
+    serving.start()
+    if args.portfile:
+        write_portfile(args.portfile, port)
+
+    while not stop.wait(0.5):
+        pass
+
+    state.stopping.set()  # wakes hang/slow handlers
+    httpd.shutdown()
+    httpd.server_close()
+    state.close()
+    sys.stderr.flush()
+    # Handler threads may still be blocked on sockets; do not wait for them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
