@@ -16,7 +16,10 @@ OBJS = \
 	src/notify/template.o \
 	src/notify/render.o \
 	src/notify/queue.o \
-	src/notify/payload.o
+	src/notify/payload.o \
+	src/notify/urlpolicy.o \
+	src/notify/shmem.o \
+	src/notify/dispatcher.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
@@ -27,7 +30,7 @@ REGRESS = install sessions config config_cache metrics templates notifications p
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
-SHLIB_LINK = -lcurl
+SHLIB_LINK = -lcurl -lm
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -750,6 +750,21 @@ RETURNS jsonb
 COMMENT ON FUNCTION @extschema@.troubleshooting_notification_request(bigint, timestamptz) IS
     'The HTTP request the dispatcher sends for a notification: {method, url, headers, body} (owner only)';
 
+CREATE FUNCTION @extschema@.troubleshooting_dispatcher_stats(
+    OUT running boolean, OUT sent bigint, OUT failed bigint, OUT retried bigint,
+    OUT in_flight integer, OUT last_error_at timestamptz)
+    AS 'MODULE_PATHNAME', 'troubleshooting_dispatcher_stats'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.troubleshooting_dispatcher_stats() IS
+    'The dispatcher''s counters since the server started (shared memory)';
+
+-- any insert into the outbox wakes the dispatcher when its transaction commits
+CREATE FUNCTION @extschema@.ts_notify_wake() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_notify_wake' LANGUAGE C;
+CREATE TRIGGER ts_notify_wake
+    AFTER INSERT ON @extschema@.support_troubleshooting_notifications
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_notify_wake();
+
 -- Webhook subscriptions: session.started, session.resolved, session.escalated
 -- and feedback.received become webhook notifications in the same transaction.
 CREATE FUNCTION @extschema@.ts_webhook_events() RETURNS trigger

@@ -45,4 +45,12 @@ int64_div_fast_to_numeric(int64 val, int log10val2)
 }
 #endif
 
+/* A uniform random double in [0, 1): pg_prng appeared in 15. */
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#define ts_random_double() pg_prng_double(&pg_global_prng_state)
+#else
+#define ts_random_double() ((double) random() / ((double) RAND_MAX + 1.0))
+#endif
+
 #endif							/* TS_COMPAT_H */

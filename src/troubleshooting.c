@@ -8,6 +8,8 @@
 #include "compat.h"
 #include "config.h"
 #include "maintenance.h"
+#include "notify/dispatcher.h"
+#include "notify/shmem.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -27,6 +29,7 @@ _PG_init(void)
 	ts_config_init();
 
 	ts_maintenance_define_gucs(process_shared_preload_libraries_in_progress);
+	ts_dispatcher_define_gucs();
 	MarkGUCPrefixReserved("troubleshooting");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -36,5 +39,7 @@ _PG_init(void)
 	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
 	if (IsBinaryUpgrade)
 		return;
+	ts_shmem_init();
 	ts_maintenance_register();
+	ts_dispatcher_register();
 }

@@ -26,7 +26,8 @@ Modes
     discord             ?wait=true: 200 {"id": "<18 digits>", "channel_id": "1"}
                         otherwise 204, no body
     webhook             204, no body
-    status-NNN          NNN with {"error": "status NNN"} (no body for 204/304)
+    status-NNN          NNN (200..599) with {"error": "status NNN"}
+                        (no body for 204/304)
     retry-after-N       429, Retry-After: N, {"message": "rate limited"}
     discord-429         429, Retry-After: 2, {"message": "You are being rate
                         limited.", "retry_after": 1.5, "global": false}
@@ -61,7 +62,8 @@ Record line (one JSON object per request, ASCII-only JSON):
      "status" (code sent, null for hang/reset)}
 A request is recorded (and flushed) before its response is sent, so a client
 that has its answer can rely on the line being in the file already. Requests
-whose head or body never arrive completely are not recorded.
+whose head or body never arrive completely are not recorded. 1xx/204/304
+responses carry no Content-Length (RFC 9110); all others always do.
 
 Python 3.11 standard library only.
 """
@@ -145,6 +147,23 @@ def json_bytes(obj):
     return json.dumps(obj).encode("utf-8")
 
 
+class EOFTrackingReader:
+    """Wraps rfile to notice a line cut short by EOF (client went away)."""
+
+    def __init__(self, f):
+        self._f = f
+        self.eof = False
+
+    def readline(self, *args):
+        line = self._f.readline(*args)
+        if not line.endswith(b"\n"):
+            self.eof = True
+        return line
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "capture_server/1"
@@ -161,6 +180,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_error(self, format, *args):
         sys.stderr.write("capture_server: %s: %s\n" % (self.address_string(), format % args))
         sys.stderr.flush()
+
+    def setup(self):
+        super().setup()
+        self.rfile = EOFTrackingReader(self.rfile)
 
     # ---- every method goes through handle_any -----------------------------
 
@@ -251,6 +274,11 @@ class Handler(BaseHTTPRequestHandler):
     # ---- main dispatch ------------------------------------------------------
 
     def handle_any(self):
+        if self.rfile.eof:
+            # request line or headers cut short: the client went away
+            self.close_connection = True
+            self.log_error("request not recorded: incomplete request head")
+            return
         try:
             body = self.read_body()
         except BadRequest as e:

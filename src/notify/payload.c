@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #if PG_VERSION_NUM >= 140000
@@ -43,12 +44,31 @@ static void
 ts_hmac_sha256(const uint8 *key, size_t keylen, const uint8 *data, size_t len, uint8 *out)
 {
 #if PG_VERSION_NUM >= 140000
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	/* pg_hmac tracks its state in a resource owner; a worker between
+	 * transactions has none, so lend it one */
+	static ResourceOwner owner = NULL;
+	ResourceOwner saved = CurrentResourceOwner;
+	pg_hmac_ctx *ctx;
 
-	if (ctx == NULL || pg_hmac_init(ctx, key, keylen) < 0 ||
-		pg_hmac_update(ctx, data, len) < 0 || pg_hmac_final(ctx, out, 32) < 0)
-		elog(ERROR, "could not compute HMAC-SHA256");
-	pg_hmac_free(ctx);
+	if (saved == NULL)
+	{
+		if (owner == NULL)
+			owner = ResourceOwnerCreate(NULL, "troubleshooting hmac");
+		CurrentResourceOwner = owner;
+	}
+	PG_TRY();
+	{
+		ctx = pg_hmac_create(PG_SHA256);
+		if (ctx == NULL || pg_hmac_init(ctx, key, keylen) < 0 ||
+			pg_hmac_update(ctx, data, len) < 0 || pg_hmac_final(ctx, out, 32) < 0)
+			elog(ERROR, "could not compute HMAC-SHA256");
+		pg_hmac_free(ctx);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = saved;
+	}
+	PG_END_TRY();
 #else
 	uint8		k[PG_SHA256_BLOCK_LENGTH] = {0};
 	uint8		pad[PG_SHA256_BLOCK_LENGTH];

@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
+#include "notify/shmem.h"
 #include "notify/template.h"
 
 #include "catalog/pg_type.h"
@@ -394,5 +395,6 @@ retry_troubleshooting_notification(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("notification " INT64_FORMAT " has not failed", id),
 				 errhint("Only failed notifications can be retried.")));
+	ts_request_wake();
 	PG_RETURN_BOOL(true);
 }

@@ -1,0 +1,777 @@
+/*
+ * dispatcher.c
+ *	  The dispatcher background worker: claims due notifications with a
+ *	  lease in a short transaction, sends them over one libcurl multi handle
+ *	  (connection reuse, global and per-host caps, refilling as transfers
+ *	  finish), and records outcomes in batched short transactions.  No
+ *	  transaction is open while the network is used.  A row whose request
+ *	  cannot be built is failed (quarantined), never retried in a loop.
+ *	  Rows left 'sending' by a crash are sent again after restart, with the
+ *	  same idempotency key / webhook id.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+#include "maintenance.h"
+#include "notify/dispatcher.h"
+#include "notify/payload.h"
+#include "notify/shmem.h"
+#include "notify/urlpolicy.h"
+
+#include <curl/curl.h>
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+PGDLLEXPORT void ts_dispatcher_main(Datum arg);
+
+#define TS_RESPONSE_CAP 65536
+
+int			ts_dispatcher_concurrency = 64;
+int			ts_dispatcher_host_concurrency = 16;
+int			ts_connect_timeout = 5000;
+int			ts_request_timeout = 30000;
+int			ts_retry_base_delay = 1000;
+int			ts_retry_max_delay = 3600000;
+int			ts_slack_min_interval = 1000;
+
+/* One transfer in flight. */
+typedef struct TsTransfer
+{
+	MemoryContext cxt;
+	int64		id;
+	int64		webhook_id;
+	int			attempts;
+	int			max_attempts;
+	char	   *channel;
+	CURL	   *easy;
+	struct curl_slist *headers;
+	TsRequest	req;
+	StringInfoData response;
+	int64		retry_after_ms;
+	char	   *message_id;		/* from a response header */
+	bool		refused;		/* the address policy refused the connection */
+	char		errbuf[CURL_ERROR_SIZE];
+} TsTransfer;
+
+/* What happened to one row, waiting to be recorded. */
+typedef struct TsOutcome
+{
+	int64		id;
+	const char *status;			/* sent, failed, pending */
+	char	   *error;
+	char	   *provider_id;
+	int64		delay_ms;
+	int			undo_attempt;	/* deferred without trying */
+	int64		disable_webhook;
+} TsOutcome;
+
+static CURLM *ts_multi = NULL;
+static List *ts_outcomes = NIL;
+static MemoryContext ts_outcome_cxt = NULL;
+static HTAB *ts_rate = NULL;	/* Slack URL -> next allowed send */
+static int	ts_in_flight = 0;
+
+/* Defines the dispatcher's settings. */
+void
+ts_dispatcher_define_gucs(void)
+{
+	DefineCustomIntVariable("troubleshooting.dispatcher_concurrency",
+							"Transfers the dispatcher keeps in flight at most.", NULL,
+							&ts_dispatcher_concurrency, 64, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.dispatcher_host_concurrency",
+							"Transfers in flight to one host at most.", NULL,
+							&ts_dispatcher_host_concurrency, 16, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.connect_timeout",
+							"Time allowed to connect to a destination.", NULL,
+							&ts_connect_timeout, 5000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.request_timeout",
+							"Time allowed for a whole request.", NULL,
+							&ts_request_timeout, 30000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.retry_base_delay",
+							"First retry delay; it doubles per attempt, with jitter.", NULL,
+							&ts_retry_base_delay, 1000, 1, 3600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.retry_max_delay",
+							"Longest retry delay.", NULL,
+							&ts_retry_max_delay, 3600000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.slack_min_interval",
+							"Shortest time between two messages to one Slack webhook.", NULL,
+							&ts_slack_min_interval, 1000, 0, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	ts_urlpolicy_define_gucs();
+}
+
+/* Registers the dispatcher worker (called from _PG_init when preloaded). */
+void
+ts_dispatcher_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "troubleshooting");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "ts_dispatcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "troubleshooting dispatcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "troubleshooting dispatcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+/* Queues an outcome for the next recording transaction. */
+static void
+ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
+		   int64 delay_ms, int undo, int64 disable_webhook)
+{
+	MemoryContext old = MemoryContextSwitchTo(ts_outcome_cxt);
+	TsOutcome  *o = palloc0(sizeof(TsOutcome));
+
+	o->id = id;
+	o->status = status;
+	o->error = error ? pstrdup(error) : NULL;
+	o->provider_id = provider_id ? pstrdup(provider_id) : NULL;
+	o->delay_ms = delay_ms;
+	o->undo_attempt = undo;
+	o->disable_webhook = disable_webhook;
+	ts_outcomes = lappend(ts_outcomes, o);
+	MemoryContextSwitchTo(old);
+
+	if (strcmp(status, "sent") == 0)
+		pg_atomic_fetch_add_u64(&ts_shared->sent, 1);
+	else if (strcmp(status, "failed") == 0)
+		pg_atomic_fetch_add_u64(&ts_shared->failed, 1);
+	else if (!undo)
+		pg_atomic_fetch_add_u64(&ts_shared->retried, 1);
+	if (error)
+	{
+		SpinLockAcquire(&ts_shared->mutex);
+		ts_shared->last_error_at = GetCurrentTimestamp();
+		SpinLockRelease(&ts_shared->mutex);
+	}
+}
+
+/* Exponential backoff with jitter for the given attempt number. */
+static int64
+ts_backoff_ms(int attempts)
+{
+	double		d = (double) ts_retry_base_delay * pow(2.0, Max(attempts - 1, 0));
+
+	d = Min(d, (double) ts_retry_max_delay);
+	return (int64) (d * (0.5 + 0.5 * ts_random_double()));
+}
+
+/* Failed attempt: retry later, or fail for good after max_attempts. */
+static void
+ts_retry_or_fail(TsTransfer *t, const char *error, bool retryable)
+{
+	if (retryable && t->attempts < t->max_attempts)
+		ts_outcome(t->id, "pending", error, NULL,
+				   Max(ts_backoff_ms(t->attempts), t->retry_after_ms), 0, 0);
+	else
+		ts_outcome(t->id, "failed", error, NULL, 0, 0, 0);
+}
+
+/* libcurl: keeps the start of the response body (up to the cap). */
+static size_t
+ts_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	TsTransfer *t = arg;
+	size_t		n = size * nmemb;
+
+	if (t->response.len < TS_RESPONSE_CAP)
+		appendBinaryStringInfo(&t->response, ptr, Min(n, (size_t) (TS_RESPONSE_CAP - t->response.len)));
+	return n;					/* the rest is read and dropped */
+}
+
+/* libcurl: picks Retry-After and X-Message-Id out of the response headers. */
+static size_t
+ts_header_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	TsTransfer *t = arg;
+	size_t		n = size * nitems;
+
+	if (n > 12 && pg_strncasecmp(buf, "retry-after:", 12) == 0)
+	{
+		long		secs = strtol(buf + 12, NULL, 10);
+
+		if (secs > 0)
+			t->retry_after_ms = Max(t->retry_after_ms, (int64) secs * 1000);
+	}
+	return n;
+}
+
+/* libcurl: refuses to open a socket to an address the policy forbids. */
+static curl_socket_t
+ts_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	TsTransfer *t = arg;
+
+	if (!ts_address_allowed(&addr->addr))
+	{
+		t->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+/* Frees a transfer and everything libcurl held for it. */
+static void
+ts_transfer_free(TsTransfer *t)
+{
+	if (t->easy)
+	{
+		curl_multi_remove_handle(ts_multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	if (t->headers)
+		curl_slist_free_all(t->headers);
+	MemoryContextDelete(t->cxt);
+}
+
+/* Returns the delay a Slack URL must wait before its next message (0 = none). */
+static int64
+ts_slack_delay_ms(const char *url)
+{
+	char		key[256];
+	bool		found;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz *next;
+
+	if (ts_slack_min_interval <= 0)
+		return 0;
+	strlcpy(key, url, sizeof(key));
+	next = hash_search(ts_rate, key, HASH_ENTER, &found);
+	next = (TimestampTz *) ((char *) next + sizeof(key));
+	if (found && *next > now)
+		return (*next - now) / 1000 + 1;
+	*next = now + (TimestampTz) ts_slack_min_interval * 1000;
+	return 0;
+}
+
+/* Starts sending one claimed row; rows that cannot be sent get their outcome. */
+static void
+ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webhook_id,
+				  bool webhook_active)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting transfer",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	TsTransfer *t = palloc0(sizeof(TsTransfer));
+	char	   *error = NULL;
+	ListCell   *lc;
+
+	t->cxt = cxt;
+	t->id = n->id;
+	t->attempts = attempts;
+	t->max_attempts = max_attempts;
+	t->webhook_id = webhook_id;
+	t->channel = pstrdup(n->channel);
+	initStringInfo(&t->response);
+
+	if (attempts > max_attempts)
+		error = "gave up: claimed more times than max_attempts (the dispatcher stopped while sending it)";
+	else if (strcmp(n->channel, "webhook") == 0 && webhook_id != 0 && !webhook_active)
+		error = "the webhook subscription is disabled";
+	else if (!ts_build_request(n, GetCurrentTimestamp(), &t->req, &error))
+		;
+	else if (!ts_url_scheme_allowed(t->req.url))
+		error = "destination refused: only http and https URLs";
+	MemoryContextSwitchTo(old);
+	if (error)
+	{
+		ts_outcome(t->id, "failed", error, NULL, 0, 0, 0);
+		MemoryContextDelete(cxt);
+		return;
+	}
+	if (strcmp(n->channel, "slack") == 0)
+	{
+		int64		wait = ts_slack_delay_ms(t->req.url);
+
+		if (wait > 0)
+		{
+			ts_outcome(t->id, "pending", NULL, NULL, wait, 1, 0);	/* rate limit: later */
+			MemoryContextDelete(cxt);
+			return;
+		}
+	}
+
+	t->easy = curl_easy_init();
+	if (t->easy == NULL)
+		elog(ERROR, "curl_easy_init failed");
+	foreach(lc, t->req.headers)
+		t->headers = curl_slist_append(t->headers, (char *) lfirst(lc));
+	t->headers = curl_slist_append(t->headers, "Expect:");
+	curl_easy_setopt(t->easy, CURLOPT_URL, t->req.url);
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->req.body_len);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long) ts_connect_timeout);
+	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long) ts_request_timeout);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, ts_write_cb);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, ts_header_cb);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, ts_opensocket_cb);
+	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	if (curl_multi_add_handle(ts_multi, t->easy) != CURLM_OK)
+	{
+		ts_outcome(t->id, "pending", "could not start the transfer", NULL, ts_backoff_ms(1), 1, 0);
+		ts_transfer_free(t);
+		return;
+	}
+	ts_in_flight++;
+	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
+}
+
+/* Extracts "id": "<string>" from a JSON response (Discord's message id). */
+static char *
+ts_json_id(const char *body)
+{
+	const char *p = strstr(body, "\"id\"");
+	const char *end;
+
+	if (p == NULL)
+		return NULL;
+	p += 4;
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p != '"')
+		return NULL;
+	end = strchr(++p, '"');
+	return end && end - p < 64 ? pnstrdup(p, end - p) : NULL;
+}
+
+/* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
+static int64
+ts_discord_retry_after_ms(const char *body)
+{
+	const char *p = strstr(body, "\"retry_after\"");
+
+	if (p == NULL)
+		return 0;
+	p += 13;
+	while (*p == ' ' || *p == ':')
+		p++;
+	return (int64) (strtod(p, NULL) * 1000.0);
+}
+
+/* Decides what a finished transfer means (providers.md, section 0.1 and per channel). */
+static void
+ts_finish_transfer(TsTransfer *t, CURLcode rc)
+{
+	long		status = 0;
+	char	   *error;
+	char	   *snippet;
+
+	ts_in_flight--;
+	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
+	if (rc != CURLE_OK)
+	{
+		if (t->refused)
+			ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
+		else
+			ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
+							 true);
+		return;
+	}
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	snippet = pnstrdup(t->response.data, Min(t->response.len, 200));
+
+	if (status >= 200 && status < 300)
+	{
+		/* legacy Teams connectors report throttling inside a 200 */
+		if (strcmp(t->channel, "teams") == 0 && t->response.len > 0 &&
+			strcmp(t->response.data, "1") != 0 && strstr(t->response.data, "429"))
+		{
+			ts_retry_or_fail(t, psprintf("HTTP %ld: %s", status, snippet), true);
+			return;
+		}
+		ts_outcome(t->id, "sent", NULL,
+				   strcmp(t->channel, "discord") == 0 ? ts_json_id(t->response.data) : t->message_id,
+				   0, 0, 0);
+		return;
+	}
+	error = psprintf("HTTP %ld: %s", status, snippet);
+	if (strcmp(t->channel, "discord") == 0 && status == 429)
+		t->retry_after_ms = Max(t->retry_after_ms, ts_discord_retry_after_ms(t->response.data));
+	if (strcmp(t->channel, "webhook") == 0 && status == 410)
+	{
+		ts_outcome(t->id, "failed", error, NULL, 0, 0, t->webhook_id);
+		return;
+	}
+	ts_retry_or_fail(t, error, status == 408 || status == 429 || status >= 500);
+}
+
+/* Resets rows a previous dispatcher left 'sending' (crash) or whose lease ran out. */
+static void
+ts_recover_leases(const char *table, bool all)
+{
+	SPI_execute(psprintf("UPDATE %s SET status = 'pending', lease_expires_at = NULL"
+						 " WHERE status = 'sending'%s", table,
+						 all ? "" : " AND lease_expires_at < now()"), false, 0);
+}
+
+/* Claims up to `limit` due rows in one short transaction and starts them. */
+static int
+ts_claim(int limit, bool recover_all)
+{
+	Oid			nspid;
+	char	   *table;
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		args[2];
+	volatile int n = 0;
+	List	   *rows = NIL;
+	ListCell   *lc;
+	MemoryContext outer = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	nspid = ts_extension_schema(true);
+	if (OidIsValid(nspid))
+	{
+		pgstat_report_activity(STATE_RUNNING, "claiming notifications");
+		table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
+		ts_recover_leases(table, recover_all);
+		args[0] = Int32GetDatum(limit);
+		args[1] = Int32GetDatum(2 * ts_request_timeout + 10000);
+		if (SPI_execute_with_args(psprintf(
+			"WITH c AS (SELECT id FROM %1$s WHERE status = 'pending' AND next_attempt_at <= now()"
+			"  AND channel IN ('slack', 'teams', 'discord', 'webhook')"
+			"  ORDER BY priority_rank, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+			" UPDATE %1$s n SET status = 'sending', attempts = n.attempts + 1,"
+			"  lease_expires_at = now() + $2 * interval '1 millisecond'"
+			" FROM c LEFT JOIN LATERAL (SELECT w.id AS wid, w.url, w.secret, w.active FROM %2$s w"
+			"  JOIN %1$s x ON x.id = c.id AND x.channel = 'webhook'"
+			"  WHERE w.id = CASE WHEN x.recipient ~ '^[0-9]{1,18}$' THEN x.recipient::bigint END) w ON true"
+			" WHERE n.id = c.id"
+			" RETURNING n.priority_rank, n.id, n.channel, n.recipient, n.subject, n.body, n.metadata,"
+			"  n.idempotency_key, n.attempts, n.max_attempts, w.wid, w.url, w.secret, w.active",
+			table, ts_qualified_name(nspid, "support_webhooks")),
+								  2, types, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "could not claim notifications");
+		/* copy the rows out of SPI memory, in priority order */
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			MemoryContext old = MemoryContextSwitchTo(outer);
+			TsNotification *row = palloc0(sizeof(TsNotification));
+			Datum	   *extra = palloc0(sizeof(Datum) * 6);
+
+			extra[0] = SPI_getbinval(tup, desc, 1, &isnull);
+			row->id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+			row->channel = SPI_getvalue(tup, desc, 3);
+			row->recipient = SPI_getvalue(tup, desc, 4);
+			row->subject = SPI_getvalue(tup, desc, 5);
+			row->body = SPI_getvalue(tup, desc, 6);
+			if (row->body == NULL)
+				row->body = "";
+			extra[5] = SPI_getbinval(tup, desc, 7, &isnull);
+			row->metadata = isnull ? NULL : DatumGetJsonbPCopy(extra[5]);
+			row->idempotency_key = SPI_getvalue(tup, desc, 8);
+			extra[1] = SPI_getbinval(tup, desc, 9, &isnull);
+			extra[2] = SPI_getbinval(tup, desc, 10, &isnull);
+			extra[3] = SPI_getbinval(tup, desc, 11, &isnull);
+			if (isnull)
+				extra[3] = Int64GetDatum(0);
+			row->webhook_url = SPI_getvalue(tup, desc, 12);
+			row->webhook_secret = SPI_getvalue(tup, desc, 13);
+			extra[4] = SPI_getbinval(tup, desc, 14, &isnull);
+			if (isnull)
+				extra[4] = BoolGetDatum(false);
+			rows = lappend(rows, list_make2(row, extra));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	/* highest priority, then oldest, first */
+	for (int pass = 0; pass <= 3; pass++)
+	{
+		foreach(lc, rows)
+		{
+			TsNotification *row = linitial((List *) lfirst(lc));
+			Datum	   *extra = lsecond((List *) lfirst(lc));
+
+			if (DatumGetInt16(extra[0]) != pass)
+				continue;
+			PG_TRY();
+			{
+				ts_start_transfer(row, DatumGetInt32(extra[1]), DatumGetInt32(extra[2]),
+								  DatumGetInt64(extra[3]), DatumGetBool(extra[4]));
+			}
+			PG_CATCH();
+			{
+				/* quarantine: this row fails, the worker goes on */
+				ErrorData  *e;
+
+				MemoryContextSwitchTo(outer);
+				e = CopyErrorData();
+				FlushErrorState();
+				ts_outcome(row->id, "failed", psprintf("could not build the request: %s", e->message),
+						   NULL, 0, 0, 0);
+			}
+			PG_END_TRY();
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Builds an array Datum of the given element type (NULL elements allowed). */
+static Datum
+ts_array(Datum *elems, bool *nulls, int n, Oid type, int16 len, bool byval, char align)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, len, byval, align));
+}
+
+/* Records every queued outcome in one short transaction. */
+static void
+ts_record_outcomes(void)
+{
+	int			n = list_length(ts_outcomes);
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *statuses = palloc(sizeof(Datum) * n);
+	Datum	   *errors = palloc(sizeof(Datum) * n);
+	Datum	   *pids = palloc(sizeof(Datum) * n);
+	Datum	   *delays = palloc(sizeof(Datum) * n);
+	Datum	   *undos = palloc(sizeof(Datum) * n);
+	bool	   *enull = palloc0(sizeof(bool) * n);
+	bool	   *pnull = palloc0(sizeof(bool) * n);
+	Datum	   *disable = palloc(sizeof(Datum) * n);
+	int			ndisable = 0;
+	int			i = 0;
+	ListCell   *lc;
+	Oid			nspid;
+
+	if (n == 0)
+		return;
+	foreach(lc, ts_outcomes)
+	{
+		TsOutcome  *o = lfirst(lc);
+
+		ids[i] = Int64GetDatum(o->id);
+		statuses[i] = CStringGetTextDatum(o->status);
+		enull[i] = (o->error == NULL);
+		errors[i] = o->error ? CStringGetTextDatum(o->error) : (Datum) 0;
+		pnull[i] = (o->provider_id == NULL);
+		pids[i] = o->provider_id ? CStringGetTextDatum(o->provider_id) : (Datum) 0;
+		delays[i] = Int64GetDatum(o->delay_ms);
+		undos[i] = Int32GetDatum(o->undo_attempt);
+		if (o->disable_webhook)
+			disable[ndisable++] = Int64GetDatum(o->disable_webhook);
+		i++;
+	}
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "recording notification outcomes");
+	nspid = ts_extension_schema(true);
+	if (OidIsValid(nspid))
+	{
+		Oid			types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
+		Datum		args[6];
+
+		args[0] = ts_array(ids, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
+		args[1] = ts_array(statuses, NULL, n, TEXTOID, -1, false, TYPALIGN_INT);
+		args[2] = ts_array(errors, enull, n, TEXTOID, -1, false, TYPALIGN_INT);
+		args[3] = ts_array(pids, pnull, n, TEXTOID, -1, false, TYPALIGN_INT);
+		args[4] = ts_array(delays, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
+		args[5] = ts_array(undos, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
+		if (SPI_execute_with_args(psprintf(
+			"UPDATE %s n SET status = v.status,"
+			" sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE n.sent_at END,"
+			" failed_at = CASE WHEN v.status = 'failed' THEN now() ELSE n.failed_at END,"
+			" last_error = coalesce(v.error, n.last_error),"
+			" provider_message_id = coalesce(v.pid, n.provider_message_id),"
+			" next_attempt_at = CASE WHEN v.status = 'pending'"
+			"   THEN now() + v.delay * interval '1 millisecond' ELSE n.next_attempt_at END,"
+			" attempts = n.attempts - v.undo, lease_expires_at = NULL"
+			" FROM unnest($1, $2, $3, $4, $5, $6) AS v(id, status, error, pid, delay, undo)"
+			" WHERE n.id = v.id AND n.status = 'sending'",
+			ts_qualified_name(nspid, "support_troubleshooting_notifications")),
+								  6, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not record notification outcomes");
+		if (ndisable > 0)
+		{
+			Oid			t = INT8ARRAYOID;
+			Datum		a = ts_array(disable, NULL, ndisable, INT8OID, 8, true, TYPALIGN_DOUBLE);
+
+			if (SPI_execute_with_args(psprintf(
+				"UPDATE %s SET active = false, disabled_reason = 'HTTP 410 Gone from the endpoint'"
+				" WHERE id = ANY ($1)", ts_qualified_name(nspid, "support_webhooks")),
+									  1, &t, &a, NULL, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "could not disable webhook subscriptions");
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	ts_outcomes = NIL;
+	MemoryContextReset(ts_outcome_cxt);
+}
+
+/* Moves finished transfers to outcomes. */
+static void
+ts_collect_done(void)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while ((msg = curl_multi_info_read(ts_multi, &left)) != NULL)
+	{
+		TsTransfer *t = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+		ts_finish_transfer(t, msg->data.result);
+		ts_transfer_free(t);
+	}
+}
+
+/* Entry point of the dispatcher worker. */
+void
+ts_dispatcher_main(Datum arg)
+{
+	HASHCTL		ctl;
+	MemoryContext loopcxt;
+	volatile bool recover_all = true;
+	volatile TimestampTz last_claim = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		elog(FATAL, "curl_global_init failed");
+	ts_multi = curl_multi_init();
+	ts_outcome_cxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting outcomes",
+										   ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 256;
+	ctl.entrysize = 256 + sizeof(TimestampTz);
+	ts_rate = hash_create("troubleshooting slack rate", 64, &ctl, HASH_ELEM | HASH_STRINGS);
+
+	SpinLockAcquire(&ts_shared->mutex);
+	ts_shared->dispatcher_latch = MyLatch;
+	ts_shared->dispatcher_pid = MyProcPid;
+	SpinLockRelease(&ts_shared->mutex);
+	elog(LOG, "troubleshooting dispatcher started in database \"%s\"", ts_database);
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting dispatcher loop",
+									ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		int			running = 0;
+		bool		woken = MyLatch->is_set;
+		bool		tick = TimestampDifferenceExceeds(last_claim, GetCurrentTimestamp(),
+													  ts_maintenance_naptime);
+		volatile int claimed = 0;
+
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(loopcxt);
+		MemoryContextSwitchTo(loopcxt);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		curl_multi_setopt(ts_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) ts_dispatcher_concurrency);
+		curl_multi_setopt(ts_multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) ts_dispatcher_host_concurrency);
+
+		if ((woken || tick || recover_all) && ts_in_flight < ts_dispatcher_concurrency)
+		{
+			PG_TRY();
+			{
+				claimed = ts_claim(ts_dispatcher_concurrency - ts_in_flight, recover_all);
+				recover_all = false;
+			}
+			PG_CATCH();
+			{
+				EmitErrorReport();
+				FlushErrorState();
+				AbortCurrentTransaction();
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(loopcxt);	/* a commit leaves us in TopMemoryContext */
+			last_claim = GetCurrentTimestamp();
+			/* a full batch: more may be due right away */
+			if (claimed > 0 && claimed >= ts_dispatcher_concurrency / 2)
+				SetLatch(MyLatch);
+		}
+
+		curl_multi_perform(ts_multi, &running);
+		ts_collect_done();
+		if (ts_outcomes != NIL)
+		{
+			PG_TRY();
+			{
+				ts_record_outcomes();
+			}
+			PG_CATCH();
+			{
+				/* the rows stay 'sending' until their lease expires; keep going */
+				EmitErrorReport();
+				FlushErrorState();
+				AbortCurrentTransaction();
+				ts_outcomes = NIL;
+				MemoryContextReset(ts_outcome_cxt);
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(loopcxt);
+			SetLatch(MyLatch);	/* capacity freed: look for more work */
+		}
+
+		if (ts_in_flight > 0)
+			curl_multi_poll(ts_multi, NULL, 0, 5, NULL);
+		else if (!MyLatch->is_set)
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 ts_maintenance_naptime, PG_WAIT_EXTENSION);
+	}
+}

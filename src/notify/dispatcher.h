@@ -1,0 +1,19 @@
+/*
+ * dispatcher.h
+ *	  The notification dispatcher background worker and its settings.
+ */
+#ifndef TS_DISPATCHER_H
+#define TS_DISPATCHER_H
+
+extern int	ts_dispatcher_concurrency;
+extern int	ts_dispatcher_host_concurrency;
+extern int	ts_connect_timeout;
+extern int	ts_request_timeout;
+extern int	ts_retry_base_delay;
+extern int	ts_retry_max_delay;
+extern int	ts_slack_min_interval;
+
+extern void ts_dispatcher_define_gucs(void);
+extern void ts_dispatcher_register(void);
+
+#endif							/* TS_DISPATCHER_H */
