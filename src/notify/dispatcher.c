@@ -20,6 +20,7 @@
 #include "notify/urlpolicy.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <math.h>
 
 #include "access/xact.h"
@@ -230,6 +231,31 @@ ts_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 	return socket(addr->family, addr->socktype, addr->protocol);
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000
+/*
+ * libcurl: checks the address again just before each request, since a
+ * reused connection never passes through the open-socket callback.
+ */
+static int
+ts_prereq_cb(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	TsTransfer *t = arg;
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, primary_ip, &((struct sockaddr_in *) &ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, primary_ip, &((struct sockaddr_in6 *) &ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	if (!ts_address_allowed((struct sockaddr *) &ss))
+	{
+		t->refused = true;
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+#endif
+
 /* Frees a transfer and everything libcurl held for it. */
 static void
 ts_transfer_free(TsTransfer *t)
@@ -338,6 +364,12 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, ts_opensocket_cb);
 	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(t->easy, CURLOPT_PREREQFUNCTION, ts_prereq_cb);
+	curl_easy_setopt(t->easy, CURLOPT_PREREQDATA, t);
+#else
+	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);	/* every request opens (and checks) a socket */
+#endif
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(ts_multi, t->easy) != CURLM_OK)

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# The dispatcher end to end, against a loopback capture server that answers
+# like each provider: exact requests received, row outcomes, retries and
+# backoff, Retry-After, permanent failures, 410, address policy, rollback,
+# priority order, a hanging endpoint, and a kill -9 in the middle of a drain.
+. "$(dirname "$0")/tap.sh"
+
+P() { q -d postgres "$@"; }
+CAP=$TS_WORK/capture
+mkdir -p "$CAP"
+python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
+cap_pid=$!
+trap 'kill $cap_pid 2>/dev/null' EXIT
+for i in $(seq 1 50); do [ -s "$CAP/port" ] && break; sleep 0.1; done
+port=$(cat "$CAP/port")
+URL="http://127.0.0.1:$port"
+[ -n "$port" ]
+ok $? "capture server listens on 127.0.0.1:$port"
+
+P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
+  -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '100ms'" \
+  -c "ALTER SYSTEM SET troubleshooting.request_timeout = '2s'" \
+  -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = 0" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+P -c "CREATE EXTENSION troubleshooting" >/dev/null
+sleep 0.3
+
+# Waits (up to 20 s) until notification $1 is no longer pending or sending; prints its status.
+final_status() {
+    local s
+    for i in $(seq 1 100); do
+        s=$(P -c "SELECT status FROM support_troubleshooting_notifications WHERE id = $1")
+        case "$s" in pending|sending) sleep 0.2 ;; *) echo "$s"; return ;; esac
+    done
+    echo "$s"
+}
+# Enqueues a slack-shaped notification to path $1 of the capture server; prints its id.
+enqueue() {
+    P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{\"session_id\": \"d\"}',
+          '${2:-normal}', jsonb_build_object('webhook_url', '$URL$1'))"
+}
+# Requests the capture server recorded for a path (python filter on the JSONL).
+requests() {
+    python3 -c "
+import json, sys
+rows = [json.loads(l) for l in open('$CAP/requests.jsonl')]
+print(sum(1 for r in rows if r['path'] == sys.argv[1]))" "$1"
+}
+
+# --- each channel's request as received ---
+id=$(enqueue "/_mode/slack/services/T1/B1/tok")
+is "$(final_status "$id")" "sent" "slack: sent"
+python3 - "$CAP/requests.jsonl" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if '/services/T1/B1/tok' in l][-1]
+b = json.loads(r["body"])
+assert r["method"] == "POST" and r["headers"]["content-type"] == "application/json", r
+assert b == {"text": "New troubleshooting session d for a customer: "}, b
+assert r["headers"]["user-agent"].startswith("troubleshooting-postgres/"), r
+PY
+ok $? "slack: POST application/json {\"text\": ...} received"
+is "$(P -c "SELECT sent_at IS NOT NULL AND attempts = 1 AND last_error IS NULL FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "t" "slack: sent_at set, one attempt"
+
+id=$(P -c "SELECT send_troubleshooting_notification('teams', 'ops', 'session_escalated', '{\"session_id\": \"d\", \"customer_name\": \"Zoë\"}',
+      'high', jsonb_build_object('webhook_url', '$URL/_mode/teams/workflows/1?sig=abc'))")
+is "$(final_status "$id")" "sent" "teams: sent"
+python3 - "$CAP/requests.jsonl" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if '/workflows/1' in l][-1]
+b = json.loads(r["body"])
+assert r["query"] == "sig=abc", r
+att = b["attachments"][0]
+assert b["type"] == "message" and att["contentType"] == "application/vnd.microsoft.card.adaptive", b
+assert att["content"]["type"] == "AdaptiveCard" and "Zoë" in att["content"]["body"][1]["text"], b
+PY
+ok $? "teams: Adaptive Card message with the query string kept"
+
+id=$(P -c "SELECT send_troubleshooting_notification('discord', 'ops', 'session_started', '{}',
+      'normal', jsonb_build_object('webhook_url', '$URL/_mode/discord/api/webhooks/9/tok'))")
+is "$(final_status "$id")" "sent" "discord: sent"
+is "$(P -c "SELECT provider_message_id ~ '^[0-9]{18}$' FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "t" "discord: the message id from ?wait=true recorded"
+python3 - "$CAP/requests.jsonl" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if '/api/webhooks/9/tok' in l][-1]
+b = json.loads(r["body"])
+assert r["query"] == "wait=true" and b["allowed_mentions"] == {"parse": []} and "content" in b, r
+assert r["headers"]["user-agent"].startswith("DiscordBot ("), r
+PY
+ok $? "discord: content, no pings, DiscordBot user agent"
+
+# webhook subscription event, signature checked with Python's hmac
+P -c "INSERT INTO support_webhooks (id, url, events) VALUES (1, '$URL/_mode/webhook/hooks/crm', ARRAY['session.started'])" >/dev/null
+P -c "INSERT INTO support_troubleshooting_sessions (session_id, customer_name) VALUES ('wh-1', 'Ana')" >/dev/null
+id=$(P -c "SELECT id FROM support_troubleshooting_notifications WHERE channel = 'webhook' ORDER BY id DESC LIMIT 1")
+is "$(final_status "$id")" "sent" "webhook: session.started sent"
+secret=$(P -c "SELECT secret FROM support_webhooks WHERE id = 1")
+key=$(P -c "SELECT idempotency_key FROM support_troubleshooting_notifications WHERE id = $id")
+python3 - "$CAP/requests.jsonl" "$secret" "$key" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+r = [json.loads(l) for l in open(sys.argv[1]) if '/hooks/crm' in l][-1]
+h = r["headers"]
+key = base64.b64decode(sys.argv[2][len("whsec_"):])
+body = base64.b64decode(r["body_b64"])
+want = "v1," + base64.b64encode(hmac.new(key, h["webhook-id"].encode() + b"." + h["webhook-timestamp"].encode() + b"." + body, hashlib.sha256).digest()).decode()
+assert h["webhook-signature"] == want, (h, want)
+assert h["webhook-id"] == sys.argv[3] and abs(int(h["webhook-timestamp"]) - time.time()) < 60, h
+assert json.loads(body)["type"] == "session.started"
+PY
+ok $? "webhook: Standard Webhooks signature verifies, webhook-id is the idempotency key"
+
+# --- retries, backoff, permanent failures ---
+id=$(enqueue "/_mode/flaky-2/retry/a")
+is "$(final_status "$id")" "sent" "503 twice, then sent"
+is "$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "3" "three attempts"
+is "$(requests /retry/a)" "3" "three requests received"
+
+id=$(enqueue "/_mode/status-400/perm/a")
+is "$(final_status "$id")" "failed" "400 fails at once"
+is "$(P -c "SELECT attempts || ' ' || left(last_error, 8) FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "1 HTTP 400" "one attempt, error kept"
+
+id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/status-500/max/a'));
+      UPDATE support_troubleshooting_notifications SET max_attempts = 3 WHERE channel = 'slack' AND metadata ->> 'webhook_url' LIKE '%/max/a'; COMMIT;" | head -1)
+is "$(final_status "$id")" "failed" "500 retried, then failed after max_attempts"
+is "$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "3" "max_attempts = 3 attempts"
+
+id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/retry-after-1/ra/a'));
+      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/ra/a'; COMMIT;" | head -1)
+is "$(final_status "$id")" "failed" "429 twice: failed"
+gap=$(python3 -c "
+import json
+t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/ra/a' in l]
+print('ok' if len(t) == 2 and t[1] - t[0] >= 0.95 else t)")
+is "$gap" "ok" "Retry-After: 1 honoured (second try a second later)"
+
+id=$(P -c "SELECT send_troubleshooting_notification('webhook', '$URL/_mode/status-410/gone', NULL, '{\"type\": \"x\"}')")
+P -c "INSERT INTO support_webhooks (id, url, events) VALUES (2, '$URL/_mode/status-410/gone2', ARRAY['session.resolved'])" >/dev/null
+id2=$(P -c "SELECT send_troubleshooting_notification('webhook', '2', NULL, '{\"type\": \"x\"}')")
+is "$(final_status "$id2")" "failed" "410 from a subscription fails"
+is "$(P -c "SELECT active::text || ' ' || disabled_reason FROM support_webhooks WHERE id = 2")" \
+   "false HTTP 410 Gone from the endpoint" "and disables the subscription"
+
+# --- destination policy ---
+id=$(P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      '{\"webhook_url\": \"http://169.254.169.254/latest/meta-data\"}')")
+is "$(final_status "$id")" "failed" "cloud metadata address refused even with private destinations allowed"
+is "$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "destination refused: address not allowed" "refusal recorded"
+P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = off" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+id=$(enqueue "/_mode/slack/private/a")
+is "$(final_status "$id")" "failed" "loopback refused when private destinations are off"
+is "$(requests /private/a)" "0" "no request reached the server"
+P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+id=$(P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      '{\"webhook_url\": \"ftp://127.0.0.1/x\"}')")
+is "$(final_status "$id")" "failed" "non-http scheme refused"
+
+# --- transactions ---
+P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/slack/rollback/a')); ROLLBACK;" >/dev/null
+sleep 1.5
+is "$(requests /rollback/a)" "0" "a rolled-back enqueue sends nothing"
+
+# --- a hanging endpoint does not hold the others up ---
+hang=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/hang/h'));
+      UPDATE support_troubleshooting_notifications SET max_attempts = 1 WHERE metadata ->> 'webhook_url' LIKE '%/hang/h'; COMMIT;" | head -1)
+start=$(date +%s.%N)
+ids=$(for i in 1 2 3 4 5; do enqueue "/_mode/slack/fast/$i"; done)
+for i in $ids; do final_status "$i" >/dev/null; done
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+is "$(awk -v t="$took" 'BEGIN { print (t < 1.5) }')" "1" "five others sent while one hangs (${took}s)"
+is "$(final_status "$hang")" "failed" "the hanging one times out and fails"
+is "$(P -c "SELECT last_error LIKE 'transport error:%' FROM support_troubleshooting_notifications WHERE id = $hang")" "t" \
+   "with the transport error"
+
+# --- priority order, one transfer at a time ---
+P -c "ALTER SYSTEM SET troubleshooting.dispatcher_concurrency = 1" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+P -c "BEGIN;
+      SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', p,
+             jsonb_build_object('webhook_url', '$URL/_mode/slack/prio/' || p || '/' || n))
+      FROM (VALUES (1, 'low'), (2, 'normal'), (3, 'low'), (4, 'critical'), (5, 'high')) v(n, p) ORDER BY n;
+      COMMIT;" >/dev/null
+sleep 2
+order=$(python3 -c "
+import json
+print(' '.join(json.loads(l)['path'].split('/')[2] for l in open('$CAP/requests.jsonl') if '/prio/' in l))")
+is "$order" "critical high normal low low" "drained by priority, then age"
+P -c "ALTER SYSTEM RESET troubleshooting.dispatcher_concurrency" -c "SELECT pg_reload_conf()" >/dev/null
+
+is "$(P -c "SELECT running AND sent > 0 AND failed > 0 AND retried > 0 FROM troubleshooting_dispatcher_stats()")" "t" \
+   "dispatcher stats count sent, failed and retried"
+
+# --- kill -9 in the middle of a drain loses nothing ---
+P -c "SELECT count(*) FROM (SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/slow-20/crash/' || g)) FROM generate_series(1, 400) g) x" >/dev/null
+sleep 0.5
+dpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")
+kill -9 "$dpid"
+ok $? "dispatcher killed with SIGKILL mid-drain"
+for i in $(seq 1 150); do
+    left=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/crash/%' AND status <> 'sent'" 2>/dev/null)
+    [ "$left" = "0" ] && break
+    sleep 0.2
+done
+is "$left" "0" "after the restart every row is sent"
+dups=$(python3 -c "
+import json, collections
+c = collections.Counter(json.loads(l)['path'] for l in open('$CAP/requests.jsonl') if '/crash/' in l)
+print(len(c), sum(v - 1 for v in c.values()))")
+read -r distinct extra <<<"$dups"
+is "$distinct" "400" "every one of the 400 reached the server"
+is "$(( extra <= 64 ))" "1" "re-sent only what was in flight at the kill ($extra duplicates)"
+
+
+P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
+P -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null
+done_testing
