@@ -1,8 +1,9 @@
 -- bench/generate_data.sql: realistic sample data for the troubleshooting extension.
 --
---   psql -v sessions=5000 -v days=30 -v seed=0.42 -f bench/generate_data.sql
+--   psql -v sessions=5000 -v days=30 -v seed=0.42 [-v offset_days=0] -f bench/generate_data.sql
 --
--- Sessions spread over the last :days days (busier in working hours), a weighted mix of problems with their own fix steps, resolution
+-- Sessions spread over :days days ending :offset_days days ago (busier in
+-- working hours), a weighted mix of problems with their own fix steps, resolution
 -- and escalation rates, attempts per step, feedback (ratings and NPS that
 -- follow the outcome), and ML predictions with some corrections.  The newest
 -- sessions are still active.  Session ids carry :prefix so that several loads
@@ -24,6 +25,10 @@
 \if :{?prefix}
 \else
 \set prefix 'ts'
+\endif
+\if :{?offset_days}
+\else
+\set offset_days 0
 \endif
 
 BEGIN;
@@ -85,7 +90,7 @@ CROSS JOIN LATERAL (SELECT random() AS problem_draw, random() AS outcome_draw,
 CROSS JOIN LATERAL (SELECT * FROM gen_pick WHERE cum >= r.problem_draw ORDER BY cum LIMIT 1) AS p
 CROSS JOIN LATERAL (
     SELECT CASE WHEN t > now() THEN t - interval '1 day' ELSE t END AS started_at  -- not in the future
-    FROM (SELECT date_trunc('day', now() - (r.day_draw * :days) * interval '1 day')
+    FROM (SELECT date_trunc('day', now() - (:offset_days + r.day_draw * :days) * interval '1 day')
                  + CASE WHEN r.busy_draw < 0.8
                         THEN interval '8 hours' + r.hour_draw * interval '10 hours'   -- working hours
                         ELSE r.hour_draw * interval '24 hours' END AS t) AS t0) AS ts;
