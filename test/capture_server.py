@@ -168,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "capture_server/1"
     sys_version = ""
+
+    def version_string(self):
+        return self.server_version
     timeout = IDLE_TIMEOUT
 
     state = None  # set by main()
