@@ -256,17 +256,29 @@ ts_prereq_cb(void *arg, char *primary_ip, char *local_ip, int primary_port, int 
 }
 #endif
 
-/* Frees a transfer and everything libcurl held for it. */
+/* Memory context reset callback: releases what libcurl holds for a transfer. */
 static void
-ts_transfer_free(TsTransfer *t)
+ts_transfer_release(void *arg)
 {
+	TsTransfer *t = arg;
+
 	if (t->easy)
 	{
 		curl_multi_remove_handle(ts_multi, t->easy);
 		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
 	}
 	if (t->headers)
+	{
 		curl_slist_free_all(t->headers);
+		t->headers = NULL;
+	}
+}
+
+/* Frees a transfer; its context's callback releases the libcurl handles. */
+static void
+ts_transfer_free(TsTransfer *t)
+{
 	MemoryContextDelete(t->cxt);
 }
 
@@ -295,14 +307,22 @@ static void
 ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webhook_id,
 				  bool webhook_active)
 {
-	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting transfer",
+	/*
+	 * The transfer's context hangs under the loop's context until it is in
+	 * flight: an error before that frees it, and with it the curl handles.
+	 */
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "troubleshooting transfer",
 											  ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	TsTransfer *t = palloc0(sizeof(TsTransfer));
+	MemoryContextCallback *cb = palloc0(sizeof(MemoryContextCallback));
 	char	   *error = NULL;
 	ListCell   *lc;
 
 	t->cxt = cxt;
+	cb->func = ts_transfer_release;
+	cb->arg = t;
+	MemoryContextRegisterResetCallback(cxt, cb);
 	t->id = n->id;
 	t->attempts = attempts;
 	t->max_attempts = max_attempts;
@@ -378,6 +398,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 		ts_transfer_free(t);
 		return;
 	}
+	MemoryContextSetParent(cxt, TopMemoryContext);	/* in flight: lives until done */
 	ts_in_flight++;
 	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
 }
@@ -549,6 +570,7 @@ ts_claim(int limit, bool recover_all)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(outer);	/* the commit left us in TopMemoryContext */
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	/* highest priority, then oldest, first */

@@ -144,6 +144,51 @@ is "$(final_status "$id2")" "failed" "410 from a subscription fails"
 is "$(P -c "SELECT active::text || ' ' || disabled_reason FROM support_webhooks WHERE id = 2")" \
    "false HTTP 410 Gone from the endpoint" "and disables the subscription"
 
+# --- provider-specific answers ---
+id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('discord', 'ops', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/discord-429/api/webhooks/2/t'));
+      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/webhooks/2/t'; COMMIT;" | head -1)
+is "$(final_status "$id")" "failed" "discord 429 twice: failed"
+gap=$(python3 -c "
+import json
+t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/api/webhooks/2/t' in l]
+print('ok' if len(t) == 2 and t[1] - t[0] >= 1.9 else t)")
+is "$gap" "ok" "discord: waited for Retry-After (2 s) over retry_after (1.5 s)"
+
+id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('teams', 'ops', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/teams-legacy-429/webhookb2/x', 'teams_format', 'messagecard'));
+      UPDATE support_troubleshooting_notifications SET max_attempts = 1 WHERE metadata ->> 'webhook_url' LIKE '%/webhookb2/x'; COMMIT;" | head -1)
+is "$(final_status "$id")" "failed" "teams: a 200 that says 429 is not a success"
+is "$(P -c "SELECT last_error LIKE 'HTTP 200: Microsoft Teams endpoint returned HTTP error 429%' FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "t" "teams: the throttling text is kept as the error"
+
+# a row whose request cannot be built is failed, the worker goes on
+P -c "INSERT INTO support_webhooks (id, url, events, secret) VALUES (3, '$URL/_mode/webhook/q', ARRAY['session.resolved'], 'whsec_not*base64*at*all')" >/dev/null
+dpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")
+id=$(P -c "SELECT send_troubleshooting_notification('webhook', '3', NULL, '{\"type\": \"x\"}')")
+is "$(final_status "$id")" "failed" "a row that cannot be built is quarantined as failed"
+is "$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "could not build the request: webhook signing secret is not valid base64" "with the reason, and not the secret"
+is "$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")" "$dpid" \
+   "the dispatcher kept running"
+! grep -q "not\*base64" "$TS_WORK/main/server.log"
+ok $? "the secret is not in the server log"
+
+# Slack: one message per interval per webhook; later ones wait, none is dropped
+P -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = '400ms'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+ids=$(for i in 1 2 3; do enqueue "/_mode/slack/rate/same"; done)
+for i in $ids; do final_status "$i" >/dev/null; done
+gaps=$(python3 -c "
+import json
+t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/rate/same' in l]
+print('ok' if len(t) == 3 and min(b - a for a, b in zip(t, t[1:])) >= 0.35 else t)")
+is "$gaps" "ok" "slack rate limit spaces messages to one webhook"
+is "$(P -c "SELECT count(*) FILTER (WHERE status = 'sent' AND attempts = 1) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/rate/same'")" \
+   "3" "all sent, each on its first real attempt"
+P -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+
 # --- destination policy ---
 id=$(P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
       '{\"webhook_url\": \"http://169.254.169.254/latest/meta-data\"}')")
@@ -166,6 +211,14 @@ P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_st
       jsonb_build_object('webhook_url', '$URL/_mode/slack/rollback/a')); ROLLBACK;" >/dev/null
 sleep 1.5
 is "$(requests /rollback/a)" "0" "a rolled-back enqueue sends nothing"
+
+# --- a connection reset is a transport error, retried ---
+id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/reset/r'));
+      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/reset/r'; COMMIT;" | head -1)
+is "$(final_status "$id")" "failed" "connection reset twice: failed"
+is "$(P -c "SELECT attempts || ' ' || (last_error LIKE 'transport error:%') FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "2 true" "retried as a transport error"
 
 # --- a hanging endpoint does not hold the others up ---
 hang=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
@@ -219,6 +272,25 @@ read -r distinct extra <<<"$dups"
 is "$distinct" "400" "every one of the 400 reached the server"
 is "$(( extra <= 64 ))" "1" "re-sent only what was in flight at the kill ($extra duplicates)"
 
+
+# --- pg_ctl stop -m immediate in the middle of a drain loses nothing either ---
+P -c "SELECT count(*) FROM (SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      jsonb_build_object('webhook_url', '$URL/_mode/slow-20/immediate/' || g)) FROM generate_series(1, 300) g) x" >/dev/null
+sleep 0.5
+ts_as_postgres pg_ctl -D "$TS_WORK/main" -m immediate -w stop >/dev/null
+ok $? "server stopped with -m immediate mid-drain"
+ts_cluster_start "$TS_WORK/main"
+ok $? "server started again"
+for i in $(seq 1 150); do
+    left=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/immediate/%' AND status <> 'sent'" 2>/dev/null)
+    [ "$left" = "0" ] && break
+    sleep 0.2
+done
+is "$left" "0" "after the restart every row is sent"
+is "$(python3 -c "
+import json
+print(len({json.loads(l)['path'] for l in open('$CAP/requests.jsonl') if '/immediate/' in l}))")" "300" \
+   "every one of the 300 reached the server"
 
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
 P -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null

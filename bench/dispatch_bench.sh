@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# bench/dispatch_bench.sh: the notification dispatcher against a local nginx
+# (return 200, keep-alive), on loopback only.
+#
+#   bash bench/dispatch_bench.sh      # 100,000 queued, then 500 enqueues/s for 20 s
+#
+# 1. Drain: enqueue TS_DISPATCH_N (100,000) signed webhook notifications in one
+#    transaction, then time from its commit to the last outcome recorded
+#    (max(sent_at)); every row must end 'sent'.
+# 2. Latency: pgbench enqueues at TS_DISPATCH_RATE (500) per second, each in its
+#    own transaction; nginx logs when each request arrived ($msec and the
+#    webhook-id header), and latency = arrival - created_at (the enqueue).
+# Results go to bench/results/dispatch-<date>.md and to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. test/lib.sh
+
+N=${TS_DISPATCH_N:-100000}
+RATE=${TS_DISPATCH_RATE:-500}
+SECONDS_AT_RATE=${TS_DISPATCH_SECONDS:-20}
+ts_install_deps
+if ! command -v nginx >/dev/null; then
+    # install without letting the package start its own server on port 80
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+fi
+ts_build_install
+
+WORK=$(mktemp -d /tmp/ts-dispatch.XXXXXX)
+chown postgres: "$WORK"
+chmod 755 "$WORK"
+DATA=$WORK/data
+export PGHOST=$WORK PGPORT PGUSER=postgres
+PGPORT=$(ts_free_port 57432)
+NGINX_PORT=$(ts_free_port 18080)
+cleanup() {
+    ts_cluster_stop "$DATA"
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
+    [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"
+    return 0
+}
+trap cleanup EXIT
+
+# nginx: answer 200 at once, keep connections alive, log arrival time and id
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    log_format arrival '\$msec \$http_webhook_id';
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    client_body_buffer_size 64k;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location /hook { access_log $WORK/arrivals.log arrival; return 200 "ok"; }
+    }
+}
+EOF
+nginx -c "$WORK/nginx.conf"
+
+TS_EXTRA_CONF="shared_buffers = 1GB
+synchronous_commit = off
+max_wal_size = 8GB
+troubleshooting.database = 'bench'
+troubleshooting.allow_private_destinations = on
+troubleshooting.dispatcher_concurrency = 64
+troubleshooting.dispatcher_host_concurrency = 64" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
+ts_cluster_start "$DATA"
+P() { psql -X -q -v ON_ERROR_STOP=1 -d bench "$@"; }
+psql -X -q -d postgres -c "CREATE DATABASE bench"
+P -c "CREATE EXTENSION troubleshooting"
+P -c "INSERT INTO support_webhooks (id, url, events) VALUES (1, 'http://127.0.0.1:$NGINX_PORT/hook', ARRAY['session.started'])"
+sleep 1
+
+echo "== drain: enqueueing $N notifications in one transaction"
+enq=$(P -At -c "SELECT clock_timestamp()" -c "SELECT count(send_troubleshooting_notification('webhook', '1', NULL,
+        jsonb_build_object('type', 'bench', 'n', g))) FROM generate_series(1, $N) g" -c "SELECT clock_timestamp()" | tr '\n' ' ')
+read -r enq_start _ enq_end <<<"$enq"
+commit_at=$(P -At -c "SELECT clock_timestamp()")
+for i in $(seq 1 600); do
+    left=$(P -At -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status IN ('pending', 'sending')")
+    [ "$left" = 0 ] && break
+    sleep 0.5
+done
+read -r sent failed drain_s < <(P -At -F ' ' -c "
+SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status <> 'sent'),
+       round(extract(epoch FROM max(sent_at) - '$commit_at'::timestamptz)::numeric, 2)
+FROM support_troubleshooting_notifications")
+rate=$(awk -v n="$sent" -v s="$drain_s" 'BEGIN { printf "%.0f", n / s }')
+arrived=$(wc -l < "$WORK/arrivals.log")
+echo "   $sent sent, $failed not sent, $arrived requests at nginx, ${drain_s}s: $rate notifications/s"
+
+echo "== latency: $RATE enqueues/s for ${SECONDS_AT_RATE}s"
+P -c "TRUNCATE support_troubleshooting_notifications"
+: > "$WORK/arrivals.log"
+kill -USR1 "$(cat "$WORK/nginx.pid")"   # reopen the log
+cat > "$WORK/enqueue.sql" <<'SQL'
+SELECT send_troubleshooting_notification('webhook', '1', NULL, '{"type": "latency"}');
+SQL
+chmod 644 "$WORK/enqueue.sql"
+ts_as_postgres env PGDATABASE=bench pgbench -n -c 4 -j 2 -R "$RATE" -T "$SECONDS_AT_RATE" -f "$WORK/enqueue.sql" bench \
+    > "$WORK/pgbench.log" 2>&1
+sleep 2
+P -c "CREATE TEMP TABLE arrivals (at double precision, key text)" \
+  -c "\\copy arrivals FROM '$WORK/arrivals.log' WITH (FORMAT text, DELIMITER ' ')" \
+  -At -F ' ' -c "
+SELECT count(*),
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 2),
+       round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::numeric, 2),
+       round(max(ms)::numeric, 2)
+FROM (SELECT (a.at - extract(epoch FROM n.created_at)) * 1000 AS ms
+      FROM arrivals a JOIN support_troubleshooting_notifications n ON n.idempotency_key = a.key) x" \
+  > "$WORK/latency.txt"
+read -r lat_n p50 p99 pmax < "$WORK/latency.txt"
+echo "   $lat_n requests: median ${p50} ms, p99 ${p99} ms, max ${pmax} ms"
+
+OUT=bench/results/dispatch-$(date -u +%Y-%m-%d).md
+mkdir -p bench/results
+cat > "$OUT" <<EOF
+# Dispatcher benchmark, $(date -u +%Y-%m-%d) ($(nproc) cores, PostgreSQL $(P -At -c 'SHOW server_version'), $(curl --version | head -1 | cut -d' ' -f1-2))
+
+Command: \`bash bench/dispatch_bench.sh\`. Destination: nginx on 127.0.0.1 (\`return 200\`, keep-alive);
+generic webhooks signed per Standard Webhooks (HMAC-SHA256 per request); dispatcher_concurrency 64.
+
+| measure | result |
+|---|---|
+| drain of $N queued notifications (commit of the enqueue to the last outcome recorded) | ${drain_s} s, **$rate notifications/s**; $sent sent, $failed not sent; $arrived requests reached nginx |
+| enqueue of those $N in one transaction (render, validate, insert) | from $enq_start to $enq_end |
+| latency at $RATE enqueues/s for ${SECONDS_AT_RATE} s, enqueue (created_at) to request at nginx | median **${p50} ms**, p99 **${p99} ms**, max ${pmax} ms over $lat_n requests |
+
+For comparison (issue #4): pg_net drains about 200 requests/s on this kind of machine at its default batch size.
+EOF
+cat "$OUT"
