@@ -71,16 +71,22 @@ troubleshooting.dispatcher_concurrency = 64
 troubleshooting.dispatcher_host_concurrency = 64" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
 ts_cluster_start "$DATA"
 P() { psql -X -q -v ON_ERROR_STOP=1 -d bench "$@"; }
+[ -n "${TS_PERF:-}" ] && export TS_PERF
 psql -X -q -d postgres -c "CREATE DATABASE bench"
 P -c "CREATE EXTENSION troubleshooting"
 P -c "INSERT INTO support_webhooks (id, url, events) VALUES (1, 'http://127.0.0.1:$NGINX_PORT/hook', ARRAY['session.started'])"
 sleep 1
 
 echo "== drain: enqueueing $N notifications in one transaction"
-enq=$(P -At -c "SELECT clock_timestamp()" -c "SELECT count(send_troubleshooting_notification('webhook', '1', NULL,
-        jsonb_build_object('type', 'bench', 'n', g))) FROM generate_series(1, $N) g" -c "SELECT clock_timestamp()" | tr '\n' ' ')
-read -r enq_start _ enq_end <<<"$enq"
+enq_s=$(P -At -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t" \
+    -c "SELECT count(send_troubleshooting_notification('webhook', '1', NULL,
+        jsonb_build_object('type', 'bench', 'n', g))) FROM generate_series(1, $N) g" \
+    -c "SELECT round(extract(epoch FROM clock_timestamp() - t)::numeric, 2) FROM t0" | tail -1)
 commit_at=$(P -At -c "SELECT clock_timestamp()")
+if [ -n "${TS_PERF:-}" ]; then   # profile the dispatcher during the drain
+    dpid=$(P -At -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")
+    perf record -F 999 -g -p "$dpid" -o "$TS_PERF" -- sleep 8 >/dev/null 2>&1 &
+fi
 for i in $(seq 1 600); do
     left=$(P -At -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status IN ('pending', 'sending')")
     [ "$left" = 0 ] && break
@@ -129,7 +135,7 @@ generic webhooks signed per Standard Webhooks (HMAC-SHA256 per request); dispatc
 | measure | result |
 |---|---|
 | drain of $N queued notifications (commit of the enqueue to the last outcome recorded) | ${drain_s} s, **$rate notifications/s**; $sent sent, $failed not sent; $arrived requests reached nginx |
-| enqueue of those $N in one transaction (render, validate, insert) | from $enq_start to $enq_end |
+| enqueue of those $N in one transaction (validate, build the body, insert) | ${enq_s} s |
 | latency at $RATE enqueues/s for ${SECONDS_AT_RATE} s, enqueue (created_at) to request at nginx | median **${p50} ms**, p99 **${p99} ms**, max ${pmax} ms over $lat_n requests |
 
 For comparison (issue #4): pg_net drains about 200 requests/s on this kind of machine at its default batch size.

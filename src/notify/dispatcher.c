@@ -52,6 +52,7 @@ int			ts_request_timeout = 30000;
 int			ts_retry_base_delay = 1000;
 int			ts_retry_max_delay = 3600000;
 int			ts_slack_min_interval = 1000;
+int			ts_dispatcher_batch_size = 500;
 
 /* One transfer in flight. */
 typedef struct TsTransfer
@@ -89,6 +90,21 @@ static List *ts_outcomes = NIL;
 static MemoryContext ts_outcome_cxt = NULL;
 static HTAB *ts_rate = NULL;	/* Slack URL -> next allowed send */
 static int	ts_in_flight = 0;
+static List *ts_ready = NIL;	/* claimed rows waiting for a free transfer slot */
+static MemoryContext ts_ready_cxt = NULL;
+static int	ts_n_outcomes = 0;
+static TimestampTz ts_first_outcome = 0;
+
+/* A claimed row, with what the claim told about it. */
+typedef struct TsReady
+{
+	TsNotification n;
+	int16		rank;
+	int			attempts;
+	int			max_attempts;
+	int64		webhook_id;
+	bool		webhook_active;
+} TsReady;
 
 /* Defines the dispatcher's settings. */
 void
@@ -115,6 +131,9 @@ ts_dispatcher_define_gucs(void)
 	DefineCustomIntVariable("troubleshooting.slack_min_interval",
 							"Shortest time between two messages to one Slack webhook.", NULL,
 							&ts_slack_min_interval, 1000, 0, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.dispatcher_batch_size",
+							"Rows the dispatcher claims in one transaction at most.", NULL,
+							&ts_dispatcher_batch_size, 500, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	ts_urlpolicy_define_gucs();
 }
 
@@ -151,6 +170,8 @@ ts_outcome(int64 id, const char *status, const char *error, const char *provider
 	o->undo_attempt = undo;
 	o->disable_webhook = disable_webhook;
 	ts_outcomes = lappend(ts_outcomes, o);
+	if (ts_n_outcomes++ == 0)
+		ts_first_outcome = GetCurrentTimestamp();
 	MemoryContextSwitchTo(old);
 
 	if (strcmp(status, "sent") == 0)
@@ -491,18 +512,29 @@ ts_recover_leases(const char *table, bool all)
 						 all ? "" : " AND lease_expires_at < now()"), false, 0);
 }
 
-/* Claims up to `limit` due rows in one short transaction and starts them. */
+/* Orders ready rows by priority, then age. */
+static int
+ts_ready_cmp(const ListCell *a, const ListCell *b)
+{
+	const TsReady *x = lfirst(a);
+	const TsReady *y = lfirst(b);
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->n.id < y->n.id ? -1 : (x->n.id > y->n.id ? 1 : 0);
+}
+
+/*
+ * Claims up to `limit` due rows, with a lease, in one short transaction and
+ * adds them to the ready list.  Returns how many it claimed.
+ */
 static int
 ts_claim(int limit, bool recover_all)
 {
 	Oid			nspid;
 	char	   *table;
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		args[2];
-	volatile int n = 0;
-	List	   *rows = NIL;
-	ListCell   *lc;
-	MemoryContext outer = CurrentMemoryContext;
+	int			n = 0;
+	int			lease_ms = ts_request_timeout * (limit / Max(ts_dispatcher_concurrency, 1) + 2) + 60000;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -515,95 +547,117 @@ ts_claim(int limit, bool recover_all)
 		pgstat_report_activity(STATE_RUNNING, "claiming notifications");
 		table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
 		ts_recover_leases(table, recover_all);
-		args[0] = Int32GetDatum(limit);
-		args[1] = Int32GetDatum(2 * ts_request_timeout + 10000);
+		/*
+		 * lock the due rows (skipping any another transaction holds) ...; the
+		 * limit is a literal so that the planner walks the pending index in
+		 * order instead of sorting every pending row
+		 */
 		if (SPI_execute_with_args(psprintf(
-			"WITH c AS (SELECT id FROM %1$s WHERE status = 'pending' AND next_attempt_at <= now()"
-			"  AND channel IN ('slack', 'teams', 'discord', 'webhook')"
-			"  ORDER BY priority_rank, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-			" UPDATE %1$s n SET status = 'sending', attempts = n.attempts + 1,"
-			"  lease_expires_at = now() + $2 * interval '1 millisecond'"
-			" FROM c LEFT JOIN LATERAL (SELECT w.id AS wid, w.url, w.secret, w.active FROM %2$s w"
-			"  JOIN %1$s x ON x.id = c.id AND x.channel = 'webhook'"
-			"  WHERE w.id = CASE WHEN x.recipient ~ '^[0-9]{1,18}$' THEN x.recipient::bigint END) w ON true"
-			" WHERE n.id = c.id"
-			" RETURNING n.priority_rank, n.id, n.channel, n.recipient, n.subject, n.body, n.metadata,"
-			"  n.idempotency_key, n.attempts, n.max_attempts, w.wid, w.url, w.secret, w.active",
-			table, ts_qualified_name(nspid, "support_webhooks")),
-								  2, types, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+			"SELECT p.priority_rank, p.id, p.channel, p.recipient, p.subject, p.body, p.metadata,"
+			"  p.idempotency_key, p.attempts + 1, p.max_attempts, w.id, w.url, w.secret, w.active"
+			" FROM %1$s p LEFT JOIN %2$s w ON p.channel = 'webhook'"
+			"  AND w.id = CASE WHEN p.recipient ~ '^[0-9]{1,18}$' THEN p.recipient::bigint END"
+			" WHERE p.status = 'pending' AND p.next_attempt_at <= now()"
+			"  AND p.channel IN ('slack', 'teams', 'discord', 'webhook')"
+			" ORDER BY p.priority_rank, p.id LIMIT %3$d FOR UPDATE OF p SKIP LOCKED",
+			table, ts_qualified_name(nspid, "support_webhooks"), limit),
+								  0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not claim notifications");
-		/* copy the rows out of SPI memory, in priority order */
+		/* copy the rows out of SPI memory */
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			bool		isnull;
-			MemoryContext old = MemoryContextSwitchTo(outer);
-			TsNotification *row = palloc0(sizeof(TsNotification));
-			Datum	   *extra = palloc0(sizeof(Datum) * 6);
+			MemoryContext old = MemoryContextSwitchTo(ts_ready_cxt);
+			TsReady    *r = palloc0(sizeof(TsReady));
+			Datum		d;
 
-			extra[0] = SPI_getbinval(tup, desc, 1, &isnull);
-			row->id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			row->channel = SPI_getvalue(tup, desc, 3);
-			row->recipient = SPI_getvalue(tup, desc, 4);
-			row->subject = SPI_getvalue(tup, desc, 5);
-			row->body = SPI_getvalue(tup, desc, 6);
-			if (row->body == NULL)
-				row->body = "";
-			extra[5] = SPI_getbinval(tup, desc, 7, &isnull);
-			row->metadata = isnull ? NULL : DatumGetJsonbPCopy(extra[5]);
-			row->idempotency_key = SPI_getvalue(tup, desc, 8);
-			extra[1] = SPI_getbinval(tup, desc, 9, &isnull);
-			extra[2] = SPI_getbinval(tup, desc, 10, &isnull);
-			extra[3] = SPI_getbinval(tup, desc, 11, &isnull);
-			if (isnull)
-				extra[3] = Int64GetDatum(0);
-			row->webhook_url = SPI_getvalue(tup, desc, 12);
-			row->webhook_secret = SPI_getvalue(tup, desc, 13);
-			extra[4] = SPI_getbinval(tup, desc, 14, &isnull);
-			if (isnull)
-				extra[4] = BoolGetDatum(false);
-			rows = lappend(rows, list_make2(row, extra));
+			r->rank = DatumGetInt16(SPI_getbinval(tup, desc, 1, &isnull));
+			r->n.id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+			r->n.channel = SPI_getvalue(tup, desc, 3);
+			r->n.recipient = SPI_getvalue(tup, desc, 4);
+			r->n.subject = SPI_getvalue(tup, desc, 5);
+			r->n.body = SPI_getvalue(tup, desc, 6);
+			if (r->n.body == NULL)
+				r->n.body = "";
+			d = SPI_getbinval(tup, desc, 7, &isnull);
+			r->n.metadata = isnull ? NULL : DatumGetJsonbPCopy(d);
+			r->n.idempotency_key = SPI_getvalue(tup, desc, 8);
+			r->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 9, &isnull));
+			r->max_attempts = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+			d = SPI_getbinval(tup, desc, 11, &isnull);
+			r->webhook_id = isnull ? 0 : DatumGetInt64(d);
+			r->n.webhook_url = SPI_getvalue(tup, desc, 12);
+			r->n.webhook_secret = SPI_getvalue(tup, desc, 13);
+			d = SPI_getbinval(tup, desc, 14, &isnull);
+			r->webhook_active = !isnull && DatumGetBool(d);
+			ts_ready = lappend(ts_ready, r);
 			MemoryContextSwitchTo(old);
+			n++;
+		}
+		/* ... and mark them sent-in-progress under a lease, by primary key */
+		if (n > 0)
+		{
+			Datum	   *ids = palloc(sizeof(Datum) * n);
+			Oid			utypes[2] = {INT8ARRAYOID, INT4OID};
+			Datum		uargs[2];
+			int			k = 0;
+			ListCell   *lc;
+
+			for_each_from(lc, ts_ready, list_length(ts_ready) - n)
+				ids[k++] = Int64GetDatum(((TsReady *) lfirst(lc))->n.id);
+			uargs[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+			uargs[1] = Int32GetDatum(lease_ms);
+			if (SPI_execute_with_args(psprintf(
+				"UPDATE %s SET status = 'sending', attempts = attempts + 1,"
+				" lease_expires_at = now() + $2 * interval '1 millisecond' WHERE id = ANY ($1)", table),
+									  2, utypes, uargs, NULL, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "could not lease notifications");
 		}
 	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	MemoryContextSwitchTo(outer);	/* the commit left us in TopMemoryContext */
 	pgstat_report_activity(STATE_IDLE, NULL);
-
-	/* highest priority, then oldest, first */
-	for (int pass = 0; pass <= 3; pass++)
+	if (n > 0)
 	{
-		foreach(lc, rows)
-		{
-			TsNotification *row = linitial((List *) lfirst(lc));
-			Datum	   *extra = lsecond((List *) lfirst(lc));
+		MemoryContext old = MemoryContextSwitchTo(ts_ready_cxt);
 
-			if (DatumGetInt16(extra[0]) != pass)
-				continue;
-			PG_TRY();
-			{
-				ts_start_transfer(row, DatumGetInt32(extra[1]), DatumGetInt32(extra[2]),
-								  DatumGetInt64(extra[3]), DatumGetBool(extra[4]));
-			}
-			PG_CATCH();
-			{
-				/* quarantine: this row fails, the worker goes on */
-				ErrorData  *e;
-
-				MemoryContextSwitchTo(outer);
-				e = CopyErrorData();
-				FlushErrorState();
-				ts_outcome(row->id, "failed", psprintf("could not build the request: %s", e->message),
-						   NULL, 0, 0, 0);
-			}
-			PG_END_TRY();
-			n++;
-		}
+		list_sort(ts_ready, ts_ready_cmp);
+		MemoryContextSwitchTo(old);
 	}
 	return n;
+}
+
+/* Starts ready rows while transfer slots are free; failures are quarantined. */
+static void
+ts_start_ready(MemoryContext loopcxt)
+{
+	while (ts_ready != NIL && ts_in_flight < ts_dispatcher_concurrency)
+	{
+		TsReady    *volatile r = linitial(ts_ready);
+
+		ts_ready = list_delete_first(ts_ready);
+		PG_TRY();
+		{
+			ts_start_transfer(&r->n, r->attempts, r->max_attempts, r->webhook_id, r->webhook_active);
+		}
+		PG_CATCH();
+		{
+			/* quarantine: this row fails, the worker goes on */
+			ErrorData  *e;
+
+			MemoryContextSwitchTo(loopcxt);
+			e = CopyErrorData();
+			FlushErrorState();
+			ts_outcome(r->n.id, "failed", psprintf("could not build the request: %s", e->message),
+					   NULL, 0, 0, 0);
+		}
+		PG_END_TRY();
+	}
+	if (ts_ready == NIL)
+		MemoryContextReset(ts_ready_cxt);
 }
 
 /* Builds an array Datum of the given element type (NULL elements allowed). */
@@ -705,6 +759,7 @@ ts_record_outcomes(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	ts_outcomes = NIL;
+	ts_n_outcomes = 0;
 	MemoryContextReset(ts_outcome_cxt);
 }
 
@@ -734,12 +789,22 @@ ts_dispatcher_main(Datum arg)
 	HASHCTL		ctl;
 	MemoryContext loopcxt;
 	volatile bool recover_all = true;
+	volatile bool more_due = false;
 	volatile TimestampTz last_claim = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+
+	/*
+	 * The claim must walk the pending index in priority order even when the
+	 * statistics have not caught up with a burst of enqueues (a sort of every
+	 * pending row per claim makes a drain quadratic): this session's plans
+	 * never sort or scan whole tables.
+	 */
+	SetConfigOption("enable_sort", "off", PGC_USERSET, PGC_S_SESSION);
+	SetConfigOption("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		elog(FATAL, "curl_global_init failed");
@@ -759,13 +824,15 @@ ts_dispatcher_main(Datum arg)
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting dispatcher loop",
 									ALLOCSET_DEFAULT_SIZES);
 
+	ts_ready_cxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting ready rows",
+										 ALLOCSET_DEFAULT_SIZES);
+
 	for (;;)
 	{
 		int			running = 0;
 		bool		woken = MyLatch->is_set;
 		bool		tick = TimestampDifferenceExceeds(last_claim, GetCurrentTimestamp(),
 													  ts_maintenance_naptime);
-		volatile int claimed = 0;
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
@@ -779,11 +846,16 @@ ts_dispatcher_main(Datum arg)
 		curl_multi_setopt(ts_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) ts_dispatcher_concurrency);
 		curl_multi_setopt(ts_multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) ts_dispatcher_host_concurrency);
 
-		if ((woken || tick || recover_all) && ts_in_flight < ts_dispatcher_concurrency)
+		/* refill the ready list when it runs low (and there may be work) */
+		if ((woken || tick || recover_all || more_due) &&
+			list_length(ts_ready) < ts_dispatcher_concurrency)
 		{
+			int			want = ts_dispatcher_batch_size;
+
+			more_due = false;
 			PG_TRY();
 			{
-				claimed = ts_claim(ts_dispatcher_concurrency - ts_in_flight, recover_all);
+				more_due = (ts_claim(want, recover_all) >= want);
 				recover_all = false;
 			}
 			PG_CATCH();
@@ -795,14 +867,16 @@ ts_dispatcher_main(Datum arg)
 			PG_END_TRY();
 			MemoryContextSwitchTo(loopcxt);	/* a commit leaves us in TopMemoryContext */
 			last_claim = GetCurrentTimestamp();
-			/* a full batch: more may be due right away */
-			if (claimed > 0 && claimed >= ts_dispatcher_concurrency / 2)
-				SetLatch(MyLatch);
 		}
+		ts_start_ready(loopcxt);
 
 		curl_multi_perform(ts_multi, &running);
 		ts_collect_done();
-		if (ts_outcomes != NIL)
+
+		/* outcomes go in batches: many at once, or a few after a short wait */
+		if (ts_outcomes != NIL &&
+			(ts_n_outcomes >= 256 || ts_in_flight == 0 ||
+			 TimestampDifferenceExceeds(ts_first_outcome, GetCurrentTimestamp(), 20)))
 		{
 			PG_TRY();
 			{
@@ -815,15 +889,15 @@ ts_dispatcher_main(Datum arg)
 				FlushErrorState();
 				AbortCurrentTransaction();
 				ts_outcomes = NIL;
+				ts_n_outcomes = 0;
 				MemoryContextReset(ts_outcome_cxt);
 			}
 			PG_END_TRY();
 			MemoryContextSwitchTo(loopcxt);
-			SetLatch(MyLatch);	/* capacity freed: look for more work */
 		}
 
-		if (ts_in_flight > 0)
-			curl_multi_poll(ts_multi, NULL, 0, 5, NULL);
+		if (ts_in_flight > 0 || ts_ready != NIL || ts_outcomes != NIL || more_due)
+			curl_multi_poll(ts_multi, NULL, 0, ts_in_flight > 0 ? 5 : 0, NULL);
 		else if (!MyLatch->is_set)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 ts_maintenance_naptime, PG_WAIT_EXTENSION);
