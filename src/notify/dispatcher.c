@@ -69,6 +69,7 @@ typedef struct TsTransfer
 	StringInfoData response;
 	int64		retry_after_ms;
 	char	   *message_id;		/* from a response header */
+	char	   *key;			/* idempotency key: the id when a provider gives none */
 	bool		refused;		/* the address policy refused the connection */
 	char		errbuf[CURL_ERROR_SIZE];
 } TsTransfer;
@@ -349,6 +350,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	t->max_attempts = max_attempts;
 	t->webhook_id = webhook_id;
 	t->channel = pstrdup(n->channel);
+	t->key = pstrdup(n->idempotency_key);
 	initStringInfo(&t->response);
 
 	if (attempts > max_attempts)
@@ -487,9 +489,12 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 			ts_retry_or_fail(t, psprintf("HTTP %ld: %s", status, snippet), true);
 			return;
 		}
-		ts_outcome(t->id, "sent", NULL,
-				   strcmp(t->channel, "discord") == 0 ? ts_json_id(t->response.data) : t->message_id,
-				   0, 0, 0);
+		{
+			/* Discord answers with the message id; Slack, Teams and webhooks give none */
+			char	   *pid = strcmp(t->channel, "discord") == 0 ? ts_json_id(t->response.data) : t->message_id;
+
+			ts_outcome(t->id, "sent", NULL, pid ? pid : t->key, 0, 0, 0);
+		}
 		return;
 	}
 	error = psprintf("HTTP %ld: %s", status, snippet);

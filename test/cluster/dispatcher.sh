@@ -61,6 +61,8 @@ PY
 ok $? "slack: POST application/json {\"text\": ...} received"
 is "$(P -c "SELECT sent_at IS NOT NULL AND attempts = 1 AND last_error IS NULL FROM support_troubleshooting_notifications WHERE id = $id")" \
    "t" "slack: sent_at set, one attempt"
+is "$(P -c "SELECT provider_message_id = idempotency_key FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "t" "slack returns no id: the idempotency key stands in"
 
 id=$(P -c "SELECT send_troubleshooting_notification('teams', 'ops', 'session_escalated', '{\"session_id\": \"d\", \"customer_name\": \"Zoë\"}',
       'high', jsonb_build_object('webhook_url', '$URL/_mode/teams/workflows/1?sig=abc'))")
@@ -195,6 +197,11 @@ id=$(P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_star
 is "$(final_status "$id")" "failed" "cloud metadata address refused even with private destinations allowed"
 is "$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
    "destination refused: address not allowed" "refusal recorded"
+id=$(P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      '{\"webhook_url\": \"http://[fd00:ec2::254]/latest\"}')")
+final_status "$id" >/dev/null
+is "$(P -c "SELECT status || ' ' || last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
+   "failed destination refused: address not allowed" "the IPv6 metadata address is refused too"
 P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = off" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.3
 id=$(enqueue "/_mode/slack/private/a")
