@@ -19,7 +19,8 @@ OBJS = \
 	src/notify/payload.o \
 	src/notify/urlpolicy.o \
 	src/notify/shmem.o \
-	src/notify/dispatcher.o
+	src/notify/dispatcher.o \
+	src/notify/outcome.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 

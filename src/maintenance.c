@@ -53,21 +53,31 @@ ts_maintenance_define_gucs(bool preloading)
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
 
-/* Registers the maintenance worker (called from _PG_init when preloaded). */
+/*
+ * Registers one of the extension's background workers (a database-connected
+ * worker of this library, started once recovery has finished).
+ */
 void
-ts_maintenance_register(void)
+ts_register_worker(const char *function, const char *name, int restart_seconds)
 {
 	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 5;
+	worker.bgw_restart_time = restart_seconds;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "troubleshooting");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "ts_maintenance_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "troubleshooting maintenance");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "troubleshooting maintenance");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", name);
 	RegisterBackgroundWorker(&worker);
+}
+
+/* Registers the maintenance worker (called from _PG_init when preloaded). */
+void
+ts_maintenance_register(void)
+{
+	ts_register_worker("ts_maintenance_main", "troubleshooting maintenance", 5);
 }
 
 /* One run: fold pending metric deltas, if the extension is installed. */

@@ -3,7 +3,8 @@
  *	  The dispatcher background worker: claims due notifications with a
  *	  lease in a short transaction, sends them over one libcurl multi handle
  *	  (connection reuse, global and per-host caps, refilling as transfers
- *	  finish), and records outcomes in batched short transactions.  No
+ *	  finish), and decides each outcome (outcome.c records them in batched
+ *	  short transactions).  No
  *	  transaction is open while the network is used.  A row whose request
  *	  cannot be built is failed (quarantined), never retried in a loop.
  *	  Rows left 'sending' by a crash are sent again after restart, with the
@@ -15,6 +16,7 @@
 #include "extschema.h"
 #include "maintenance.h"
 #include "notify/dispatcher.h"
+#include "notify/outcome.h"
 #include "notify/payload.h"
 #include "notify/shmem.h"
 #include "notify/urlpolicy.h"
@@ -74,27 +76,11 @@ typedef struct TsTransfer
 	char		errbuf[CURL_ERROR_SIZE];
 } TsTransfer;
 
-/* What happened to one row, waiting to be recorded. */
-typedef struct TsOutcome
-{
-	int64		id;
-	const char *status;			/* sent, failed, pending */
-	char	   *error;
-	char	   *provider_id;
-	int64		delay_ms;
-	int			undo_attempt;	/* deferred without trying */
-	int64		disable_webhook;
-} TsOutcome;
-
 static CURLM *ts_multi = NULL;
-static List *ts_outcomes = NIL;
-static MemoryContext ts_outcome_cxt = NULL;
 static HTAB *ts_rate = NULL;	/* Slack URL -> next allowed send */
 static int	ts_in_flight = 0;
 static List *ts_ready = NIL;	/* claimed rows waiting for a free transfer slot */
 static MemoryContext ts_ready_cxt = NULL;
-static int	ts_n_outcomes = 0;
-static TimestampTz ts_first_outcome = 0;
 
 /* A claimed row, with what the claim told about it. */
 typedef struct TsReady
@@ -142,51 +128,7 @@ ts_dispatcher_define_gucs(void)
 void
 ts_dispatcher_register(void)
 {
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 1;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "troubleshooting");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "ts_dispatcher_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "troubleshooting dispatcher");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "troubleshooting dispatcher");
-	RegisterBackgroundWorker(&worker);
-}
-
-/* Queues an outcome for the next recording transaction. */
-static void
-ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
-		   int64 delay_ms, int undo, int64 disable_webhook)
-{
-	MemoryContext old = MemoryContextSwitchTo(ts_outcome_cxt);
-	TsOutcome  *o = palloc0(sizeof(TsOutcome));
-
-	o->id = id;
-	o->status = status;
-	o->error = error ? pstrdup(error) : NULL;
-	o->provider_id = provider_id ? pstrdup(provider_id) : NULL;
-	o->delay_ms = delay_ms;
-	o->undo_attempt = undo;
-	o->disable_webhook = disable_webhook;
-	ts_outcomes = lappend(ts_outcomes, o);
-	if (ts_n_outcomes++ == 0)
-		ts_first_outcome = GetCurrentTimestamp();
-	MemoryContextSwitchTo(old);
-
-	if (strcmp(status, "sent") == 0)
-		pg_atomic_fetch_add_u64(&ts_shared->sent, 1);
-	else if (strcmp(status, "failed") == 0)
-		pg_atomic_fetch_add_u64(&ts_shared->failed, 1);
-	else if (!undo)
-		pg_atomic_fetch_add_u64(&ts_shared->retried, 1);
-	if (error)
-	{
-		SpinLockAcquire(&ts_shared->mutex);
-		ts_shared->last_error_at = GetCurrentTimestamp();
-		SpinLockRelease(&ts_shared->mutex);
-	}
+	ts_register_worker("ts_dispatcher_main", "troubleshooting dispatcher", 1);
 }
 
 /* Exponential backoff with jitter for the given attempt number. */
@@ -665,109 +607,6 @@ ts_start_ready(MemoryContext loopcxt)
 		MemoryContextReset(ts_ready_cxt);
 }
 
-/* Builds an array Datum of the given element type (NULL elements allowed). */
-static Datum
-ts_array(Datum *elems, bool *nulls, int n, Oid type, int16 len, bool byval, char align)
-{
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, len, byval, align));
-}
-
-/* Records every queued outcome in one short transaction. */
-static void
-ts_record_outcomes(void)
-{
-	int			n = list_length(ts_outcomes);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *statuses = palloc(sizeof(Datum) * n);
-	Datum	   *errors = palloc(sizeof(Datum) * n);
-	Datum	   *pids = palloc(sizeof(Datum) * n);
-	Datum	   *delays = palloc(sizeof(Datum) * n);
-	Datum	   *undos = palloc(sizeof(Datum) * n);
-	bool	   *enull = palloc0(sizeof(bool) * n);
-	bool	   *pnull = palloc0(sizeof(bool) * n);
-	Datum	   *disable = palloc(sizeof(Datum) * n);
-	int			ndisable = 0;
-	int			i = 0;
-	ListCell   *lc;
-	Oid			nspid;
-
-	if (n == 0)
-		return;
-	foreach(lc, ts_outcomes)
-	{
-		TsOutcome  *o = lfirst(lc);
-
-		ids[i] = Int64GetDatum(o->id);
-		statuses[i] = CStringGetTextDatum(o->status);
-		enull[i] = (o->error == NULL);
-		errors[i] = o->error ? CStringGetTextDatum(o->error) : (Datum) 0;
-		pnull[i] = (o->provider_id == NULL);
-		pids[i] = o->provider_id ? CStringGetTextDatum(o->provider_id) : (Datum) 0;
-		delays[i] = Int64GetDatum(o->delay_ms);
-		undos[i] = Int32GetDatum(o->undo_attempt);
-		if (o->disable_webhook)
-			disable[ndisable++] = Int64GetDatum(o->disable_webhook);
-		i++;
-	}
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "recording notification outcomes");
-	nspid = ts_extension_schema(true);
-	if (OidIsValid(nspid))
-	{
-		Oid			types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
-		Datum		args[6];
-
-		args[0] = ts_array(ids, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
-		args[1] = ts_array(statuses, NULL, n, TEXTOID, -1, false, TYPALIGN_INT);
-		args[2] = ts_array(errors, enull, n, TEXTOID, -1, false, TYPALIGN_INT);
-		args[3] = ts_array(pids, pnull, n, TEXTOID, -1, false, TYPALIGN_INT);
-		args[4] = ts_array(delays, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
-		args[5] = ts_array(undos, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
-		if (SPI_execute_with_args(psprintf(
-			"UPDATE %s n SET status = v.status,"
-			" sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE n.sent_at END,"
-			" failed_at = CASE WHEN v.status = 'failed' THEN now() ELSE n.failed_at END,"
-			" last_error = coalesce(v.error, n.last_error),"
-			" provider_message_id = coalesce(v.pid, n.provider_message_id),"
-			" next_attempt_at = CASE WHEN v.status = 'pending'"
-			"   THEN now() + v.delay * interval '1 millisecond' ELSE n.next_attempt_at END,"
-			" attempts = n.attempts - v.undo, lease_expires_at = NULL"
-			" FROM unnest($1, $2, $3, $4, $5, $6) AS v(id, status, error, pid, delay, undo)"
-			" WHERE n.id = v.id AND n.status = 'sending'",
-			ts_qualified_name(nspid, "support_troubleshooting_notifications")),
-								  6, types, args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not record notification outcomes");
-		if (ndisable > 0)
-		{
-			Oid			t = INT8ARRAYOID;
-			Datum		a = ts_array(disable, NULL, ndisable, INT8OID, 8, true, TYPALIGN_DOUBLE);
-
-			if (SPI_execute_with_args(psprintf(
-				"UPDATE %s SET active = false, disabled_reason = 'HTTP 410 Gone from the endpoint'"
-				" WHERE id = ANY ($1)", ts_qualified_name(nspid, "support_webhooks")),
-									  1, &t, &a, NULL, false, 0) != SPI_OK_UPDATE)
-				elog(ERROR, "could not disable webhook subscriptions");
-		}
-	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-
-	ts_outcomes = NIL;
-	ts_n_outcomes = 0;
-	MemoryContextReset(ts_outcome_cxt);
-}
-
 /* Moves finished transfers to outcomes. */
 static void
 ts_collect_done(void)
@@ -814,8 +653,7 @@ ts_dispatcher_main(Datum arg)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		elog(FATAL, "curl_global_init failed");
 	ts_multi = curl_multi_init();
-	ts_outcome_cxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting outcomes",
-										   ALLOCSET_DEFAULT_SIZES);
+	ts_outcomes_init();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = 256;
 	ctl.entrysize = 256 + sizeof(TimestampTz);
@@ -879,9 +717,9 @@ ts_dispatcher_main(Datum arg)
 		ts_collect_done();
 
 		/* outcomes go in batches: many at once, or a few after a short wait */
-		if (ts_outcomes != NIL &&
-			(ts_n_outcomes >= 256 || ts_in_flight == 0 ||
-			 TimestampDifferenceExceeds(ts_first_outcome, GetCurrentTimestamp(), 20)))
+		if (ts_outcomes_count() > 0 &&
+			(ts_outcomes_count() >= 256 || ts_in_flight == 0 ||
+			 TimestampDifferenceExceeds(ts_outcomes_oldest(), GetCurrentTimestamp(), 20)))
 		{
 			PG_TRY();
 			{
@@ -893,15 +731,13 @@ ts_dispatcher_main(Datum arg)
 				EmitErrorReport();
 				FlushErrorState();
 				AbortCurrentTransaction();
-				ts_outcomes = NIL;
-				ts_n_outcomes = 0;
-				MemoryContextReset(ts_outcome_cxt);
+				ts_outcomes_discard();
 			}
 			PG_END_TRY();
 			MemoryContextSwitchTo(loopcxt);
 		}
 
-		if (ts_in_flight > 0 || ts_ready != NIL || ts_outcomes != NIL || more_due)
+		if (ts_in_flight > 0 || ts_ready != NIL || ts_outcomes_count() > 0 || more_due)
 			curl_multi_poll(ts_multi, NULL, 0, ts_in_flight > 0 ? 5 : 0, NULL);
 		else if (!MyLatch->is_set)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

@@ -1,0 +1,19 @@
+/*
+ * outcome.h
+ *	  Queued results of the dispatcher's attempts, recorded in batches.
+ */
+#ifndef TS_OUTCOME_H
+#define TS_OUTCOME_H
+
+#include "postgres.h"
+#include "datatype/timestamp.h"
+
+extern void ts_outcomes_init(void);
+extern void ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
+					   int64 delay_ms, int undo, int64 disable_webhook);
+extern int	ts_outcomes_count(void);
+extern TimestampTz ts_outcomes_oldest(void);
+extern void ts_outcomes_discard(void);
+extern void ts_record_outcomes(void);
+
+#endif							/* TS_OUTCOME_H */
