@@ -80,6 +80,28 @@ ts_maintenance_register(void)
 	ts_register_worker("ts_maintenance_main", "troubleshooting maintenance", 5);
 }
 
+/* Opens a worker's unit of work: transaction, SPI connection, snapshot. */
+void
+ts_worker_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+/* Closes a worker's unit of work: commits and reports the worker idle. */
+void
+ts_worker_end(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
 /* One run: fold pending metric deltas, if the extension is installed. */
 static void
 ts_maintenance_run(void)
@@ -87,11 +109,7 @@ ts_maintenance_run(void)
 	Oid			nspid;
 	int			ret;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	ts_worker_begin();
 
 	nspid = ts_extension_schema(true);
 	if (OidIsValid(nspid))
@@ -105,11 +123,7 @@ ts_maintenance_run(void)
 			elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
 	}
 
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	ts_worker_end();
 }
 
 /* Entry point of the maintenance worker. */

@@ -10,6 +10,8 @@ extern int	ts_maintenance_naptime;
 
 extern void ts_maintenance_define_gucs(bool preloading);
 extern void ts_maintenance_register(void);
+extern void ts_worker_begin(void);
+extern void ts_worker_end(void);
 extern void ts_register_worker(const char *function, const char *name, int restart_seconds);
 
 #endif							/* TS_MAINTENANCE_H */

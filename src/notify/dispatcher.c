@@ -483,11 +483,7 @@ ts_claim(int limit, bool recover_all)
 	int			n = 0;
 	int			lease_ms = ts_request_timeout * (limit / Max(ts_dispatcher_concurrency, 1) + 2) + 60000;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	ts_worker_begin();
 	nspid = ts_extension_schema(true);
 	if (OidIsValid(nspid))
 	{
@@ -563,10 +559,7 @@ ts_claim(int limit, bool recover_all)
 				elog(ERROR, "could not lease notifications");
 		}
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
+	ts_worker_end();
 	if (n > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(ts_ready_cxt);

@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include "extschema.h"
+#include "maintenance.h"
 #include "notify/outcome.h"
 #include "notify/shmem.h"
 
@@ -153,11 +154,7 @@ ts_record_outcomes(void)
 		i++;
 	}
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	ts_worker_begin();
 	pgstat_report_activity(STATE_RUNNING, "recording notification outcomes");
 	nspid = ts_extension_schema(true);
 	if (OidIsValid(nspid))
@@ -197,11 +194,7 @@ ts_record_outcomes(void)
 				elog(ERROR, "could not disable webhook subscriptions");
 		}
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	ts_worker_end();
 
 	ts_outcomes_discard();
 }
