@@ -30,9 +30,6 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
     echo "== creating the cluster in $DATA (port $PORT)"
     ts_cluster_init "$DATA" "$PORT" "$SOCK" preload
 fi
-# the background workers serve the demo database
-grep -q "^troubleshooting.database" "$DATA/postgresql.conf" ||
-    echo "troubleshooting.database = '$DB'" >> "$DATA/postgresql.conf"
 if ! ts_as_postgres pg_ctl -D "$DATA" status >/dev/null 2>&1; then
     echo "== starting PostgreSQL"
     ts_cluster_start "$DATA" || { tail -20 "$DATA/server.log"; exit 1; }
@@ -48,6 +45,12 @@ P -qAt -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -
     P -q -d postgres -c "CREATE DATABASE \"$DB\""
 P -q -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS troubleshooting" \
     -c "ALTER EXTENSION troubleshooting UPDATE"
+
+# the background workers serve the demo database (set once it exists)
+if ! grep -q "^troubleshooting.database" "$DATA/postgresql.conf"; then
+    echo "troubleshooting.database = '$DB'" >> "$DATA/postgresql.conf"
+    ts_as_postgres pg_ctl -D "$DATA" -l "$DATA/server.log" -w restart >/dev/null
+fi
 
 if [ "$(P -qAt -d "$DB" -c "SELECT count(*) FROM support_troubleshooting_sessions")" = 0 ]; then
     echo "== loading sample data: $SESSIONS sessions over 30 days"
