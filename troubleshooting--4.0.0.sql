@@ -812,6 +812,52 @@ CREATE TRIGGER ts_webhook_events
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
 
 ------------------------------------------------------------------------------
+-- Live events: pg_notify on channel 'troubleshooting_events', so dashboards
+-- can LISTEN instead of polling.  Any role may LISTEN, so payloads carry ids,
+-- statuses and counts only: no names, addresses, recipients or error texts.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.ts_live_events() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'support_troubleshooting_sessions' THEN
+        IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
+            PERFORM pg_notify('troubleshooting_events', json_build_object(
+                'type', 'session.status', 'session_id', NEW.session_id, 'status', NEW.status,
+                'previous', CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END,
+                'problem_id', NEW.detected_problem_id)::text);
+            IF NEW.status = 'escalated' THEN
+                PERFORM pg_notify('troubleshooting_events', json_build_object(
+                    'type', 'session.escalated', 'session_id', NEW.session_id,
+                    'ticket_id', NEW.ticket_id)::text);
+            END IF;
+        END IF;
+    ELSIF TG_TABLE_NAME = 'support_troubleshooting_feedback' THEN
+        PERFORM pg_notify('troubleshooting_events', json_build_object(
+            'type', 'feedback.received', 'session_id', NEW.session_id, 'rating', NEW.rating,
+            'nps_score', NEW.nps_score)::text);
+    ELSIF NEW.status = 'failed' AND OLD.status IS DISTINCT FROM 'failed' THEN
+        PERFORM pg_notify('troubleshooting_events', json_build_object(
+            'type', 'notification.failed', 'notification_id', NEW.id, 'channel', NEW.channel,
+            'attempts', NEW.attempts)::text);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER ts_live_events
+    AFTER INSERT OR UPDATE OF status ON @extschema@.support_troubleshooting_sessions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_live_events();
+CREATE TRIGGER ts_live_events
+    AFTER INSERT ON @extschema@.support_troubleshooting_feedback
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_live_events();
+CREATE TRIGGER ts_live_events
+    AFTER UPDATE OF status ON @extschema@.support_troubleshooting_notifications
+    FOR EACH ROW WHEN (NEW.status = 'failed' AND OLD.status IS DISTINCT FROM 'failed')
+    EXECUTE FUNCTION @extschema@.ts_live_events();
+
+------------------------------------------------------------------------------
 -- Views
 ------------------------------------------------------------------------------
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Live events: a real LISTEN client (psql in another session) receives a small
+# JSON payload for session status changes, escalations, feedback and failed
+# notifications; nothing for a rolled-back change; no personal data.
+. "$(dirname "$0")/tap.sh"
+
+q -c "DROP DATABASE IF EXISTS ts_live" >/dev/null 2>&1
+q -c "CREATE DATABASE ts_live"
+Q() { q -d ts_live "$@"; }
+Q -c "CREATE EXTENSION troubleshooting" >/dev/null
+
+# the listener: LISTEN, then poll for 3 s (psql prints notifications after each command)
+fifo=$TS_WORK/live.out
+( { echo "LISTEN troubleshooting_events;"; for i in $(seq 1 30); do echo "SELECT 1;"; sleep 0.1; done; } |
+  psql -X -q -At -U postgres -d ts_live > "$fifo" 2>&1 ) &
+listener=$!
+sleep 0.5
+Q <<'SQL' >/dev/null
+INSERT INTO support_troubleshooting_sessions (session_id, customer_name, customer_email, detected_problem_id)
+VALUES ('live-1', 'Juan Pérez', 'juan@example.com', 'wifi');
+UPDATE support_troubleshooting_sessions SET status = 'in_progress' WHERE session_id = 'live-1';
+UPDATE support_troubleshooting_sessions SET metadata = '{"x": 1}' WHERE session_id = 'live-1';
+UPDATE support_troubleshooting_sessions SET status = 'escalated', ticket_id = 'T-9' WHERE session_id = 'live-1';
+INSERT INTO support_troubleshooting_feedback (session_id, rating, nps_score) VALUES ('live-1', 2, 3);
+BEGIN;
+INSERT INTO support_troubleshooting_sessions (session_id) VALUES ('live-rolled-back');
+ROLLBACK;
+INSERT INTO support_troubleshooting_notifications (channel, recipient, body, status) VALUES ('sms', '+15550100', 'x', 'sending');
+UPDATE support_troubleshooting_notifications SET status = 'failed', attempts = 5, last_error = 'HTTP 500';
+SQL
+wait $listener
+payloads=$(sed -n 's/^Asynchronous notification "troubleshooting_events" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' "$fifo")
+echo "$payloads" | sed 's/^/# /'
+types=$(echo "$payloads" | python3 -c "
+import json, sys
+print(' '.join(json.loads(l)['type'] + ':' + str(json.loads(l).get('status') or json.loads(l).get('rating') or json.loads(l).get('channel')) for l in sys.stdin if l.strip()))")
+is "$types" "session.status:started session.status:in_progress session.status:escalated session.escalated:None feedback.received:2 notification.failed:sms" \
+   "one event per status change, escalation, feedback and failure; none for metadata edits or rollbacks"
+echo "$payloads" | grep -qE "Juan|juan@|15550100|HTTP 500"
+ok $((! $?)) "no names, addresses, recipients or error texts in payloads"
+is "$(echo "$payloads" | python3 -c "
+import json, sys
+e = [json.loads(l) for l in sys.stdin if l.strip()]
+print(e[2]['previous'], e[3]['ticket_id'], e[4]['nps_score'])")" "in_progress T-9 3" "payloads carry the previous status, ticket and scores"
+
+q -c "DROP DATABASE ts_live" >/dev/null
+done_testing
