@@ -269,7 +269,7 @@ CREATE TABLE @extschema@.support_troubleshooting_config (
     config_value    text,           -- NULL: the default applies
     default_value   text NOT NULL,
     value_type      text NOT NULL
-                    CHECK (value_type IN ('integer', 'boolean', 'text', 'channel_list')),
+                    CHECK (value_type IN ('integer', 'boolean', 'text', 'channel_list', 'ratio')),
     description     text NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     updated_by      text NOT NULL DEFAULT current_user
@@ -335,7 +335,9 @@ FROM (VALUES
     ('retention_days_ml_training', '730', 'integer',
      'Days ML training records are kept (0 = forever)'),
     ('report_cache_ttl_minutes', '60', 'integer',
-     'Minutes a generated report is served from the cache (0 = no caching)')
+     'Minutes a generated report is served from the cache (0 = no caching)'),
+    ('ml_confidence_threshold', '0.7', 'ratio',
+     'Predictions below this confidence are kept for training even when right')
 ) AS seed(k, d, t, descr);
 
 CREATE FUNCTION @extschema@.get_troubleshooting_config(p_key text) RETURNS text
@@ -810,6 +812,149 @@ CREATE TRIGGER ts_webhook_events
 CREATE TRIGGER ts_webhook_events
     AFTER INSERT ON @extschema@.support_troubleshooting_feedback
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
+
+------------------------------------------------------------------------------
+-- ML training data: predictions, human corrections, export, accuracy
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.record_troubleshooting_prediction(
+    p_session_id text, p_predicted_problem_id text, p_confidence numeric)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    description text;
+    new_id bigint;
+BEGIN
+    IF p_session_id IS NULL OR p_predicted_problem_id IS NULL OR p_confidence IS NULL THEN
+        RAISE EXCEPTION 'session id, predicted problem and confidence must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF p_confidence < 0 OR p_confidence > 1 THEN
+        RAISE EXCEPTION 'confidence must be between 0 and 1'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Got %s.', p_confidence);
+    END IF;
+    SELECT s.problem_description INTO description
+      FROM @extschema@.support_troubleshooting_sessions s WHERE s.session_id = p_session_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown session "%"', p_session_id USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO @extschema@.support_troubleshooting_ml_training
+        (session_id, problem_description, predicted_problem_id, confidence_score, use_for_training)
+    VALUES (p_session_id, description, p_predicted_problem_id, p_confidence,
+            p_confidence < @extschema@.get_troubleshooting_config('ml_confidence_threshold')::numeric)
+    RETURNING support_troubleshooting_ml_training.id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_troubleshooting_prediction(text, text, numeric) IS
+    'Records the problem a model predicted for a session, with its confidence';
+
+CREATE FUNCTION @extschema@.record_troubleshooting_correction(
+    p_session_id text, p_corrected_problem_id text, p_corrected_by text, p_notes text DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    new_id bigint;
+    threshold numeric := @extschema@.get_troubleshooting_config('ml_confidence_threshold')::numeric;
+BEGIN
+    IF p_session_id IS NULL OR p_corrected_problem_id IS NULL OR p_corrected_by IS NULL THEN
+        RAISE EXCEPTION 'session id, corrected problem and corrector must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- the session's latest prediction takes the correction
+    SELECT * INTO r FROM @extschema@.support_troubleshooting_ml_training m
+     WHERE m.session_id = p_session_id ORDER BY m.created_at DESC, m.id DESC LIMIT 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.support_troubleshooting_sessions s
+                        WHERE s.session_id = p_session_id) THEN
+            RAISE EXCEPTION 'unknown session "%"', p_session_id USING ERRCODE = 'undefined_object';
+        END IF;
+        INSERT INTO @extschema@.support_troubleshooting_ml_training
+            (session_id, problem_description, corrected_problem_id, corrected_by, correction_notes,
+             use_for_training, reviewed_at)
+        SELECT s.session_id, s.problem_description, p_corrected_problem_id, p_corrected_by, p_notes, true, now()
+          FROM @extschema@.support_troubleshooting_sessions s WHERE s.session_id = p_session_id
+        RETURNING support_troubleshooting_ml_training.id INTO new_id;
+        RETURN new_id;
+    END IF;
+    UPDATE @extschema@.support_troubleshooting_ml_training m
+       SET corrected_problem_id = p_corrected_problem_id, corrected_by = p_corrected_by,
+           correction_notes = p_notes, reviewed_at = now(),
+           use_for_training = (m.predicted_problem_id IS DISTINCT FROM p_corrected_problem_id
+                               OR coalesce(m.confidence_score < threshold, true))
+     WHERE m.id = r.id;
+    RETURN r.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_troubleshooting_correction(text, text, text, text) IS
+    'Records a human agent''s correction of a session''s predicted problem';
+
+CREATE FUNCTION @extschema@.export_troubleshooting_training_data(
+    p_format text DEFAULT 'jsonl', p_since timestamptz DEFAULT NULL)
+RETURNS SETOF text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_format IS NULL OR p_format NOT IN ('jsonl', 'csv') THEN
+        RAISE EXCEPTION 'unknown export format "%"', p_format
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use jsonl or csv.';
+    END IF;
+    IF p_format = 'csv' THEN
+        RETURN NEXT 'description,label,confidence,source';
+    END IF;
+    RETURN QUERY
+    SELECT CASE p_format
+             WHEN 'jsonl' THEN json_build_object('description', d, 'label', label,
+                                                 'confidence', confidence, 'source', source)::text
+             ELSE '"' || replace(d, '"', '""') || '","' || replace(label, '"', '""') || '",'
+                  || coalesce(confidence::text, '') || ',' || source
+           END
+    FROM (SELECT m.id, coalesce(m.problem_description, '') AS d,
+                 coalesce(m.corrected_problem_id, m.predicted_problem_id) AS label,
+                 m.confidence_score AS confidence,
+                 CASE WHEN m.corrected_problem_id IS NOT NULL THEN 'correction' ELSE 'prediction' END AS source
+          FROM @extschema@.support_troubleshooting_ml_training m
+          WHERE m.use_for_training
+            AND coalesce(m.corrected_problem_id, m.predicted_problem_id) IS NOT NULL
+            AND (p_since IS NULL OR coalesce(m.reviewed_at, m.created_at) >= p_since)) x
+    ORDER BY x.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.export_troubleshooting_training_data(text, timestamptz) IS
+    'Training examples (description, label, confidence, source) as JSON lines or CSV';
+
+CREATE FUNCTION @extschema@.get_troubleshooting_model_accuracy(
+    p_start timestamptz DEFAULT now() - interval '30 days', p_end timestamptz DEFAULT now(),
+    OUT predictions bigint, OUT corrections bigint, OUT accuracy numeric, OUT accuracy_by_band jsonb)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_start IS NULL OR p_end IS NULL OR p_start > p_end THEN
+        RAISE EXCEPTION 'p_start must not be after p_end, and neither may be null'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- a prediction is right unless a human corrected it to another problem
+    WITH p AS (
+        SELECT m.confidence_score AS c,
+               m.corrected_problem_id IS NOT NULL
+                 AND m.corrected_problem_id IS DISTINCT FROM m.predicted_problem_id AS wrong
+        FROM @extschema@.support_troubleshooting_ml_training m
+        WHERE m.predicted_problem_id IS NOT NULL AND m.created_at >= p_start AND m.created_at < p_end
+    ), b AS (
+        SELECT CASE WHEN c < 0.5 THEN '0.0-0.5' WHEN c < 0.7 THEN '0.5-0.7'
+                    WHEN c < 0.9 THEN '0.7-0.9' ELSE '0.9-1.0' END AS band,
+               count(*) AS n, count(*) FILTER (WHERE NOT wrong) AS right_n
+        FROM p GROUP BY 1
+    )
+    SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM p WHERE wrong),
+           (SELECT round(count(*) FILTER (WHERE NOT wrong)::numeric / nullif(count(*), 0), 4) FROM p),
+           coalesce((SELECT jsonb_object_agg(band, jsonb_build_object('predictions', n,
+                                 'accuracy', round(right_n::numeric / n, 4))) FROM b), '{}')
+      INTO predictions, corrections, accuracy, accuracy_by_band;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.get_troubleshooting_model_accuracy(timestamptz, timestamptz) IS
+    'Predictions, corrections and accuracy (overall and by confidence band) over a period';
 
 ------------------------------------------------------------------------------
 -- Live events: pg_notify on channel 'troubleshooting_events', so dashboards

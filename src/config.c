@@ -18,6 +18,7 @@
 #include "extschema.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 
 #include "access/htup_details.h"
@@ -268,6 +269,20 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 	}
 	if (strcmp(type, "channel_list") == 0)
 		return ts_normalize_channel_list(key, value);
+	if (strcmp(type, "ratio") == 0)
+	{
+		char	   *end;
+		double		d;
+
+		errno = 0;
+		d = strtod(value, &end);
+		while (*end == ' ')
+			end++;
+		if (errno != 0 || end == value || *end != '\0' || !(d >= 0.0 && d <= 1.0) ||
+			strpbrk(value, "eEnNiI") != NULL)
+			ts_config_bad_value(key, value, "a number from 0 to 1", NULL);
+		return psprintf("%g", d);
+	}
 	if (strcmp(type, "text") == 0)
 		return pstrdup(value);
 
