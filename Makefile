@@ -26,7 +26,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training
+REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.

@@ -269,7 +269,8 @@ CREATE TABLE @extschema@.support_troubleshooting_config (
     config_value    text,           -- NULL: the default applies
     default_value   text NOT NULL,
     value_type      text NOT NULL
-                    CHECK (value_type IN ('integer', 'boolean', 'text', 'channel_list', 'ratio')),
+                    CHECK (value_type IN ('integer', 'boolean', 'text', 'channel_list', 'ratio',
+                                          'recipient_list', 'failure_count')),
     description     text NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     updated_by      text NOT NULL DEFAULT current_user
@@ -337,7 +338,13 @@ FROM (VALUES
     ('report_cache_ttl_minutes', '60', 'integer',
      'Minutes a generated report is served from the cache (0 = no caching)'),
     ('ml_confidence_threshold', '0.7', 'ratio',
-     'Predictions below this confidence are kept for training even when right')
+     'Predictions below this confidence are kept for training even when right'),
+    ('auto_escalate_count', 'total', 'failure_count',
+     'How failed attempts count toward auto_escalate_after_failures: total or consecutive'),
+    ('escalation_recipients', '', 'recipient_list',
+     'Who is told when a session is escalated automatically (channel:recipient, comma-separated)'),
+    ('timeout_recipients', '', 'recipient_list',
+     'Who is told when a session times out (channel:recipient, comma-separated)')
 ) AS seed(k, d, t, descr);
 
 CREATE FUNCTION @extschema@.get_troubleshooting_config(p_key text) RETURNS text
@@ -814,6 +821,136 @@ CREATE TRIGGER ts_webhook_events
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
 
 ------------------------------------------------------------------------------
+-- Session automation: auto-escalation after failed attempts, feedback
+-- requests on resolution, timeouts (run by the maintenance worker)
+------------------------------------------------------------------------------
+
+-- Enqueues template p_template to every channel:recipient of config p_key
+-- whose channel is enabled, in the caller's transaction.
+CREATE FUNCTION @extschema@.ts_notify_recipients(p_key text, p_template text, p_data jsonb)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    item text;
+    channel text;
+    n integer := 0;
+    enabled text[] := string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',');
+BEGIN
+    FOREACH item IN ARRAY coalesce(string_to_array(nullif(@extschema@.get_troubleshooting_config(p_key), ''), ','), '{}') LOOP
+        channel := split_part(item, ':', 1);
+        IF channel = ANY (enabled) THEN
+            PERFORM @extschema@.send_troubleshooting_notification(channel, substr(item, length(channel) + 2),
+                                                                  p_template, p_data, 'high');
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+-- The data templates get about a session.
+CREATE FUNCTION @extschema@.ts_session_data(s @extschema@.support_troubleshooting_sessions)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('session_id', s.session_id, 'customer_name', s.customer_name,
+        'customer_email', s.customer_email, 'problem_description', s.problem_description,
+        'detected_problem_id', s.detected_problem_id, 'detected_problem_title', s.detected_problem_title,
+        'status', s.status, 'ticket_id', s.ticket_id, 'assigned_agent', s.assigned_agent,
+        'started_at', s.started_at,
+        'resolution_minutes', round(extract(epoch FROM s.resolved_at - s.started_at) / 60))
+$$;
+
+-- AFTER INSERT on attempts: the failure that reaches auto_escalate_after_failures
+-- escalates the session, in the same transaction.
+CREATE FUNCTION @extschema@.ts_auto_escalate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    threshold integer := @extschema@.get_troubleshooting_config('auto_escalate_after_failures')::integer;
+    failures bigint;
+    s @extschema@.support_troubleshooting_sessions;
+BEGIN
+    IF NEW.success OR threshold = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF @extschema@.get_troubleshooting_config('auto_escalate_count') = 'consecutive' THEN
+        SELECT count(*) INTO failures FROM @extschema@.support_troubleshooting_attempts a
+         WHERE a.session_id = NEW.session_id AND NOT a.success
+           AND a.id > coalesce((SELECT max(b.id) FROM @extschema@.support_troubleshooting_attempts b
+                                 WHERE b.session_id = NEW.session_id AND b.success), 0);
+    ELSE
+        SELECT count(*) INTO failures FROM @extschema@.support_troubleshooting_attempts a
+         WHERE a.session_id = NEW.session_id AND NOT a.success;
+    END IF;
+    IF failures < threshold THEN
+        RETURN NULL;
+    END IF;
+    UPDATE @extschema@.support_troubleshooting_sessions x SET status = 'escalated'
+     WHERE x.session_id = NEW.session_id AND x.status IN ('started', 'in_progress')
+    RETURNING * INTO s;
+    IF FOUND THEN
+        PERFORM @extschema@.ts_notify_recipients('escalation_recipients', 'session_escalated',
+            @extschema@.ts_session_data(s) || jsonb_build_object('failed_attempts', failures));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ts_auto_escalate
+    AFTER INSERT ON @extschema@.support_troubleshooting_attempts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_auto_escalate();
+
+-- AFTER UPDATE OF status on sessions: a resolved session with a customer
+-- e-mail gets a feedback request when feedback collection is on.
+CREATE FUNCTION @extschema@.ts_feedback_request() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.status = 'resolved' AND OLD.status IS DISTINCT FROM 'resolved'
+       AND NEW.customer_email IS NOT NULL
+       AND @extschema@.get_troubleshooting_config('feedback_collection_enabled')::boolean
+       AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
+        PERFORM @extschema@.send_troubleshooting_notification('email', NEW.customer_email, 'feedback_request',
+            @extschema@.ts_session_data(NEW), 'normal', '{}', 'feedback_request:' || NEW.session_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ts_feedback_request
+    AFTER UPDATE OF status ON @extschema@.support_troubleshooting_sessions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_feedback_request();
+
+-- Ends active sessions idle for default_timeout_minutes or older than
+-- max_session_duration_hours (0 = never); tells timeout_recipients.  Returns
+-- how many it ended.  The maintenance worker runs it.
+CREATE FUNCTION @extschema@.expire_troubleshooting_sessions() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    idle integer := @extschema@.get_troubleshooting_config('default_timeout_minutes')::integer;
+    longest integer := @extschema@.get_troubleshooting_config('max_session_duration_hours')::integer;
+    s @extschema@.support_troubleshooting_sessions;
+    n integer := 0;
+BEGIN
+    IF idle = 0 AND longest = 0 THEN
+        RETURN 0;
+    END IF;
+    FOR s IN
+        UPDATE @extschema@.support_troubleshooting_sessions x SET status = 'timed_out'
+         WHERE x.status IN ('started', 'in_progress')
+           AND ((idle > 0 AND x.last_activity_at < now() - idle * interval '1 minute')
+             OR (longest > 0 AND x.started_at < now() - longest * interval '1 hour'))
+        RETURNING *
+    LOOP
+        PERFORM @extschema@.ts_notify_recipients('timeout_recipients', 'session_timed_out',
+            @extschema@.ts_session_data(s) || jsonb_build_object('timeout_minutes', idle));
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.expire_troubleshooting_sessions() IS
+    'Times out idle or overlong active sessions (the maintenance worker runs it)';
+
+------------------------------------------------------------------------------
 -- ML training data: predictions, human corrections, export, accuracy
 ------------------------------------------------------------------------------
 
@@ -1046,6 +1183,8 @@ REVOKE ALL ON FUNCTION @extschema@.cancel_troubleshooting_notification(bigint) F
 REVOKE ALL ON FUNCTION @extschema@.retry_troubleshooting_notification(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.troubleshooting_notification_request(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.expire_troubleshooting_sessions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ts_notify_recipients(text, text, jsonb) FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_config(text, text) FROM PUBLIC;

@@ -212,6 +212,47 @@ ts_normalize_channel_list(const char *key, const char *value)
 	return buf.data;
 }
 
+/*
+ * Normalises a list of "channel:recipient" items separated by commas (for
+ * example "slack:#support,email:lead@example.com"); empty means nobody.
+ */
+static char *
+ts_normalize_recipient_list(const char *key, const char *value)
+{
+	StringInfoData buf;
+	char	   *copy = pstrdup(value);
+	char	   *item;
+	char	   *save;
+
+	initStringInfo(&buf);
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save))
+	{
+		char	   *colon;
+		char	   *channel;
+		char	   *recipient;
+
+		while (isspace((unsigned char) *item))
+			item++;
+		colon = strchr(item, ':');
+		if (colon == NULL)
+			ts_config_bad_value(key, value, "a list of channel:recipient items",
+								"Write it as slack:#support,email:lead@example.com.");
+		channel = pnstrdup(item, colon - item);
+		for (char *p = channel; *p; p++)
+			*p = pg_tolower((unsigned char) *p);
+		recipient = colon + 1;
+		while (isspace((unsigned char) *recipient))
+			recipient++;
+		for (int n = strlen(recipient); n > 0 && isspace((unsigned char) recipient[n - 1]); n--)
+			recipient[n - 1] = '\0';
+		if (!ts_is_channel(channel) || *recipient == '\0')
+			ts_config_bad_value(key, value, "a list of channel:recipient items with known channels",
+								"Channels are email, sms, slack, teams, discord and webhook.");
+		appendStringInfo(&buf, "%s%s:%s", buf.len ? "," : "", channel, recipient);
+	}
+	return buf.data;
+}
+
 /* Parses a non-negative int32 written in decimal; false if it is not one. */
 static bool
 ts_parse_count(const char *value, int *result)
@@ -269,6 +310,14 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 	}
 	if (strcmp(type, "channel_list") == 0)
 		return ts_normalize_channel_list(key, value);
+	if (strcmp(type, "recipient_list") == 0)
+		return ts_normalize_recipient_list(key, value);
+	if (strcmp(type, "failure_count") == 0)
+	{
+		if (pg_strcasecmp(value, "total") != 0 && pg_strcasecmp(value, "consecutive") != 0)
+			ts_config_bad_value(key, value, "total or consecutive", NULL);
+		return pg_strcasecmp(value, "total") == 0 ? pstrdup("total") : pstrdup("consecutive");
+	}
 	if (strcmp(type, "ratio") == 0)
 	{
 		char	   *end;

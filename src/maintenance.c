@@ -3,8 +3,9 @@
  *	  The maintenance background worker: connects to troubleshooting.database,
  *	  finds the extension there (idling while it is absent), and every
  *	  troubleshooting.maintenance_naptime folds pending metric deltas into the
- *	  hourly rollups, one short transaction per run.  An error is logged and
- *	  the loop goes on; it never turns into a crash loop.
+ *	  hourly rollups and times out idle sessions, one short transaction per
+ *	  run.  An error is logged and the loop goes on; it never turns into a
+ *	  crash loop.
  */
 #include "postgres.h"
 
@@ -48,7 +49,7 @@ ts_maintenance_define_gucs(bool preloading)
 								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("troubleshooting.maintenance_naptime",
 							"Time between two runs of the maintenance worker.",
-							"Each run folds pending metric changes into the hourly rollups.",
+							"Each run folds pending metric changes into the hourly rollups and times out idle sessions.",
 							&ts_maintenance_naptime, 1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
@@ -121,6 +122,11 @@ ts_maintenance_run(void)
 		ret = SPI_execute(query, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
+		pgstat_report_activity(STATE_RUNNING, "expiring idle sessions");
+		ret = SPI_execute(psprintf("SELECT %s.expire_troubleshooting_sessions()",
+								   quote_identifier(get_namespace_name(nspid))), false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "expire_troubleshooting_sessions failed: %s", SPI_result_code_string(ret));
 	}
 
 	ts_worker_end();

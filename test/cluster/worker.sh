@@ -39,6 +39,12 @@ is "$(P -c "SELECT count(*) FROM (SELECT * FROM get_troubleshooting_metrics_by_p
                                   EXCEPT ALL SELECT * FROM ts_ref.metrics_by_period('hour', now() - interval '11 days', now())) d")" \
    "0" "answers after folding equal the reference"
 
+# idle sessions time out without anyone calling anything
+P -c "INSERT INTO support_troubleshooting_sessions (session_id, started_at, last_activity_at)
+      VALUES ('idle-1', now() - interval '2 hours', now() - interval '31 minutes')" >/dev/null
+wait_for "SELECT status FROM support_troubleshooting_sessions WHERE session_id = 'idle-1'" "timed_out"
+ok $? "the worker times out a session idle past default_timeout_minutes"
+
 # an error in a run is logged, the worker keeps its pid and recovers
 pid=$(worker_pid)
 P -c "ALTER TABLE ts_metrics_problem_hourly RENAME TO ts_metrics_problem_hourly_away" >/dev/null
