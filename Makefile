@@ -13,6 +13,7 @@ OBJS = \
 	src/metrics.o \
 	src/realtime.o \
 	src/maintenance.o \
+	src/cleanup.o \
 	src/notify/template.o \
 	src/notify/render.o \
 	src/notify/queue.o \
@@ -26,7 +27,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation
+REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.

@@ -821,6 +821,18 @@ CREATE TRIGGER ts_webhook_events
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
 
 ------------------------------------------------------------------------------
+-- Retention
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.cleanup_old_troubleshooting_data(
+    p_older_than interval DEFAULT NULL, p_dry_run boolean DEFAULT false)
+RETURNS TABLE (table_name text, rows_deleted bigint)
+    AS 'MODULE_PATHNAME', 'cleanup_old_troubleshooting_data'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, boolean) IS
+    'Deletes finished sessions (with attempts and feedback), notifications, reports and ML rows past retention, in batches';
+
+------------------------------------------------------------------------------
 -- Session automation: auto-escalation after failed attempts, feedback
 -- requests on resolution, timeouts (run by the maintenance worker)
 ------------------------------------------------------------------------------
@@ -1184,6 +1196,7 @@ REVOKE ALL ON FUNCTION @extschema@.retry_troubleshooting_notification(bigint) FR
 REVOKE ALL ON FUNCTION @extschema@.troubleshooting_notification_request(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.expire_troubleshooting_sessions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_notify_recipients(text, text, jsonb) FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
