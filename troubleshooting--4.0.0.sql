@@ -344,7 +344,9 @@ FROM (VALUES
     ('escalation_recipients', '', 'recipient_list',
      'Who is told when a session is escalated automatically (channel:recipient, comma-separated)'),
     ('timeout_recipients', '', 'recipient_list',
-     'Who is told when a session times out (channel:recipient, comma-separated)')
+     'Who is told when a session times out (channel:recipient, comma-separated)'),
+    ('cleanup_interval_minutes', '60', 'integer',
+     'Minutes between two retention runs of the maintenance worker (0 = never)')
 ) AS seed(k, d, t, descr);
 
 CREATE FUNCTION @extschema@.get_troubleshooting_config(p_key text) RETURNS text

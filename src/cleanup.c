@@ -21,6 +21,8 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+int64		ts_cleanup_step(void);
+
 PG_FUNCTION_INFO_V1(cleanup_old_troubleshooting_data);
 
 #define TS_CLEANUP_BATCH 10000
@@ -74,8 +76,10 @@ ts_count_children(Oid nspid, Datum ids, int64 *attempts, int64 *feedback)
  */
 static int64
 ts_apply_rule(Oid nspid, const TsRule *rule, TimestampTz cutoff, bool dry_run,
-			  int64 *attempts, int64 *feedback)
+			  int64 *attempts, int64 *feedback, int max_batches)
 {
+	int			batches = 0;
+
 	char	   *table = ts_qualified_name(nspid, rule->table);
 	Oid			types[2] = {TIMESTAMPTZOID, INT8ARRAYOID};
 	Datum		args[2];
@@ -119,7 +123,7 @@ ts_apply_rule(Oid nspid, const TsRule *rule, TimestampTz cutoff, bool dry_run,
 		ereport(NOTICE,
 				(errmsg("%s: " INT64_FORMAT " rows %s so far", rule->name, total,
 						dry_run ? "would be deleted" : "deleted")));
-		if (n < TS_CLEANUP_BATCH)
+		if (n < TS_CLEANUP_BATCH || (max_batches > 0 && ++batches >= max_batches))
 			break;
 	}
 	return total;
@@ -171,7 +175,7 @@ cleanup_old_troubleshooting_data(PG_FUNCTION_ARGS)
 			/* 0 keeps rows forever (expired reports still go) */
 			cutoff = days == 0 ? DT_NOBEGIN : now - (TimestampTz) days * USECS_PER_DAY;
 		}
-		counts[i] = ts_apply_rule(nspid, &ts_rules[i], cutoff, dry_run, &attempts, &feedback);
+		counts[i] = ts_apply_rule(nspid, &ts_rules[i], cutoff, dry_run, &attempts, &feedback, 0);
 	}
 	SPI_finish();
 
@@ -201,4 +205,28 @@ cleanup_old_troubleshooting_data(PG_FUNCTION_ARGS)
 	rsinfo->setResult = store;
 	rsinfo->setDesc = desc;
 	return (Datum) 0;
+}
+
+/*
+ * One batch per table with the configured retention, for the maintenance
+ * worker, which runs it in short transactions until nothing is left.
+ * Returns the rows deleted.
+ */
+int64
+ts_cleanup_step(void)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Oid			nspid = ts_extension_schema(false);
+	int64		total = 0;
+	int64		attempts = 0;
+	int64		feedback = 0;
+
+	for (size_t i = 0; i < lengthof(ts_rules); i++)
+	{
+		int			days = ts_config_get_int(ts_rules[i].config_key);
+		TimestampTz cutoff = days == 0 ? DT_NOBEGIN : now - (TimestampTz) days * USECS_PER_DAY;
+
+		total += ts_apply_rule(nspid, &ts_rules[i], cutoff, false, &attempts, &feedback, 1);
+	}
+	return total;
 }

@@ -3,13 +3,15 @@
  *	  The maintenance background worker: connects to troubleshooting.database,
  *	  finds the extension there (idling while it is absent), and every
  *	  troubleshooting.maintenance_naptime folds pending metric deltas into the
- *	  hourly rollups and times out idle sessions, one short transaction per
- *	  run.  An error is logged and the loop goes on; it never turns into a
+ *	  hourly rollups, times out idle sessions and, every
+ *	  cleanup_interval_minutes, deletes data past retention a batch per table
+ *	  at a time; one short transaction per run.  An error is logged and the loop goes on; it never turns into a
  *	  crash loop.
  */
 #include "postgres.h"
 
 #include "compat.h"
+#include "config.h"
 #include "extschema.h"
 #include "maintenance.h"
 
@@ -33,6 +35,10 @@
 PGDLLEXPORT void ts_maintenance_main(Datum arg);
 
 char	   *ts_database = NULL;
+
+extern int64 ts_cleanup_step(void);
+static TimestampTz ts_last_cleanup = 0;
+static int	ts_last_interval = -1;
 int			ts_maintenance_naptime = 1000;
 
 /*
@@ -103,7 +109,7 @@ ts_worker_end(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/* One run: fold pending metric deltas, if the extension is installed. */
+/* One run: fold metric deltas, retention when due, time out idle sessions. */
 static void
 ts_maintenance_run(void)
 {
@@ -117,11 +123,29 @@ ts_maintenance_run(void)
 	{
 		const char *query = psprintf("SELECT %s.refresh_troubleshooting_metrics()",
 									 quote_identifier(get_namespace_name(nspid)));
+		int			interval;
 
 		pgstat_report_activity(STATE_RUNNING, "folding metric deltas");
 		ret = SPI_execute(query, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
+		/* retention on its schedule: a batch per table, in this short transaction */
+		interval = ts_config_get_int("cleanup_interval_minutes");
+
+		if (interval != ts_last_interval)
+		{
+			ts_last_interval = interval;	/* a new schedule starts now */
+			ts_last_cleanup = 0;
+		}
+		if (interval > 0 &&
+			TimestampDifferenceExceeds(ts_last_cleanup, GetCurrentTimestamp(), interval * 60000))
+		{
+			pgstat_report_activity(STATE_RUNNING, "deleting data past retention");
+			if (ts_cleanup_step() == 0)
+				ts_last_cleanup = GetCurrentTimestamp();	/* done until the next interval */
+			else
+				SetLatch(MyLatch);	/* more to delete: next batch soon */
+		}
 		pgstat_report_activity(STATE_RUNNING, "expiring idle sessions");
 		ret = SPI_execute(psprintf("SELECT %s.expire_troubleshooting_sessions()",
 								   quote_identifier(get_namespace_name(nspid))), false, 0);

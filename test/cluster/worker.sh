@@ -45,6 +45,16 @@ P -c "INSERT INTO support_troubleshooting_sessions (session_id, started_at, last
 wait_for "SELECT status FROM support_troubleshooting_sessions WHERE session_id = 'idle-1'" "timed_out"
 ok $? "the worker times out a session idle past default_timeout_minutes"
 
+# retention runs on its schedule, a batch per short transaction
+P -c "INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, ended_at)
+      SELECT 'gone-' || g, 'resolved', now() - interval '3 years', now() - interval '3 years'
+      FROM generate_series(1, 25000) g" >/dev/null
+P -c "SELECT set_troubleshooting_config('cleanup_interval_minutes', '1')" >/dev/null
+wait_for "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id LIKE 'gone-%'" "0"
+ok $? "the worker deletes sessions past retention"
+is "$(P -c "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id LIKE 'idle-%' OR session_id LIKE 'ts-%'" | awk '{print ($1 > 0)}')" \
+   "1" "and keeps the rest"
+
 # an error in a run is logged, the worker keeps its pid and recovers
 pid=$(worker_pid)
 P -c "ALTER TABLE ts_metrics_problem_hourly RENAME TO ts_metrics_problem_hourly_away" >/dev/null
