@@ -154,11 +154,10 @@ ts_exec(int plan, Datum a, Datum b)
 		elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
 }
 
-/* Runs a saved plan over the timestamp range [a, b). */
+/* Runs a saved plan over the timestamp range [a, b) (unused arguments ignored). */
 static void
-ts_run(int plan, int nargs, TimestampTz a, TimestampTz b)
+ts_run(int plan, TimestampTz a, TimestampTz b)
 {
-	(void) nargs;
 	ts_exec(plan, TimestampTzGetDatum(a), TimestampTzGetDatum(b));
 }
 
@@ -205,7 +204,7 @@ ts_problem_dict_load(void)
 	TsProblemDict *dict = palloc0(sizeof(TsProblemDict));
 	TsDictData *d = palloc0(sizeof(TsDictData));
 
-	ts_run(P_DICT, 0, 0, 0);
+	ts_run(P_DICT, 0, 0);
 	d->n = (int) SPI_processed;
 	d->names = palloc(sizeof(char *) * Max(d->n, 1));
 	d->numbers = palloc(sizeof(int) * Max(d->n, 1));
@@ -269,7 +268,7 @@ ts_hour_problems_refresh(TsHour *h, List *pdeltas, TsProblemDict *dict)
 	ListCell   *lc;
 	ListCell   *lcnt;
 
-	ts_run(P_PROBLEM_HOUR, 1, h->hour, 0);
+	ts_run(P_PROBLEM_HOUR, h->hour, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
@@ -338,7 +337,9 @@ ts_row_hour(HTAB *hours, int row, int firstcol, TsMeasures *m)
 
 /*
  * Loads the aggregates of every UTC hour in [from, to) that has data: the
- * rollup row plus every pending delta visible to the current snapshot.
+ * rollup row plus every pending delta visible to the current snapshot.  With
+ * dict NULL the hours' problem sets are left out (callers that do not need
+ * them save the per-hour problem lookups).
  */
 HTAB *
 ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
@@ -359,7 +360,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 	if (from >= to)
 		return hours;
 
-	ts_run(P_HOURS, 2, from, to);
+	ts_run(P_HOURS, from, to);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -369,7 +370,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		h = ts_row_hour(hours, (int) i, 2, &row_m);
 		h->m = row_m;
 		arr = SPI_getbinval(tup, SPI_tuptable->tupdesc, TS_NMEASURES + 2, &isnull);
-		if (!isnull)
+		if (!isnull && dict != NULL)
 		{
 			Datum	   *elems;
 			bool	   *enulls;
@@ -383,7 +384,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		}
 	}
 
-	ts_run(P_DELTAS, 2, from, to);
+	ts_run(P_DELTAS, from, to);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -393,7 +394,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		h = ts_row_hour(hours, (int) i, 3, &d);
 		ts_measures_add(&h->m, &d);
 		(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-		if (!isnull && d.m[M_SESSIONS] != 0)
+		if (!isnull && d.m[M_SESSIONS] != 0 && dict != NULL)
 		{
 			TsProblemDelta *pd = palloc(sizeof(TsProblemDelta));
 
@@ -425,7 +426,7 @@ ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
 
 	if (from >= to)
 		return;
-	ts_run(P_RAW_SESSIONS, 2, from, to);
+	ts_run(P_RAW_SESSIONS, from, to);
 	out->m[M_SESSIONS] += ts_get_int64(0, 1);
 	out->m[M_RESOLVED] += ts_get_int64(0, 2);
 	out->m[M_ESCALATED] += ts_get_int64(0, 3);
@@ -436,11 +437,11 @@ ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
 	if (!isnull && problems)
 		ts_add_problem_array(arr, problems, dict);
 
-	ts_run(P_RAW_ATTEMPTS, 2, from, to);
+	ts_run(P_RAW_ATTEMPTS, from, to);
 	out->m[M_ATTEMPTS] += ts_get_int64(0, 1);
 	out->m[M_ATTEMPTS_OK] += ts_get_int64(0, 2);
 
-	ts_run(P_RAW_FEEDBACK, 2, from, to);
+	ts_run(P_RAW_FEEDBACK, from, to);
 	out->m[M_FEEDBACK] += ts_get_int64(0, 1);
 	out->m[M_RATING_SUM] += ts_get_int64(0, 2);
 	out->m[M_NPS_N] += ts_get_int64(0, 3);

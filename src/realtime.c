@@ -114,11 +114,9 @@ ts_realtime_compute(TsRealtime *rt, bool lists)
 	TimestampTz day_ago;
 	TimestampTz first_full;
 	TimestampTz last_full;
-	TsProblemDict *dict;
 	HTAB	   *hours;
 	HASH_SEQ_STATUS seq;
 	TsHour	   *h;
-	TsMeasures	edge;
 	List	   *problems = NIL;
 	ListCell   *lc;
 
@@ -138,8 +136,7 @@ ts_realtime_compute(TsRealtime *rt, bool lists)
 	rt->escalated_1h = ts_get_int64(0, 1);
 
 	/* whole hours of the last day from the rollups */
-	dict = ts_problem_dict_load();
-	hours = ts_hours_load(first_full, last_full, dict);
+	hours = ts_hours_load(first_full, last_full, NULL);	/* problems come below */
 	hash_seq_init(&seq, hours);
 	while ((h = hash_seq_search(&seq)) != NULL)
 	{
@@ -150,7 +147,6 @@ ts_realtime_compute(TsRealtime *rt, bool lists)
 	}
 
 	/* and its two partial hours from the raw tables */
-	memset(&edge, 0, sizeof(edge));
 	for (int side = 0; side < 2; side++)
 	{
 		TimestampTz a = side == 0 ? day_ago : last_full;
