@@ -834,6 +834,14 @@ RETURNS TABLE (table_name text, rows_deleted bigint)
 COMMENT ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, boolean) IS
     'Deletes finished sessions (with attempts and feedback), notifications, reports and ML rows past retention, in batches';
 
+CREATE PROCEDURE @extschema@.run_troubleshooting_cleanup(
+    p_older_than interval DEFAULT NULL, p_dry_run boolean DEFAULT false,
+    p_batch_size integer DEFAULT 10000)
+    AS 'MODULE_PATHNAME', 'run_troubleshooting_cleanup'
+    LANGUAGE C;
+COMMENT ON PROCEDURE @extschema@.run_troubleshooting_cleanup(interval, boolean, integer) IS
+    'The retention rules of cleanup_old_troubleshooting_data, committing after every batch';
+
 ------------------------------------------------------------------------------
 -- Session automation: auto-escalation after failed attempts, feedback
 -- requests on resolution, timeouts (run by the maintenance worker)
@@ -1199,6 +1207,7 @@ REVOKE ALL ON FUNCTION @extschema@.troubleshooting_notification_request(bigint, 
 REVOKE ALL ON FUNCTION @extschema@.rebuild_troubleshooting_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.expire_troubleshooting_sessions() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.run_troubleshooting_cleanup(interval, boolean, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_notify_recipients(text, text, jsonb) FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;

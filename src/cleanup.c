@@ -1,132 +1,380 @@
 /*
  * cleanup.c
- *	  Retention: cleanup_old_troubleshooting_data() deletes finished sessions
- *	  (with their attempts and feedback), finished notifications, expired and
- *	  old reports, and old ML training rows, in batches, reporting progress
- *	  with a NOTICE per batch; a dry run counts without deleting.  Open
- *	  sessions and notifications still pending or sending are never deleted.
+ *	  Retention: cleanup_old_troubleshooting_data() (one transaction, the
+ *	  caller's), run_troubleshooting_cleanup() (a procedure committing after
+ *	  every batch) and the maintenance worker's ts_cleanup_step() delete
+ *	  finished sessions with their attempts, feedback and ML rows not marked
+ *	  for training, finished notifications, expired and old reports, and old
+ *	  ML rows, in batches, with a NOTICE per batch; a dry run only counts.
+ *	  Open sessions and notifications still pending or sending always stay.
+ *
+ *	  A batch of sessions is locked first (FOR UPDATE SKIP LOCKED), so no
+ *	  attempt or feedback can join it meanwhile.  When nobody has added
+ *	  triggers, rules or foreign keys of their own to these tables, the batch
+ *	  goes by set-based statements with session_replication_role = replica,
+ *	  which skips the per-row cascade queries of the foreign keys and the
+ *	  per-row metric triggers; the metric deltas of the batch are then
+ *	  written here, merged per hour.  Otherwise it is a plain DELETE.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
+#include "metrics.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 int64		ts_cleanup_step(void);
 
 PG_FUNCTION_INFO_V1(cleanup_old_troubleshooting_data);
+PG_FUNCTION_INFO_V1(run_troubleshooting_cleanup);
 
 #define TS_CLEANUP_BATCH 10000
 
-/* One retention rule: which rows of which table are old enough to go. */
-typedef struct TsRule
+/* The tables reported, in the order of the result. */
+enum
 {
-	const char *name;			/* reported table name */
-	const char *table;
-	const char *config_key;		/* retention in days; 0 = keep forever */
-	const char *where;			/* rows that may go; $1 is the cutoff */
-} TsRule;
-
-static const TsRule ts_rules[] = {
-	{"support_troubleshooting_sessions", "support_troubleshooting_sessions", "retention_days_sessions",
-	"status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
-	" AND coalesce(ended_at, last_activity_at) < $1"},
-	{"support_troubleshooting_notifications", "support_troubleshooting_notifications",
-		"retention_days_notifications",
-	"status NOT IN ('pending', 'sending') AND created_at < $1"},
-	{"support_troubleshooting_reports", "support_troubleshooting_reports", "retention_days_reports",
-	"(expires_at < now() OR generated_at < $1)"},
-	{"support_troubleshooting_ml_training", "support_troubleshooting_ml_training",
-		"retention_days_ml_training", "created_at < $1"},
+	T_SESSIONS,
+	T_ATTEMPTS,
+	T_FEEDBACK,
+	T_NOTIFICATIONS,
+	T_REPORTS,
+	T_ML,
+	T_NTABLES
 };
 
-/* Counts the attempts and feedback that go with sessions (their FKs cascade). */
-static void
-ts_count_children(Oid nspid, Datum ids, int64 *attempts, int64 *feedback)
-{
-	Oid			type = INT8ARRAYOID;
-	bool		isnull;
-	const char *child[2] = {"support_troubleshooting_attempts", "support_troubleshooting_feedback"};
-	int64	   *out[2] = {attempts, feedback};
+static const char *const ts_tables[T_NTABLES] = {
+	"support_troubleshooting_sessions", "support_troubleshooting_attempts",
+	"support_troubleshooting_feedback", "support_troubleshooting_notifications",
+	"support_troubleshooting_reports", "support_troubleshooting_ml_training"
+};
 
-	for (int i = 0; i < 2; i++)
-	{
-		if (SPI_execute_with_args(psprintf(
-			"SELECT count(*) FROM %s c JOIN %s s USING (session_id) WHERE s.id = ANY ($1)",
-			ts_qualified_name(nspid, child[i]),
-			ts_qualified_name(nspid, "support_troubleshooting_sessions")),
-								  1, &type, &ids, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not count %s", child[i]);
-		*out[i] += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
+/* The retention setting of each table with a rule of its own. */
+static const char *const ts_retention_keys[T_NTABLES] = {
+	"retention_days_sessions", NULL, NULL, "retention_days_notifications",
+	"retention_days_reports", "retention_days_ml_training"
+};
+
+/* Rows of the simple tables that may go; $1 is the cutoff, $2 the last id done. */
+static const char *const ts_simple_where[T_NTABLES] = {
+	NULL, NULL, NULL,
+	"status NOT IN ('pending', 'sending') AND created_at < $1",
+	"(expires_at < now() OR generated_at < $1)",
+	"created_at < $1"
+};
+
+/* One run: where the tables are, what is done so far. */
+typedef struct TsCleanup
+{
+	Oid			nspid;
+	bool		dry_run;
+	bool		fast;			/* set-based path allowed (see header) */
+	int			batch_size;
+	char	   *name[T_NTABLES];	/* qualified table names */
+	int64		counts[T_NTABLES];
+	int64		last_id[T_NTABLES]; /* batches walk forward by id */
+	bool		done[T_NTABLES];
+	bool		one_batch;		/* at most one batch per table (worker) */
+	TimestampTz cutoff[T_NTABLES];
+	MemoryContext batch_cxt;	/* reset after every batch */
+} TsCleanup;
+
+/* Runs a query with bound arguments; errors unless it returns expected. */
+static void
+ts_run(const char *sql, int nargs, Oid *types, Datum *args, int expected)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, types, args, NULL, false, 0);
+
+	if (ret != expected)
+		elog(ERROR, "cleanup query failed: %s", SPI_result_code_string(ret));
+}
+
+/* The int8 in column col of the first result row. */
+static int64
+ts_result_int8(int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
 }
 
 /*
- * Applies one rule in batches; returns rows deleted (or, dry, that would be).
- * For sessions, *attempts and *feedback get the rows that went with them.
+ * True when only the extension's own triggers, no rules and exactly its own
+ * foreign keys touch the tables a batch of sessions changes, and its metric
+ * triggers are enabled: then the set-based path does all a DELETE would.
  */
-static int64
-ts_apply_rule(Oid nspid, const TsRule *rule, TimestampTz cutoff, bool dry_run,
-			  int64 *attempts, int64 *feedback, int max_batches)
+static bool
+ts_fast_path_allowed(TsCleanup *c)
 {
-	int			batches = 0;
+	Oid			type = OIDARRAYOID;
+	Datum		rels[5];
+	Datum		arg;
+	bool		isnull;
 
-	char	   *table = ts_qualified_name(nspid, rule->table);
-	Oid			types[2] = {TIMESTAMPTZOID, INT8ARRAYOID};
-	Datum		args[2];
-	int64		total = 0;
-	bool		sessions = strcmp(rule->table, "support_troubleshooting_sessions") == 0;
-	int64		last_id = 0;
+	rels[0] = ObjectIdGetDatum(ts_extension_relid(ts_tables[T_SESSIONS], false));
+	rels[1] = ObjectIdGetDatum(ts_extension_relid(ts_tables[T_ATTEMPTS], false));
+	rels[2] = ObjectIdGetDatum(ts_extension_relid(ts_tables[T_FEEDBACK], false));
+	rels[3] = ObjectIdGetDatum(ts_extension_relid(ts_tables[T_NOTIFICATIONS], false));
+	rels[4] = ObjectIdGetDatum(ts_extension_relid(ts_tables[T_ML], false));
+	arg = PointerGetDatum(construct_array(rels, 5, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	ts_run("SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t"
+		   "   WHERE t.tgrelid = ANY ($1) AND NOT t.tgisinternal"
+		   "   AND (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e"
+		   "                      ON e.oid = d.refobjid AND e.extname = 'troubleshooting'"
+		   "                    WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass"
+		   "                    AND d.objid = t.tgfoid AND d.deptype = 'e')"
+		   "        OR t.tgname NOT IN ('ts_metrics_delta', 'ts_sessions_lifecycle', 'ts_webhook_events',"
+		   "                         'ts_feedback_request', 'ts_live_events', 'ts_auto_escalate',"
+		   "                         'ts_notify_wake', 'ts_metrics_truncated')"
+		   "        OR (t.tgname = 'ts_metrics_delta' AND t.tgenabled <> 'O')))"
+		   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r"
+		   "   WHERE r.oid = ANY ($1) AND (r.relhasrules OR r.relkind <> 'r'))"
+		   " AND (SELECT count(*) FILTER (WHERE f.confrelid = ($1)[1] AND f.conrelid = ANY (($1)[2:5])"
+		   "        AND f.confdeltype = CASE WHEN f.conrelid = ANY (($1)[2:3]) THEN 'c' ELSE 'n' END)"
+		   "      = 4 AND count(*) = 4"
+		   "      FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid = ANY ($1))",
+		   1, &type, &arg, SPI_OK_SELECT);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
 
-	args[0] = TimestampTzGetDatum(cutoff);
-	for (;;)
+/* Prepares a run with cutoffs from older_than (NULL: configured retention). */
+static void
+ts_cleanup_init(TsCleanup *c, Interval *older_than, bool dry_run, int batch_size)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	memset(c, 0, sizeof(*c));
+	c->nspid = ts_extension_schema(false);
+	c->dry_run = dry_run;
+	c->batch_size = batch_size;
+	for (int i = 0; i < T_NTABLES; i++)
 	{
-		bool		isnull;
-		Datum		ids;
-		int64		n;
-		Oid			idtype[2] = {TIMESTAMPTZOID, INT8OID};
-		Datum		idargs[2] = {args[0], Int64GetDatum(last_id)};
-
-		CHECK_FOR_INTERRUPTS();
-		/* the next batch, by id, so that a dry run walks forward too */
-		if (SPI_execute_with_args(psprintf(
-			"SELECT count(*), coalesce(array_agg(id), '{}'), coalesce(max(id), 0) FROM"
-			" (SELECT id FROM %s WHERE %s AND id > $2 ORDER BY id LIMIT %d) b",
-			table, rule->where, TS_CLEANUP_BATCH),
-								  2, idtype, idargs, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not select rows of %s", rule->table);
-		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		if (n == 0)
-			break;
-		ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
-		last_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-		if (sessions)
-			ts_count_children(nspid, ids, attempts, feedback);
-		if (!dry_run)
+		c->name[i] = ts_qualified_name(c->nspid, ts_tables[i]);
+		c->done[i] = ts_retention_keys[i] == NULL;	/* attempts, feedback go with sessions */
+		if (ts_retention_keys[i] == NULL)
+			continue;
+		if (older_than)
+			c->cutoff[i] = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																   TimestampTzGetDatum(now),
+																   PointerGetDatum(older_than)));
+		else
 		{
-			args[1] = ids;
-			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE id = ANY ($2)", table),
-									  2, types, args, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "could not delete rows of %s", rule->table);
+			int			days = ts_config_get_int(ts_retention_keys[i]);
+
+			/* 0 keeps rows forever (expired reports still go) */
+			c->cutoff[i] = days == 0 ? DT_NOBEGIN : now - (TimestampTz) days * USECS_PER_DAY;
 		}
-		total += n;
-		ereport(NOTICE,
-				(errmsg("%s: " INT64_FORMAT " rows %s so far", rule->name, total,
-						dry_run ? "would be deleted" : "deleted")));
-		if (n < TS_CLEANUP_BATCH || (max_batches > 0 && ++batches >= max_batches))
-			break;
 	}
-	return total;
+	c->fast = !dry_run && ts_fast_path_allowed(c);
+	c->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "troubleshooting cleanup batch",
+										 ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Runs a DELETE ... RETURNING and adds the deleted rows' metric deltas to batch. */
+static int64
+ts_delete_returning(const char *sql, Datum sids, TsRowKind kind, TsDeltaBatch *batch)
+{
+	Oid			type = TEXTARRAYOID;
+	int64		n;
+
+	ts_run(sql, 1, &type, &sids, SPI_OK_DELETE_RETURNING);
+	n = (int64) SPI_processed;
+	for (uint64 i = 0; i < SPI_processed; i++)
+		ts_delta_batch_add(batch, kind, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, -1);
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/* Deletes a locked batch of sessions by set-based statements (see header). */
+static void
+ts_sessions_delete_fast(TsCleanup *c, Datum ids, Datum sids)
+{
+	Oid			type = TEXTARRAYOID;
+	Oid			idtype = INT8ARRAYOID;
+	TsDeltaBatch *batch = ts_delta_batch_create();
+	int			nestlevel = NewGUCNestLevel();
+
+	/* replica: no per-row foreign key actions and no per-row triggers */
+	(void) set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	/* a batch is a small part of a big table: probe the session_id indexes */
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	c->counts[T_ATTEMPTS] += ts_delete_returning(
+		psprintf("DELETE FROM %s WHERE session_id = ANY ($1) RETURNING attempted_at, success",
+				 c->name[T_ATTEMPTS]), sids, TS_ROW_ATTEMPT, batch);
+	c->counts[T_FEEDBACK] += ts_delete_returning(
+		psprintf("DELETE FROM %s WHERE session_id = ANY ($1) RETURNING collected_at, rating, nps_score",
+				 c->name[T_FEEDBACK]), sids, TS_ROW_FEEDBACK, batch);
+	ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1) AND NOT use_for_training",
+					c->name[T_ML]), 1, &type, &sids, SPI_OK_DELETE);
+	c->counts[T_ML] += SPI_processed;
+	/* what the foreign keys' ON DELETE SET NULL would do */
+	ts_run(psprintf("UPDATE %s SET session_id = NULL WHERE session_id = ANY ($1)", c->name[T_ML]),
+		   1, &type, &sids, SPI_OK_UPDATE);
+	ts_run(psprintf("UPDATE %s SET session_id = NULL WHERE session_id = ANY ($1)",
+					c->name[T_NOTIFICATIONS]), 1, &type, &sids, SPI_OK_UPDATE);
+	ts_run(psprintf("DELETE FROM %s WHERE id = ANY ($1)"
+					" RETURNING started_at, status, detected_problem_id, resolved_at, escalated_at",
+					c->name[T_SESSIONS]), 1, &idtype, &ids, SPI_OK_DELETE_RETURNING);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		ts_delta_batch_add(batch, TS_ROW_SESSION, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, -1);
+	SPI_freetuptable(SPI_tuptable);
+	AtEOXact_GUC(true, nestlevel);
+	ts_delta_batch_write(batch, c->nspid);
+}
+
+/*
+ * Counts the attempts, feedback and untagged ML rows that go with sessions
+ * sids.  A dry run leaves ML rows past their own retention to the ML rule,
+ * which will count them, so that none is counted twice.
+ */
+static void
+ts_count_children(TsCleanup *c, Datum sids)
+{
+	Oid			types[2] = {TEXTARRAYOID, TIMESTAMPTZOID};
+	Datum		args[2] = {sids, TimestampTzGetDatum(c->dry_run ? c->cutoff[T_ML] : DT_NOBEGIN)};
+
+	ts_run(psprintf("SELECT (SELECT count(*) FROM %s WHERE session_id = ANY ($1)),"
+					" (SELECT count(*) FROM %s WHERE session_id = ANY ($1)),"
+					" (SELECT count(*) FROM %s WHERE session_id = ANY ($1) AND NOT use_for_training"
+					"  AND created_at >= $2)",
+					c->name[T_ATTEMPTS], c->name[T_FEEDBACK], c->name[T_ML]),
+		   2, types, args, SPI_OK_SELECT);
+	c->counts[T_ATTEMPTS] += ts_result_int8(1);
+	c->counts[T_FEEDBACK] += ts_result_int8(2);
+	c->counts[T_ML] += ts_result_int8(3);
+}
+
+/* Deletes (or counts) the next batch of finished sessions past the cutoff. */
+static int64
+ts_sessions_batch(TsCleanup *c)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT8OID};
+	Datum		args[2] = {TimestampTzGetDatum(c->cutoff[T_SESSIONS]), Int64GetDatum(c->last_id[T_SESSIONS])};
+	Oid			type = TEXTARRAYOID;
+	Oid			idtype = INT8ARRAYOID;
+	bool		isnull;
+	Datum		ids;
+	Datum		sids;
+	int64		n;
+
+	/* lock the batch: no attempt or feedback can be added to it meanwhile */
+	ts_run(psprintf("SELECT count(*), max(id), array_agg(id), array_agg(session_id) FROM"
+					" (SELECT id, session_id FROM %s"
+					"   WHERE status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
+					"   AND coalesce(ended_at, last_activity_at) < $1 AND id > $2"
+					"   ORDER BY id LIMIT %d %s) b",
+					c->name[T_SESSIONS], c->batch_size, c->dry_run ? "" : "FOR UPDATE SKIP LOCKED"),
+		   2, types, args, SPI_OK_SELECT);
+	n = ts_result_int8(1);
+	if (n == 0)
+		return 0;
+	c->last_id[T_SESSIONS] = ts_result_int8(2);
+	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
+	sids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	sids = PointerGetDatum(PG_DETOAST_DATUM_COPY(sids));
+	SPI_freetuptable(SPI_tuptable);
+
+	if (c->fast)
+		ts_sessions_delete_fast(c, ids, sids);
+	else
+	{
+		ts_count_children(c, sids);
+		if (!c->dry_run)
+		{
+			/* ML rows not marked for training go with their session */
+			ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1) AND NOT use_for_training",
+							c->name[T_ML]), 1, &type, &sids, SPI_OK_DELETE);
+			/* the foreign keys cascade to attempts and feedback */
+			ts_run(psprintf("DELETE FROM %s WHERE id = ANY ($1)", c->name[T_SESSIONS]),
+				   1, &idtype, &ids, SPI_OK_DELETE);
+		}
+	}
+	return n;
+}
+
+/* Deletes (or counts) the next batch of a table with a simple rule. */
+static int64
+ts_simple_batch(TsCleanup *c, int t)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT8OID};
+	Datum		args[2] = {TimestampTzGetDatum(c->cutoff[t]), Int64GetDatum(c->last_id[t])};
+	const char *target = psprintf("SELECT id FROM %s WHERE %s AND id > $2 ORDER BY id LIMIT %d",
+								  c->name[t], ts_simple_where[t], c->batch_size);
+	int64		n;
+
+	if (c->dry_run)
+		ts_run(psprintf("SELECT count(*), max(id) FROM (%s) b", target), 2, types, args, SPI_OK_SELECT);
+	else
+		ts_run(psprintf("WITH d AS (DELETE FROM %s WHERE id IN (%s FOR UPDATE SKIP LOCKED) RETURNING id)"
+						" SELECT count(*), max(id) FROM d", c->name[t], target),
+			   2, types, args, SPI_OK_SELECT);
+	n = ts_result_int8(1);
+	if (n > 0)
+		c->last_id[t] = ts_result_int8(2);
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * Runs the next batch of the first table not done; returns false when every
+ * table is done.  A NOTICE reports the table's progress.
+ */
+static bool
+ts_cleanup_next(TsCleanup *c, bool notice)
+{
+	for (int t = 0; t < T_NTABLES; t++)
+	{
+		MemoryContext old;
+		int64		n;
+
+		if (c->done[t])
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(c->batch_cxt);
+		n = t == T_SESSIONS ? ts_sessions_batch(c) : ts_simple_batch(c, t);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(c->batch_cxt);
+		c->counts[t] += n;
+		if (n < c->batch_size || c->one_batch)
+			c->done[t] = true;
+		if (notice && n > 0)
+			ereport(NOTICE,
+					(errmsg("%s: " INT64_FORMAT " rows %s so far", ts_tables[t], c->counts[t],
+							c->dry_run ? "would be deleted" : "deleted")));
+		return true;
+	}
+	return false;
+}
+
+/* Errors out unless older_than is NULL or not negative. */
+static void
+ts_check_older_than(Interval *older_than)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (older_than &&
+		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now),
+												PointerGetDatum(older_than))) > now)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_older_than must not be negative")));
 }
 
 /* cleanup_old_troubleshooting_data(older_than, dry_run) -> (table_name, rows_deleted) */
@@ -134,14 +382,9 @@ Datum
 cleanup_old_troubleshooting_data(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		have_interval = !PG_ARGISNULL(0);
-	Interval   *older_than = have_interval ? PG_GETARG_INTERVAL_P(0) : NULL;
+	Interval   *older_than = PG_ARGISNULL(0) ? NULL : PG_GETARG_INTERVAL_P(0);
 	bool		dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	Oid			nspid;
-	int64		counts[lengthof(ts_rules)];
-	int64		attempts = 0;
-	int64		feedback = 0;
+	TsCleanup	c;
 	TupleDesc	desc;
 	Tuplestorestate *store;
 	MemoryContext old;
@@ -150,33 +393,13 @@ cleanup_old_troubleshooting_data(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (have_interval &&
-		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now),
-												PointerGetDatum(older_than))) > now)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("p_older_than must not be negative")));
+	ts_check_older_than(older_than);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	nspid = ts_extension_schema(false);
-	for (size_t i = 0; i < lengthof(ts_rules); i++)
-	{
-		TimestampTz cutoff;
-
-		if (have_interval)
-			cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-															 TimestampTzGetDatum(now),
-															 PointerGetDatum(older_than)));
-		else
-		{
-			int			days = ts_config_get_int(ts_rules[i].config_key);
-
-			/* 0 keeps rows forever (expired reports still go) */
-			cutoff = days == 0 ? DT_NOBEGIN : now - (TimestampTz) days * USECS_PER_DAY;
-		}
-		counts[i] = ts_apply_rule(nspid, &ts_rules[i], cutoff, dry_run, &attempts, &feedback, 0);
-	}
+	ts_cleanup_init(&c, older_than, dry_run, TS_CLEANUP_BATCH);
+	while (ts_cleanup_next(&c, true))
+		;
 	SPI_finish();
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
@@ -185,26 +408,59 @@ cleanup_old_troubleshooting_data(PG_FUNCTION_ARGS)
 	TupleDescInitEntry(desc, 2, "rows_deleted", INT8OID, -1, 0);
 	store = tuplestore_begin_heap(true, false, work_mem);
 	MemoryContextSwitchTo(old);
-	for (size_t i = 0; i < lengthof(ts_rules); i++)
+	for (int t = 0; t < T_NTABLES; t++)
 	{
-		Datum		v[2] = {CStringGetTextDatum(ts_rules[i].name), Int64GetDatum(counts[i])};
+		Datum		v[2] = {CStringGetTextDatum(ts_tables[t]), Int64GetDatum(c.counts[t])};
 		bool		nulls[2] = {false, false};
 
 		tuplestore_putvalues(store, desc, v, nulls);
-		if (i == 0)
-		{
-			v[0] = CStringGetTextDatum("support_troubleshooting_attempts");
-			v[1] = Int64GetDatum(attempts);
-			tuplestore_putvalues(store, desc, v, nulls);
-			v[0] = CStringGetTextDatum("support_troubleshooting_feedback");
-			v[1] = Int64GetDatum(feedback);
-			tuplestore_putvalues(store, desc, v, nulls);
-		}
 	}
 	rsinfo->returnMode = SFRM_Materialize;
 	rsinfo->setResult = store;
 	rsinfo->setDesc = desc;
 	return (Datum) 0;
+}
+
+/*
+ * CALL run_troubleshooting_cleanup(older_than, dry_run, batch_size): the
+ * same rules, committing after every batch when called outside a
+ * transaction block, so that no lock lives longer than one batch.
+ */
+Datum
+run_troubleshooting_cleanup(PG_FUNCTION_ARGS)
+{
+	Interval   *older_than = PG_ARGISNULL(0) ? NULL : PG_GETARG_INTERVAL_P(0);
+	bool		dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	int			batch_size = PG_ARGISNULL(2) ? TS_CLEANUP_BATCH : PG_GETARG_INT32(2);
+	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	TsCleanup	c;
+	int64		total = 0;
+
+	if (batch_size < 1 || batch_size > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_batch_size must be between 1 and 1000000")));
+	ts_check_older_than(older_than);
+
+	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ts_cleanup_init(&c, older_than, dry_run, batch_size);
+	while (ts_cleanup_next(&c, true))
+	{
+		if (nonatomic)
+			ts_spi_commit();
+	}
+	for (int t = 0; t < T_NTABLES; t++)
+		total += c.counts[t];
+	ereport(NOTICE,
+			(errmsg(INT64_FORMAT " rows %s", total, dry_run ? "would be deleted" : "deleted"),
+			 errdetail("sessions " INT64_FORMAT ", attempts " INT64_FORMAT ", feedback " INT64_FORMAT
+					   ", notifications " INT64_FORMAT ", reports " INT64_FORMAT ", ml_training " INT64_FORMAT ".",
+					   c.counts[T_SESSIONS], c.counts[T_ATTEMPTS], c.counts[T_FEEDBACK],
+					   c.counts[T_NOTIFICATIONS], c.counts[T_REPORTS], c.counts[T_ML])));
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /*
@@ -215,18 +471,15 @@ cleanup_old_troubleshooting_data(PG_FUNCTION_ARGS)
 int64
 ts_cleanup_step(void)
 {
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	Oid			nspid = ts_extension_schema(false);
+	TsCleanup	c;
 	int64		total = 0;
-	int64		attempts = 0;
-	int64		feedback = 0;
 
-	for (size_t i = 0; i < lengthof(ts_rules); i++)
-	{
-		int			days = ts_config_get_int(ts_rules[i].config_key);
-		TimestampTz cutoff = days == 0 ? DT_NOBEGIN : now - (TimestampTz) days * USECS_PER_DAY;
-
-		total += ts_apply_rule(nspid, &ts_rules[i], cutoff, false, &attempts, &feedback, 1);
-	}
+	ts_cleanup_init(&c, NULL, false, TS_CLEANUP_BATCH);
+	c.one_batch = true;
+	while (ts_cleanup_next(&c, false))
+		;
+	MemoryContextDelete(c.batch_cxt);
+	for (int t = 0; t < T_NTABLES; t++)
+		total += c.counts[t];
 	return total;
 }

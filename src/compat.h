@@ -53,4 +53,11 @@ int64_div_fast_to_numeric(int64 val, int log10val2)
 #define ts_random_double() ((double) random() / ((double) RAND_MAX + 1.0))
 #endif
 
+/* SPI_commit starts the next transaction itself from 15 on. */
+#if PG_VERSION_NUM >= 150000
+#define ts_spi_commit() SPI_commit()
+#else
+#define ts_spi_commit() (SPI_commit(), SPI_start_transaction())
+#endif
+
 #endif							/* TS_COMPAT_H */

@@ -9,6 +9,8 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "nodes/bitmapset.h"
 #include "utils/hsearch.h"
@@ -64,6 +66,21 @@ typedef struct TsProblemDict
 extern TimestampTz ts_hour_floor(TimestampTz t);
 extern TimestampTz ts_hour_ceil(TimestampTz t);
 extern void ts_measures_add(TsMeasures *dst, const TsMeasures *src);
+
+/* rollup.c: deltas of many row changes, merged before they are written */
+typedef enum TsRowKind
+{
+	TS_ROW_SESSION,
+	TS_ROW_ATTEMPT,
+	TS_ROW_FEEDBACK
+} TsRowKind;
+
+typedef struct TsDeltaBatch TsDeltaBatch;
+
+extern TsDeltaBatch *ts_delta_batch_create(void);
+extern void ts_delta_batch_add(TsDeltaBatch *batch, TsRowKind kind, HeapTuple tup,
+							   TupleDesc desc, int sign);
+extern void ts_delta_batch_write(TsDeltaBatch *batch, Oid nspid);
 
 /* The saved queries of metrics_read.c. */
 enum

@@ -4,7 +4,9 @@
  *	  to a session, attempt or feedback row does to the hourly partial
  *	  aggregates: the row's old contribution subtracted, its new one added,
  *	  written as rows of ts_metrics_delta.  refresh_troubleshooting_metrics()
- *	  (SQL, in the install script) folds them into the rollups.
+ *	  (SQL, in the install script) folds them into the rollups.  Bulk
+ *	  deletes by retention, which bypass the triggers, merge the same deltas
+ *	  over a whole batch (TsDeltaBatch) and write one row per hour.
  */
 #include "postgres.h"
 
@@ -18,7 +20,9 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -218,16 +222,16 @@ ts_measures_zero(const TsMeasures *m)
 	return true;
 }
 
-/* Appends the non-zero deltas of set to ts_metrics_delta (in nspid). */
+/* Appends the n non-zero deltas of items to ts_metrics_delta (in nspid). */
 static void
-ts_delta_write(TsDeltaSet *set, Oid nspid)
+ts_delta_write(const TsDelta *items, int n, Oid nspid)
 {
 	Oid			relid = InvalidOid;
 	Relation	rel = NULL;
 
-	for (int i = 0; i < set->n; i++)
+	for (int i = 0; i < n; i++)
 	{
-		TsDelta    *d = &set->items[i];
+		const TsDelta *d = &items[i];
 		Datum		values[2 + TS_NMEASURES];
 		bool		nulls[2 + TS_NMEASURES] = {0};
 		HeapTuple	tup;
@@ -288,7 +292,7 @@ ts_metrics_delta_trigger(FunctionCallInfo fcinfo, TsContribFn contrib)
 		contrib(&set, trigdata->tg_trigtuple, desc, -1);
 		contrib(&set, trigdata->tg_newtuple, desc, 1);
 	}
-	ts_delta_write(&set, RelationGetNamespace(trigdata->tg_relation));
+	ts_delta_write(set.items, set.n, RelationGetNamespace(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }
 
@@ -311,4 +315,103 @@ Datum
 ts_metrics_feedback_delta(PG_FUNCTION_ARGS)
 {
 	return ts_metrics_delta_trigger(fcinfo, ts_feedback_contrib);
+}
+
+/* Deltas of many row changes, merged per (hour, problem) before writing. */
+struct TsDeltaBatch
+{
+	HTAB	   *deltas;			/* TsDeltaKey -> TsDelta */
+};
+
+/* Hash key of a batch entry: the problem text lives as long as the batch. */
+typedef struct TsDeltaKey
+{
+	TimestampTz bucket;
+	const char *problem;
+} TsDeltaKey;
+
+static const TsContribFn ts_contrib_fns[] = {ts_session_contrib, ts_attempt_contrib, ts_feedback_contrib};
+
+/* Hashes a TsDeltaKey by hour and problem text. */
+static uint32
+ts_delta_key_hash(const void *key, Size keysize)
+{
+	const TsDeltaKey *k = key;
+	uint32		h = hash_bytes_uint32((uint32) k->bucket) ^ hash_bytes_uint32((uint32) (k->bucket >> 32));
+
+	if (k->problem)
+		h = hash_combine(h, hash_bytes((const unsigned char *) k->problem, strlen(k->problem)));
+	return h;
+}
+
+/* Zero when two TsDeltaKeys are equal. */
+static int
+ts_delta_key_match(const void *a, const void *b, Size keysize)
+{
+	const TsDeltaKey *x = a;
+	const TsDeltaKey *y = b;
+
+	if (x->bucket != y->bucket)
+		return 1;
+	if (x->problem == NULL || y->problem == NULL)
+		return x->problem != y->problem;
+	return strcmp(x->problem, y->problem);
+}
+
+/* An empty batch in the current memory context. */
+TsDeltaBatch *
+ts_delta_batch_create(void)
+{
+	TsDeltaBatch *batch = palloc0(sizeof(TsDeltaBatch));
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(TsDeltaKey);
+	ctl.entrysize = sizeof(TsDelta);
+	ctl.hash = ts_delta_key_hash;
+	ctl.match = ts_delta_key_match;
+	ctl.hcxt = CurrentMemoryContext;
+	batch->deltas = hash_create("troubleshooting metric deltas", 1024, &ctl,
+								HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	return batch;
+}
+
+/* Adds sign times the contribution of a row of the given kind to batch. */
+void
+ts_delta_batch_add(TsDeltaBatch *batch, TsRowKind kind, HeapTuple tup, TupleDesc desc, int sign)
+{
+	TsDeltaSet	set;
+
+	set.n = 0;
+	ts_contrib_fns[kind] (&set, tup, desc, sign);
+	for (int i = 0; i < set.n; i++)
+	{
+		TsDeltaKey	key = {set.items[i].bucket, set.items[i].problem};
+		bool		found;
+		TsDelta    *d = hash_search(batch->deltas, &key, HASH_ENTER, &found);
+
+		if (!found)
+			memset(&d->d, 0, sizeof(d->d));
+		ts_measures_add(&d->d, &set.items[i].d);
+	}
+}
+
+/* Writes the merged deltas of batch, one row per (hour, problem). */
+void
+ts_delta_batch_write(TsDeltaBatch *batch, Oid nspid)
+{
+	long		n = hash_get_num_entries(batch->deltas);
+	TsDelta    *items;
+	TsDelta    *d;
+	HASH_SEQ_STATUS seq;
+	int			i = 0;
+
+	if (n == 0)
+		return;
+	items = palloc(n * sizeof(TsDelta));
+	hash_seq_init(&seq, batch->deltas);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		items[i++] = *d;
+	ts_delta_write(items, i, nspid);
+	pfree(items);
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Retention next to concurrent writers: an attempt written for a session that
+# a cleanup batch is deleting waits for it and then fails its foreign key (no
+# orphan); a session locked by another transaction is skipped, not waited for,
+# and goes on the next run.
+. "$(dirname "$0")/tap.sh"
+
+q -c "DROP DATABASE IF EXISTS ts_clean" >/dev/null 2>&1
+q -c "CREATE DATABASE ts_clean"
+Q() { q -d ts_clean "$@"; }
+Q >/dev/null <<'SQL'
+CREATE EXTENSION troubleshooting;
+SELECT set_troubleshooting_config('auto_escalate_after_failures', '0');
+INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, ended_at)
+SELECT 'c-' || g, 'resolved', now() - interval '400 days', now() - interval '400 days'
+FROM generate_series(1, 100) g;
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, success)
+SELECT session_id, k, true FROM support_troubleshooting_sessions, generate_series(1, 2) k;
+SQL
+
+# waits (up to 10 s) until the session named $1 runs a statement matching $2
+wait_for() {
+    for _ in $(seq 1 100); do
+        [ "$(Q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND state = 'active' AND query LIKE '$2'")" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# 1. cleanup deletes in an open transaction; a writer adds an attempt to one
+#    of its sessions meanwhile
+( PGAPPNAME=cleaner Q -c "BEGIN" -c "SELECT count(*) FROM cleanup_old_troubleshooting_data(interval '1 day')" \
+      -c "SELECT pg_sleep(2)" -c "COMMIT" > "$TS_WORK/cleaner.out" 2>&1 ) &
+cleaner=$!
+wait_for cleaner 'SELECT pg_sleep%'
+ok $? "the cleanup transaction has deleted and is still open"
+( PGAPPNAME=writer Q -c "INSERT INTO support_troubleshooting_attempts (session_id, step_number, success) VALUES ('c-7', 9, false)" \
+      > "$TS_WORK/writer.out" 2>&1; echo $? > "$TS_WORK/writer.rc" ) &
+writer=$!
+sleep 0.5
+is "$(Q -c "SELECT wait_event_type FROM pg_stat_activity WHERE application_name = 'writer'")" "Lock" \
+   "the writer waits for the batch's row lock"
+wait $cleaner $writer
+is "$(cat "$TS_WORK/writer.rc")" "1" "the writer's insert fails once the batch commits"
+grep -q 'violates foreign key constraint' "$TS_WORK/writer.out"
+ok $? "with a foreign key violation"
+is "$(Q -c "SELECT count(*) FROM support_troubleshooting_sessions")|$(Q -c "SELECT count(*) FROM support_troubleshooting_attempts")" \
+   "0|0" "every session and attempt is gone, no orphan attempt"
+
+# 2. a session locked by another transaction is skipped, not waited for
+Q >/dev/null <<'SQL'
+INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, ended_at)
+SELECT 'k-' || g, 'abandoned', now() - interval '400 days', now() - interval '400 days'
+FROM generate_series(1, 20) g;
+SQL
+( PGAPPNAME=locker Q -c "BEGIN" -c "SELECT 1 FROM support_troubleshooting_sessions WHERE session_id = 'k-3' FOR UPDATE" \
+      -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 ) &
+locker=$!
+wait_for locker 'SELECT pg_sleep%'
+ok $? "another transaction holds a row lock on k-3"
+got=$(Q 2>/dev/null -c "SELECT rows_deleted FROM cleanup_old_troubleshooting_data(interval '1 day') WHERE table_name = 'support_troubleshooting_sessions'")
+is "$got|$(Q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locker'")" "19|1" \
+   "cleanup deletes the other 19 while the lock is still held"
+wait $locker
+is "$(Q -c "SELECT string_agg(session_id, ',') FROM support_troubleshooting_sessions")" "k-3" "the locked one stays"
+Q -c "SELECT * FROM cleanup_old_troubleshooting_data(interval '1 day')" >/dev/null 2>&1
+is "$(Q -c "SELECT count(*) FROM support_troubleshooting_sessions")" "0" "and goes on the next run"
+
+q -c "DROP DATABASE ts_clean" >/dev/null
+done_testing
