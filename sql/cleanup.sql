@@ -71,8 +71,10 @@ SELECT predicted_problem_id, session_id FROM support_troubleshooting_ml_training
 WHERE predicted_problem_id IN ('keep-marked', 'goes-unmarked');
 
 -- the metrics stay exact: the deleted rows' effect is written per hour
-\i test/fixtures/metrics_reference.sql
 SET client_min_messages = warning;
+\set ECHO none
+\i test/fixtures/metrics_reference.sql
+\set ECHO all
 DELETE FROM support_troubleshooting_sessions;
 SELECT set_troubleshooting_config('auto_escalate_after_failures', '0');
 INSERT INTO support_troubleshooting_sessions

@@ -11,7 +11,7 @@ worker_pid() { P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'trou
 # Waits up to 15 s for SQL $1 to return $2.
 wait_for() {
     local i
-    for i in $(seq 1 75); do
+    for i in $(seq 1 150); do
         [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
         sleep 0.2
     done
