@@ -168,9 +168,11 @@ CREATE TABLE @extschema@.support_troubleshooting_templates (
     body            text NOT NULL,
     format          text NOT NULL DEFAULT 'text'
                     CHECK (format IN ('text', 'markdown', 'html', 'json')),
+    text_body       text,  -- plain-text alternative of an html body (email)
     is_default      boolean NOT NULL DEFAULT false,  -- shipped and unmodified
     updated_at      timestamptz NOT NULL DEFAULT now(),
-    CHECK (@extschema@.ts_template_parses(subject) AND @extschema@.ts_template_parses(body))
+    CHECK (@extschema@.ts_template_parses(subject) AND @extschema@.ts_template_parses(body)
+           AND @extschema@.ts_template_parses(text_body))
 );
 
 COMMENT ON TABLE @extschema@.support_troubleshooting_templates IS
@@ -197,6 +199,9 @@ CREATE TABLE @extschema@.support_troubleshooting_notifications (
                                           'read', 'failed', 'cancelled')),
     subject             text,
     body                text,
+    body_format         text NOT NULL DEFAULT 'text'
+                        CHECK (body_format IN ('text', 'markdown', 'html', 'json')),
+    text_body           text,  -- plain-text alternative of an html body
     data                jsonb NOT NULL DEFAULT '{}',
     metadata            jsonb NOT NULL DEFAULT '{}',
     idempotency_key     text NOT NULL UNIQUE DEFAULT gen_random_uuid()::text,
