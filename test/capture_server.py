@@ -40,6 +40,59 @@ Modes
                         the query): the first N requests get 503
                         {"error": "status 503"}, later ones 200 "ok"
     teams-legacy-429    200 "Microsoft Teams endpoint returned HTTP error 429"
+
+  Email and SMS providers (docs/providers.md sections 1-5; JSON bodies are
+  compact, exactly as below; <hex N> is N random lower-case hex digits,
+  <uuid> a random UUID4):
+    sendgrid            202, empty body, X-Message-Id: <22 random base64url
+                        characters>
+    sendgrid-400        400 {"errors":[{"message":"The from email does not
+                        contain a valid address.","field":"from.email",
+                        "help":null}]}
+    mailgun             200 {"id":"<YYYYmmddHHMMSS.<5 digits>.<hex 8>@example.
+                        mailgun.org>","message":"Queued. Thank you."}
+                        (the id with its angle brackets, UTC time of the
+                        request)
+    mailgun-420         420 {"message":"Domain example.com is not allowed to
+                        send: recipient limit exceeded, try again after Wed,
+                        25 Nov 2026 18:00:00 UTC"}
+    ses                 200 {"MessageId":"0100018c<hex 8>-<uuid>-000000"},
+                        x-amzn-RequestId: <uuid>
+    ses-throttle        400 {"message":"Rate exceeded"}, x-amzn-RequestId,
+                        x-amzn-ErrorType: ThrottlingException:http://internal.
+                        amazon.com/coral/com.amazon.coral.availability/
+    ses-rejected        400 {"message":"Email address is not verified."},
+                        x-amzn-RequestId, x-amzn-ErrorType: MessageRejected
+    twilio              201 Message resource: {"account_sid", "api_version":
+                        "2010-04-01", "body", "date_created", "date_sent":
+                        null, "date_updated", "direction": "outbound-api",
+                        "error_code": null, "error_message": null, "from",
+                        "messaging_service_sid", "num_media": "0",
+                        "num_segments": "1", "price": null, "price_unit":
+                        "USD", "sid": "SM"+<hex 32>, "status": "queued"
+                        ("accepted" when MessagingServiceSid was sent),
+                        "subresource_uris", "to", "uri"}; To, From, Body,
+                        MessagingServiceSid are echoed from a form body,
+                        account_sid from the .../Accounts/<sid>/... path
+    twilio-400          400 {"code":21211,"message":"The 'To' number +1555
+                        is not a valid phone number.","more_info":
+                        "https://www.twilio.com/docs/errors/21211",
+                        "status":400}
+    twilio-429          429 {"code":20429,"message":"Too Many Requests",
+                        "status":429}
+    sns                 200 text/xml, x-amzn-RequestId: <uuid>,
+                        <PublishResponse xmlns="http://sns.amazonaws.com/doc/
+                        2010-03-31/"><PublishResult><MessageId><uuid>
+                        </MessageId></PublishResult><ResponseMetadata>
+                        <RequestId><uuid></RequestId></ResponseMetadata>
+                        </PublishResponse> (one line, no spaces)
+    sns-throttle        400 text/xml, x-amzn-RequestId: <uuid>,
+                        <ErrorResponse xmlns="http://sns.amazonaws.com/doc/
+                        2010-03-31/"><Error><Type>Sender</Type><Code>
+                        Throttling</Code><Message>Rate exceeded</Message>
+                        </Error><RequestId><uuid></RequestId></ErrorResponse>
+    JSON answers of these modes are application/json.
+
     An unknown mode is answered 400 {"error": "unknown mode ..."} and recorded.
 
 Control API (never recorded)
@@ -56,10 +109,14 @@ Control API (never recorded)
 
 Record line (one JSON object per request, ASCII-only JSON):
     {"time": <epoch float, when the request was fully read>, "method",
-     "path" (raw, without query, /_mode prefix stripped), "query" (raw),
+     "path" (raw, without query, /_mode prefix stripped),
+     "raw_path" (the path as sent, /_mode prefix included, without query:
+     what a client signed, e.g. with AWS SigV4), "query" (raw),
      "headers": {lower-cased name: value, repeats joined with ", "},
-     "body" (UTF-8, errors replaced), "body_b64" (raw bytes), "mode",
-     "status" (code sent, null for hang/reset)}
+     "body" (UTF-8, errors replaced), "body_b64" (base64 of the raw body
+     bytes, exact), "mode", "status" (code sent, null for hang/reset)}
+Headers are kept as sent (authorization, host, x-amz-date,
+x-amz-security-token, content-type, ...), only their names lower-cased.
 A request is recorded (and flushed) before its response is sent, so a client
 that has its answer can rely on the line being in the file already. Requests
 whose head or body never arrive completely are not recorded. 1xx/204/304
@@ -81,6 +138,9 @@ import sys
 import threading
 import time
 import traceback
+import uuid
+from email.utils import formatdate
+from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOST = "127.0.0.1"
@@ -145,6 +205,39 @@ class State:
 
 def json_bytes(obj):
     return json.dumps(obj).encode("utf-8")
+
+
+def compact_json(obj):
+    """JSON the way the providers send it: no spaces."""
+    return json.dumps(obj, separators=(",", ":")).encode("utf-8")
+
+
+def rand_hex(n):
+    return "%0*x" % (n, _rng.getrandbits(4 * n))
+
+
+SES_THROTTLE_TYPE = ("ThrottlingException:http://internal.amazon.com/coral/"
+                     "com.amazon.coral.availability/")
+SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
+
+# Fixed answers: mode -> (status, JSON object, extra headers)
+FIXED_JSON = {
+    "sendgrid-400": (400, {"errors": [{"message": "The from email does not contain a valid address.",
+                                       "field": "from.email", "help": None}]}, ()),
+    "mailgun-420": (420, {"message": "Domain example.com is not allowed to send: recipient limit "
+                                     "exceeded, try again after Wed, 25 Nov 2026 18:00:00 UTC"}, ()),
+    "twilio-400": (400, {"code": 21211,
+                         "message": "The 'To' number +1555 is not a valid phone number.",
+                         "more_info": "https://www.twilio.com/docs/errors/21211",
+                         "status": 400}, ()),
+    "twilio-429": (429, {"code": 20429, "message": "Too Many Requests", "status": 429}, ()),
+    "ses-throttle": (400, {"message": "Rate exceeded"},
+                     (("x-amzn-ErrorType", SES_THROTTLE_TYPE),)),
+    "ses-rejected": (400, {"message": "Email address is not verified."},
+                     (("x-amzn-ErrorType", "MessageRejected"),)),
+}
+PROVIDER_MODES = {"sendgrid": 202, "mailgun": 200, "ses": 200, "twilio": 201, "sns": 200,
+                  "sns-throttle": 400}
 
 
 class EOFTrackingReader:
@@ -309,11 +402,13 @@ class Handler(BaseHTTPRequestHandler):
             path = raw_path
 
         action = self.plan(mode, raw_path, query)
+        self.request_path, self.request_body = path, body
         status = action[0]
         self.state.write_record({
             "time": received,
             "method": self.command,
             "path": path,
+            "raw_path": raw_path,
             "query": query,
             "headers": self.header_dict(),
             "body": body.decode("utf-8", errors="replace"),
@@ -347,6 +442,10 @@ class Handler(BaseHTTPRequestHandler):
             return (200, "discord-wait") if wait else (204, "discord")
         if mode == "discord-429":
             return (429, mode)
+        if mode in FIXED_JSON:
+            return (FIXED_JSON[mode][0], "fixed-json", mode)
+        if mode in PROVIDER_MODES:
+            return (PROVIDER_MODES[mode], mode)
         if mode == "hang":
             return (None, "hang")
         if mode == "reset":
@@ -386,6 +485,39 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "slow":
             self.state.stopping.wait(action[2] / 1000.0)
             self.respond_ok()
+        elif kind == "fixed-json":
+            status, obj, headers = FIXED_JSON[action[2]]
+            if action[2].startswith("ses-"):
+                headers = (("x-amzn-RequestId", str(uuid.uuid4())),) + headers
+            self.respond(status, compact_json(obj), "application/json", headers)
+        elif kind == "sendgrid":
+            token = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode("ascii")
+            self.respond(202, headers=[("X-Message-Id", token)])
+        elif kind == "mailgun":
+            msg_id = "<%s.%05d.%s@example.mailgun.org>" % (
+                time.strftime("%Y%m%d%H%M%S", time.gmtime()), _rng.randrange(100000), rand_hex(8))
+            self.respond(200, compact_json({"id": msg_id, "message": "Queued. Thank you."}),
+                         "application/json")
+        elif kind == "ses":
+            msg_id = "0100018c%s-%s-000000" % (rand_hex(8), uuid.uuid4())
+            self.respond(200, compact_json({"MessageId": msg_id}), "application/json",
+                         [("x-amzn-RequestId", str(uuid.uuid4()))])
+        elif kind == "twilio":
+            self.respond(201, compact_json(self.twilio_message()), "application/json")
+        elif kind == "sns":
+            xml = ('<PublishResponse xmlns="%s"><PublishResult><MessageId>%s</MessageId>'
+                   '</PublishResult><ResponseMetadata><RequestId>%s</RequestId>'
+                   '</ResponseMetadata></PublishResponse>'
+                   % (SNS_NS, uuid.uuid4(), uuid.uuid4()))
+            self.respond(200, xml.encode("ascii"), "text/xml",
+                         [("x-amzn-RequestId", str(uuid.uuid4()))])
+        elif kind == "sns-throttle":
+            request_id = str(uuid.uuid4())
+            xml = ('<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>Throttling</Code>'
+                   '<Message>Rate exceeded</Message></Error><RequestId>%s</RequestId>'
+                   '</ErrorResponse>' % (SNS_NS, request_id))
+            self.respond(400, xml.encode("ascii"), "text/xml",
+                         [("x-amzn-RequestId", request_id)])
         elif kind == "hang":
             self.close_connection = True
             self.state.stopping.wait(HANG_SECONDS)
@@ -394,6 +526,43 @@ class Handler(BaseHTTPRequestHandler):
             self.reset_connection()
         else:
             self.respond_json(400, {"error": "unknown mode %r" % action[2]})
+
+    def twilio_message(self):
+        """A Twilio Message resource for the request being answered."""
+        form = {}
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        if ctype.startswith("application/x-www-form-urlencoded"):
+            parsed = parse_qs(self.request_body.decode("utf-8", errors="replace"),
+                              keep_blank_values=True)
+            form = {k: v[0] for k, v in parsed.items()}
+        m = re.search(r"/Accounts/([^/]+)/", self.request_path)
+        account = m.group(1) if m else "AC" + rand_hex(32)
+        sid = "SM" + rand_hex(32)
+        now = formatdate(usegmt=True).replace("GMT", "+0000")
+        uri = "/2010-04-01/Accounts/%s/Messages/%s" % (account, sid)
+        service = form.get("MessagingServiceSid")
+        return {
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "body": form.get("Body", ""),
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": service,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "accepted" if service else "queued",
+            "subresource_uris": {"media": uri + "/Media.json"},
+            "to": form.get("To"),
+            "uri": uri + ".json",
+        }
 
     def reset_connection(self):
         sock = self.connection

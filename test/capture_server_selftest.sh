@@ -98,6 +98,108 @@ expect "teams-legacy-429: 200 with error text" \
     "200 Microsoft Teams endpoint returned HTTP error 429"
 expected=$((expected + 1))
 
+# ---- email and SMS provider modes -------------------------------------------
+# json_is DESC PYTHON-EXPR: evaluates EXPR with d = the JSON of $tmp/body
+# (None if not JSON), b = its raw text, h = the response headers (lower-case
+# names).
+json_is() {
+    local d=$1; shift
+    check "$d" python3 - "$tmp/body" "$tmp/hdr" "$1" <<'EOF'
+import json, re, sys
+b = open(sys.argv[1], encoding="utf-8").read()
+h = {}
+for line in open(sys.argv[2], encoding="latin-1").read().splitlines()[1:]:
+    if ":" in line:
+        k, _, v = line.partition(":")
+        h[k.strip().lower()] = v.strip()
+try:
+    d = json.loads(b)
+except ValueError:
+    d = None
+try:
+    ok = eval(sys.argv[3])
+except Exception as e:
+    ok = False
+    print("# %r" % e)
+if not ok:
+    print("# body %r headers %r" % (b, h))
+sys.exit(0 if ok else 1)
+EOF
+}
+# exact_body DESC WANT
+exact_body() { expect "$1" "$(cat "$tmp/body")" "$2"; }
+
+expect "sendgrid: 202" "$(code "$base/_mode/sendgrid/v3/mail/send" -H 'Authorization: Bearer SG.key' -H 'Content-Type: application/json' -d '{"personalizations":[{"to":[{"email":"a@example.com"}]}]}')" 202
+expect "sendgrid: empty body" "$(wc -c <"$tmp/body")" 0
+json_is "sendgrid: X-Message-Id is a 22-character token, Content-Length 0" \
+    're.fullmatch(r"[A-Za-z0-9_-]{22}", h.get("x-message-id", "")) is not None and h.get("content-length") == "0"'
+expected=$((expected + 1))
+
+expect "sendgrid-400: 400" "$(code "$base/_mode/sendgrid-400/v3/mail/send" -d '{}')" 400
+exact_body "sendgrid-400: body" '{"errors":[{"message":"The from email does not contain a valid address.","field":"from.email","help":null}]}'
+expect "sendgrid-400: JSON content type" "$(hdr Content-Type)" application/json
+expected=$((expected + 1))
+
+expect "mailgun: 200" "$(code "$base/_mode/mailgun/v3/example.com/messages" --user api:key-1 -F from=a@example.com -F to=b@example.com -F subject=Hi -F text=Hello)" 200
+json_is "mailgun: id <2026...@example.mailgun.org> with angle brackets, message Queued" \
+    'set(d) == {"id", "message"} and d["message"] == "Queued. Thank you." and re.fullmatch(r"<20\d{12}\.\d{5}\.[0-9a-f]{8}@example\.mailgun\.org>", d["id"]) is not None and h["content-type"] == "application/json"'
+expected=$((expected + 1))
+
+expect "mailgun-420: 420" "$(code "$base/_mode/mailgun-420/v3/example.com/messages" -d 'to=b@example.com')" 420
+exact_body "mailgun-420: body" '{"message":"Domain example.com is not allowed to send: recipient limit exceeded, try again after Wed, 25 Nov 2026 18:00:00 UTC"}'
+expected=$((expected + 1))
+
+expect "ses: 200" "$(code "$base/_mode/ses/v2/email/outbound-emails" -H 'Content-Type: application/json' -d '{"Content":{}}')" 200
+json_is "ses: MessageId 0100018c...-000000, x-amzn-RequestId UUID" \
+    'list(d) == ["MessageId"] and re.fullmatch(r"0100018c[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}-000000", d["MessageId"]) is not None and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", h.get("x-amzn-requestid", "")) is not None and h["content-type"] == "application/json"'
+expected=$((expected + 1))
+
+expect "ses-throttle: 400" "$(code "$base/_mode/ses-throttle/v2/email/outbound-emails" -d '{}')" 400
+exact_body "ses-throttle: body" '{"message":"Rate exceeded"}'
+json_is "ses-throttle: x-amzn-ErrorType ThrottlingException:..., x-amzn-RequestId" \
+    'h.get("x-amzn-errortype") == "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/" and len(h.get("x-amzn-requestid", "")) == 36'
+expected=$((expected + 1))
+
+expect "ses-rejected: 400" "$(code "$base/_mode/ses-rejected/v2/email/outbound-emails" -d '{}')" 400
+exact_body "ses-rejected: body" '{"message":"Email address is not verified."}'
+expect "ses-rejected: x-amzn-ErrorType MessageRejected" "$(hdr x-amzn-ErrorType)" MessageRejected
+expected=$((expected + 1))
+
+expect "twilio: 201" "$(code "$base/_mode/twilio/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json" --user AC0123456789abcdef0123456789abcdef:tok --data-urlencode 'To=+15555550100' --data-urlencode 'From=+15555550199' --data-urlencode 'Body=Hello Zoë')" 201
+json_is "twilio: Message resource (sid SM+32 hex, queued, 1 segment, echoed To/From/Body/account)" \
+    're.fullmatch(r"SM[0-9a-f]{32}", d["sid"]) is not None and d["status"] == "queued" and d["num_segments"] == "1" and d["to"] == "+15555550100" and d["from"] == "+15555550199" and d["body"] == "Hello Zo\u00eb" and d["account_sid"] == "AC0123456789abcdef0123456789abcdef" and d["uri"] == "/2010-04-01/Accounts/%s/Messages/%s.json" % (d["account_sid"], d["sid"]) and d["error_code"] is None and d["direction"] == "outbound-api" and d["api_version"] == "2010-04-01" and h["content-type"] == "application/json"'
+expected=$((expected + 1))
+expect "twilio with MessagingServiceSid: 201" "$(code "$base/_mode/twilio/2010-04-01/Accounts/AC1/Messages.json" -d 'To=%2B15555550100&MessagingServiceSid=MG1&Body=x')" 201
+json_is "twilio with MessagingServiceSid: status accepted" \
+    'd["status"] == "accepted" and d["messaging_service_sid"] == "MG1" and d["from"] is None'
+expected=$((expected + 1))
+
+expect "twilio-400: 400" "$(code "$base/_mode/twilio-400/2010-04-01/Accounts/AC1/Messages.json" -d 'To=%2B1555')" 400
+exact_body "twilio-400: body" '{"code":21211,"message":"The '"'"'To'"'"' number +1555 is not a valid phone number.","more_info":"https://www.twilio.com/docs/errors/21211","status":400}'
+expected=$((expected + 1))
+
+expect "twilio-429: 429" "$(code "$base/_mode/twilio-429/2010-04-01/Accounts/AC1/Messages.json" -d 'To=%2B1555')" 429
+exact_body "twilio-429: body" '{"code":20429,"message":"Too Many Requests","status":429}'
+expected=$((expected + 1))
+
+expect "sns: 200" "$(code "$base/_mode/sns/" -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' -d 'Action=Publish&Version=2010-03-31&PhoneNumber=%2B15555550100&Message=hi')" 200
+json_is "sns: PublishResponse XML with UUID MessageId and RequestId, text/xml" \
+    're.fullmatch(r"<PublishResponse xmlns=\"http://sns\.amazonaws\.com/doc/2010-03-31/\"><PublishResult><MessageId>[0-9a-f-]{36}</MessageId></PublishResult><ResponseMetadata><RequestId>[0-9a-f-]{36}</RequestId></ResponseMetadata></PublishResponse>", b) is not None and h["content-type"] == "text/xml"'
+expected=$((expected + 1))
+
+expect "sns-throttle: 400" "$(code "$base/_mode/sns-throttle/" -d 'Action=Publish')" 400
+json_is "sns-throttle: ErrorResponse Sender/Throttling/Rate exceeded, text/xml" \
+    're.fullmatch(r"<ErrorResponse xmlns=\"http://sns\.amazonaws\.com/doc/2010-03-31/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>([0-9a-f-]{36})</RequestId></ErrorResponse>", b) is not None and h["content-type"] == "text/xml" and h["x-amzn-requestid"] in b'
+expected=$((expected + 1))
+
+# AWS-style request headers and a binary body are recorded exactly
+printf '\x00\x01\xfe\xff{"a":1}\r\n' >"$tmp/binary.bin"
+expect "ses with binary body and AWS headers: 200" "$(code "$base/_mode/ses/v2/email/outbound-emails?x=1" \
+    -H 'Authorization: AWS4-HMAC-SHA256 Credential=AK/20261125/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=00' \
+    -H 'X-Amz-Date: 20261125T165000Z' -H 'X-Amz-Security-Token: tok/en+=' -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$tmp/binary.bin")" 200
+expected=$((expected + 1))
+
 codes=
 for _ in 1 2 3; do codes="$codes $(code "$base/_mode/flaky-2/f" -d '{}')"; done
 expect "flaky-2: 503, 503, 200" "$codes" " 503 503 200"
@@ -154,10 +256,10 @@ expected=$((expected + 1))
 expect "control count = $expected" "$(c "$base/_control/count")" "{\"count\": $expected}"
 expect "record has $expected lines" "$(wc -l <"$record")" "$expected"
 
-check "record lines carry every field, with the right values" python3 - "$record" "$tmp/chunked.txt" <<'EOF'
+check "record lines carry every field, with the right values" python3 - "$record" "$tmp/chunked.txt" "$port" <<'EOF'
 import base64, json, sys
 recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
-keys = {"time", "method", "path", "query", "headers", "body", "body_b64", "mode", "status"}
+keys = {"time", "method", "path", "raw_path", "query", "headers", "body", "body_b64", "mode", "status"}
 errors = []
 for r in recs:
     if set(r) != keys:
@@ -168,6 +270,10 @@ for r in recs:
         errors.append("body/body_b64 mismatch at %s" % r["path"])
     if any(k != k.lower() for k in r["headers"]):
         errors.append("header case %s" % list(r["headers"]))
+    prefixed = r["path"] not in ("/hello", "/head", "/ka/1")
+    want_raw = "/_mode/%s%s" % (r["mode"], r["path"]) if prefixed else r["path"]
+    if r["raw_path"] != want_raw:
+        errors.append("raw_path %r, want %r" % (r["raw_path"], want_raw))
 by = {}
 for r in recs:
     by.setdefault((r["mode"], r["path"]), []).append(r)
@@ -196,6 +302,36 @@ if base64.b64decode(r["body_b64"]) != raw: errors.append("chunked body differs")
 if r["headers"].get("transfer-encoding") != "chunked": errors.append("chunked headers %r" % r["headers"])
 if "\ufffd" not in (r["body"] or ""): errors.append("invalid UTF-8 not replaced")
 if one("ok", "/head")["method"] != "HEAD": errors.append("head")
+r = one("sendgrid", "/v3/mail/send")
+if (r["status"], r["headers"].get("authorization"), r["headers"].get("content-type")) != (202, "Bearer SG.key", "application/json"):
+    errors.append("sendgrid %r" % r)
+r = one("mailgun", "/v3/example.com/messages")
+if r["status"] != 200 or r["headers"].get("authorization") != "Basic " + base64.b64encode(b"api:key-1").decode() \
+        or not r["headers"].get("content-type", "").startswith("multipart/form-data; boundary=") \
+        or 'name="subject"' not in r["body"]:
+    errors.append("mailgun %r" % r)
+r = one("twilio", "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json")
+if r["status"] != 201 or r["body"] != "To=%2B15555550100&From=%2B15555550199&Body=Hello+Zo%C3%AB":
+    errors.append("twilio %r" % r)
+for mode, path, status in (("sendgrid-400", "/v3/mail/send", 400), ("mailgun-420", "/v3/example.com/messages", 420),
+                           ("ses-throttle", "/v2/email/outbound-emails", 400), ("ses-rejected", "/v2/email/outbound-emails", 400),
+                           ("twilio-400", "/2010-04-01/Accounts/AC1/Messages.json", 400),
+                           ("twilio-429", "/2010-04-01/Accounts/AC1/Messages.json", 429),
+                           ("sns", "/", 200), ("sns-throttle", "/", 400)):
+    if one(mode, path)["status"] != status: errors.append("%s status" % mode)
+if one("sns", "/")["body"] != "Action=Publish&Version=2010-03-31&PhoneNumber=%2B15555550100&Message=hi": errors.append("sns body")
+ses = by.get(("ses", "/v2/email/outbound-emails"), [])
+if len(ses) != 2: errors.append("ses recorded %d times" % len(ses))
+else:
+    r = ses[1]
+    h = r["headers"]
+    if (r["query"], r["raw_path"]) != ("x=1", "/_mode/ses/v2/email/outbound-emails"): errors.append("ses query/raw_path %r" % r)
+    if base64.b64decode(r["body_b64"]) != b'\x00\x01\xfe\xff{"a":1}\r\n': errors.append("binary body %r" % r["body_b64"])
+    if h.get("authorization") != "AWS4-HMAC-SHA256 Credential=AK/20261125/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=00" \
+            or h.get("x-amz-date") != "20261125T165000Z" or h.get("x-amz-security-token") != "tok/en+=" \
+            or h.get("content-type") != "application/octet-stream" or h.get("host") != "127.0.0.1:" + sys.argv[3] \
+            or h.get("content-length") != "13":
+        errors.append("ses headers %r" % h)
 if any(x["path"].startswith(("/partial", "/half", "/_control")) for x in recs):
     errors.append("control or partial request recorded")
 for e in errors:
