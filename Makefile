@@ -18,6 +18,7 @@ OBJS = \
 	src/notify/render.o \
 	src/notify/queue.o \
 	src/notify/payload.o \
+	src/notify/provider_request.o \
 	src/notify/urlpolicy.o \
 	src/notify/shmem.o \
 	src/notify/dispatcher.o \

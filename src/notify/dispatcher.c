@@ -67,10 +67,14 @@ typedef struct TsTransfer
 	char	   *channel;
 	CURL	   *easy;
 	struct curl_slist *headers;
+	struct curl_slist *rcpt;	/* SMTP envelope recipients */
 	TsRequest	req;
 	StringInfoData response;
 	int64		retry_after_ms;
-	char	   *message_id;		/* from a response header */
+	char	   *message_id;		/* from a response header, or SMTP's "queued as" */
+	char	   *error_type;		/* AWS: x-amzn-ErrorType */
+	char	   *provider;		/* email and sms */
+	size_t		upload_off;		/* SMTP: bytes of the message handed to libcurl */
 	char	   *key;			/* idempotency key: the id when a provider gives none */
 	bool		refused;		/* the address policy refused the connection */
 	char		errbuf[CURL_ERROR_SIZE];
@@ -164,7 +168,38 @@ ts_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;					/* the rest is read and dropped */
 }
 
-/* libcurl: picks Retry-After and X-Message-Id out of the response headers. */
+/* A trimmed copy of a header value, in the transfer's context. */
+static char *
+ts_header_text(TsTransfer *t, const char *v, size_t len)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+	char	   *out;
+
+	while (len > 0 && (*v == ' ' || *v == '\t'))
+		v++, len--;
+	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+		len--;
+	out = pnstrdup(v, len);
+	MemoryContextSwitchTo(old);
+	return out;
+}
+
+/* libcurl: hands the next piece of an SMTP message to upload. */
+static size_t
+ts_read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	TsTransfer *t = arg;
+	size_t		n = Min(size * nitems, t->req.body_len - t->upload_off);
+
+	memcpy(buf, t->req.body + t->upload_off, n);
+	t->upload_off += n;
+	return n;
+}
+
+/*
+ * libcurl: picks Retry-After, SendGrid's X-Message-Id, AWS's error type and
+ * SMTP's queue id out of the response headers (SMTP: the server's replies).
+ */
 static size_t
 ts_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -177,6 +212,18 @@ ts_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 
 		if (secs > 0)
 			t->retry_after_ms = Max(t->retry_after_ms, (int64) secs * 1000);
+	}
+	else if (n > 13 && n < 300 && pg_strncasecmp(buf, "x-message-id:", 13) == 0)
+		t->message_id = ts_header_text(t, buf + 13, n - 13);
+	else if (n > 17 && n < 300 && pg_strncasecmp(buf, "x-amzn-errortype:", 17) == 0)
+		t->error_type = ts_header_text(t, buf + 17, n - 17);
+	else if (t->req.smtp && n > 4 && n < 300 && strncmp(buf, "250", 3) == 0)
+	{
+		/* the reply to the end of data: "250 2.0.0 Ok: queued as 4XyZ" */
+		const char *q = strstr(buf, "queued as ");
+
+		if (q)
+			t->message_id = ts_header_text(t, q + 10, n - (q + 10 - buf));
 	}
 	return n;
 }
@@ -237,6 +284,11 @@ ts_transfer_release(void *arg)
 		curl_slist_free_all(t->headers);
 		t->headers = NULL;
 	}
+	if (t->rcpt)
+	{
+		curl_slist_free_all(t->rcpt);
+		t->rcpt = NULL;
+	}
 }
 
 /* Frees a transfer; its context's callback releases the libcurl handles. */
@@ -266,6 +318,40 @@ ts_slack_delay_ms(const char *url)
 	return 0;
 }
 
+/* True for smtp:// and smtps:// URLs. */
+static bool
+ts_smtp_scheme_allowed(const char *url)
+{
+	return pg_strncasecmp(url, "smtp://", 7) == 0 || pg_strncasecmp(url, "smtps://", 8) == 0;
+}
+
+/* The libcurl options of an SMTP transfer: envelope, TLS, login, upload. */
+static void
+ts_smtp_options(TsTransfer *t)
+{
+	t->rcpt = curl_slist_append(NULL, t->req.mail_rcpt);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
+	curl_easy_setopt(t->easy, CURLOPT_MAIL_FROM, t->req.mail_from);
+	curl_easy_setopt(t->easy, CURLOPT_MAIL_RCPT, t->rcpt);
+	/* STARTTLS or implicit TLS, never a silent fall-back to plain text */
+	curl_easy_setopt(t->easy, CURLOPT_USE_SSL, (long) (t->req.use_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+	if (t->req.ca_file)
+		curl_easy_setopt(t->easy, CURLOPT_CAINFO, t->req.ca_file);
+	if (t->req.username)
+	{
+		curl_easy_setopt(t->easy, CURLOPT_USERNAME, t->req.username);
+		curl_easy_setopt(t->easy, CURLOPT_PASSWORD, t->req.password ? t->req.password : "");
+	}
+	curl_easy_setopt(t->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, ts_read_cb);
+	curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) t->req.body_len);
+}
+
 /* Starts sending one claimed row; rows that cannot be sent get their outcome. */
 static void
 ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webhook_id,
@@ -292,6 +378,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	t->max_attempts = max_attempts;
 	t->webhook_id = webhook_id;
 	t->channel = pstrdup(n->channel);
+	t->provider = n->provider ? pstrdup(n->provider) : NULL;
 	t->key = pstrdup(n->idempotency_key);
 	initStringInfo(&t->response);
 
@@ -301,8 +388,9 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 		error = "the webhook subscription is disabled";
 	else if (!ts_build_request(n, GetCurrentTimestamp(), &t->req, &error))
 		;
-	else if (!ts_url_scheme_allowed(t->req.url))
-		error = "destination refused: only http and https URLs";
+	else if (t->req.smtp ? !ts_smtp_scheme_allowed(t->req.url) : !ts_url_scheme_allowed(t->req.url))
+		error = t->req.smtp ? "destination refused: only smtp and smtps URLs"
+			: "destination refused: only http and https URLs";
 	MemoryContextSwitchTo(old);
 	if (error)
 	{
@@ -329,15 +417,29 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 		t->headers = curl_slist_append(t->headers, (char *) lfirst(lc));
 	t->headers = curl_slist_append(t->headers, "Expect:");
 	curl_easy_setopt(t->easy, CURLOPT_URL, t->req.url);
-	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
-	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->req.body_len);
+	if (t->req.smtp)
+		ts_smtp_options(t);
+	else
+	{
+		curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+		curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
+		curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->req.body_len);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+		if (t->req.username)
+		{
+			curl_easy_setopt(t->easy, CURLOPT_USERNAME, t->req.username);
+			curl_easy_setopt(t->easy, CURLOPT_PASSWORD, t->req.password ? t->req.password : "");
+			if (t->req.aws_sigv4)
+				curl_easy_setopt(t->easy, CURLOPT_AWS_SIGV4, t->req.aws_sigv4);
+			else
+				curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+		}
+	}
 	curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
 	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
@@ -400,6 +502,32 @@ ts_discord_retry_after_ms(const char *body)
 	return (int64) (strtod(p, NULL) * 1000.0);
 }
 
+/* What a finished SMTP transfer means: 4xx replies and transport errors retry. */
+static void
+ts_finish_smtp(TsTransfer *t, CURLcode rc)
+{
+	long		code = 0;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (rc == CURLE_OK)
+	{
+		ts_outcome(t->id, "sent", NULL, t->message_id ? t->message_id : t->req.own_id, 0, 0, 0);
+		return;
+	}
+	if (t->refused)
+	{
+		ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
+		return;
+	}
+	if (code > 0)
+		ts_retry_or_fail(t, psprintf("SMTP %ld: %s", code, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
+						 ts_smtp_verdict(code) == TS_RETRY && rc != CURLE_LOGIN_DENIED);
+	else
+		/* no reply: connection or TLS trouble; a server without STARTTLS is final */
+		ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
+						 rc != CURLE_USE_SSL_FAILED && rc != CURLE_LOGIN_DENIED);
+}
+
 /* Decides what a finished transfer means (providers.md, section 0.1 and per channel). */
 static void
 ts_finish_transfer(TsTransfer *t, CURLcode rc)
@@ -410,6 +538,11 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 
 	ts_in_flight--;
 	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
+	if (t->req.smtp)
+	{
+		ts_finish_smtp(t, rc);
+		return;
+	}
 	if (rc != CURLE_OK)
 	{
 		if (t->refused)
@@ -422,6 +555,24 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	snippet = pnstrdup(t->response.data, Min(t->response.len, 200));
 
+	if (t->provider)
+	{
+		char	   *pid = NULL;
+		int64		min_delay = 0;
+		TsVerdict	v = ts_provider_verdict(t->provider, status, t->response.data, t->error_type,
+											&pid, &min_delay);
+
+		if (v == TS_SENT)
+			ts_outcome(t->id, "sent", NULL, pid ? pid : t->message_id ? t->message_id : t->key, 0, 0, 0);
+		else
+		{
+			t->retry_after_ms = Max(t->retry_after_ms, min_delay);
+			ts_retry_or_fail(t, t->error_type ? psprintf("HTTP %ld (%s): %s", status,
+														  pnstrdup(t->error_type, strcspn(t->error_type, ":")), snippet)
+							 : psprintf("HTTP %ld: %s", status, snippet), v == TS_RETRY);
+		}
+		return;
+	}
 	if (status >= 200 && status < 300)
 	{
 		/* legacy Teams connectors report throttling inside a 200 */
@@ -497,13 +648,16 @@ ts_claim(int limit, bool recover_all)
 		 */
 		if (SPI_execute_with_args(psprintf(
 			"SELECT p.priority_rank, p.id, p.channel, p.recipient, p.subject, p.body, p.metadata,"
-			"  p.idempotency_key, p.attempts + 1, p.max_attempts, w.id, w.url, w.secret, w.active"
+			"  p.idempotency_key, p.attempts + 1, p.max_attempts, w.id, w.url, w.secret, w.active,"
+			"  p.body_format, p.text_body, pr.provider, pr.settings"
 			" FROM %1$s p LEFT JOIN %2$s w ON p.channel = 'webhook'"
 			"  AND w.id = CASE WHEN p.recipient ~ '^[0-9]{1,18}$' THEN p.recipient::bigint END"
+			" LEFT JOIN %4$s pr ON pr.channel = p.channel"
 			" WHERE p.status = 'pending' AND p.next_attempt_at <= now()"
-			"  AND p.channel IN ('slack', 'teams', 'discord', 'webhook')"
+			"  AND (p.channel IN ('slack', 'teams', 'discord', 'webhook') OR pr.provider IS NOT NULL)"
 			" ORDER BY p.priority_rank, p.id LIMIT %3$d FOR UPDATE OF p SKIP LOCKED",
-			table, ts_qualified_name(nspid, "support_webhooks"), limit),
+			table, ts_qualified_name(nspid, "support_webhooks"), limit,
+			ts_qualified_name(nspid, "support_troubleshooting_providers")),
 								  0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not claim notifications");
 		/* copy the rows out of SPI memory */
@@ -535,6 +689,11 @@ ts_claim(int limit, bool recover_all)
 			r->n.webhook_secret = SPI_getvalue(tup, desc, 13);
 			d = SPI_getbinval(tup, desc, 14, &isnull);
 			r->webhook_active = !isnull && DatumGetBool(d);
+			r->n.body_format = SPI_getvalue(tup, desc, 15);
+			r->n.text_body = SPI_getvalue(tup, desc, 16);
+			r->n.provider = SPI_getvalue(tup, desc, 17);
+			d = SPI_getbinval(tup, desc, 18, &isnull);
+			r->n.settings = isnull ? NULL : DatumGetJsonbPCopy(d);
 			ts_ready = lappend(ts_ready, r);
 			MemoryContextSwitchTo(old);
 			n++;

@@ -279,6 +279,8 @@ ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req, ch
 	StringInfoData body;
 
 	memset(req, 0, sizeof(*req));
+	if (strcmp(n->channel, "email") == 0 || strcmp(n->channel, "sms") == 0)
+		return ts_build_provider_request(n, attempt_time, req, error);
 	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
 	initStringInfo(&body);
 
@@ -349,11 +351,14 @@ ts_fetch_notification(int64 id, TsNotification *n)
 
 	if (SPI_execute_with_args(psprintf(
 		"SELECT n.id, n.channel, n.recipient, n.subject, n.body, n.metadata, n.idempotency_key,"
-		" w.url, w.secret FROM %s n LEFT JOIN %s w ON n.channel = 'webhook'"
+		" w.url, w.secret, n.body_format, n.text_body, pr.provider, pr.settings"
+		" FROM %s n LEFT JOIN %s w ON n.channel = 'webhook'"
 		" AND w.id = CASE WHEN n.recipient ~ '^[0-9]{1,18}$' THEN n.recipient::bigint END"
+		" LEFT JOIN %s pr ON pr.channel = n.channel"
 		" WHERE n.id = $1",
 		ts_qualified_name(nspid, "support_troubleshooting_notifications"),
-		ts_qualified_name(nspid, "support_webhooks")),
+		ts_qualified_name(nspid, "support_webhooks"),
+		ts_qualified_name(nspid, "support_troubleshooting_providers")),
 							  1, &type, &arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the notification");
 	if (SPI_processed == 0)
@@ -373,6 +378,11 @@ ts_fetch_notification(int64 id, TsNotification *n)
 	n->idempotency_key = SPI_getvalue(tup, desc, 7);
 	n->webhook_url = SPI_getvalue(tup, desc, 8);
 	n->webhook_secret = SPI_getvalue(tup, desc, 9);
+	n->body_format = SPI_getvalue(tup, desc, 10);
+	n->text_body = SPI_getvalue(tup, desc, 11);
+	n->provider = SPI_getvalue(tup, desc, 12);
+	meta = SPI_getbinval(tup, desc, 13, &isnull);
+	n->settings = isnull ? NULL : DatumGetJsonbPCopy(meta);
 	return true;
 }
 
@@ -407,7 +417,7 @@ troubleshooting_notification_request(PG_FUNCTION_ARGS)
 				 errmsg("notification " INT64_FORMAT " cannot be sent", id),
 				 errdetail("%s", error)));
 	initStringInfo(&out);
-	appendStringInfoString(&out, "{\"method\": \"POST\", ");
+	appendStringInfo(&out, "{\"method\": \"%s\", ", req.smtp ? "SMTP" : "POST");
 	ts_json_pair(&out, "url", req.url);
 	appendStringInfoString(&out, ", \"headers\": {");
 	foreach(lc, req.headers)
@@ -415,13 +425,41 @@ troubleshooting_notification_request(PG_FUNCTION_ARGS)
 		char	   *h = lfirst(lc);
 		char	   *colon = strchr(h, ':');
 
+		char	   *name = pnstrdup(h, colon - h);
+
 		if (!first)
 			appendStringInfoString(&out, ", ");
 		first = false;
-		ts_json_pair(&out, pnstrdup(h, colon - h), colon + 2);
+		/* credentials stay out of the preview */
+		ts_json_pair(&out, name, req.secret_headers && (pg_strcasecmp(name, "Authorization") == 0 ||
+														pg_strcasecmp(name, "X-Amz-Security-Token") == 0)
+					 ? "********" : colon + 2);
 	}
 	appendStringInfoString(&out, "}, ");
-	ts_json_pair(&out, "body", req.body);
+	if (req.username)
+	{
+		ts_json_pair(&out, "auth", req.aws_sigv4 ? req.aws_sigv4 : req.smtp ? "login" : "basic");
+		appendStringInfoString(&out, ", ");
+	}
+	if (req.smtp)
+	{
+		ts_json_pair(&out, "mail_from", req.mail_from);
+		appendStringInfoString(&out, ", ");
+		ts_json_pair(&out, "mail_rcpt", req.mail_rcpt);
+		appendStringInfoString(&out, ", ");
+	}
+	if (memchr(req.body, '\0', req.body_len) == NULL &&
+		pg_verify_mbstr(PG_UTF8, req.body, req.body_len, true))
+		ts_json_pair(&out, "body", req.body);
+	else
+	{
+		int			max = pg_b64_enc_len(req.body_len);
+		char	   *enc = palloc(max + 1);
+		int			len = pg_b64_encode(req.body, req.body_len, enc, max);
+
+		enc[len] = '\0';
+		ts_json_pair(&out, "body_base64", enc);
+	}
 	appendStringInfoChar(&out, '}');
 	SPI_finish();
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));

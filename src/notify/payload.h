@@ -22,20 +22,50 @@ typedef struct TsNotification
 	char	   *idempotency_key;
 	char	   *webhook_url;	/* the subscription's, for webhook rows */
 	char	   *webhook_secret;
+	char	   *body_format;	/* text, markdown, html or json */
+	char	   *text_body;		/* plain-text alternative of an html body */
+	char	   *provider;		/* email and sms: the channel's provider */
+	Jsonb	   *settings;		/* ... and its settings (secrets inside) */
 } TsNotification;
 
 typedef struct TsRequest
 {
 	char	   *url;
 	List	   *headers;		/* "Name: value" strings */
-	char	   *body;
+	char	   *body;			/* for SMTP, the whole RFC 5322 message */
 	size_t		body_len;
+	bool		secret_headers; /* headers carry credentials: never shown */
+	char	   *username;		/* basic auth, SMTP login, or AWS access key id */
+	char	   *password;		/* ... its secret */
+	char	   *aws_sigv4;		/* "aws:amz:<region>:<service>" to sign with */
+	bool		smtp;			/* an SMTP transfer, not HTTP */
+	bool		use_tls;		/* SMTP: TLS required (STARTTLS or smtps) */
+	char	   *ca_file;		/* SMTP: CA bundle to trust */
+	char	   *mail_from;		/* SMTP envelope */
+	char	   *mail_rcpt;
+	char	   *own_id;			/* SMTP: our Message-ID, without brackets */
 } TsRequest;
+
+/* What one attempt's answer means. */
+typedef enum TsVerdict
+{
+	TS_SENT,
+	TS_RETRY,
+	TS_FAIL
+} TsVerdict;
 
 extern char *ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
 								  const char *body, size_t body_len);
 extern bool ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req,
 							 char **error);
 extern bool ts_fetch_notification(int64 id, TsNotification *n);
+
+/* provider_request.c */
+extern bool ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req,
+									  char **error);
+extern TsVerdict ts_provider_verdict(const char *provider, long status, const char *body,
+									 const char *error_type, char **provider_id,
+									 int64 *min_delay_ms);
+extern TsVerdict ts_smtp_verdict(long code);
 
 #endif							/* TS_PAYLOAD_H */
