@@ -415,7 +415,9 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 		elog(ERROR, "curl_easy_init failed");
 	foreach(lc, t->req.headers)
 		t->headers = curl_slist_append(t->headers, (char *) lfirst(lc));
-	t->headers = curl_slist_append(t->headers, "Expect:");
+	/* no "Expect: 100-continue" round trip; libcurl would sign the empty header for SigV4 */
+	if (t->req.aws_sigv4 == NULL)
+		t->headers = curl_slist_append(t->headers, "Expect:");
 	curl_easy_setopt(t->easy, CURLOPT_URL, t->req.url);
 	if (t->req.smtp)
 		ts_smtp_options(t);

@@ -107,11 +107,15 @@ ts_form_field(StringInfo buf, const char *name, const char *value)
 	ts_form_escape(buf, value);
 }
 
-/* Appends "key": "value" to a JSON object under construction (comma first unless first). */
+/* Appends "key": "value" to a JSON object under construction (a comma first unless it opens it). */
 static void
 ts_json_member(StringInfo buf, const char *key, const char *value)
 {
-	if (buf->len > 0 && buf->data[buf->len - 1] != '{')
+	int			i = buf->len - 1;
+
+	while (i >= 0 && buf->data[i] == ' ')
+		i--;
+	if (i >= 0 && buf->data[i] != '{' && buf->data[i] != ',' && buf->data[i] != '[')
 		appendStringInfoString(buf, ", ");
 	escape_json(buf, key);
 	appendStringInfoString(buf, ": ");
@@ -291,7 +295,7 @@ ts_header(StringInfo m, const char *name, const char *value)
 static char *
 ts_boundary(const char *key, const char *what)
 {
-	return psprintf("=_ts_%s_%s_%08x", what, key, (unsigned) (ts_random_double() * 4294967295.0));
+	return psprintf("ts-%s-%s-%08x", what, key, (unsigned) (ts_random_double() * 4294967295.0));
 }
 
 /* Appends a text part (headers and base64 body). */
