@@ -714,8 +714,10 @@ ts_claim(int limit, bool recover_all)
 			uargs[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
 			uargs[1] = Int32GetDatum(lease_ms);
 			if (SPI_execute_with_args(psprintf(
-				"UPDATE %s SET status = 'sending', attempts = attempts + 1,"
-				" lease_expires_at = now() + $2 * interval '1 millisecond' WHERE id = ANY ($1)", table),
+				"UPDATE %s n SET status = 'sending', attempts = attempts + 1,"
+				" lease_expires_at = now() + $2 * interval '1 millisecond',"
+				" provider = coalesce((SELECT pr.provider FROM %s pr WHERE pr.channel = n.channel), n.channel)"
+				" WHERE id = ANY ($1)", table, ts_qualified_name(nspid, "support_troubleshooting_providers")),
 									  2, utypes, uargs, NULL, false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not lease notifications");
 		}
