@@ -116,6 +116,8 @@ ts_result_int8(int col)
  * True when only the extension's own triggers, no rules and exactly its own
  * foreign keys touch the tables a batch of sessions changes, and its metric
  * triggers are enabled: then the set-based path does all a DELETE would.
+ * (Keys referencing notifications, such as the events', do not count: the
+ * batch only sets their session_id, which no key references.)
  */
 static bool
 ts_fast_path_allowed(TsCleanup *c)
@@ -146,7 +148,8 @@ ts_fast_path_allowed(TsCleanup *c)
 		   " AND (SELECT count(*) FILTER (WHERE f.confrelid = ($1)[1] AND f.conrelid = ANY (($1)[2:5])"
 		   "        AND f.confdeltype = CASE WHEN f.conrelid = ANY (($1)[2:3]) THEN 'c' ELSE 'n' END)"
 		   "      = 4 AND count(*) = 4"
-		   "      FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid = ANY ($1))",
+		   "      FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid = ANY ($1)"
+		   "      AND f.confrelid <> ($1)[4])",
 		   1, &type, &arg, SPI_OK_SELECT);
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
