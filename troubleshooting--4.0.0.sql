@@ -868,6 +868,24 @@ CREATE TRIGGER ts_webhook_events
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_webhook_events();
 
 ------------------------------------------------------------------------------
+-- Email and SMS providers; delivery and read tracking
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.set_troubleshooting_provider(p_channel text, p_provider text, p_settings jsonb)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'set_troubleshooting_provider'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.set_troubleshooting_provider(text, text, jsonb) IS
+    'Makes a provider (smtp, sendgrid, mailgun, ses; twilio, sns) the active one of channel email or sms, with validated settings';
+
+CREATE FUNCTION @extschema@.troubleshooting_providers()
+RETURNS TABLE (channel text, provider text, settings jsonb, updated_at timestamptz, updated_by text)
+    AS 'MODULE_PATHNAME', 'troubleshooting_providers'
+    LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.troubleshooting_providers() IS
+    'The active e-mail and SMS providers with their settings, secrets shown as ********';
+
+------------------------------------------------------------------------------
 -- Retention
 ------------------------------------------------------------------------------
 
@@ -1256,6 +1274,10 @@ REVOKE ALL ON FUNCTION @extschema@.expire_troubleshooting_sessions() FROM PUBLIC
 REVOKE ALL ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.run_troubleshooting_cleanup(interval, boolean, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_notify_recipients(text, text, jsonb) FROM PUBLIC;
+-- provider settings hold secrets: the owner sets them (troubleshooting_providers()
+-- shows them masked, to whoever is granted it)
+REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_provider(text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.troubleshooting_providers() FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_config(text, text) FROM PUBLIC;

@@ -1,0 +1,334 @@
+/*
+ * address.c
+ *	  Checks of the addresses notifications and providers use: one e-mail
+ *	  address (no header injection, no lists), E.164 phone numbers, DNS host
+ *	  names, http(s) base URLs and SMTP server URLs.  The checks return a
+ *	  phrase saying what is wrong and never quote the value, so callers can
+ *	  report problems with secrets without leaking them.
+ */
+#include "postgres.h"
+
+#include "notify/address.h"
+
+#include <arpa/inet.h>
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(ts_recipient_is_valid);
+
+/* Longest recipient quoted back in an error detail. */
+#define TS_SHOWABLE_MAX 100
+
+/* True for an ASCII letter or digit. */
+static bool
+ts_is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * Checks a DNS name of len bytes: labels of letters, digits and hyphens (an
+ * internationalised name in punycode, xn--, is that too), 1 to 63 bytes, not
+ * starting or ending with a hyphen; 253 bytes at most.  need_dot: a domain
+ * of at least two labels whose last one is not numeric (e-mail, Mailgun);
+ * otherwise a host name (underscores allowed, as container names have them).
+ */
+const char *
+ts_host_problem(const char *host, int len, bool need_dot)
+{
+	int			label = 0;
+	bool		dot = false;
+	bool		numeric = true;
+
+	if (len == 0)
+		return "is empty";
+	if (len > 253)
+		return "is longer than 253 characters";
+	for (int i = 0; i <= len; i++)
+	{
+		unsigned char c = i < len ? (unsigned char) host[i] : '.';
+
+		if (c == '.')
+		{
+			if (label == 0)
+				return "has an empty label (a dot at either end or two dots in a row)";
+			if (label > 63)
+				return "has a label longer than 63 characters";
+			if (host[i - 1] == '-' || host[i - label] == '-')
+				return "has a label that starts or ends with a hyphen";
+			if (i < len)
+			{
+				dot = true;
+				numeric = true;
+			}
+			label = 0;
+			continue;
+		}
+		if (c >= 0x80)
+			return "has a non-ASCII character (write an internationalised name in punycode, xn--...)";
+		if (!ts_is_alnum(c) && c != '-' && (need_dot || c != '_'))
+			return "has a character other than letters, digits, hyphens and dots";
+		if (c < '0' || c > '9')
+			numeric = false;
+		label++;
+	}
+	if (need_dot && !dot)
+		return "has no dot";
+	if (need_dot && numeric)
+		return "ends in a numeric label";
+	return NULL;
+}
+
+/*
+ * Checks that s is exactly one e-mail address: no control characters (no
+ * header injection), no separators of lists or display names, at most 254
+ * bytes, a dot-atom local part of 1 to 64 bytes and a DNS domain.
+ */
+const char *
+ts_email_problem(const char *s)
+{
+	const char *at = NULL;
+	const char *p;
+	const char *problem;
+
+	for (p = s; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c < 0x20 || c == 0x7f)
+			return "contains a control character (such as CR or LF)";
+		if (c == ' ' || c == ',' || c == ';' || c == '<' || c == '>')
+			return "is not one bare address (it has a space, comma, semicolon or angle bracket)";
+		if (c == '@')
+		{
+			if (at)
+				return "has more than one @";
+			at = p;
+		}
+	}
+	if (p - s > TS_EMAIL_MAX)
+		return "is longer than 254 characters";
+	if (at == NULL)
+		return "has no @";
+	if (at == s || at - s > 64)
+		return "has a local part (before the @) that is empty or longer than 64 characters";
+	for (p = s; p < at; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '.')
+		{
+			if (p == s || p + 1 == at || p[1] == '.')
+				return "has a local part that starts or ends with a dot or has two dots in a row";
+		}
+		else if (!ts_is_alnum(c) && (c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) == NULL))
+			return "has a character that is not allowed in the local part (before the @)";
+	}
+	problem = ts_host_problem(at + 1, strlen(at + 1), true);
+	if (problem)
+		return psprintf("has a domain (after the @) that %s", problem);
+	return NULL;
+}
+
+/* Checks an E.164 phone number: + then 8 to 15 digits, the first not 0. */
+const char *
+ts_e164_problem(const char *s)
+{
+	const char *p;
+
+	if (s[0] != '+')
+		return "does not start with +";
+	for (p = s + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return "has a character other than digits after the +";
+	if (p - s - 1 < 8 || p - s - 1 > 15)
+		return "does not have 8 to 15 digits";
+	if (s[1] == '0')
+		return "has a country code starting with 0";
+	return NULL;
+}
+
+/* True for the loopback names an unencrypted SMTP connection may use. */
+bool
+ts_is_loopback_host(const char *host, int len)
+{
+	return (len == 9 && pg_strncasecmp(host, "localhost", 9) == 0) ||
+		(len == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
+		(len == 5 && strncmp(host, "[::1]", 5) == 0) ||
+		(len == 3 && strncmp(host, "::1", 3) == 0);
+}
+
+/*
+ * Checks the authority of a URL (len bytes at p): host[:port] where host is
+ * a name, an IPv4 address or an [IPv6] address; no user:password@.  Sets
+ * *hostlen to the length of the host part.
+ */
+static const char *
+ts_authority_problem(const char *p, int len, int *hostlen)
+{
+	const char *rest;
+	const char *problem;
+
+	if (memchr(p, '@', len))
+		return "has a user name or password in it (user@host is not allowed)";
+	if (len == 0)
+		return "has no host";
+	if (*p == '[')
+	{
+		const char *close = memchr(p, ']', len);
+		unsigned char addr[16];
+		char	   *inside;
+
+		if (close == NULL)
+			return "has an unterminated [IPv6] address";
+		inside = pnstrdup(p + 1, close - p - 1);
+		if (inet_pton(AF_INET6, inside, addr) != 1)
+			return "has an invalid [IPv6] address";
+		rest = close + 1;
+	}
+	else
+	{
+		const char *colon = memchr(p, ':', len);
+
+		problem = ts_host_problem(p, colon ? colon - p : len, false);
+		if (problem)
+			return psprintf("has a host that %s", problem);
+		rest = colon ? colon : p + len;
+	}
+	*hostlen = rest - p;
+	if (rest < p + len)
+	{
+		int			port = 0;
+		int			digits = 0;
+
+		if (*rest != ':')
+			return "has something after the host that is not :port";
+		for (rest++; rest < p + len && *rest >= '0' && *rest <= '9' && digits < 6; rest++, digits++)
+			port = port * 10 + (*rest - '0');
+		if (rest != p + len || digits == 0 || port < 1 || port > 65535)
+			return "has a port that is not a number from 1 to 65535";
+	}
+	return NULL;
+}
+
+/*
+ * Checks a base URL: http:// or https://, a host (and port), and a path
+ * without spaces, control characters, a query or a fragment.
+ */
+const char *
+ts_http_url_problem(const char *s)
+{
+	const char *p;
+	const char *problem;
+	int			len;
+	int			hostlen;
+
+	if (pg_strncasecmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else if (pg_strncasecmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else
+		return "does not start with http:// or https://";
+	if (strlen(s) > 2048)
+		return "is longer than 2048 characters";
+	len = strcspn(p, "/?#");
+	problem = ts_authority_problem(p, len, &hostlen);
+	if (problem)
+		return problem;
+	for (p += len; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '?' || c == '#')
+			return "has a query or a fragment (? or #)";
+		if (c <= 0x20 || c >= 0x7f || strchr("\"'<>\\^`{|}", c))
+			return "has a space, a control or non-ASCII character, or a character that must be percent-encoded";
+	}
+	return NULL;
+}
+
+/*
+ * Checks an SMTP server URL, smtp://host[:port] or smtps://host[:port] (a
+ * trailing slash allowed); sets *implicit_tls for smtps and *loopback when
+ * the host is 127.0.0.1, ::1 or localhost.
+ */
+const char *
+ts_smtp_url_problem(const char *s, bool *implicit_tls, bool *loopback)
+{
+	const char *p;
+	const char *problem;
+	int			len;
+	int			hostlen = 0;
+
+	if (pg_strncasecmp(s, "smtps://", 8) == 0)
+		p = s + 8, *implicit_tls = true;
+	else if (pg_strncasecmp(s, "smtp://", 7) == 0)
+		p = s + 7, *implicit_tls = false;
+	else
+		return "does not start with smtp:// or smtps://";
+	len = strlen(p);
+	if (len > 0 && p[len - 1] == '/')
+		len--;
+	if (memchr(p, '/', len) || memchr(p, '?', len) || memchr(p, '#', len))
+		return "has a path, query or fragment (give smtp://host[:port] only)";
+	problem = ts_authority_problem(p, len, &hostlen);
+	if (problem)
+		return problem;
+	*loopback = ts_is_loopback_host(p, hostlen);
+	return NULL;
+}
+
+/* True if a recipient can be quoted in an error: short, no control characters. */
+static bool
+ts_showable(const char *s)
+{
+	size_t		len = strlen(s);
+
+	if (len > TS_SHOWABLE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* Errors unless recipient suits channel: one e-mail address, or an E.164 number. */
+void
+ts_check_recipient(const char *channel, const char *recipient)
+{
+	bool		email = strcmp(channel, "email") == 0;
+	const char *problem;
+
+	if (email)
+		problem = ts_email_problem(recipient);
+	else if (strcmp(channel, "sms") == 0)
+		problem = ts_e164_problem(recipient);
+	else
+		return;
+	if (problem == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s for channel %s", email ? "email address" : "phone number", channel),
+			 ts_showable(recipient) ?
+			 errdetail("The recipient \"%s\" %s.", recipient, problem) :
+			 errdetail("The recipient %s.", problem),
+			 email ?
+			 errhint("Give one address such as name@example.com (at most 254 characters; an internationalised domain in punycode, xn--...).") :
+			 errhint("Give the number in E.164 form: + then 8 to 15 digits, country code first, such as +14155550100.")));
+}
+
+/* ts_recipient_is_valid(channel, recipient): would enqueueing accept it? */
+Datum
+ts_recipient_is_valid(PG_FUNCTION_ARGS)
+{
+	char	   *channel = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *recipient = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (strcmp(channel, "email") == 0)
+		PG_RETURN_BOOL(ts_email_problem(recipient) == NULL);
+	if (strcmp(channel, "sms") == 0)
+		PG_RETURN_BOOL(ts_e164_problem(recipient) == NULL);
+	PG_RETURN_BOOL(recipient[0] != '\0');
+}
