@@ -18,6 +18,7 @@ OBJS = \
 	src/notify/render.o \
 	src/notify/queue.o \
 	src/notify/address.o \
+	src/notify/content.o \
 	src/notify/providers.o \
 	src/notify/payload.o \
 	src/notify/provider_request.o \
@@ -30,7 +31,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup providers
+REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup providers tracking
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.

@@ -391,7 +391,9 @@ FROM (VALUES
     ('timeout_recipients', '', 'recipient_list',
      'Who is told when a session times out (channel:recipient, comma-separated)'),
     ('cleanup_interval_minutes', '60', 'integer',
-     'Minutes between two retention runs of the maintenance worker (0 = never)')
+     'Minutes between two retention runs of the maintenance worker (0 = never)'),
+    ('email_open_tracking_url', '', 'text',
+     'Base URL of the open-tracking pixel added to HTML e-mail as <url>/<token> (empty = off)')
 ) AS seed(k, d, t, descr);
 
 CREATE FUNCTION @extschema@.get_troubleshooting_config(p_key text) RETURNS text
@@ -411,36 +413,38 @@ COMMENT ON FUNCTION @extschema@.set_troubleshooting_config(text, text) IS
 ------------------------------------------------------------------------------
 
 INSERT INTO @extschema@.support_troubleshooting_templates
-    (name, channel, subject, body, format, is_default)
+    (name, channel, subject, body, format, text_body, is_default)
 VALUES
     ('session_started', NULL,
      'Troubleshooting session {{session_id}} started',
      'New troubleshooting session {{session_id}} for {{customer_name}}{{^customer_name}}a customer{{/customer_name}}: {{problem_description}}',
-     'text', true),
+     'text', NULL, true),
     ('session_escalated', NULL,
      'Session {{session_id}} escalated',
      'Session {{session_id}} ({{detected_problem_title}}) was escalated after {{failed_attempts}} failed attempts.{{#ticket_id}} Ticket: {{ticket_id}}.{{/ticket_id}} Customer: {{customer_name}} <{{customer_email}}>',
-     'text', true),
+     'text', NULL, true),
     ('session_resolved', NULL,
      'Session {{session_id}} resolved',
      'Session {{session_id}} ({{detected_problem_title}}) was resolved in {{resolution_minutes}} minutes.',
-     'text', true),
+     'text', NULL, true),
     ('feedback_request', NULL,
      'How did we do?',
      'Hi {{customer_name}}{{^customer_name}}there{{/customer_name}}, your issue "{{detected_problem_title}}" is marked as resolved. Please rate the help you received: {{feedback_url}}',
-     'text', true),
+     'text', NULL, true),
     ('feedback_request', 'email',
      'How did we do?',
      '<p>Hi {{customer_name}}{{^customer_name}}there{{/customer_name}},</p><p>your issue &ldquo;{{detected_problem_title}}&rdquo; is marked as resolved.</p><p><a href="{{feedback_url}}">Rate the help you received</a></p>',
-     'html', true),
+     'html',
+     E'Hi {{customer_name}}{{^customer_name}}there{{/customer_name}},\n\nyour issue "{{detected_problem_title}}" is marked as resolved.\n\nRate the help you received: {{feedback_url}}\n',
+     true),
     ('session_timed_out', NULL,
      'Session {{session_id}} timed out',
      'Session {{session_id}} had no activity for {{timeout_minutes}} minutes and was closed.',
-     'text', true),
+     'text', NULL, true),
     ('report_ready', NULL,
      'Your {{report_type}} troubleshooting report is ready',
      'The {{report_type}} report for {{period_start}} to {{period_end}} is ready (report {{report_id}}).',
-     'text', true);
+     'text', NULL, true);
 
 CREATE FUNCTION @extschema@.ts_templates_merge() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -448,8 +452,8 @@ AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         -- an edited default template is the user's from now on
-        IF (NEW.subject, NEW.body, NEW.format) IS DISTINCT FROM
-           (OLD.subject, OLD.body, OLD.format) THEN
+        IF (NEW.subject, NEW.body, NEW.format, NEW.text_body) IS DISTINCT FROM
+           (OLD.subject, OLD.body, OLD.format, OLD.text_body) THEN
             NEW.is_default := false;
             IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
                 NEW.updated_at := now();
@@ -460,7 +464,7 @@ BEGIN
     -- INSERT over a still-default template replaces it (this is how a
     -- restored dump brings back the user's edits of a shipped template)
     UPDATE @extschema@.support_troubleshooting_templates t
-       SET subject = NEW.subject, body = NEW.body, format = NEW.format,
+       SET subject = NEW.subject, body = NEW.body, format = NEW.format, text_body = NEW.text_body,
            is_default = NEW.is_default, updated_at = NEW.updated_at
      WHERE t.name = NEW.name
        AND coalesce(t.channel, '') = coalesce(NEW.channel, '')
@@ -850,8 +854,8 @@ BEGIN
     sid := NEW.session_id;
     payload := jsonb_build_object('type', ev, 'timestamp', now(), 'data', to_jsonb(NEW));
     INSERT INTO @extschema@.support_troubleshooting_notifications
-        (channel, recipient, priority, subject, body, data, metadata, session_id)
-    SELECT 'webhook', w.id::text, 'normal', ev, payload::text, payload,
+        (channel, recipient, priority, subject, body, body_format, data, metadata, session_id)
+    SELECT 'webhook', w.id::text, 'normal', ev, payload::text, 'json', payload,
            jsonb_build_object('event', ev, 'webhook_id', w.id), sid
     FROM @extschema@.support_webhooks w
     WHERE w.active AND ev = ANY (w.events)
@@ -871,6 +875,12 @@ CREATE TRIGGER ts_webhook_events
 -- Email and SMS providers; delivery and read tracking
 ------------------------------------------------------------------------------
 
+-- Would enqueueing accept this recipient on this channel?  (One e-mail
+-- address, an E.164 number; other channels: not empty.)
+CREATE FUNCTION @extschema@.ts_recipient_is_valid(p_channel text, p_recipient text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ts_recipient_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@.set_troubleshooting_provider(p_channel text, p_provider text, p_settings jsonb)
 RETURNS void
     AS 'MODULE_PATHNAME', 'set_troubleshooting_provider'
@@ -884,6 +894,282 @@ RETURNS TABLE (channel text, provider text, settings jsonb, updated_at timestamp
     LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.troubleshooting_providers() IS
     'The active e-mail and SMS providers with their settings, secrets shown as ********';
+
+-- Records one delivery, read or bounce event of a notification and moves its
+-- status forward only: sent -> delivered -> read, failed (a bounce) from sent
+-- or delivered.  Each event fills its timestamp, the earliest one winning
+-- (read fills delivered_at too).  A repeated (id, event, time) changes
+-- nothing and returns false.
+CREATE FUNCTION @extschema@.ts_record_notification_event(
+    p_id bigint, p_event text, p_at timestamptz, p_detail jsonb, p_source text)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_at timestamptz := coalesce(p_at, now());
+BEGIN
+    IF p_event IS NULL OR p_event NOT IN ('delivered', 'read', 'failed') THEN
+        RAISE EXCEPTION 'unknown notification event "%"', p_event
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Events are delivered, read and failed (a bounce).';
+    END IF;
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION 'notification id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM 1 FROM @extschema@.support_troubleshooting_notifications n WHERE n.id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'notification % does not exist', p_id USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO @extschema@.support_troubleshooting_notification_events AS e
+        (notification_id, event, occurred_at, source, detail)
+    VALUES (p_id, p_event, v_at, coalesce(p_source, 'api'), coalesce(p_detail, '{}'))
+    ON CONFLICT (notification_id, event, occurred_at) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    UPDATE @extschema@.support_troubleshooting_notifications n
+       SET status = CASE
+                      WHEN p_event = 'delivered' AND n.status = 'sent' THEN 'delivered'
+                      WHEN p_event = 'read' AND n.status IN ('sent', 'delivered') THEN 'read'
+                      WHEN p_event = 'failed' AND n.status IN ('sent', 'delivered') THEN 'failed'
+                      ELSE n.status END,
+           delivered_at = CASE WHEN p_event IN ('delivered', 'read') THEN least(n.delivered_at, v_at)
+                               ELSE n.delivered_at END,
+           read_at = CASE WHEN p_event = 'read' THEN least(n.read_at, v_at) ELSE n.read_at END,
+           failed_at = CASE WHEN p_event = 'failed' THEN least(n.failed_at, v_at) ELSE n.failed_at END
+     WHERE n.id = p_id;
+    RETURN true;
+END
+$$;
+
+CREATE FUNCTION @extschema@.record_troubleshooting_notification_event(
+    p_id bigint, p_event text, p_at timestamptz DEFAULT now(), p_detail jsonb DEFAULT '{}')
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN @extschema@.ts_record_notification_event(p_id, p_event, p_at, p_detail, 'api');
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_troubleshooting_notification_event(bigint, text, timestamptz, jsonb) IS
+    'Records a delivered, read or failed (bounce) event of a notification; true if it was new';
+
+-- The open-tracking pixel's entry point: an unknown or malformed token
+-- returns false, telling nothing about which tokens exist.
+CREATE FUNCTION @extschema@.record_troubleshooting_notification_event(
+    p_token text, p_event text DEFAULT 'read', p_at timestamptz DEFAULT now(), p_detail jsonb DEFAULT '{}')
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nid bigint;
+BEGIN
+    IF p_event IS NULL OR p_event NOT IN ('delivered', 'read', 'failed') THEN
+        RAISE EXCEPTION 'unknown notification event "%"', p_event
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Events are delivered, read and failed (a bounce).';
+    END IF;
+    IF p_token IS NULL OR p_token !~ '^[0-9a-f]{32}$' THEN
+        RETURN false;
+    END IF;
+    SELECT n.id INTO nid FROM @extschema@.support_troubleshooting_notifications n
+     WHERE n.tracking_token = p_token;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    RETURN @extschema@.ts_record_notification_event(nid, p_event, p_at, p_detail, 'pixel');
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_troubleshooting_notification_event(text, text, timestamptz, jsonb) IS
+    'Records an event (read by default) of the notification with this tracking token; false for an unknown token';
+
+-- Takes a provider's status callback as the application received it (SendGrid
+-- Event Webhook array, Mailgun webhook, Twilio status callback fields, SES
+-- event through SNS, SNS SMS delivery status log entry; an array of them
+-- too), and records each tracking event.  One row per item: the provider's
+-- message id, the event (delivered, read, failed; else the provider's own
+-- name) and recorded, duplicate, ignored (not a tracking event) or unknown
+-- (no notification has that provider message id).
+CREATE FUNCTION @extschema@.ingest_troubleshooting_provider_event(p_provider text, p_payload jsonb)
+RETURNS TABLE (provider_message_id text, event text, result text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    item jsonb;
+    ses jsonb;                 -- the SES event inside an SNS notification
+    pos integer := 0;
+    raw text;                  -- the provider's name for what happened
+    ev text;                   -- delivered, read, failed, or NULL: ignored
+    mid text;                  -- the provider's message id
+    ids text[];                -- provider_message_id values that match mid
+    v_at timestamptz;
+    ts text;
+    timed boolean;             -- false: the provider sends no event time
+    want_channel text := CASE WHEN p_provider IN ('twilio', 'sns') THEN 'sms' ELSE 'email' END;
+    nid bigint;
+    matched boolean;
+    recorded boolean;
+BEGIN
+    IF p_provider IS NULL OR p_provider NOT IN ('sendgrid', 'mailgun', 'ses', 'twilio', 'sns') THEN
+        RAISE EXCEPTION 'unknown provider "%" for status events', p_provider
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Status events come from sendgrid, mailgun, ses, twilio and sns.';
+    END IF;
+    IF p_payload IS NULL OR jsonb_typeof(p_payload) NOT IN ('object', 'array') THEN
+        RAISE EXCEPTION 'malformed % status event', p_provider
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The payload is not a JSON object or array.';
+    END IF;
+    FOR item IN
+        SELECT x FROM jsonb_array_elements(CASE jsonb_typeof(p_payload) WHEN 'array' THEN p_payload
+                                                 ELSE jsonb_build_array(p_payload) END) x
+    LOOP
+        IF jsonb_typeof(item) IS DISTINCT FROM 'object' THEN
+            RAISE EXCEPTION 'malformed % status event', p_provider
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Item %s (counting from 0) is not a JSON object.', pos);
+        END IF;
+        ev := NULL; mid := NULL; raw := NULL; ts := NULL; v_at := NULL; timed := true;
+        IF p_provider = 'sendgrid' THEN
+            raw := item ->> 'event';
+            mid := item ->> 'sg_message_id';
+            ev := CASE raw WHEN 'delivered' THEN 'delivered' WHEN 'open' THEN 'read'
+                           WHEN 'click' THEN 'read' WHEN 'bounce' THEN 'failed'
+                           WHEN 'dropped' THEN 'failed' END;
+            IF jsonb_typeof(item -> 'timestamp') = 'number' THEN
+                v_at := to_timestamp((item ->> 'timestamp')::double precision);
+            END IF;
+            -- sg_message_id is "<X-Message-Id>.<suffix>": try each prefix ending before a dot
+            SELECT array_agg(array_to_string(s.p[1:k], '.') ORDER BY k) INTO ids
+              FROM (SELECT string_to_array(mid, '.') AS p) s, generate_series(1, cardinality(s.p)) k;
+            mid := split_part(mid, '.', 1);
+        ELSIF p_provider = 'mailgun' THEN
+            item := item -> 'event-data';
+            IF jsonb_typeof(item) IS DISTINCT FROM 'object' THEN
+                RAISE EXCEPTION 'malformed mailgun status event'
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('Item %s (counting from 0) has no "event-data" object.', pos);
+            END IF;
+            raw := item ->> 'event';
+            mid := btrim(item #>> '{message,headers,message-id}', '<>');
+            ev := CASE raw WHEN 'delivered' THEN 'delivered' WHEN 'opened' THEN 'read'
+                           WHEN 'clicked' THEN 'read'
+                           WHEN 'failed' THEN CASE WHEN item ->> 'severity' = 'permanent' THEN 'failed' END END;
+            IF raw = 'failed' AND ev IS NULL THEN
+                raw := 'failed (' || coalesce(item ->> 'severity', 'no severity') || ')';
+            END IF;
+            IF jsonb_typeof(item -> 'timestamp') = 'number' THEN
+                v_at := to_timestamp((item ->> 'timestamp')::double precision);
+            END IF;
+            ids := ARRAY[mid];
+        ELSIF p_provider = 'twilio' THEN
+            raw := coalesce(item ->> 'MessageStatus', item ->> 'SmsStatus');
+            mid := coalesce(item ->> 'MessageSid', item ->> 'SmsSid');
+            ev := CASE raw WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'read'
+                           WHEN 'undelivered' THEN 'failed' WHEN 'failed' THEN 'failed' END;
+            v_at := now();
+            timed := false;
+            ids := ARRAY[mid];
+        ELSIF p_provider = 'ses' THEN
+            IF item ? 'Type' THEN
+                -- an SNS message: only notifications carry events (a subscription
+                -- confirmation is the application's to answer)
+                IF item ->> 'Type' IS DISTINCT FROM 'Notification' THEN
+                    provider_message_id := item ->> 'MessageId';
+                    event := item ->> 'Type';
+                    result := 'ignored';
+                    RETURN NEXT;
+                    pos := pos + 1;
+                    CONTINUE;
+                END IF;
+                IF jsonb_typeof(item -> 'Message') IS DISTINCT FROM 'string' THEN
+                    RAISE EXCEPTION 'malformed ses status event'
+                        USING ERRCODE = 'invalid_parameter_value',
+                              DETAIL = format('Item %s (counting from 0) is an SNS notification without a "Message" string.', pos);
+                END IF;
+                BEGIN
+                    ses := (item ->> 'Message')::jsonb;
+                EXCEPTION WHEN invalid_text_representation THEN
+                    RAISE EXCEPTION 'malformed ses status event'
+                        USING ERRCODE = 'invalid_parameter_value',
+                              DETAIL = format('Item %s (counting from 0) has a "Message" that is not JSON.', pos);
+                END;
+            ELSE
+                ses := item;   -- raw message delivery: the SES event itself
+            END IF;
+            IF jsonb_typeof(ses) IS DISTINCT FROM 'object' THEN
+                RAISE EXCEPTION 'malformed ses status event'
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('Item %s (counting from 0) does not hold an SES event object.', pos);
+            END IF;
+            item := ses;
+            raw := coalesce(ses ->> 'eventType', ses ->> 'notificationType');
+            mid := ses #>> '{mail,messageId}';
+            ev := CASE raw WHEN 'Delivery' THEN 'delivered' WHEN 'Open' THEN 'read'
+                           WHEN 'Click' THEN 'read' WHEN 'Reject' THEN 'failed'
+                           WHEN 'Bounce' THEN CASE WHEN ses #>> '{bounce,bounceType}' = 'Transient'
+                                                   THEN NULL ELSE 'failed' END END;
+            IF raw = 'Bounce' AND ev IS NULL THEN
+                raw := 'Bounce (Transient)';
+            END IF;
+            ts := coalesce(ses #>> ARRAY[lower(raw), 'timestamp'], ses #>> '{mail,timestamp}');
+            ids := ARRAY[mid];
+        ELSE  -- sns: an SMS delivery status log entry
+            raw := item ->> 'status';
+            mid := item #>> '{notification,messageId}';
+            ev := CASE raw WHEN 'SUCCESS' THEN 'delivered' WHEN 'FAILURE' THEN 'failed' END;
+            ts := item #>> '{notification,timestamp}';
+            ids := ARRAY[mid];
+        END IF;
+
+        IF raw IS NULL THEN
+            RAISE EXCEPTION 'malformed % status event', p_provider
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Item %s (counting from 0) names no event or status.', pos);
+        END IF;
+        IF ev IS NULL THEN
+            provider_message_id := mid;
+            event := raw;
+            result := 'ignored';
+            RETURN NEXT;
+            pos := pos + 1;
+            CONTINUE;
+        END IF;
+        IF ts IS NOT NULL THEN
+            -- ISO 8601; SNS logs write UTC without a zone
+            v_at := CASE WHEN ts ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN ts::timestamptz
+                       ELSE ts::timestamp AT TIME ZONE 'UTC' END;
+        END IF;
+        IF mid IS NULL OR mid = '' OR v_at IS NULL THEN
+            RAISE EXCEPTION 'malformed % status event', p_provider
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('Item %s (counting from 0) has no message id or no event time.', pos);
+        END IF;
+
+        matched := false;
+        recorded := false;
+        FOR nid IN
+            SELECT n.id FROM @extschema@.support_troubleshooting_notifications n
+             WHERE n.provider_message_id = ANY (ids) AND n.channel = want_channel
+             ORDER BY n.id
+        LOOP
+            matched := true;
+            -- without an event time, an event counts once per notification
+            IF NOT timed AND EXISTS (SELECT 1 FROM @extschema@.support_troubleshooting_notification_events e
+                                      WHERE e.notification_id = nid AND e.event = ev) THEN
+                CONTINUE;
+            END IF;
+            IF @extschema@.ts_record_notification_event(nid, ev, v_at, item, p_provider) THEN
+                recorded := true;
+            END IF;
+        END LOOP;
+        provider_message_id := mid;
+        event := ev;
+        result := CASE WHEN NOT matched THEN 'unknown' WHEN recorded THEN 'recorded' ELSE 'duplicate' END;
+        RETURN NEXT;
+        pos := pos + 1;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ingest_troubleshooting_provider_event(text, jsonb) IS
+    'Records the delivery, open and bounce events of a provider''s status callback (sendgrid, mailgun, ses, twilio, sns)';
 
 ------------------------------------------------------------------------------
 -- Retention
@@ -989,8 +1275,11 @@ CREATE FUNCTION @extschema@.ts_feedback_request() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- (an e-mail that is not one valid address gets no request, rather
+    -- than failing the session's update)
     IF NEW.status = 'resolved' AND OLD.status IS DISTINCT FROM 'resolved'
        AND NEW.customer_email IS NOT NULL
+       AND @extschema@.ts_recipient_is_valid('email', NEW.customer_email)
        AND @extschema@.get_troubleshooting_config('feedback_collection_enabled')::boolean
        AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
         PERFORM @extschema@.send_troubleshooting_notification('email', NEW.customer_email, 'feedback_request',
@@ -1275,9 +1564,14 @@ REVOKE ALL ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, bo
 REVOKE ALL ON PROCEDURE @extschema@.run_troubleshooting_cleanup(interval, boolean, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_notify_recipients(text, text, jsonb) FROM PUBLIC;
 -- provider settings hold secrets: the owner sets them (troubleshooting_providers()
--- shows them masked, to whoever is granted it)
+-- shows them masked, to whoever is granted it); tracking writes are the owner's
+-- too, GRANT EXECUTE delegates them (the pixel endpoint, the provider callbacks)
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_provider(text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.troubleshooting_providers() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ts_record_notification_event(bigint, text, timestamptz, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.record_troubleshooting_notification_event(bigint, text, timestamptz, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.record_troubleshooting_notification_event(text, text, timestamptz, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ingest_troubleshooting_provider_event(text, jsonb) FROM PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_config(text, text) FROM PUBLIC;

@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
+#include "notify/address.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -230,6 +231,7 @@ ts_normalize_recipient_list(const char *key, const char *value)
 		char	   *colon;
 		char	   *channel;
 		char	   *recipient;
+		const char *problem;
 
 		while (isspace((unsigned char) *item))
 			item++;
@@ -248,9 +250,46 @@ ts_normalize_recipient_list(const char *key, const char *value)
 		if (!ts_is_channel(channel) || *recipient == '\0')
 			ts_config_bad_value(key, value, "a list of channel:recipient items with known channels",
 								"Channels are email, sms, slack, teams, discord and webhook.");
+		/* what enqueueing would refuse must not wait here to fail a trigger later */
+		problem = strcmp(channel, "email") == 0 ? ts_email_problem(recipient) :
+			strcmp(channel, "sms") == 0 ? ts_e164_problem(recipient) : NULL;
+		if (problem)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for configuration key \"%s\"", key),
+					 errdetail("The %s recipient \"%s\" %s.", channel, recipient, problem),
+					 errhint("E-mail recipients are single addresses (name@example.com), SMS recipients E.164 numbers (+14155550100).")));
 		appendStringInfo(&buf, "%s%s:%s", buf.len ? "," : "", channel, recipient);
 	}
 	return buf.data;
+}
+
+/*
+ * Normalises the base URL of the open-tracking pixel: empty (off), or an
+ * http(s) URL without query or fragment, stored without trailing slashes.
+ */
+static char *
+ts_normalize_tracking_url(const char *key, const char *value)
+{
+	char	   *url = pstrdup(value);
+	char	   *end;
+	const char *problem;
+
+	while (isspace((unsigned char) *url))
+		url++;
+	end = url + strlen(url);
+	while (end > url && (isspace((unsigned char) end[-1]) || end[-1] == '/'))
+		*--end = '\0';
+	if (*url == '\0')
+		return url;
+	problem = ts_http_url_problem(url);
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for configuration key \"%s\"", key),
+				 errdetail("Expected an http(s) URL or nothing; the value %s.", problem),
+				 errhint("The pixel is <url>/<token>, for example https://track.example.com/open; '' turns it off.")));
+	return url;
 }
 
 /* Parses a non-negative int32 written in decimal; false if it is not one. */
@@ -333,7 +372,11 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 		return psprintf("%g", d);
 	}
 	if (strcmp(type, "text") == 0)
+	{
+		if (strcmp(key, "email_open_tracking_url") == 0)
+			return ts_normalize_tracking_url(key, value);
 		return pstrdup(value);
+	}
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

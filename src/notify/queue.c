@@ -4,12 +4,19 @@
  *	  in the caller's transaction (validated, template rendered for the
  *	  channel, idempotent by key), cancelling and retrying.  Sending is the
  *	  dispatcher's business.
+ *
+ * E-mail and SMS rows are checked here too: one e-mail address or an E.164
+ * number as recipient, attachments only on e-mail, SMS bodies of at most
+ * 1600 characters; HTML e-mail gets the open-tracking pixel when
+ * email_open_tracking_url is set.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
+#include "notify/address.h"
+#include "notify/content.h"
 #include "notify/shmem.h"
 #include "notify/template.h"
 
@@ -74,6 +81,7 @@ ts_enqueue_validate(TsEnqueue *n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recipient must not be empty")));
+	ts_check_recipient(n->channel, n->recipient);
 	if (strlen(n->recipient) > TS_MAX_RECIPIENT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -102,6 +110,7 @@ ts_enqueue_validate(TsEnqueue *n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("data must be a JSON object")));
+	ts_check_attachments(n->channel, n->metadata);
 }
 
 /* Returns the id of a row with this idempotency key, or 0. */
@@ -153,13 +162,12 @@ ts_enqueue(TsEnqueue *n)
 {
 	Oid			nspid = ts_extension_schema(false);
 	char	   *table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
-	char	   *subject = NULL;
-	char	   *body = NULL;
-	char	   *format = NULL;
-	Oid			types[11] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
-	JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		v[11];
-	char		nulls[11];
+	TsRendered	r = {0};
+	char	   *token = NULL;
+	Oid			types[14] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+	JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		v[14];
+	char		nulls[14];
 	JsonbValue *sid;
 	int64		id;
 	bool		isnull;
@@ -180,9 +188,24 @@ ts_enqueue(TsEnqueue *n)
 	if (strcmp(n->channel, "webhook") == 0)
 		ts_check_webhook_recipient(nspid, n->recipient);
 	if (n->template)
-		ts_render_stored(n->template, n->channel, n->data, &subject, &body, &format);
+		ts_render_stored_full(n->template, n->channel, n->data, &r);
 	else
-		body = JsonbToCString(NULL, &n->data->root, VARSIZE(n->data));
+	{
+		r.body = JsonbToCString(NULL, &n->data->root, VARSIZE(n->data));
+		r.format = "json";
+	}
+	if (strcmp(n->channel, "sms") == 0)
+		ts_check_sms_length(r.body);
+	if (strcmp(n->channel, "email") == 0 && strcmp(r.format, "html") == 0)
+	{
+		char	   *url = ts_config_get_text("email_open_tracking_url");
+
+		if (url[0] != '\0')
+		{
+			token = ts_new_tracking_token();
+			r.body = ts_add_tracking_pixel(r.body, url, token);
+		}
+	}
 
 	memset(nulls, ' ', sizeof(nulls));
 	v[0] = CStringGetTextDatum(n->channel);
@@ -190,9 +213,9 @@ ts_enqueue(TsEnqueue *n)
 	v[2] = n->template ? CStringGetTextDatum(n->template) : (Datum) 0;
 	nulls[2] = n->template ? ' ' : 'n';
 	v[3] = CStringGetTextDatum(n->priority);
-	v[4] = subject ? CStringGetTextDatum(subject) : (Datum) 0;
-	nulls[4] = subject ? ' ' : 'n';
-	v[5] = CStringGetTextDatum(body);
+	v[4] = r.subject ? CStringGetTextDatum(r.subject) : (Datum) 0;
+	nulls[4] = r.subject ? ' ' : 'n';
+	v[5] = CStringGetTextDatum(r.body);
 	v[6] = JsonbPGetDatum(n->data);
 	v[7] = JsonbPGetDatum(n->metadata);
 	v[8] = n->idempotency_key ? CStringGetTextDatum(n->idempotency_key) : (Datum) 0;
@@ -204,15 +227,20 @@ ts_enqueue(TsEnqueue *n)
 	else
 		nulls[9] = 'n';
 	v[10] = TimestampTzGetDatum(n->has_send_after ? n->send_after : GetCurrentTransactionStartTimestamp());
+	v[11] = CStringGetTextDatum(r.format);
+	v[12] = r.text_body ? CStringGetTextDatum(r.text_body) : (Datum) 0;
+	nulls[12] = r.text_body ? ' ' : 'n';
+	v[13] = token ? CStringGetTextDatum(token) : (Datum) 0;
+	nulls[13] = token ? ' ' : 'n';
 
 	if (SPI_execute_with_args(psprintf(
 		"INSERT INTO %s AS n (channel, recipient, template, priority, subject, body, data, metadata,"
-		" idempotency_key, session_id, next_attempt_at)"
+		" idempotency_key, session_id, next_attempt_at, body_format, text_body, tracking_token)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, gen_random_uuid()::text),"
-		"  (SELECT session_id FROM %s WHERE session_id = $10), $11)"
+		"  (SELECT session_id FROM %s WHERE session_id = $10), $11, $12, $13, $14)"
 		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 		table, ts_qualified_name(nspid, "support_troubleshooting_sessions")),
-							  11, types, v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+							  14, types, v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert the notification");
 	if (SPI_processed == 1)
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

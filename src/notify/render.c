@@ -32,6 +32,7 @@ typedef struct TsStoredTemplate
 	char	   *subject;
 	char	   *body;
 	char	   *format;
+	char	   *text_body;		/* plain-text alternative, or NULL */
 } TsStoredTemplate;
 
 typedef struct TsTemplateLookup
@@ -51,7 +52,7 @@ ts_template_fetch(const char *name, TsTemplateLookup *lk, TsStoredTemplate *out)
 	char	   *query;
 	int			ret;
 
-	query = psprintf("SELECT subject, body, format FROM %s"
+	query = psprintf("SELECT subject, body, format, text_body FROM %s"
 					 " WHERE name = $1 AND (channel = $2 OR channel IS NULL)"
 					 " ORDER BY channel NULLS LAST LIMIT 1",
 					 ts_qualified_name(nspid, "support_troubleshooting_templates"));
@@ -66,6 +67,7 @@ ts_template_fetch(const char *name, TsTemplateLookup *lk, TsStoredTemplate *out)
 	out->subject = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	out->body = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	out->format = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	out->text_body = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	return true;
 }
 
@@ -125,12 +127,12 @@ ts_check_channel_name(const char *channel)
 }
 
 /*
- * Renders stored template `name` for channel (NULL: the any-channel row);
+ * Renders stored template `name` for channel (NULL: the any-channel row):
+ * subject and text_body without escaping, body escaped for its format;
  * the results are allocated in the caller's memory context.
  */
 void
-ts_render_stored(const char *name, const char *channel, Jsonb *data,
-				 char **subject, char **body, char **format)
+ts_render_stored_full(const char *name, const char *channel, Jsonb *data, TsRendered *out)
 {
 	TsTemplateLookup lk;
 	TsStoredTemplate t;
@@ -150,42 +152,59 @@ ts_render_stored(const char *name, const char *channel, Jsonb *data,
 				 errmsg("unknown template \"%s\"", name),
 				 errhint("SELECT name, channel FROM support_troubleshooting_templates lists them.")));
 	old = MemoryContextSwitchTo(outer);
-	*subject = t.subject ? ts_template_render(t.subject, name, data, TS_ESCAPE_NONE,
-											  ts_table_partial, &lk) : NULL;
-	*body = ts_template_render(t.body, name, data, ts_format_escape(t.format), ts_table_partial, &lk);
-	*format = pstrdup(t.format);
+	out->subject = t.subject ? ts_template_render(t.subject, name, data, TS_ESCAPE_NONE,
+												  ts_table_partial, &lk) : NULL;
+	out->body = ts_template_render(t.body, name, data, ts_format_escape(t.format), ts_table_partial, &lk);
+	out->format = pstrdup(t.format);
+	out->text_body = t.text_body ? ts_template_render(t.text_body, name, data, TS_ESCAPE_NONE,
+													  ts_table_partial, &lk) : NULL;
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 }
 
-/* render_troubleshooting_template(name, data, channel) -> {subject, body, format} */
+/* Renders stored template `name` for channel: subject, body and format only. */
+void
+ts_render_stored(const char *name, const char *channel, Jsonb *data,
+				 char **subject, char **body, char **format)
+{
+	TsRendered	r;
+
+	ts_render_stored_full(name, channel, data, &r);
+	*subject = r.subject;
+	*body = r.body;
+	*format = r.format;
+}
+
+/* render_troubleshooting_template(name, data, channel) -> {subject, body, format, text_body} */
 Datum
 render_troubleshooting_template(PG_FUNCTION_ARGS)
 {
-	char	   *subject;
-	char	   *body;
-	char	   *format;
+	TsRendered	r;
 	StringInfoData out;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("template name must not be null")));
-	ts_render_stored(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+	ts_render_stored_full(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 					 PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
-					 PG_ARGISNULL(1) ? ts_empty_jsonb() : PG_GETARG_JSONB_P(1),
-					 &subject, &body, &format);
+					 PG_ARGISNULL(1) ? ts_empty_jsonb() : PG_GETARG_JSONB_P(1), &r);
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"subject\": ");
-	if (subject)
-		escape_json(&out, subject);
+	if (r.subject)
+		escape_json(&out, r.subject);
 	else
 		appendStringInfoString(&out, "null");
 	appendStringInfoString(&out, ", \"body\": ");
-	escape_json(&out, body);
+	escape_json(&out, r.body);
 	appendStringInfoString(&out, ", \"format\": ");
-	escape_json(&out, format);
+	escape_json(&out, r.format);
+	appendStringInfoString(&out, ", \"text_body\": ");
+	if (r.text_body)
+		escape_json(&out, r.text_body);
+	else
+		appendStringInfoString(&out, "null");
 	appendStringInfoChar(&out, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
 }
