@@ -276,8 +276,11 @@ ts_sessions_batch(TsCleanup *c)
 	Datum		sids;
 	int64		n;
 
-	/* lock the batch: no attempt or feedback can be added to it meanwhile */
-	ts_run(psprintf("SELECT count(*), max(id), array_agg(id), array_agg(session_id) FROM"
+	/*
+	 * lock the batch: no attempt or feedback can be added to it meanwhile;
+	 * session ids come sorted, so every index probe's own sort finds them so
+	 */
+	ts_run(psprintf("SELECT count(*), max(id), array_agg(id), array_agg(session_id ORDER BY session_id) FROM"
 					" (SELECT id, session_id FROM %s"
 					"   WHERE status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
 					"   AND coalesce(ended_at, last_activity_at) < $1 AND id > $2"

@@ -291,6 +291,38 @@ ts_header(StringInfo m, const char *name, const char *value)
 	appendStringInfoString(m, "\r\n");
 }
 
+/* Appends an address header: an encoded display name, the address as is. */
+static void
+ts_address_header(StringInfo m, const char *name, const char *value)
+{
+	char	   *display = ts_display_name(value);
+
+	appendStringInfo(m, "%s: ", name);
+	if (display == NULL)
+		ts_header_value(m, ts_addr_spec(value));
+	else
+	{
+		if (ts_plain_ascii(display))
+		{
+			/* a quoted string: quotes and backslashes escaped */
+			appendStringInfoChar(m, '"');
+			for (const char *p = display; *p; p++)
+			{
+				if (*p == '"' || *p == '\\')
+					appendStringInfoChar(m, '\\');
+				appendStringInfoChar(m, *p);
+			}
+			appendStringInfoChar(m, '"');
+		}
+		else
+			ts_header_value(m, display);
+		appendStringInfoString(m, " <");
+		ts_header_value(m, ts_addr_spec(value));
+		appendStringInfoChar(m, '>');
+	}
+	appendStringInfoString(m, "\r\n");
+}
+
 /* A fresh MIME boundary. */
 static char *
 ts_boundary(const char *key, const char *what)
@@ -346,8 +378,8 @@ ts_mime_message(TsNotification *n, const char *from, const char *html, const cha
 
 	initStringInfo(&m);
 	ts_header(&m, "Date", ts_rfc5322_date(at));
-	ts_header(&m, "From", from);
-	ts_header(&m, "To", n->recipient);
+	ts_address_header(&m, "From", from);
+	ts_address_header(&m, "To", n->recipient);
 	ts_header(&m, "Subject", n->subject ? n->subject : "");
 	appendStringInfo(&m, "Message-ID: %s\r\nMIME-Version: 1.0\r\n", message_id);
 	if (mixed)

@@ -10,6 +10,7 @@ SELECT tables_are('public', ARRAY[
     'support_troubleshooting_sessions', 'support_troubleshooting_attempts',
     'support_troubleshooting_feedback', 'support_webhooks',
     'support_troubleshooting_notifications', 'support_troubleshooting_templates',
+    'support_troubleshooting_providers', 'support_troubleshooting_notification_events',
     'support_troubleshooting_reports', 'support_troubleshooting_config',
     'support_troubleshooting_config_history', 'support_troubleshooting_ml_training',
     'ts_metrics_delta', 'ts_metrics_hourly', 'ts_metrics_problems', 'ts_metrics_problem_hourly']);
@@ -160,7 +161,8 @@ SELECT indexes_are('public', t, ix) FROM (VALUES
     ('support_troubleshooting_notifications', ARRAY['support_troubleshooting_notifications_pkey',
         'support_troubleshooting_notifications_idempotency_key_key', 'idx_notifications_pending',
         'idx_notifications_sending_lease', 'idx_notifications_session_id',
-        'idx_notifications_provider_message_id', 'idx_notifications_created_at']),
+        'idx_notifications_provider_message_id', 'idx_notifications_created_at',
+        'support_troubleshooting_notifications_tracking_token_key']),
     ('support_troubleshooting_reports', ARRAY['support_troubleshooting_reports_pkey',
         'idx_reports_cache_key', 'idx_reports_expires_at']),
     ('support_troubleshooting_config', ARRAY['support_troubleshooting_config_pkey']),
