@@ -68,12 +68,17 @@ static const char *const ts_retention_keys[T_NTABLES] = {
 	"retention_days_reports", "retention_days_ml_training"
 };
 
-/* Rows of the simple tables that may go; $1 is the cutoff, $2 the last id done. */
+/* Rows of the simple tables that may go; $1 is the cutoff. */
 static const char *const ts_simple_where[T_NTABLES] = {
 	NULL, NULL, NULL,
 	"status NOT IN ('pending', 'sending') AND created_at < $1",
 	"(expires_at < now() OR generated_at < $1)",
 	"created_at < $1"
+};
+
+/* The time column each simple rule walks in order (with its index). */
+static const char *const ts_time_col[T_NTABLES] = {
+	"started_at", NULL, NULL, "created_at", "generated_at", "created_at"
 };
 
 /* One run: where the tables are, what is done so far. */
@@ -85,7 +90,9 @@ typedef struct TsCleanup
 	int			batch_size;
 	char	   *name[T_NTABLES];	/* qualified table names */
 	int64		counts[T_NTABLES];
-	int64		last_id[T_NTABLES]; /* batches walk forward by id */
+	int64		last_id[T_NTABLES]; /* batches walk forward by (time, id) */
+	TimestampTz last_started;	/* ... sessions by (started_at, id) */
+	TimestampTz last_time[T_NTABLES];	/* ... the others by (ts_time_col, id) */
 	bool		done[T_NTABLES];
 	bool		one_batch;		/* at most one batch per table (worker) */
 	TimestampTz cutoff[T_NTABLES];
@@ -161,6 +168,9 @@ ts_cleanup_init(TsCleanup *c, Interval *older_than, bool dry_run, int batch_size
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	memset(c, 0, sizeof(*c));
+	c->last_started = DT_NOBEGIN;
+	for (int i = 0; i < T_NTABLES; i++)
+		c->last_time[i] = DT_NOBEGIN;
 	c->nspid = ts_extension_schema(false);
 	c->dry_run = dry_run;
 	c->batch_size = batch_size;
@@ -267,8 +277,9 @@ ts_count_children(TsCleanup *c, Datum sids)
 static int64
 ts_sessions_batch(TsCleanup *c)
 {
-	Oid			types[2] = {TIMESTAMPTZOID, INT8OID};
-	Datum		args[2] = {TimestampTzGetDatum(c->cutoff[T_SESSIONS]), Int64GetDatum(c->last_id[T_SESSIONS])};
+	Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
+	Datum		args[3] = {TimestampTzGetDatum(c->cutoff[T_SESSIONS]), Int64GetDatum(c->last_id[T_SESSIONS]),
+	TimestampTzGetDatum(c->last_started)};
 	Oid			type = TEXTARRAYOID;
 	Oid			idtype = INT8ARRAYOID;
 	bool		isnull;
@@ -277,23 +288,28 @@ ts_sessions_batch(TsCleanup *c)
 	int64		n;
 
 	/*
-	 * lock the batch: no attempt or feedback can be added to it meanwhile;
-	 * session ids come sorted, so every index probe's own sort finds them so
+	 * The next batch in start order (a session ends after it starts, so the
+	 * walk stops where starts pass the cutoff, without reading newer rows),
+	 * locked: no attempt or feedback can be added to it meanwhile.  Session
+	 * ids come sorted, so every index probe's own sort finds them so.
 	 */
-	ts_run(psprintf("SELECT count(*), max(id), array_agg(id), array_agg(session_id ORDER BY session_id) FROM"
-					" (SELECT id, session_id FROM %s"
+	ts_run(psprintf("SELECT count(*), (array_agg(id ORDER BY started_at DESC, id DESC))[1], max(started_at),"
+					" array_agg(id), array_agg(session_id ORDER BY session_id) FROM"
+					" (SELECT id, session_id, started_at FROM %s"
 					"   WHERE status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
-					"   AND coalesce(ended_at, last_activity_at) < $1 AND id > $2"
-					"   ORDER BY id LIMIT %d %s) b",
+					"   AND coalesce(ended_at, last_activity_at) < $1 AND started_at < $1"
+					"   AND (started_at, id) > ($3, $2)"
+					"   ORDER BY started_at, id LIMIT %d %s) b",
 					c->name[T_SESSIONS], c->batch_size, c->dry_run ? "" : "FOR UPDATE SKIP LOCKED"),
-		   2, types, args, SPI_OK_SELECT);
+		   3, types, args, SPI_OK_SELECT);
 	n = ts_result_int8(1);
 	if (n == 0)
 		return 0;
 	c->last_id[T_SESSIONS] = ts_result_int8(2);
-	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	c->last_started = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
 	ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
-	sids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	sids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
 	sids = PointerGetDatum(PG_DETOAST_DATUM_COPY(sids));
 	SPI_freetuptable(SPI_tuptable);
 
@@ -319,21 +335,29 @@ ts_sessions_batch(TsCleanup *c)
 static int64
 ts_simple_batch(TsCleanup *c, int t)
 {
-	Oid			types[2] = {TIMESTAMPTZOID, INT8OID};
-	Datum		args[2] = {TimestampTzGetDatum(c->cutoff[t]), Int64GetDatum(c->last_id[t])};
-	const char *target = psprintf("SELECT id FROM %s WHERE %s AND id > $2 ORDER BY id LIMIT %d",
-								  c->name[t], ts_simple_where[t], c->batch_size);
+	Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
+	Datum		args[3] = {TimestampTzGetDatum(c->cutoff[t]), Int64GetDatum(c->last_id[t]),
+	TimestampTzGetDatum(c->last_time[t])};
+	const char *col = ts_time_col[t];
+	const char *target = psprintf("SELECT id, %s AS t FROM %s WHERE %s AND (%s, id) > ($3, $2)"
+								  " ORDER BY %s, id LIMIT %d",
+								  col, c->name[t], ts_simple_where[t], col, col, c->batch_size);
+	const char *last = "count(*), (array_agg(id ORDER BY t DESC, id DESC))[1], max(t)";
 	int64		n;
+	bool		isnull;
 
 	if (c->dry_run)
-		ts_run(psprintf("SELECT count(*), max(id) FROM (%s) b", target), 2, types, args, SPI_OK_SELECT);
+		ts_run(psprintf("SELECT %s FROM (%s) b", last, target), 3, types, args, SPI_OK_SELECT);
 	else
-		ts_run(psprintf("WITH d AS (DELETE FROM %s WHERE id IN (%s FOR UPDATE SKIP LOCKED) RETURNING id)"
-						" SELECT count(*), max(id) FROM d", c->name[t], target),
-			   2, types, args, SPI_OK_SELECT);
+		ts_run(psprintf("WITH d AS (DELETE FROM %s WHERE id IN (SELECT id FROM (%s FOR UPDATE SKIP LOCKED) l)"
+						" RETURNING id, %s AS t) SELECT %s FROM d", c->name[t], target, col, last),
+			   3, types, args, SPI_OK_SELECT);
 	n = ts_result_int8(1);
 	if (n > 0)
+	{
 		c->last_id[t] = ts_result_int8(2);
+		c->last_time[t] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	}
 	SPI_freetuptable(SPI_tuptable);
 	return n;
 }
