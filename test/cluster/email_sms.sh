@@ -198,6 +198,18 @@ id=$(sms +15551234567)
 P -c "UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE id = $id" >/dev/null
 is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|2" "sns: Throttling on HTTP 400 is retried"
 
+# --- switching the provider is one call: a queued row goes out through the new one ---
+provider email sendgrid "{\"api_key\": \"SG.very-secret-key\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/sendgrid/switch\"}"
+id=$(P -c "SELECT send_troubleshooting_notification('email', 'queued@example.com', 'e2e_mail', '{\"name\": \"Q\"}',
+      'normal', '{}', NULL, now() + interval '1 hour')")
+provider email mailgun "{\"api_key\": \"key-mg-secret\", \"domain\": \"switch.example.com\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/mailgun\"}"
+P -c "UPDATE support_troubleshooting_notifications SET next_attempt_at = now() WHERE id = $id" >/dev/null
+is "$(final_status "$id")|$(P -c "SELECT provider FROM support_troubleshooting_notifications WHERE id = $id")|$(python3 -c "
+import json
+paths = [json.loads(l)['path'] for l in open('$CAP/requests.jsonl')]
+print(paths.count('/v3/switch.example.com/messages'), paths.count('/switch/v3/mail/send'))")" \
+   "sent|mailgun|1 0" "a row queued under sendgrid goes out through mailgun after the switch"
+
 # --- secrets never in rows or the log ---
 leak=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications
              WHERE concat_ws(' ', last_error, body, metadata::text, provider_message_id) ~ 'very-secret|key-mg-secret|ses/secret|sns-secret|tw-secret|FwoGZXIv'")
