@@ -472,24 +472,6 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
 }
 
-/* Extracts "id": "<string>" from a JSON response (Discord's message id). */
-static char *
-ts_json_id(const char *body)
-{
-	const char *p = strstr(body, "\"id\"");
-	const char *end;
-
-	if (p == NULL)
-		return NULL;
-	p += 4;
-	while (*p == ' ' || *p == ':')
-		p++;
-	if (*p != '"')
-		return NULL;
-	end = strchr(++p, '"');
-	return end && end - p < 64 ? pnstrdup(p, end - p) : NULL;
-}
-
 /* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
 static int64
 ts_discord_retry_after_ms(const char *body)
@@ -586,7 +568,7 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 		}
 		{
 			/* Discord answers with the message id; Slack, Teams and webhooks give none */
-			char	   *pid = strcmp(t->channel, "discord") == 0 ? ts_json_id(t->response.data) : t->message_id;
+			char	   *pid = strcmp(t->channel, "discord") == 0 ? ts_json_string(t->response.data, "id") : t->message_id;
 
 			ts_outcome(t->id, "sent", NULL, pid ? pid : t->key, 0, 0, 0);
 		}

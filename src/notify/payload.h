@@ -67,5 +67,6 @@ extern TsVerdict ts_provider_verdict(const char *provider, long status, const ch
 									 const char *error_type, char **provider_id,
 									 int64 *min_delay_ms);
 extern TsVerdict ts_smtp_verdict(long code);
+extern char *ts_json_string(const char *body, const char *key);
 
 #endif							/* TS_PAYLOAD_H */

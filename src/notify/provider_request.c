@@ -705,8 +705,8 @@ ts_xml_text(const char *s, const char *tag)
 	return end && end - p < 200 ? pnstrdup(p, end - p) : NULL;
 }
 
-/* The string value of "key" in a flat JSON document, or NULL. */
-static char *
+/* The string value of "key" in a flat JSON document (a provider's answer), or NULL. */
+char *
 ts_json_string(const char *s, const char *key)
 {
 	char	   *k = psprintf("\"%s\"", key);
