@@ -437,7 +437,11 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 			curl_easy_setopt(t->easy, CURLOPT_USERNAME, t->req.username);
 			curl_easy_setopt(t->easy, CURLOPT_PASSWORD, t->req.password ? t->req.password : "");
 			if (t->req.aws_sigv4)
+#if LIBCURL_VERSION_NUM >= 0x074b00
 				curl_easy_setopt(t->easy, CURLOPT_AWS_SIGV4, t->req.aws_sigv4);
+#else
+				elog(ERROR, "SigV4 needs libcurl 7.75 or later");	/* ts_build_provider_request refuses first */
+#endif
 			else
 				curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
 		}

@@ -22,6 +22,8 @@
 
 #include <time.h>
 
+#include <curl/curl.h>
+
 /* A setting of the channel's provider, or NULL. */
 static char *
 ts_setting(TsNotification *n, const char *key)
@@ -433,6 +435,10 @@ ts_aws_auth(TsNotification *n, TsRequest *req, const char *region, const char *s
 {
 	char	   *token;
 
+#if LIBCURL_VERSION_NUM < 0x074b00
+	*error = pstrdup("Amazon providers need libcurl 7.75 or later (SigV4)");
+	return false;
+#endif
 	req->username = ts_secret(n, "access_key_id", true, error);
 	req->password = *error ? NULL : ts_secret(n, "secret_access_key", true, error);
 	token = *error ? NULL : ts_secret(n, "session_token", false, error);
