@@ -24,6 +24,7 @@ OBJS = \
 	src/notify/provider_request.o \
 	src/notify/urlpolicy.o \
 	src/notify/shmem.o \
+	src/notify/claim.o \
 	src/notify/dispatcher.o \
 	src/notify/outcome.o
 
