@@ -64,11 +64,17 @@ P -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER ts_metrics_de
     ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER ts_metrics_delta;
     ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER ts_metrics_delta"
 from=0 k=0
+# each chunk covers its own slice of the year, oldest first, so that ids
+# grow with time as they do when sessions are recorded as they happen
+half=$((TOTAL / 2))
+per_half=$(( (half + CHUNK - 1) / CHUNK ))
 while [ "$from" -lt "$TOTAL" ]; do
     n=$((TOTAL - from < CHUNK ? TOTAL - from : CHUNK))
     k=$((k + 1))
-    offset=$([ "$from" -lt $((TOTAL / 2)) ] && echo 400 || echo 0)
-    P -v sessions="$n" -v days=365 -v offset_days="$offset" -v seed="$(awk "BEGIN { print $k / 1000 }")" \
+    if [ "$from" -lt "$half" ]; then base=400; j=$(( from / CHUNK )); else base=0; j=$(( (from - half) / CHUNK )); fi
+    days=$(awk "BEGIN { print 365 / $per_half }")
+    offset=$(awk "BEGIN { print $base + ($per_half - 1 - $j) * 365 / $per_half }")
+    P -v sessions="$n" -v days="$days" -v offset_days="$offset" -v seed="$(awk "BEGIN { print $k / 1000 }")" \
       -v prefix="c$k" -f bench/generate_data.sql >/dev/null
     from=$((from + n))
     echo "   loaded $from sessions ($(date -u +%H:%M:%S))"
