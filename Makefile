@@ -26,7 +26,10 @@ OBJS = \
 	src/notify/shmem.o \
 	src/notify/claim.o \
 	src/notify/dispatcher.o \
-	src/notify/outcome.o
+	src/notify/outcome.o \
+	src/http/server.o \
+	src/http/endpoints.o \
+	src/http/prometheus.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
@@ -37,13 +40,13 @@ REGRESS = install sessions config config_cache metrics templates notifications p
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
-SHLIB_LINK = -lcurl -lm
+SHLIB_LINK = -lcurl -lmicrohttpd -lm
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(wildcard src/*.h src/notify/*.h)
+$(OBJS): $(wildcard src/*.h src/notify/*.h src/http/*.h)
 
 .PHONY: test start
 # The whole suite (installs dependencies, builds, starts its own cluster).

@@ -2,7 +2,8 @@
 # start.sh: build, install and start troubleshooting in a local PostgreSQL
 # cluster kept in .data/ (git-ignored), load sample data once, and show it working.
 # Safe to run again: it reuses the cluster and the data.
-#   TS_PORT (default 5433), TS_DB (default troubleshooting), TS_SESSIONS (default 5000)
+#   TS_PORT (default 5433), TS_DB (default troubleshooting), TS_SESSIONS (default 5000),
+#   TS_HTTP_PORT (default 3000: the HTTP endpoint on 127.0.0.1 and ::1)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -46,9 +47,44 @@ P -qAt -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -
 P -q -d "$DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS troubleshooting" \
     -c "ALTER EXTENSION troubleshooting UPDATE"
 
-# the background workers serve the demo database (set once it exists)
-if ! grep -q "^troubleshooting.database" "$DATA/postgresql.conf"; then
-    echo "troubleshooting.database = '$DB'" >> "$DATA/postgresql.conf"
+# the HTTP endpoint runs its queries as a read-only role that may call the
+# metrics functions and count sessions and notifications by status
+P -q -d "$DB" <<'SQL'
+SET client_min_messages = warning;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'troubleshooting_reader') THEN
+        CREATE ROLE troubleshooting_reader NOLOGIN;
+    END IF;
+END
+$$;
+GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics(),
+      get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz),
+      ts_realtime_kpis(), troubleshooting_dispatcher_stats() TO troubleshooting_reader;
+GRANT SELECT (status) ON support_troubleshooting_sessions TO troubleshooting_reader;
+GRANT SELECT (channel, status, created_at) ON support_troubleshooting_notifications TO troubleshooting_reader;
+SQL
+
+# the background workers serve the demo database (set once it exists), and the
+# HTTP endpoint listens on 127.0.0.1 and ::1, port TS_HTTP_PORT (3000)
+CONF=$DATA/postgresql.conf
+HTTP_PORT=${TS_HTTP_PORT:-$(sed -n "s/^troubleshooting.http_port = //p" "$CONF" | tail -1)}
+HTTP_PORT=${HTTP_PORT:-3000}
+restart_needed=
+if ! grep -q "^troubleshooting.database" "$CONF"; then
+    echo "troubleshooting.database = '$DB'" >> "$CONF"
+    restart_needed=1
+fi
+if ! grep -qx "troubleshooting.http_port = $HTTP_PORT" "$CONF"; then
+    sed -i '/^troubleshooting.http_port/d' "$CONF"
+    echo "troubleshooting.http_port = $HTTP_PORT" >> "$CONF"
+    restart_needed=1
+fi
+if ! grep -q "^troubleshooting.http_role" "$CONF"; then
+    echo "troubleshooting.http_role = 'troubleshooting_reader'" >> "$CONF"
+    restart_needed=1
+fi
+if [ -n "$restart_needed" ]; then
     ts_as_postgres pg_ctl -D "$DATA" -l "$DATA/server.log" -w restart >/dev/null
 fi
 
@@ -85,11 +121,35 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 5;
 SELECT config_key, get_troubleshooting_config(config_key) AS value, value_type
 FROM support_troubleshooting_config ORDER BY config_key;
 SQL
+# the HTTP endpoint answers once its worker has started
+URL="http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/realtime"
+BODY=$(mktemp)
+trap 'rm -f "$BODY"' EXIT
+code=000
+for i in $(seq 1 50); do
+    code=$(curl -s --noproxy '*' --max-time 5 -o "$BODY" -w '%{http_code}' "$URL" 2>/dev/null || true)
+    [ "$code" = 200 ] && break
+    sleep 0.2
+done
+echo
+if [ "$code" = 200 ]; then
+    echo "HTTP endpoint: curl $URL -> 200, $(wc -c < "$BODY") bytes of JSON:"
+    echo "    $(head -c 150 "$BODY") ..."
+else
+    echo "HTTP endpoint: curl $URL answered $code, not 200; see $DATA/server.log" >&2
+    grep -E "troubleshooting.*(http|HTTP)" "$DATA/server.log" | tail -5 >&2
+    exit 1
+fi
+
 cat <<EOF2
 
 troubleshooting is running: PostgreSQL $(P -qAt -d "$DB" -c "SHOW server_version") on port $PORT, database "$DB".
 Connect with:
     psql -h 127.0.0.1 -p $PORT -U postgres $DB
+HTTP (127.0.0.1 and ::1, port $HTTP_PORT):
+    curl http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/realtime
+    curl 'http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/metrics?period=day'
+    curl http://127.0.0.1:$HTTP_PORT/metrics
 Stop it with:
     runuser -u postgres -- $TS_BINDIR/pg_ctl -D $DATA stop
 EOF2

@@ -60,4 +60,11 @@ int64_div_fast_to_numeric(int64 val, int log10val2)
 #define ts_spi_commit() (SPI_commit(), SPI_start_transaction())
 #endif
 
+/* CreateWaitEventSet takes a resource owner instead of a context from 17 on. */
+#if PG_VERSION_NUM >= 170000
+#define ts_create_wait_event_set(cxt, nevents) CreateWaitEventSet(NULL, (nevents))
+#else
+#define ts_create_wait_event_set(cxt, nevents) CreateWaitEventSet((cxt), (nevents))
+#endif
+
 #endif							/* TS_COMPAT_H */

@@ -7,6 +7,7 @@
 
 #include "compat.h"
 #include "config.h"
+#include "http/http.h"
 #include "maintenance.h"
 #include "notify/dispatcher.h"
 #include "notify/shmem.h"
@@ -30,6 +31,7 @@ _PG_init(void)
 
 	ts_maintenance_define_gucs(process_shared_preload_libraries_in_progress);
 	ts_dispatcher_define_gucs();
+	ts_http_define_gucs(process_shared_preload_libraries_in_progress);
 	MarkGUCPrefixReserved("troubleshooting");
 
 	if (!process_shared_preload_libraries_in_progress)
@@ -42,4 +44,5 @@ _PG_init(void)
 	ts_shmem_init();
 	ts_maintenance_register();
 	ts_dispatcher_register();
+	ts_http_register();
 }

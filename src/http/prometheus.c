@@ -1,0 +1,173 @@
+/*
+ * prometheus.c
+ *	  GET /metrics: sessions by status, the realtime KPIs, notifications by
+ *	  channel and status, the queue, the dispatcher's counters and the HTTP
+ *	  worker's own answers, in the Prometheus text exposition format 0.0.4.
+ *	  Read in the request's transaction, as troubleshooting.http_role.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "http/internal.h"
+
+#include "executor/spi.h"
+
+/* Runs one of our queries and checks it returned rows. */
+static void
+ts_prom_query(const char *sql)
+{
+	int			ret = SPI_execute(sql, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "unexpected result of \"%s\": %s", sql, SPI_result_code_string(ret));
+}
+
+/* A value of the last result as a sample value: NaN when null. */
+static const char *
+ts_prom_value(uint64 row, int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return v ? v : "NaN";
+}
+
+/* Appends the HELP and TYPE lines of a metric family. */
+static void
+ts_prom_family(StringInfo buf, const char *name, const char *type, const char *help)
+{
+	appendStringInfo(buf, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Appends a label value, escaping backslash, double quote and line feed. */
+static void
+ts_prom_label(StringInfo buf, const char *value)
+{
+	appendStringInfoChar(buf, '"');
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\\')
+			appendStringInfoString(buf, "\\\\");
+		else if (*p == '"')
+			appendStringInfoString(buf, "\\\"");
+		else if (*p == '\n')
+			appendStringInfoString(buf, "\\n");
+		else
+			appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+/* Appends a family with one unlabelled sample, column col of row 0 of the last result. */
+static void
+ts_prom_single(StringInfo buf, const char *name, const char *type, const char *help, int col)
+{
+	ts_prom_family(buf, name, type, help);
+	appendStringInfo(buf, "%s %s\n", name, ts_prom_value(0, col));
+}
+
+/* troubleshooting_sessions{status}: every status, zero included. */
+static void
+ts_prom_sessions(StringInfo buf, const char *nsp)
+{
+	ts_prom_query(psprintf("SELECT k.status, coalesce(c.n, 0)"
+						   " FROM unnest('{started,in_progress,resolved,escalated,abandoned,timed_out}'::text[])"
+						   "      WITH ORDINALITY k(status, o)"
+						   " LEFT JOIN (SELECT status, count(*) AS n FROM %s.support_troubleshooting_sessions"
+						   "            GROUP BY status) c USING (status)"
+						   " ORDER BY k.o", nsp));
+	ts_prom_family(buf, "troubleshooting_sessions", "gauge", "Sessions by current status.");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		appendStringInfoString(buf, "troubleshooting_sessions{status=");
+		ts_prom_label(buf, ts_prom_value(i, 1));
+		appendStringInfo(buf, "} %s\n", ts_prom_value(i, 2));
+	}
+}
+
+/* The realtime KPIs (ts_realtime_kpis(), the view's source). */
+static void
+ts_prom_kpis(StringInfo buf, const char *nsp)
+{
+	ts_prom_query(psprintf("SELECT active_sessions, resolved_last_hour, escalated_last_hour, avg_rating_24h"
+						   " FROM %s.ts_realtime_kpis()", nsp));
+	ts_prom_single(buf, "troubleshooting_active_sessions", "gauge",
+				   "Sessions started or in progress.", 1);
+	ts_prom_single(buf, "troubleshooting_resolved_last_hour", "gauge",
+				   "Sessions resolved in the last hour.", 2);
+	ts_prom_single(buf, "troubleshooting_escalated_last_hour", "gauge",
+				   "Sessions escalated in the last hour.", 3);
+	ts_prom_single(buf, "troubleshooting_average_rating_24h", "gauge",
+				   "Average feedback rating (1 to 5) of the last 24 hours; NaN without feedback.", 4);
+}
+
+/* troubleshooting_notifications{channel,status}, the pending queue and its oldest row. */
+static void
+ts_prom_notifications(StringInfo buf, const char *nsp)
+{
+	ts_prom_query(psprintf("SELECT ch.channel, st.status, coalesce(n.n, 0)"
+						   " FROM unnest('{email,sms,slack,teams,discord,webhook}'::text[])"
+						   "      WITH ORDINALITY ch(channel, o1)"
+						   " CROSS JOIN unnest('{pending,sending,sent,delivered,read,failed,cancelled}'::text[])"
+						   "      WITH ORDINALITY st(status, o2)"
+						   " LEFT JOIN (SELECT channel, status, count(*) AS n"
+						   "            FROM %s.support_troubleshooting_notifications GROUP BY 1, 2) n"
+						   "      ON n.channel = ch.channel AND n.status = st.status"
+						   " ORDER BY ch.o1, st.o2", nsp));
+	ts_prom_family(buf, "troubleshooting_notifications", "gauge",
+				   "Notifications in the outbox by channel and status.");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		appendStringInfoString(buf, "troubleshooting_notifications{channel=");
+		ts_prom_label(buf, ts_prom_value(i, 1));
+		appendStringInfoString(buf, ",status=");
+		ts_prom_label(buf, ts_prom_value(i, 2));
+		appendStringInfo(buf, "} %s\n", ts_prom_value(i, 3));
+	}
+
+	ts_prom_query(psprintf("SELECT count(*),"
+						   " coalesce(greatest(extract(epoch FROM now() - min(created_at)), 0), 0)::float8"
+						   " FROM %s.support_troubleshooting_notifications WHERE status = 'pending'", nsp));
+	ts_prom_single(buf, "troubleshooting_notification_queue_depth", "gauge",
+				   "Notifications waiting to be sent (status pending).", 1);
+	ts_prom_single(buf, "troubleshooting_notification_oldest_pending_seconds", "gauge",
+				   "Age of the oldest pending notification; 0 when none is pending.", 2);
+}
+
+/* The dispatcher's state and its counters since the server started. */
+static void
+ts_prom_dispatcher(StringInfo buf, const char *nsp)
+{
+	ts_prom_query(psprintf("SELECT running::int, in_flight, sent, failed, retried,"
+						   " coalesce(extract(epoch FROM last_error_at)::float8, 0)"
+						   " FROM %s.troubleshooting_dispatcher_stats()", nsp));
+	ts_prom_single(buf, "troubleshooting_dispatcher_running", "gauge",
+				   "1 while the dispatcher worker runs.", 1);
+	ts_prom_single(buf, "troubleshooting_dispatcher_in_flight", "gauge",
+				   "Transfers the dispatcher has in flight.", 2);
+	ts_prom_single(buf, "troubleshooting_dispatcher_sent_total", "counter",
+				   "Notifications the dispatcher sent since the server started.", 3);
+	ts_prom_single(buf, "troubleshooting_dispatcher_failed_total", "counter",
+				   "Notifications that failed for good since the server started.", 4);
+	ts_prom_single(buf, "troubleshooting_dispatcher_retried_total", "counter",
+				   "Attempts scheduled for a retry since the server started.", 5);
+	ts_prom_single(buf, "troubleshooting_dispatcher_last_error_timestamp_seconds", "gauge",
+				   "Unix time of the dispatcher's last failed attempt; 0 when none.", 6);
+}
+
+/* GET /metrics: every family above plus troubleshooting_http_requests_total. */
+void
+ts_http_prometheus(struct MHD_Connection *conn, const char *nsp, TsHttpReply *reply)
+{
+	StringInfo	buf = &reply->body;
+
+	ts_prom_sessions(buf, nsp);
+	ts_prom_kpis(buf, nsp);
+	ts_prom_notifications(buf, nsp);
+	ts_prom_dispatcher(buf, nsp);
+	ts_prom_family(buf, "troubleshooting_http_requests_total", "counter",
+				   "Requests the HTTP endpoint answered since its worker started, by status code.");
+	ts_http_append_request_counts(buf);
+
+	reply->status = 200;
+	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}

@@ -1,0 +1,473 @@
+/*
+ * server.c
+ *	  The HTTP background worker: its settings, the listen addresses, the
+ *	  libmicrohttpd daemons (one per address, each without threads of its
+ *	  own) and the worker's wait loop, which waits on the daemons' sockets
+ *	  and its latch with a WaitEventSet and then lets libmicrohttpd run on
+ *	  the worker's own thread.  Requests are answered from inside that run
+ *	  (endpoints.c), so every database access stays on the main thread.
+ *
+ *	  The listener refuses to start on a non-loopback address without
+ *	  troubleshooting.http_token.  A listener that cannot start is logged and
+ *	  tried again later (or at the next reload); the worker never exits for it.
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "compat.h"
+#include "http/internal.h"
+#include "maintenance.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+PGDLLEXPORT void ts_http_main(Datum arg);
+
+#define TS_HTTP_MAX_ADDRESSES 8
+#define TS_HTTP_CONNECTION_LIMIT 256	/* connections per address */
+#define TS_HTTP_PER_IP_LIMIT 64 /* connections from one client address */
+#define TS_HTTP_CONNECTION_TIMEOUT 10	/* seconds without progress */
+#define TS_HTTP_MEMORY_LIMIT (64 * 1024)	/* request headers and buffers */
+#define TS_HTTP_RETRY_MS 10000	/* a listener that failed is tried again */
+#define TS_HTTP_MAX_WAIT_MS 1000
+
+int			ts_http_port = 0;
+char	   *ts_http_listen_addresses = NULL;
+char	   *ts_http_role = NULL;
+char	   *ts_http_token = NULL;
+int			ts_http_statement_timeout = 5000;
+
+/* One listen address, parsed. */
+typedef struct TsHttpAddress
+{
+	struct sockaddr_storage ss;
+	char		text[INET6_ADDRSTRLEN + 1];
+	bool		loopback;
+} TsHttpAddress;
+
+static struct MHD_Daemon *ts_daemons[TS_HTTP_MAX_ADDRESSES];
+static int	ts_ndaemons = 0;
+static char ts_mhd_message[256];	/* libmicrohttpd's last log line */
+static fd_set ts_ready_r;		/* sockets found readable by the last wait */
+static fd_set ts_ready_w;		/* and writable */
+
+/* Parses one IPv4 or IPv6 literal into a; false when it is neither. */
+static bool
+ts_http_parse_address(const char *text, TsHttpAddress *a)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *) &a->ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &a->ss;
+
+	memset(a, 0, sizeof(*a));
+	strlcpy(a->text, text, sizeof(a->text));
+	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1)
+	{
+		v4->sin_family = AF_INET;
+		a->loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+		return true;
+	}
+	if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1)
+	{
+		v6->sin6_family = AF_INET6;
+		a->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
+			(IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Splits a comma-separated list of IP literals into out (at most
+ * TS_HTTP_MAX_ADDRESSES); on a bad item returns false with it in bad.
+ * Allocates nothing, so the GUC check hook can use it.
+ */
+static bool
+ts_http_parse_addresses(const char *list, TsHttpAddress *out, int *n, char *bad, size_t badlen)
+{
+	const char *p = list;
+
+	*n = 0;
+	bad[0] = '\0';
+	for (;;)
+	{
+		const char *end = strchr(p, ',');
+		size_t		len = end ? (size_t) (end - p) : strlen(p);
+		char		item[INET6_ADDRSTRLEN + 1];
+
+		while (len > 0 && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (*n >= TS_HTTP_MAX_ADDRESSES)
+		{
+			strlcpy(bad, "too many addresses", badlen);
+			return false;
+		}
+		if (len == 0 || len >= sizeof(item))
+		{
+			strlcpy(bad, len == 0 ? "an empty item" : "an item too long for an address", badlen);
+			return false;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (!ts_http_parse_address(item, &out[*n]))
+		{
+			snprintf(bad, badlen, "\"%s\"", item);
+			return false;
+		}
+		(*n)++;
+		if (end == NULL)
+			return true;
+		p = end + 1;
+	}
+}
+
+/* GUC check hook: troubleshooting.http_listen_addresses must parse. */
+static bool
+ts_http_check_addresses(char **newval, void **extra, GucSource source)
+{
+	TsHttpAddress addrs[TS_HTTP_MAX_ADDRESSES];
+	int			n;
+	char		bad[64] = "";
+
+	if (*newval == NULL || !ts_http_parse_addresses(*newval, addrs, &n, bad, sizeof(bad)))
+	{
+		GUC_check_errdetail("Found %s; expected a comma-separated list of at most %d IPv4 or IPv6 addresses.",
+							*newval ? bad : "nothing", TS_HTTP_MAX_ADDRESSES);
+		return false;
+	}
+	return true;
+}
+
+/* Defines the HTTP settings (only while preloading, like troubleshooting.database). */
+void
+ts_http_define_gucs(bool preloading)
+{
+	if (!preloading)
+		return;
+	DefineCustomIntVariable("troubleshooting.http_port",
+							"TCP port of the HTTP endpoint (0 = no endpoint).", NULL,
+							&ts_http_port, 0, 0, 65535, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("troubleshooting.http_listen_addresses",
+							   "Comma-separated IP addresses the HTTP endpoint listens on.", NULL,
+							   &ts_http_listen_addresses, "127.0.0.1,::1", PGC_POSTMASTER, 0,
+							   ts_http_check_addresses, NULL, NULL);
+	DefineCustomStringVariable("troubleshooting.http_role",
+							   "Role the HTTP endpoint runs its queries as (empty = data endpoints answer 503).",
+							   "Must exist and must not be a superuser.",
+							   &ts_http_role, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("troubleshooting.http_token",
+							   "Bearer token every HTTP request must carry (empty = none).",
+							   "Required when the endpoint listens on a non-loopback address.",
+							   &ts_http_token, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.http_statement_timeout",
+							"Time one HTTP request's queries may take.", NULL,
+							&ts_http_statement_timeout, 5000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+/* Registers the HTTP worker when troubleshooting.http_port is set. */
+void
+ts_http_register(void)
+{
+	if (ts_http_port > 0)
+		ts_register_worker("ts_http_main", "troubleshooting http", 5);
+}
+
+/* libmicrohttpd's log: kept for the next error message, and logged at DEBUG1. */
+static void
+ts_http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	size_t		len;
+
+	vsnprintf(ts_mhd_message, sizeof(ts_mhd_message), fmt, ap);
+	len = strlen(ts_mhd_message);
+	while (len > 0 && (ts_mhd_message[len - 1] == '\n' || ts_mhd_message[len - 1] == '\r'))
+		ts_mhd_message[--len] = '\0';
+	elog(DEBUG1, "libmicrohttpd: %s", ts_mhd_message);
+}
+
+/* True unless the endpoint would listen beyond loopback without a token. */
+static bool
+ts_http_policy_ok(void)
+{
+	TsHttpAddress addrs[TS_HTTP_MAX_ADDRESSES];
+	int			n;
+	char		bad[64];
+
+	if (ts_http_token != NULL && ts_http_token[0] != '\0')
+		return true;
+	if (!ts_http_parse_addresses(ts_http_listen_addresses, addrs, &n, bad, sizeof(bad)))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!addrs[i].loopback)
+			return false;
+	return true;
+}
+
+/* Reports the refusal to listen beyond loopback without a token (as an ERROR). */
+static void
+ts_http_policy_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("troubleshooting.http_token must be set for the HTTP endpoint to listen on a non-loopback address"),
+			 errdetail("troubleshooting.http_listen_addresses is \"%s\"; the HTTP endpoint stays closed.",
+					   ts_http_listen_addresses),
+			 errhint("Set troubleshooting.http_token and reload, or listen on 127.0.0.1 and ::1 only.")));
+}
+
+/* Stops every daemon (closing its sockets and connections). */
+static void
+ts_http_stop(void)
+{
+	for (int i = 0; i < ts_ndaemons; i++)
+		MHD_stop_daemon(ts_daemons[i]);
+	ts_ndaemons = 0;
+}
+
+/*
+ * Starts one daemon per listen address.  An address that cannot be bound is
+ * logged and skipped; an ERROR when none can be.
+ */
+static void
+ts_http_start(void)
+{
+	TsHttpAddress addrs[TS_HTTP_MAX_ADDRESSES];
+	int			n;
+	char		bad[64];
+
+	if (!ts_http_parse_addresses(ts_http_listen_addresses, addrs, &n, bad, sizeof(bad)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid troubleshooting.http_listen_addresses: %s", bad)));
+	if (!ts_http_policy_ok())
+		ts_http_policy_error();
+
+	for (int i = 0; i < n; i++)
+	{
+		TsHttpAddress *a = &addrs[i];
+		bool		v6 = a->ss.ss_family == AF_INET6;
+		struct MHD_Daemon *d;
+
+		if (v6)
+			((struct sockaddr_in6 *) &a->ss)->sin6_port = htons((uint16) ts_http_port);
+		else
+			((struct sockaddr_in *) &a->ss)->sin_port = htons((uint16) ts_http_port);
+		ts_mhd_message[0] = '\0';
+
+		/* no MHD_USE_INTERNAL_POLLING_THREAD: the worker's loop drives it */
+		d = MHD_start_daemon(MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0),
+							 (uint16_t) ts_http_port, NULL, NULL, ts_http_handler, NULL,
+							 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &a->ss,
+							 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) TS_HTTP_CONNECTION_LIMIT,
+							 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) TS_HTTP_PER_IP_LIMIT,
+							 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) TS_HTTP_CONNECTION_TIMEOUT,
+							 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) TS_HTTP_MEMORY_LIMIT,
+							 MHD_OPTION_EXTERNAL_LOGGER, ts_http_mhd_log, NULL,
+							 MHD_OPTION_END);
+		if (d == NULL)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not listen for HTTP on %s port %d", a->text, ts_http_port),
+					 ts_mhd_message[0] ? errdetail("%s", ts_mhd_message) : 0));
+			continue;
+		}
+		ts_daemons[ts_ndaemons++] = d;
+		ereport(LOG,
+				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+				 errmsg("troubleshooting HTTP endpoint listening on %s port %d", a->text, ts_http_port)));
+	}
+	if (ts_ndaemons == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not listen for HTTP on any of \"%s\" port %d",
+						ts_http_listen_addresses, ts_http_port),
+				 errhint("The worker tries again in %d seconds.", TS_HTTP_RETRY_MS / 1000)));
+}
+
+/*
+ * Fills set with the latch, postmaster death and the sockets in rs/ws up to
+ * max_fd, waits, and marks the sockets found ready in ready_r/ready_w.
+ */
+static void
+ts_http_wait(WaitEventSet *set, int nevents, fd_set *rs, fd_set *ws, MHD_socket max_fd,
+			 long timeout, fd_set *ready_r, fd_set *ready_w)
+{
+	WaitEvent  *events = palloc(sizeof(WaitEvent) * nevents);
+	int			nready;
+
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int fd = 0; fd <= max_fd; fd++)
+	{
+		uint32		ev = (FD_ISSET(fd, rs) ? WL_SOCKET_READABLE : 0) |
+			(FD_ISSET(fd, ws) ? WL_SOCKET_WRITEABLE : 0);
+
+		if (ev != 0)
+			AddWaitEventToSet(set, ev, fd, NULL, NULL);
+	}
+	nready = WaitEventSetWait(set, timeout, events, nevents, PG_WAIT_EXTENSION);
+	for (int i = 0; i < nready; i++)
+	{
+		if (events[i].events & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+		if (events[i].events & WL_SOCKET_READABLE)
+			FD_SET(events[i].fd, ready_r);
+		if (events[i].events & WL_SOCKET_WRITEABLE)
+			FD_SET(events[i].fd, ready_w);
+	}
+}
+
+/* Runs ts_http_wait with set, then frees set, also on error. */
+static void
+ts_http_wait_once(WaitEventSet *set, int nevents, fd_set *rs, fd_set *ws, MHD_socket max_fd,
+				  long timeout)
+{
+	PG_TRY();
+	{
+		ts_http_wait(set, nevents, rs, ws, max_fd, timeout, &ts_ready_r, &ts_ready_w);
+	}
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);	/* its epoll descriptor is no resource PostgreSQL tracks */
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	FreeWaitEventSet(set);
+}
+
+/*
+ * Waits for the latch, postmaster death, any daemon socket or the earliest
+ * libmicrohttpd timeout; notes the ready sockets in ts_ready_r/ts_ready_w.
+ */
+static void
+ts_http_poll(long max_wait_ms)
+{
+	fd_set		rs,
+				ws,
+				es;
+	MHD_socket	max_fd = -1;
+	long		timeout = max_wait_ms;
+	int			nsock = 0;
+	WaitEventSet *set;
+
+	FD_ZERO(&rs);
+	FD_ZERO(&ws);
+	FD_ZERO(&es);
+	for (int i = 0; i < ts_ndaemons; i++)
+	{
+		MHD_UNSIGNED_LONG_LONG t;
+
+		if (MHD_get_fdset(ts_daemons[i], &rs, &ws, &es, &max_fd) != MHD_YES)
+			elog(DEBUG1, "libmicrohttpd: MHD_get_fdset failed");
+		if (MHD_get_timeout(ts_daemons[i], &t) == MHD_YES)
+			timeout = Min(timeout, (long) Min(t, (MHD_UNSIGNED_LONG_LONG) max_wait_ms));
+	}
+	for (int fd = 0; fd <= max_fd; fd++)
+		if (FD_ISSET(fd, &rs) || FD_ISSET(fd, &ws))
+			nsock++;
+
+	FD_ZERO(&ts_ready_r);
+	FD_ZERO(&ts_ready_w);
+	set = ts_create_wait_event_set(CurrentMemoryContext, nsock + 2);
+	ts_http_wait_once(set, nsock + 2, &rs, &ws, max_fd, timeout);
+}
+
+/* Lets every daemon accept, read, answer (endpoints.c) and time out what is ready. */
+static void
+ts_http_run_daemons(void)
+{
+	fd_set		none;
+
+	FD_ZERO(&none);				/* never an "exception": MHD would drop the connection */
+	for (int i = 0; i < ts_ndaemons; i++)
+		MHD_run_from_select(ts_daemons[i], &ts_ready_r, &ts_ready_w, &none);
+}
+
+/* Entry point of the HTTP worker. */
+void
+ts_http_main(Datum arg)
+{
+	MemoryContext loopcxt;
+	volatile TimestampTz retry_at = 0;	/* next attempt to start the listener */
+	volatile bool wait_for_reload = false;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting http loop",
+									ALLOCSET_DEFAULT_SIZES);
+	elog(LOG, "troubleshooting http worker started in database \"%s\"", ts_database);
+
+	for (;;)
+	{
+		MemoryContextSwitchTo(loopcxt);
+		if (ts_ndaemons == 0 && !wait_for_reload && GetCurrentTimestamp() >= retry_at)
+		{
+			PG_TRY();
+			{
+				ts_http_start();
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(loopcxt);
+				EmitErrorReport();
+				FlushErrorState();
+				/* a refusal stands until the settings change; a failure is retried */
+				if (!ts_http_policy_ok())
+					wait_for_reload = true;
+				retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), TS_HTTP_RETRY_MS);
+			}
+			PG_END_TRY();
+		}
+
+		ts_http_poll(TS_HTTP_MAX_WAIT_MS);
+
+		/* the worker is idle here: a cancel request has nothing to cancel */
+		QueryCancelPending = false;
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			wait_for_reload = false;
+			retry_at = 0;		/* a listener that could not start is tried again now */
+			if (ts_ndaemons > 0 && !ts_http_policy_ok())
+			{
+				/* the token was removed while listening beyond loopback: close */
+				ts_http_stop();
+				PG_TRY();
+				{
+					ts_http_policy_error();
+				}
+				PG_CATCH();
+				{
+					MemoryContextSwitchTo(loopcxt);
+					EmitErrorReport();
+					FlushErrorState();
+					wait_for_reload = true;
+				}
+				PG_END_TRY();
+			}
+		}
+
+		/* requests are answered in here, each in its own transaction */
+		ts_http_run_daemons();
+		MemoryContextReset(loopcxt);
+	}
+}
