@@ -29,7 +29,8 @@ OBJS = \
 	src/notify/outcome.o \
 	src/http/server.o \
 	src/http/endpoints.o \
-	src/http/prometheus.o
+	src/http/prometheus.o \
+	src/http/dashboard.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
@@ -42,11 +43,22 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 SHLIB_LINK = -lcurl -lmicrohttpd -lm
 
+# generated from src/http/dashboard.html (rule below)
+EXTRA_CLEAN = src/http/dashboard_html.h src/http/dashboard_html.h.tmp
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): $(wildcard src/*.h src/notify/*.h src/http/*.h)
+
+# The dashboard page (GET /), embedded as a byte array generated from its source.
+src/http/dashboard.o src/http/dashboard.bc: src/http/dashboard_html.h
+src/http/dashboard_html.h: src/http/dashboard.html
+	{ printf '/* generated from src/http/dashboard.html by the Makefile; do not edit */\n'; \
+	  printf 'static const unsigned char ts_dashboard_html[] = {\n'; \
+	  od -An -v -tx1 $< | sed -e 's/[[:space:]]*\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  printf '};\n'; } > $@.tmp && mv $@.tmp $@
 
 .PHONY: test start
 # The whole suite (installs dependencies, builds, starts its own cluster).

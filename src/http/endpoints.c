@@ -341,6 +341,8 @@ ts_http_route(struct MHD_Connection *conn, const char *url, const char *method, 
 	else if ((length && strcmp(length, "0") != 0) ||
 			 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		ts_http_error(reply, 400, "request bodies are not accepted", NULL);
+	else if (strcmp(url, "/") == 0)
+		ts_http_dashboard(conn, reply);
 	else if (strcmp(url, TS_PATH_REALTIME) == 0)
 		ts_http_run("GET " TS_PATH_REALTIME, ts_http_realtime, false, conn, reply);
 	else if (strcmp(url, TS_PATH_METRICS) == 0)
@@ -349,7 +351,7 @@ ts_http_route(struct MHD_Connection *conn, const char *url, const char *method, 
 		ts_http_run("GET " TS_PATH_PROMETHEUS, ts_http_prometheus, false, conn, reply);
 	else
 		ts_http_error(reply, 404, "not found",
-					  "The endpoints are " TS_PATH_REALTIME ", " TS_PATH_METRICS " and " TS_PATH_PROMETHEUS ".");
+					  "The endpoints are / (the dashboard), " TS_PATH_REALTIME ", " TS_PATH_METRICS " and " TS_PATH_PROMETHEUS ".");
 }
 
 /* Hands the reply to libmicrohttpd (which copies it) and counts it. */

@@ -51,6 +51,9 @@ extern void ts_http_error(TsHttpReply *reply, int status, const char *error,
 						  const char *detail);
 extern void ts_http_append_request_counts(StringInfo buf);
 
+/* dashboard.c */
+extern void ts_http_dashboard(struct MHD_Connection *conn, TsHttpReply *reply);
+
 /* prometheus.c */
 extern void ts_http_prometheus(struct MHD_Connection *conn, const char *nsp,
 							   TsHttpReply *reply);
