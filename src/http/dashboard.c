@@ -6,25 +6,16 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
 #include "http/internal.h"
 
 #include "http/dashboard_html.h"
 
+/* GET /: the dashboard page, compiled in, with an ETag (304 when unchanged). */
 void
 ts_http_dashboard(struct MHD_Connection *conn, TsHttpReply *reply)
 {
-	uint64		h = hash_bytes_extended(ts_dashboard_html, (int) sizeof(ts_dashboard_html), 0);
-	const char *inm;
-
-	snprintf(reply->etag, sizeof(reply->etag), "\"%08x%08x\"", (uint32) (h >> 32), (uint32) h);
-	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	if (inm && (strcmp(inm, "*") == 0 || strstr(inm, reply->etag) != NULL))
-	{
-		reply->status = 304;
-		reply->content_type = NULL;
+	if (ts_http_not_modified(conn, reply, ts_dashboard_html, sizeof(ts_dashboard_html)))
 		return;
-	}
 	reply->status = 200;
 	reply->content_type = "text/html; charset=utf-8";
 	appendBinaryStringInfo(&reply->body, (const char *) ts_dashboard_html, (int) sizeof(ts_dashboard_html));

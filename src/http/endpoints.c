@@ -241,6 +241,27 @@ ts_http_select_row(const char *sql, int nargs, Oid *types, Datum *values, const 
 }
 
 /*
+ * Sets the reply's ETag from a hash of data; when the request's
+ * If-None-Match names it (or is *), makes the reply a 304 and returns true.
+ */
+bool
+ts_http_not_modified(struct MHD_Connection *conn, TsHttpReply *reply, const void *data, size_t len)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) data, (int) len, 0);
+	const char *inm;
+
+	snprintf(reply->etag, sizeof(reply->etag), "\"%08x%08x\"", (uint32) (h >> 32), (uint32) h);
+	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm && (strcmp(inm, "*") == 0 || strstr(inm, reply->etag) != NULL))
+	{
+		reply->status = 304;
+		reply->content_type = NULL;
+		return true;
+	}
+	return false;
+}
+
+/*
  * GET /api/support/troubleshooting/realtime: the text of
  * get_troubleshooting_realtime_metrics(), as is.  The ETag hashes the
  * document without its timestamp, so a poll answers 304 until something
@@ -251,8 +272,6 @@ ts_http_realtime(struct MHD_Connection *conn, const char *nsp, TsHttpReply *repl
 {
 	char	   *doc;
 	char	   *stable;
-	uint64		h;
-	const char *inm;
 
 	ts_http_select_row(psprintf("SELECT r.doc::text, (r.doc OPERATOR(pg_catalog.-) 'timestamp'::text)::text"
 								" FROM %s.get_troubleshooting_realtime_metrics() AS r(doc)", nsp),
@@ -262,15 +281,8 @@ ts_http_realtime(struct MHD_Connection *conn, const char *nsp, TsHttpReply *repl
 	if (doc == NULL || stable == NULL)
 		elog(ERROR, "get_troubleshooting_realtime_metrics() returned null");
 
-	h = hash_bytes_extended((const unsigned char *) stable, (int) strlen(stable), 0);
-	snprintf(reply->etag, sizeof(reply->etag), "\"%08x%08x\"", (uint32) (h >> 32), (uint32) h);
-	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	if (inm && (strcmp(inm, "*") == 0 || strstr(inm, reply->etag) != NULL))
-	{
-		reply->status = 304;
-		reply->content_type = NULL;
+	if (ts_http_not_modified(conn, reply, stable, strlen(stable)))
 		return;
-	}
 	reply->status = 200;
 	reply->content_type = "application/json";
 	appendStringInfoString(&reply->body, doc);

@@ -53,6 +53,8 @@ extern void ts_http_append_request_counts(StringInfo buf);
 
 /* dashboard.c */
 extern void ts_http_dashboard(struct MHD_Connection *conn, TsHttpReply *reply);
+extern bool ts_http_not_modified(struct MHD_Connection *conn, TsHttpReply *reply,
+								 const void *data, size_t len);
 
 /* prometheus.c */
 extern void ts_http_prometheus(struct MHD_Connection *conn, const char *nsp,
