@@ -5,22 +5,7 @@ set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/selftest_lib.sh"
 
-record=$tmp/requests.jsonl
-python3 "$here/capture_server.py" --port 0 --record "$record" --portfile "$tmp/port" \
-    >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-
-for _ in $(seq 50); do
-    [ -s "$tmp/port" ] && break
-    sleep 0.1
-done
-if [ ! -s "$tmp/port" ]; then
-    notok "server wrote its portfile within 5 s"
-    echo "1..$n"
-    exit 1
-fi
-port=$(cat "$tmp/port")
-base="http://127.0.0.1:$port"
+start_capture_server
 ok "server listening on port $port"
 
 # curl that never goes through a proxy; never fails the script by itself.

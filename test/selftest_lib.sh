@@ -27,3 +27,23 @@ notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -z "${2
 check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
 # expect DESC GOT WANT
 expect() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got [$2], want [$3]"; fi; }
+
+# Starts test/capture_server.py on a free loopback port recording to
+# $record; sets $port and $base, or reports and exits when it does not start.
+start_capture_server() {
+    record=$tmp/requests.jsonl
+    python3 "$here/capture_server.py" --port 0 --record "$record" --portfile "$tmp/port" \
+        >"$tmp/server.out" 2>"$tmp/server.err" &
+    server_pid=$!
+    for _ in $(seq 50); do
+        [ -s "$tmp/port" ] && break
+        sleep 0.1
+    done
+    if [ ! -s "$tmp/port" ]; then
+        notok "capture server wrote its portfile within 5 s"
+        echo "1..$n"
+        exit 1
+    fi
+    port=$(cat "$tmp/port")
+    base="http://127.0.0.1:$port"
+}

@@ -52,21 +52,7 @@ EOF
 else notok "AWS documentation examples verify (signing key, get-vanilla, S3 GET Object)" "$out"; fi
 
 # ---- a capture server to sign against ------------------------------------------
-record=$tmp/requests.jsonl
-python3 "$here/capture_server.py" --port 0 --record "$record" --portfile "$tmp/port" \
-    >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-for _ in $(seq 50); do
-    [ -s "$tmp/port" ] && break
-    sleep 0.1
-done
-if [ ! -s "$tmp/port" ]; then
-    notok "capture server wrote its portfile within 5 s"
-    echo "1..$n"
-    exit 1
-fi
-port=$(cat "$tmp/port")
-base="http://127.0.0.1:$port"
+start_capture_server
 ok "capture server listening on port $port"
 
 AK=AKIDEXAMPLE
