@@ -75,6 +75,25 @@ ts_export_kind_name(JsonbValue *v)
 	}
 }
 
+/* The name of a kind of JSON value a part must be, for error details. */
+static const char *
+ts_export_kind_wanted(enum jbvType kind)
+{
+	switch (kind)
+	{
+		case jbvObject:
+			return "an object";
+		case jbvArray:
+			return "an array";
+		case jbvString:
+			return "a string";
+		case jbvBool:
+			return "a boolean";
+		default:
+			return "a JSON value";
+	}
+}
+
 /* True when v (not null) is of the kind wanted (jbvObject/jbvArray/scalar type). */
 static bool
 ts_export_is_kind(JsonbValue *v, enum jbvType kind)
@@ -139,8 +158,9 @@ ts_export_check(Jsonb *doc)
 		}
 		if (v->type == jbvNull || ts_export_is_kind(v, ts_parts[i].kind))
 			continue;
-		ts_export_not_report(psprintf("The value of \"%s\" is %s.", ts_parts[i].key,
-									  ts_export_kind_name(v)));
+		ts_export_not_report(psprintf("The value of \"%s\" is %s, not %s or null.",
+									  ts_parts[i].key, ts_export_kind_name(v),
+									  ts_export_kind_wanted(ts_parts[i].kind)));
 	}
 	ts_export_check_rows(ts_export_array(ts_export_get(&doc->root, "series")), "series");
 	ts_export_check_rows(ts_export_array(ts_export_get(&doc->root, "recommendations")),
@@ -153,7 +173,7 @@ ts_export_check(Jsonb *doc)
 										  "failing_steps");
 
 		if (steps && steps->type != jbvNull && ts_export_array(steps) == NULL)
-			ts_export_not_report(psprintf("The value of \"failing_steps\" in \"top_problems\" is %s.",
+			ts_export_not_report(psprintf("The value of \"failing_steps\" in \"top_problems\" is %s, not an array.",
 										  ts_export_kind_name(steps)));
 		ts_export_check_rows(ts_export_array(steps), "failing_steps");
 	}
