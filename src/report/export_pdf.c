@@ -504,7 +504,8 @@ ts_pdf_title(TsPdf *p, Jsonb *doc)
 					 ts_pdf_member(period, "end"));
 	if (*tz)
 		appendStringInfo(&line, " (%s)", tz);
-	ts_pdf_paragraph(p, p->font, 10, TS_PDF_LEFT, TS_PDF_WIDTH, &ts_pdf_black, line.data);
+	if (ts_export_get(period, "start") != NULL || ts_export_get(period, "end") != NULL)
+		ts_pdf_paragraph(p, p->font, 10, TS_PDF_LEFT, TS_PDF_WIDTH, &ts_pdf_black, line.data);
 	if (prev != NULL)
 		ts_pdf_paragraph(p, p->font, 10, TS_PDF_LEFT, TS_PDF_WIDTH, &ts_pdf_gray,
 						 psprintf("Compared with: %s to %s", ts_pdf_member(prev, "start"),

@@ -12,6 +12,7 @@
 #include "report/export_pdf.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 
 #include <math.h>
 
@@ -448,6 +449,7 @@ ts_pdf_problems(TsPdf *p, Jsonb *doc)
 	ts_pdf_problems_header(p);
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		ts_pdf_problem(p, ts_export_object(ts_export_item(problems, i)), i + 1);
 		ts_pdf_check(p, "drawing the top problems");
 	}
@@ -487,6 +489,7 @@ ts_pdf_recommendations(TsPdf *p, Jsonb *doc)
 		char	   *badge = ts_pdf_str(severity ? severity : "info");
 		List	   *lines = ts_pdf_wrap(p->font, 9, ts_pdf_utf8(message), text_w);
 
+		CHECK_FOR_INTERRUPTS();
 		for (char *c = badge; *c; c++)
 			*c = pg_ascii_toupper((unsigned char) *c);
 		ts_pdf_keep(p, list_length(lines) * 12.6f + (rule ? 10 : 0));
