@@ -25,17 +25,6 @@
 
 PG_FUNCTION_INFO_V1(get_troubleshooting_metrics_by_period);
 
-/* One output row being accumulated. */
-typedef struct TsBucket
-{
-	TimestampTz start;			/* period_start */
-	TimestampTz lo;				/* counted range [lo, hi) */
-	TimestampTz hi;
-	TsMeasures	m;
-	Bitmapset  *problems;
-	int64		unique_problems;
-} TsBucket;
-
 /* Reports a NULL argument. */
 static void
 ts_null_arg(const char *name)
@@ -46,7 +35,7 @@ ts_null_arg(const char *name)
 }
 
 /* Returns interval '1 <period>' for a validated period name. */
-static Interval *
+Interval *
 ts_period_interval(const char *period)
 {
 	Interval   *iv = palloc0(sizeof(Interval));
@@ -89,7 +78,7 @@ ts_bucket_of(TsBucket *b, int n, TimestampTz t)
 }
 
 /* Builds the bucket list from date_trunc(period, start) to end, inclusive. */
-static TsBucket *
+TsBucket *
 ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbuckets)
 {
 	Interval   *step = ts_period_interval(period);
@@ -131,7 +120,7 @@ ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbu
 }
 
 /* Accumulates rollup hours and raw partial hours into the buckets. */
-static void
+void
 ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end)
 {
 	TsProblemDict *dict;

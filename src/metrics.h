@@ -116,4 +116,20 @@ extern Numeric ts_ratio(int64 num, int64 den, int scale);
 extern Numeric ts_avg_minutes(int64 sum_us, int64 n);
 extern Numeric ts_nps(int64 promoters, int64 detractors, int64 n);
 
+/* metrics.c: one bucket of get_troubleshooting_metrics_by_period, counted over [lo, hi). */
+typedef struct TsBucket
+{
+	TimestampTz start;			/* period_start */
+	TimestampTz lo;				/* counted range [lo, hi) */
+	TimestampTz hi;
+	TsMeasures	m;
+	Bitmapset  *problems;
+	int64		unique_problems;
+} TsBucket;
+
+extern Interval *ts_period_interval(const char *period);
+extern TsBucket *ts_make_buckets(const char *period, TimestampTz start, TimestampTz end,
+								 int *nbuckets);
+extern void ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end);
+
 #endif							/* TS_METRICS_H */

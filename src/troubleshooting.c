@@ -11,6 +11,7 @@
 #include "maintenance.h"
 #include "notify/dispatcher.h"
 #include "notify/shmem.h"
+#include "report/report.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -32,6 +33,7 @@ _PG_init(void)
 	ts_maintenance_define_gucs(process_shared_preload_libraries_in_progress);
 	ts_dispatcher_define_gucs();
 	ts_http_define_gucs(process_shared_preload_libraries_in_progress);
+	ts_report_define_gucs();
 	MarkGUCPrefixReserved("troubleshooting");
 
 	if (!process_shared_preload_libraries_in_progress)

@@ -1,0 +1,432 @@
+/*
+ * report_data.c
+ *	  The figures of one report period, read from the raw tables with bound
+ *	  parameters: sessions by start time (the cohort), attempts by attempt
+ *	  time and feedback by collection time, as get_troubleshooting_metrics_by_period
+ *	  counts them, per series bucket and per problem and step, plus the
+ *	  resolution times behind the median and 90th percentile.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+#include "report/report_int.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include <math.h>
+
+#define TS_NPARAMS 9
+
+/* Which sessions count ($3..$8), on alias s; a NULL parameter is no filter. */
+#define TS_SESSION_FILTER \
+	" AND ($3::text[] IS NULL OR s.detected_problem_id = ANY ($3::text[]))" \
+	" AND ($4::text[] IS NULL OR s.status = ANY ($4::text[]))" \
+	" AND ($5::text IS NULL OR lower(split_part(s.customer_email, '@', 2)) = lower($5::text))" \
+	" AND ($6::text IS NULL OR s.assigned_agent = $6::text)" \
+	" AND (($7::int4 IS NULL AND $8::int4 IS NULL) OR EXISTS (" \
+	"      SELECT 1 FROM %1$s.support_troubleshooting_feedback rf" \
+	"      WHERE rf.session_id = s.session_id" \
+	"        AND rf.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)))"
+
+/* Sessions started in the period, per bucket and problem. */
+static const char *const ts_q_sessions =
+"SELECT date_trunc($9::text, s.started_at), s.detected_problem_id, max(s.detected_problem_title COLLATE \"C\"),"
+"       count(*), count(*) FILTER (WHERE s.status = 'resolved'),"
+"       count(*) FILTER (WHERE s.status = 'escalated'),"
+"       count(*) FILTER (WHERE s.status IN ('abandoned', 'timed_out')),"
+"       count(*) FILTER (WHERE s.status IN ('resolved', 'escalated', 'abandoned', 'timed_out')),"
+"       array_agg((extract(epoch FROM s.resolved_at - s.started_at) * 1000000)::int8)"
+"           FILTER (WHERE s.status = 'resolved' AND s.resolved_at IS NOT NULL)"
+" FROM %1$s.support_troubleshooting_sessions s"
+" WHERE s.started_at >= $1 AND s.started_at < $2" TS_SESSION_FILTER
+" GROUP BY 1, 2";
+
+/* Finished sessions started in the period that have feedback. */
+static const char *const ts_q_rated =
+"SELECT count(*) FROM %1$s.support_troubleshooting_sessions s"
+" WHERE s.started_at >= $1 AND s.started_at < $2" TS_SESSION_FILTER
+"   AND s.status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
+"   AND EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_feedback f"
+"               WHERE f.session_id = s.session_id)";
+
+/*
+ * Attempts made in the period, per bucket, problem and step; a first try is
+ * an attempt with no earlier attempt at the same step of the same session.
+ */
+static const char *const ts_q_attempts =
+"SELECT date_trunc($9::text, a.attempted_at), s.detected_problem_id, a.step_number,"
+"       max(a.step_title COLLATE \"C\"), count(*), count(*) FILTER (WHERE a.success),"
+"       count(*) FILTER (WHERE a.first_try), count(*) FILTER (WHERE a.first_try AND a.success)"
+" FROM (SELECT a.session_id, a.step_number, a.step_title, a.success, a.attempted_at,"
+"              NOT EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_attempts b"
+"                          WHERE b.session_id = a.session_id AND b.step_number = a.step_number"
+"                            AND (b.attempted_at, b.id) < (a.attempted_at, a.id)) AS first_try"
+"       FROM %1$s.support_troubleshooting_attempts a"
+"       WHERE a.attempted_at >= $1 AND a.attempted_at < $2) a"
+" JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = a.session_id"
+" WHERE true" TS_SESSION_FILTER
+" GROUP BY 1, 2, 3";
+
+/* Feedback collected in the period, per bucket (the rating filter applies to rows). */
+static const char *const ts_q_feedback =
+"SELECT date_trunc($9::text, f.collected_at), count(*), sum(f.rating),"
+"       count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),"
+"       count(*) FILTER (WHERE f.nps_score <= 6), count(*) FILTER (WHERE f.nps_score IN (7, 8)),"
+"       count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),"
+"       count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),"
+"       count(*) FILTER (WHERE f.rating = 5),"
+"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful)"
+" FROM %1$s.support_troubleshooting_feedback f"
+" JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2" TS_SESSION_FILTER
+"   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
+" GROUP BY 1";
+
+/* Sessions with feedback collected in the period. */
+static const char *const ts_q_rated_sessions =
+"SELECT count(DISTINCT f.session_id)"
+" FROM %1$s.support_troubleshooting_feedback f"
+" JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2" TS_SESSION_FILTER
+"   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)";
+
+/* Runs one of the queries above with the period and filters bound. */
+static void
+ts_report_query(const char *sql, const TsPeriodStats *st, const TsReportFilters *f,
+				const char *granularity)
+{
+	Oid			types[TS_NPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID};
+	Datum		values[TS_NPARAMS];
+	char		nulls[TS_NPARAMS];
+	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
+	int			ret;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = TimestampTzGetDatum(st->start);
+	values[1] = TimestampTzGetDatum(st->end);
+	values[2] = f->problem_ids;
+	nulls[2] = f->problem_ids ? ' ' : 'n';
+	values[3] = f->statuses;
+	nulls[3] = f->statuses ? ' ' : 'n';
+	values[4] = f->email_domain ? CStringGetTextDatum(f->email_domain) : (Datum) 0;
+	nulls[4] = f->email_domain ? ' ' : 'n';
+	values[5] = f->agent ? CStringGetTextDatum(f->agent) : (Datum) 0;
+	nulls[5] = f->agent ? ' ' : 'n';
+	values[6] = Int32GetDatum(f->min_rating);
+	nulls[6] = f->min_rating ? ' ' : 'n';
+	values[7] = Int32GetDatum(f->max_rating);
+	nulls[7] = f->max_rating ? ' ' : 'n';
+	values[8] = CStringGetTextDatum(granularity);
+
+	ret = SPI_execute_with_args(psprintf(sql, nsp), TS_NPARAMS, types, values, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "report query failed: %s", SPI_result_code_string(ret));
+}
+
+/* Column col (1-based) of result row `row` as text, or NULL. */
+static char *
+ts_get_text(int row, int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return v;
+}
+
+/* The greater of two texts in byte order (max(... COLLATE "C")), NULLs ignored. */
+static char *
+ts_max_text(char *a, char *b)
+{
+	if (a == NULL)
+		return b;
+	if (b == NULL)
+		return a;
+	return strcmp(a, b) >= 0 ? a : b;
+}
+
+/* The bucket of the series that starts at t (buckets sorted by start). */
+static TsBucket *
+ts_find_bucket(TsPeriodStats *st, TimestampTz t)
+{
+	int			lo = 0,
+				hi = st->nbuckets - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (st->buckets[mid].start == t)
+			return &st->buckets[mid];
+		if (st->buckets[mid].start < t)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	elog(ERROR, "report row outside the period's buckets");
+}
+
+/* The stats of a problem (NULL id: undetected), created on first use. */
+static TsProblemStats *
+ts_problem(TsPeriodStats *st, const char *id)
+{
+	ListCell   *lc;
+	TsProblemStats *p;
+
+	foreach(lc, st->problems)
+	{
+		p = lfirst(lc);
+		if ((p->problem_id == NULL && id == NULL) ||
+			(p->problem_id && id && strcmp(p->problem_id, id) == 0))
+			return p;
+	}
+	p = palloc0(sizeof(TsProblemStats));
+	p->problem_id = id ? pstrdup(id) : NULL;
+	st->problems = lappend(st->problems, p);
+	return p;
+}
+
+/* qsort comparator for doubles, ascending. */
+static int
+ts_double_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Problems: most sessions first, then by id (undetected last among equals). */
+static int
+ts_problem_cmp(const ListCell *a, const ListCell *b)
+{
+	const TsProblemStats *x = lfirst(a);
+	const TsProblemStats *y = lfirst(b);
+
+	if (x->sessions != y->sessions)
+		return x->sessions > y->sessions ? -1 : 1;
+	if (x->problem_id == NULL || y->problem_id == NULL)
+		return (x->problem_id == NULL) - (y->problem_id == NULL);
+	return strcmp(x->problem_id, y->problem_id);
+}
+
+/* Steps: most failed attempts first, then by step number. */
+static int
+ts_step_cmp(const ListCell *a, const ListCell *b)
+{
+	const TsStepStats *x = lfirst(a);
+	const TsStepStats *y = lfirst(b);
+
+	if (x->failed != y->failed)
+		return x->failed > y->failed ? -1 : 1;
+	return (x->step_number > y->step_number) - (x->step_number < y->step_number);
+}
+
+/* Appends the microseconds array in column col to *vals as minutes; returns their sum. */
+static int64
+ts_add_minutes(int row, int col, double **vals, int *n, int *cap)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems;
+	int64		sum = 0;
+
+	if (isnull)
+		return 0;
+	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &enulls, &nelems);
+	if (*n + nelems > *cap)
+	{
+		*cap = Max(*cap * 2, *n + nelems);
+		*vals = *vals ? repalloc(*vals, sizeof(double) * *cap) : palloc(sizeof(double) * *cap);
+	}
+	for (int i = 0; i < nelems; i++)
+	{
+		int64		us = DatumGetInt64(elems[i]);
+
+		sum += us;
+		/* as extract(epoch ...)::float8 / 60 computes it */
+		(*vals)[(*n)++] = ((double) us / 1000000.0) / 60.0;
+	}
+	return sum;
+}
+
+/* Reads the sessions query into buckets, problems and resolution times. */
+static void
+ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+{
+	ts_report_query(ts_q_sessions, st, f, granularity);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		TimestampTz b = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		TsBucket   *bk = ts_find_bucket(st, b);
+		TsProblemStats *p = ts_problem(st, ts_get_text(r, 2));
+		int			pcap = p->nres;
+		int			before = p->nres;
+
+		p->title = ts_max_text(p->title, ts_get_text(r, 3));
+		p->sessions += ts_get_int64(r, 4);
+		p->resolved += ts_get_int64(r, 5);
+		p->escalated += ts_get_int64(r, 6);
+		bk->m.m[M_SESSIONS] += ts_get_int64(r, 4);
+		bk->m.m[M_RESOLVED] += ts_get_int64(r, 5);
+		bk->m.m[M_ESCALATED] += ts_get_int64(r, 6);
+		bk->m.m[M_ABANDONED] += ts_get_int64(r, 7);
+		st->finished += ts_get_int64(r, 8);
+		if (p->problem_id)
+			bk->unique_problems++;	/* rows are distinct (bucket, problem) pairs */
+		bk->m.m[M_RES_US] += ts_add_minutes(r, 9, &p->res_minutes, &p->nres, &pcap);
+		bk->m.m[M_RES_N] += p->nres - before;
+	}
+}
+
+/* The stats of a problem's step, created on first use. */
+static TsStepStats *
+ts_step(TsProblemStats *p, int step_number)
+{
+	ListCell   *lc;
+	TsStepStats *s;
+
+	foreach(lc, p->steps)
+	{
+		s = lfirst(lc);
+		if (s->step_number == step_number)
+			return s;
+	}
+	s = palloc0(sizeof(TsStepStats));
+	s->step_number = step_number;
+	p->steps = lappend(p->steps, s);
+	return s;
+}
+
+/* Reads the attempts query into buckets, problems' steps and first tries. */
+static void
+ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+{
+	ts_report_query(ts_q_attempts, st, f, granularity);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		TimestampTz b = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		TsBucket   *bk = ts_find_bucket(st, b);
+		TsProblemStats *p = ts_problem(st, ts_get_text(r, 2));
+		TsStepStats *s = ts_step(p, (int) ts_get_int64(r, 3));
+		int64		n = ts_get_int64(r, 5);
+		int64		ok = ts_get_int64(r, 6);
+
+		s->step_title = ts_max_text(s->step_title, ts_get_text(r, 4));
+		s->attempts += n;
+		s->failed += n - ok;
+		bk->m.m[M_ATTEMPTS] += n;
+		bk->m.m[M_ATTEMPTS_OK] += ok;
+		st->first_tries += ts_get_int64(r, 7);
+		st->first_ok += ts_get_int64(r, 8);
+	}
+}
+
+/* Reads the feedback queries into buckets and the satisfaction figures. */
+static void
+ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+{
+	ts_report_query(ts_q_feedback, st, f, granularity);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		TimestampTz b = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		TsBucket   *bk = ts_find_bucket(st, b);
+
+		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
+		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);
+		bk->m.m[M_NPS_N] += ts_get_int64(r, 4);
+		bk->m.m[M_PROMOTERS] += ts_get_int64(r, 5);
+		bk->m.m[M_DETRACTORS] += ts_get_int64(r, 6);
+		st->passives += ts_get_int64(r, 7);
+		for (int k = 1; k <= 5; k++)
+			st->ratings[k] += ts_get_int64(r, 7 + k);
+		st->helpful_n += ts_get_int64(r, 13);
+		st->helpful_yes += ts_get_int64(r, 14);
+	}
+	ts_report_query(ts_q_rated_sessions, st, f, granularity);
+	st->rated_sessions = ts_get_int64(0, 1);
+	ts_report_query(ts_q_rated, st, f, granularity);
+	st->finished_rated = ts_get_int64(0, 1);
+}
+
+/* Collects every figure of the period [st->start, st->end) (SPI connected). */
+void
+ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+{
+	ListCell   *lc;
+	int			cap;
+
+	st->buckets = ts_make_buckets(granularity, st->start, st->end, &st->nbuckets);
+	/* a bucket that starts at the end of the range counts nothing */
+	while (st->nbuckets > 0 && st->buckets[st->nbuckets - 1].lo >= st->buckets[st->nbuckets - 1].hi)
+		st->nbuckets--;
+
+	ts_collect_sessions(st, f, granularity);
+	ts_collect_attempts(st, f, granularity);
+	ts_collect_feedback(st, f, granularity);
+
+	for (int i = 0; i < st->nbuckets; i++)
+		ts_measures_add(&st->total, &st->buckets[i].m);
+
+	/* all resolution times, and each problem's, sorted */
+	cap = 0;
+	foreach(lc, st->problems)
+	{
+		TsProblemStats *p = lfirst(lc);
+
+		cap += p->nres;
+		if (p->problem_id && p->sessions > 0)
+			st->unique_problems++;
+	}
+	st->res_minutes = palloc(sizeof(double) * Max(cap, 1));
+	foreach(lc, st->problems)
+	{
+		TsProblemStats *p = lfirst(lc);
+
+		if (p->nres > 0)
+		{
+			qsort(p->res_minutes, p->nres, sizeof(double), ts_double_cmp);
+			memcpy(st->res_minutes + st->nres, p->res_minutes, sizeof(double) * p->nres);
+			st->nres += p->nres;
+		}
+		list_sort(p->steps, ts_step_cmp);
+	}
+	qsort(st->res_minutes, st->nres, sizeof(double), ts_double_cmp);
+	list_sort(st->problems, ts_problem_cmp);
+}
+
+/* percentile_cont(p) of sorted values, rounded to 2 decimals as numeric (NULL if none). */
+Numeric
+ts_percentile(const double *sorted, int n, double p)
+{
+	double		pos;
+	double		lo;
+	double		hi;
+	double		v;
+
+	if (n == 0)
+		return NULL;
+	/* the arithmetic of PostgreSQL's percentile_cont */
+	pos = p * (n - 1);
+	lo = sorted[(int) floor(pos)];
+	hi = sorted[(int) ceil(pos)];
+	v = lo + (hi - lo) * (pos - floor(pos));
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round,
+											   DirectFunctionCall1(float8_numeric, Float8GetDatum(v)),
+											   Int32GetDatum(2)));
+}

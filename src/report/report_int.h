@@ -1,0 +1,114 @@
+/*
+ * report_int.h
+ *	  Internal structures of report generation: the validated filters and the
+ *	  figures of one period, shared by generate.c, report_data.c and
+ *	  report_trends.c.
+ */
+#ifndef TS_REPORT_INT_H
+#define TS_REPORT_INT_H
+
+#include "postgres.h"
+
+#include "metrics.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/numeric.h"
+
+/* The filters of a report, validated (NULL / 0 = not given). */
+typedef struct TsReportFilters
+{
+	Datum		problem_ids;	/* text[] */
+	Datum		statuses;		/* text[] */
+	char	   *email_domain;
+	char	   *agent;
+	int			min_rating;
+	int			max_rating;
+	bool		on_sessions;	/* any filter on which sessions count */
+	bool		on_ratings;		/* min_rating or max_rating */
+} TsReportFilters;
+
+/* Failed attempts of one fix step of one problem. */
+typedef struct TsStepStats
+{
+	int			step_number;
+	char	   *step_title;
+	int64		attempts;
+	int64		failed;
+} TsStepStats;
+
+/* One problem's sessions in the period. */
+typedef struct TsProblemStats
+{
+	char	   *problem_id;		/* NULL: sessions with no detected problem */
+	char	   *title;
+	int64		sessions;
+	int64		resolved;
+	int64		escalated;
+	int			nres;			/* resolution minutes, sorted */
+	double	   *res_minutes;
+	List	   *steps;			/* TsStepStats, most failed first */
+} TsProblemStats;
+
+/* Everything a report says about one period. */
+typedef struct TsPeriodStats
+{
+	TimestampTz start;
+	TimestampTz end;
+	TsBucket   *buckets;		/* the series */
+	int			nbuckets;
+	TsMeasures	total;
+	int64		unique_problems;
+	int			nres;			/* all resolution minutes, sorted */
+	double	   *res_minutes;
+	int64		finished;		/* resolved, escalated, abandoned or timed out */
+	int64		finished_rated; /* ... with feedback */
+	int64		first_tries;	/* attempts that were a step's first try */
+	int64		first_ok;
+	int64		ratings[6];		/* feedback rows per rating 1-5 */
+	int64		rated_sessions;
+	int64		passives;
+	int64		helpful_n;
+	int64		helpful_yes;
+	List	   *problems;		/* TsProblemStats, most sessions first */
+} TsPeriodStats;
+
+/* report_data.c */
+extern void ts_report_collect(TsPeriodStats *st, const TsReportFilters *f,
+							  const char *granularity);
+extern Numeric ts_percentile(const double *sorted, int n, double p);
+
+/* report_trends.c */
+extern void ts_report_trends(StringInfo out, const TsPeriodStats *cur,
+							 const TsPeriodStats *prev, const char *report_type);
+extern void ts_report_recommendations(StringInfo out, const TsPeriodStats *cur,
+									  const TsPeriodStats *prev, const char *report_type);
+
+/* generate.c: JSON helpers */
+extern void ts_rj_key(StringInfo out, bool *first, const char *key);
+extern void ts_rj_numeric(StringInfo out, Numeric n);
+extern void ts_rj_string(StringInfo out, const char *s);
+extern void ts_rj_timestamptz(StringInfo out, TimestampTz t);
+
+/* KPIs compared between periods, in report order */
+typedef enum TsKpi
+{
+	K_TOTAL_SESSIONS,
+	K_RESOLUTION_RATE,
+	K_ESCALATION_RATE,
+	K_AVG_RES,
+	K_MEDIAN_RES,
+	K_P90_RES,
+	K_ATTEMPTS_PER_SESSION,
+	K_FIRST_ATTEMPT,
+	K_AVG_RATING,
+	K_CSAT,
+	K_NPS,
+	K_RESPONSE_RATE,
+	TS_NKPIS
+} TsKpi;
+
+extern const char *const ts_kpi_names[TS_NKPIS];
+extern Numeric ts_kpi_value(const TsPeriodStats *st, TsKpi k);
+
+#endif							/* TS_REPORT_INT_H */
