@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The LLM executive summary, against a loopback fake of an OpenAI-compatible
+# API (test/fake_openai.py): nothing is sent while enable_llm_enhancement is
+# off; once on, the worker POSTs {base}/chat/completions with the Bearer key,
+# the model and the report's aggregates (no customer data) and stores the
+# answer in the report's executive_summary; the key goes only to the base URL
+# it was set for; env:NAME keys come from the server's environment; an
+# endpoint failing with 500 leaves the report complete without a summary, is
+# tried three times at most, and no key reaches the server log.
+. "$(dirname "$0")/tap.sh"
+
+P() { q -d postgres "$@"; }   # the database the workers serve
+LOG=$TS_WORK/main/server.log
+FAKE=$TS_WORK/fakellm
+mkdir -p "$FAKE"
+python3 test/fake_openai.py --port 0 --record "$FAKE/requests.jsonl" --portfile "$FAKE/port" 2>"$FAKE/server.err" &
+pids=($!)
+trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+for i in $(seq 1 50); do [ -s "$FAKE/port" ] && break; sleep 0.1; done
+BASE="http://127.0.0.1:$(cat "$FAKE/port")"
+KEY="sk-test-$RANDOM$RANDOM-llm-key"
+
+# Waits up to 30 s for SQL $1 to return $2.
+wait_for() {
+    local i
+    for i in $(seq 1 150); do
+        [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+# Requests the fake received.
+requests() { [ -f "$FAKE/requests.jsonl" ] && wc -l < "$FAKE/requests.jsonl" || echo 0; }
+# Runs python check $1 on the last request (r; b = its JSON body).
+check_last() {
+    python3 - "$FAKE/requests.jsonl" "$FAKE/emails" <<PY
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-1]
+emails = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+h = r["headers"]
+b = json.loads(r["body"])
+$1
+PY
+}
+
+q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
+  -c "ALTER SYSTEM SET troubleshooting.maintenance_naptime = '100ms'" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+P -c "CREATE EXTENSION troubleshooting" >/dev/null
+q -d postgres -v sessions=300 -v days=3 -f bench/generate_data.sql >/dev/null
+ok $? "sample data loaded"
+P -c "SELECT DISTINCT customer_email FROM support_troubleshooting_sessions WHERE customer_email IS NOT NULL" > "$FAKE/emails"
+P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/v1')" \
+  -c "SELECT set_troubleshooting_config('llm_model', 'test-model')" \
+  -c "SELECT set_troubleshooting_llm_api_key('$KEY')" >/dev/null
+
+# --- off (the default): nothing is sent ---
+r1=$(P -c "SELECT generate_troubleshooting_report('daily', now() - interval '2 days', now()) ->> 'id'")
+sleep 6     # longer than the worker's idle look-up interval (5 s)
+is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries")" "0|0" \
+   "enable_llm_enhancement off: no request"
+is "$(P -c "SELECT data->'executive_summary' FROM support_troubleshooting_reports WHERE id = $r1")" "null" \
+   "the report is complete, executive_summary null"
+before=$(P -c "SELECT md5((data - 'executive_summary')::text) FROM support_troubleshooting_reports WHERE id = $r1")
+
+# --- on: one request, the summary stored ---
+P -c "SELECT set_troubleshooting_config('enable_llm_enhancement', 'true')" >/dev/null
+wait_for "SELECT data->>'executive_summary' IS NOT NULL FROM support_troubleshooting_reports WHERE id = $r1" t
+ok $? "the worker writes the executive summary"
+total=$(P -c "SELECT data #>> '{summary,total_sessions}' FROM support_troubleshooting_reports WHERE id = $r1")
+is "$(P -c "SELECT data->>'executive_summary' FROM support_troubleshooting_reports WHERE id = $r1")" \
+   "Summary of $total sessions." "it is the model's answer (choices[0].message.content, trimmed)"
+is "$(P -c "SELECT md5((data - 'executive_summary')::text) FROM support_troubleshooting_reports WHERE id = $r1")" "$before" \
+   "the rest of the document is unchanged"
+is "$(P -c "SELECT attempts || ' ' || (summarized_at IS NOT NULL) || ' ' || coalesce(last_error, '-') || ' ' || model
+              FROM support_troubleshooting_report_summaries WHERE report_id = $r1")" "1 true - test-model" \
+   "one attempt, recorded as done"
+is "$(requests)" "1" "one request"
+check_last "
+assert r['method'] == 'POST' and r['path'] == '/v1/chat/completions', (r['method'], r['path'])
+assert h['authorization'] == 'Bearer $KEY', 'authorization'
+assert h['content-type'] == 'application/json', h['content-type']
+assert b['model'] == 'test-model' and b['temperature'] == 0.2, b
+assert [m['role'] for m in b['messages']] == ['system', 'user'], b['messages']
+assert 'executive summary' in b['messages'][0]['content'], b['messages'][0]
+"
+ok $? "POST /v1/chat/completions: Bearer key, JSON, model, temperature, system then user message"
+check_last "
+report = json.loads(b['messages'][1]['content'])
+assert set(report) == {'report_type', 'title', 'period', 'summary', 'satisfaction', 'trends',
+                       'top_problems', 'recommendations'}, set(report)
+assert report['report_type'] == 'daily' and report['summary']['total_sessions'] == $total, report['summary']
+assert len(report['top_problems']) > 0 and 'title' in report['top_problems'][0], report['top_problems']
+"
+ok $? "the user message is the report's aggregates as JSON (no filters)"
+check_last "
+body = r['body'].lower()
+assert len(emails) > 10, len(emails)
+leaked = [e for e in emails if e.lower() in body]
+assert not leaked, leaked[:3]
+assert 'customer_email' not in body and 'customer_name' not in body
+"
+ok $? "no customer e-mail address or name in the request"
+sleep 1
+is "$(requests)" "1" "a summarised report is not asked for again"
+
+# --- the key goes only to the URL it was set for ---
+P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/fail500/v1')" >/dev/null
+r2=$(P -c "SELECT generate_troubleshooting_report('daily', now() - interval '1 day', now()) ->> 'id'")
+for i in $(seq 1 75); do grep -q "llm_base_url changed since the API key was set" "$LOG" && break; sleep 0.2; done
+grep -q "executive summaries are on but cannot be requested: llm_base_url changed since the API key was set" "$LOG"
+ok $? "a new llm_base_url without a new key: a warning"
+is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries WHERE report_id = $r2")" "1|0" \
+   "and nothing is sent"
+
+# --- an endpoint answering 500; the key from the server environment ---
+P -c "SELECT set_troubleshooting_llm_api_key('env:EMAIL_API_KEY')" >/dev/null
+wait_for "SELECT last_error FROM support_troubleshooting_report_summaries WHERE report_id = $r2" "HTTP 500 from the LLM endpoint"
+ok $? "a 500 is recorded as the attempt's error"
+check_last "
+assert r['path'] == '/fail500/v1/chat/completions', r['path']
+assert h['authorization'] == 'Bearer $EMAIL_API_KEY', 'authorization'
+"
+ok $? "env:EMAIL_API_KEY: the key is read from the server's environment"
+is "$(P -c "SELECT (data->'executive_summary')::text || ' ' || (data->'summary' IS NOT NULL) || ' ' || (data->'recommendations' IS NOT NULL)
+              FROM support_troubleshooting_reports WHERE id = $r2")" "null true true" \
+   "the report stays complete without a summary"
+grep -q "executive summary of report $r2 failed (attempt 1 of 3)" "$LOG"
+ok $? "the failure is logged"
+for n in 2 3; do
+    P -c "UPDATE support_troubleshooting_report_summaries SET last_attempt_at = now() - interval '1 hour' WHERE report_id = $r2" >/dev/null
+    wait_for "SELECT attempts FROM support_troubleshooting_report_summaries WHERE report_id = $r2 AND last_error IS NOT NULL" "$n"
+    ok $? "retried: attempt $n"
+done
+P -c "UPDATE support_troubleshooting_report_summaries SET last_attempt_at = now() - interval '1 hour' WHERE report_id = $r2" >/dev/null
+sleep 6
+is "$(P -c "SELECT attempts FROM support_troubleshooting_report_summaries WHERE report_id = $r2")|$(requests)" "3|4" \
+   "no fourth attempt"
+grep -q "executive summary of report $r2 failed (attempt 3 of 3)" "$LOG"
+ok $? "the last failure is logged"
+
+# --- an answer that is not JSON ---
+P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/notjson/v1')" \
+  -c "SELECT set_troubleshooting_llm_api_key('$KEY')" >/dev/null
+r3=$(P -c "SELECT generate_troubleshooting_report('weekly', p_force => true) ->> 'id'")
+wait_for "SELECT last_error IS NOT NULL FROM support_troubleshooting_report_summaries WHERE report_id = $r3" t
+ok $? "a non-JSON answer is an error"
+is "$(P -c "SELECT (last_error LIKE '%json%') || ' ' || (summarized_at IS NULL) FROM support_troubleshooting_report_summaries WHERE report_id = $r3")|$(P -c "SELECT data->'executive_summary' FROM support_troubleshooting_reports WHERE id = $r3")" \
+   "true true|null" "recorded, and the report has no summary"
+
+# --- secrets ---
+grep -qF "$KEY" "$LOG"
+ok $((! $?)) "the API key is not in the server log"
+grep -qF "$EMAIL_API_KEY" "$LOG"
+ok $((! $?)) "the key from the environment is not in the server log"
+P -c "CREATE ROLE ts_llm_reader" >/dev/null
+P -c "SET ROLE ts_llm_reader" -c "SELECT api_key FROM support_troubleshooting_llm_credentials" >/dev/null 2>&1
+ok $((! $?)) "other roles cannot read the key"
+P -c "DROP ROLE ts_llm_reader" >/dev/null
+
+P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
+q -c "ALTER SYSTEM RESET troubleshooting.allow_private_destinations" \
+  -c "ALTER SYSTEM RESET troubleshooting.maintenance_naptime" -c "SELECT pg_reload_conf()" >/dev/null
+done_testing
