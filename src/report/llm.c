@@ -195,8 +195,19 @@ ts_llm_claim(const char *schema, MemoryContext cxt)
 	if ((key = ts_llm_key(schema, base_url)) == NULL)
 		return NULL;
 
-	/* aggregate parts of the document only: no filters, nothing about customers */
-	ret = SPI_execute(psprintf("SELECT r.id, coalesce(a.attempts, 0) + 1, jsonb_build_object("
+	/*
+	 * Candidates first (no document read), then the newest whose document is
+	 * a report without a summary; of it, aggregate parts only: no filters,
+	 * nothing about customers.
+	 */
+	ret = SPI_execute(psprintf("WITH c AS MATERIALIZED ("
+							   "  SELECT r.id, coalesce(a.attempts, 0) + 1 AS attempt"
+							   "  FROM %s.support_troubleshooting_reports r"
+							   "  LEFT JOIN %s.support_troubleshooting_report_summaries a ON a.report_id = r.id"
+							   "  WHERE r.generated_at > now() - interval '" TS_LLM_RECENT "'"
+							   "   AND (a.report_id IS NULL OR (a.summarized_at IS NULL AND a.attempts < %d"
+							   "        AND a.last_attempt_at <= now() - interval '1 minute' * a.attempts)))"
+							   " SELECT r.id, c.attempt, jsonb_build_object("
 							   "  'report_type', r.data->'report_type', 'title', r.data->'title',"
 							   "  'period', r.data->'period', 'summary', r.data->'summary',"
 							   "  'satisfaction', r.data->'satisfaction', 'trends', r.data->'trends',"
@@ -213,17 +224,13 @@ ts_llm_claim(const char *schema, MemoryContext cxt)
 							   "      'severity', e->'severity', 'message', e->'message') ORDER BY n), '[]')"
 							   "    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(r.data->'recommendations') = 'array'"
 							   "      THEN r.data->'recommendations' ELSE '[]' END) WITH ORDINALITY AS t(e, n))"
-							   ")::text"
-							   " FROM %s.support_troubleshooting_reports r"
-							   " LEFT JOIN %s.support_troubleshooting_report_summaries a ON a.report_id = r.id"
-							   " WHERE r.generated_at > now() - interval '" TS_LLM_RECENT "'"
-							   "  AND (a.report_id IS NULL OR (a.summarized_at IS NULL AND a.attempts < %d"
-							   "       AND a.last_attempt_at <= now() - interval '1 minute' * a.attempts))"
-							   "  AND jsonb_typeof(r.data->'summary') = 'object'"
+							   " )::text"
+							   " FROM c JOIN %s.support_troubleshooting_reports r ON r.id = c.id"
+							   " WHERE jsonb_typeof(r.data->'summary') = 'object'"
 							   "  AND coalesce(jsonb_typeof(r.data->'executive_summary'), 'null') = 'null'"
 							   " ORDER BY r.generated_at DESC, r.id DESC LIMIT 1"
 							   " FOR UPDATE OF r SKIP LOCKED",
-							   schema, schema, TS_LLM_MAX_ATTEMPTS), false, 1);
+							   schema, schema, TS_LLM_MAX_ATTEMPTS, schema), false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not look for reports to summarise: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
