@@ -22,6 +22,7 @@ Answers
                                 last (user) message
     a path containing /fail500/ 500 {"error": {"message": "server error"}}
     a path containing /notjson/ 200 text/plain "hello"
+    a path containing /slow/    waits 5 s, then answers as above
     anything else               404 {"error": {"message": "not found"}}
 
 Python 3 standard library only.
@@ -63,6 +64,8 @@ class Handler(BaseHTTPRequestHandler):
             self.server.record.flush()
         if "/fail500/" in self.path:
             return self.respond(500, {"error": {"message": "server error"}})
+        if "/slow/" in self.path:
+            time.sleep(5)
         if "/notjson/" in self.path:
             return self.respond(200, b"hello", "text/plain")
         if not self.path.endswith("/chat/completions"):

@@ -277,7 +277,7 @@ ts_llm_claim(const char *schema, MemoryContext cxt)
 	job->url = psprintf("%.*s/chat/completions", (int) n, base_url);
 	job->auth = psprintf("Authorization: Bearer %s", key);
 	job->body = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	job->timeout_ms = (timeout > 0 ? Min(timeout, 600) : 30) * 1000L;
+	job->timeout_ms = (timeout > 0 ? Min(timeout, 120) : 30) * 1000L;	/* the maintenance worker waits */
 	MemoryContextSwitchTo(old);
 	explicit_bzero(key, strlen(key));
 	return job;

@@ -148,6 +148,17 @@ ok $? "a non-JSON answer is an error"
 is "$(P -c "SELECT (last_error LIKE '%json%') || ' ' || (summarized_at IS NULL) FROM support_troubleshooting_report_summaries WHERE report_id = $r3")|$(P -c "SELECT data->'executive_summary' FROM support_troubleshooting_reports WHERE id = $r3")" \
    "true true|null" "recorded, and the report has no summary"
 
+# --- an endpoint slower than llm_timeout_seconds ---
+P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/slow/v1')" \
+  -c "SELECT set_troubleshooting_config('llm_timeout_seconds', '1')" \
+  -c "SELECT set_troubleshooting_llm_api_key('$KEY')" >/dev/null
+r4=$(P -c "SELECT generate_troubleshooting_report('monthly', p_force => true) ->> 'id'")
+wait_for "SELECT last_error FROM support_troubleshooting_report_summaries WHERE report_id = $r4" \
+    "no answer within 1 seconds (llm_timeout_seconds)"
+ok $? "a request past llm_timeout_seconds is given up and recorded"
+is "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'")" "1" \
+   "the worker carries on"
+
 # --- secrets ---
 grep -qF "$KEY" "$LOG"
 ok $((! $?)) "the API key is not in the server log"
