@@ -4,8 +4,10 @@
  *	  worker's own thread: bearer token, methods, routing, JSON errors and
  *	  response headers; the short read-only transaction each data request
  *	  runs in (as troubleshooting.http_role, under a statement timeout, its
- *	  errors caught and answered so the worker goes on); and the two JSON
- *	  endpoints, realtime (with its ETag) and metrics by period.
+ *	  errors caught and answered so the worker goes on); the JSON endpoints,
+ *	  realtime (with its ETag, and the in-worker cache that reuses the last
+ *	  document for troubleshooting.http_cache_ms) and metrics by period; and
+ *	  the stored reports' exports (json, csv, pdf bytes).
  */
 #include "postgres.h"
 
@@ -29,13 +31,56 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
+#include "utils/timestamp.h"
 
 #define TS_PATH_REALTIME "/api/support/troubleshooting/realtime"
 #define TS_PATH_METRICS "/api/support/troubleshooting/metrics"
 #define TS_PATH_PROMETHEUS "/metrics"
+#define TS_PATH_REPORTS "/api/support/troubleshooting/reports/"
 #define TS_MAX_PARAM_LEN 200
 
+/* How ts_http_run maps a query error to a status. */
+#define TS_HTTP_PARAMS 0x01		/* data exceptions are the client's: 400 */
+#define TS_HTTP_RESOURCE 0x02	/* no_data_found is a missing resource: 404 */
+
+/* A report export the URL asked for: /reports/<id>.<format>. */
+typedef struct TsReportRequest
+{
+	int64		id;
+	const char *format;			/* json, csv or pdf */
+	const char *content_type;
+	const char *disposition;	/* inline or attachment */
+} TsReportRequest;
+
+/* The formats a report is served in, by file extension. */
+static const TsReportRequest ts_report_formats[] = {
+	{0, "json", "application/json", "inline"},
+	{0, "csv", "text/csv; charset=utf-8", "attachment"},
+	{0, "pdf", "application/pdf", "inline"},
+};
+
+/*
+ * The last realtime document (the function's text, as is) and its ETag,
+ * answered again without a query until troubleshooting.http_cache_ms after
+ * computed_at.  Only a 200 is kept; a reload drops it.
+ */
+typedef struct TsRealtimeCache
+{
+	bool		valid;
+	TimestampTz computed_at;	/* taken just before the query ran */
+	char	   *doc;			/* in ts_rt_cache_cxt */
+	int			len;
+	char		etag[24];
+} TsRealtimeCache;
+
+static TsRealtimeCache ts_rt_cache;
+static MemoryContext ts_rt_cache_cxt = NULL;
+
 static uint64 ts_http_counts[600];	/* answers per status code, since the worker started */
+
+/* Where a request is, kept in libmicrohttpd's per-request pointer (NULL: headers just read). */
+static char ts_http_pending;	/* no body: answered at the next call */
+static char ts_http_answered;	/* answer queued; later calls only drop body data */
 
 /* Sets reply to a JSON error {"error": ..., "detail": ...}. */
 void
@@ -44,6 +89,8 @@ ts_http_error(TsHttpReply *reply, int status, const char *error, const char *det
 	reply->status = status;
 	reply->content_type = "application/json";
 	reply->etag[0] = '\0';
+	reply->cache_control = NULL;	/* errors are never stored */
+	reply->disposition = NULL;
 	resetStringInfo(&reply->body);
 	appendStringInfoString(&reply->body, "{\"error\": ");
 	escape_json(&reply->body, error);
@@ -113,16 +160,24 @@ ts_http_authorized(struct MHD_Connection *conn)
 	return ts_http_token_equal(h, len, ts_http_token);
 }
 
-/* The status a database error becomes: 503 for a timeout, 400 for bad parameters, else 500. */
+/*
+ * The status a database error becomes: 503 for a timeout, 403 for a missing
+ * privilege of http_role, 400 for bad parameters and 404 for a missing
+ * resource (per flags), else 500.
+ */
 static int
-ts_http_error_status(int sqlerrcode, bool takes_params)
+ts_http_error_status(int sqlerrcode, int flags)
 {
 	if (sqlerrcode == ERRCODE_QUERY_CANCELED)
 		return 503;
-	if (takes_params &&
+	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+		return 403;
+	if ((flags & TS_HTTP_PARAMS) &&
 		(ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
 		 sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED))
 		return 400;
+	if ((flags & TS_HTTP_RESOURCE) && sqlerrcode == ERRCODE_NO_DATA_FOUND)
+		return 404;
 	return 500;
 }
 
@@ -140,7 +195,8 @@ ts_http_set_local(const char *name, const char *value)
  * role (restricted, as in maintenance commands) under the statement timeout.
  */
 static void
-ts_http_transaction(TsHttpWork work, struct MHD_Connection *conn, TsHttpReply *reply)
+ts_http_transaction(TsHttpWork work, const void *arg, struct MHD_Connection *conn,
+					TsHttpReply *reply)
 {
 	Oid			nspid;
 	Oid			roleid;
@@ -176,7 +232,7 @@ ts_http_transaction(TsHttpWork work, struct MHD_Connection *conn, TsHttpReply *r
 		PushActiveSnapshot(GetTransactionSnapshot());
 		enable_timeout_after(STATEMENT_TIMEOUT, ts_http_statement_timeout);
 
-		work(conn, nsp, reply);
+		work(conn, nsp, arg, reply);
 
 		disable_timeout(STATEMENT_TIMEOUT, false);
 		SPI_finish();
@@ -191,7 +247,7 @@ ts_http_transaction(TsHttpWork work, struct MHD_Connection *conn, TsHttpReply *r
  * (5xx only), rolled back and answered as JSON, and the worker goes on.
  */
 static void
-ts_http_run(const char *label, TsHttpWork work, bool takes_params,
+ts_http_run(const char *label, TsHttpWork work, const void *arg, int flags,
 			struct MHD_Connection *conn, TsHttpReply *reply)
 {
 	MemoryContext cxt = CurrentMemoryContext;
@@ -205,7 +261,7 @@ ts_http_run(const char *label, TsHttpWork work, bool takes_params,
 	pgstat_report_activity(STATE_RUNNING, label);
 	PG_TRY();
 	{
-		ts_http_transaction(work, conn, reply);
+		ts_http_transaction(work, arg, conn, reply);
 	}
 	PG_CATCH();
 	{
@@ -216,7 +272,7 @@ ts_http_run(const char *label, TsHttpWork work, bool takes_params,
 		QueryCancelPending = false; /* a timeout that fired late cancels nothing else */
 		MemoryContextSwitchTo(cxt);
 		e = CopyErrorData();
-		status = ts_http_error_status(e->sqlerrcode, takes_params);
+		status = ts_http_error_status(e->sqlerrcode, flags);
 		if (status >= 500)
 			EmitErrorReport();
 		FlushErrorState();
@@ -240,6 +296,35 @@ ts_http_select_row(const char *sql, int nargs, Oid *types, Datum *values, const 
 		elog(ERROR, "unexpected result of \"%s\": %s", sql, SPI_result_code_string(ret));
 }
 
+/* Sets the reply's ETag to a quoted 64-bit hash of data. */
+static void
+ts_http_set_etag(TsHttpReply *reply, const void *data, size_t len)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) data, (int) len, 0);
+
+	snprintf(reply->etag, sizeof(reply->etag), "\"%08x%08x\"", (uint32) (h >> 32), (uint32) h);
+}
+
+/*
+ * When the request's If-None-Match names the reply's ETag (or is *), makes
+ * the reply a 304 without a body and returns true.
+ */
+static bool
+ts_http_etag_matches(struct MHD_Connection *conn, TsHttpReply *reply)
+{
+	const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+
+	if (inm && (strcmp(inm, "*") == 0 || strstr(inm, reply->etag) != NULL))
+	{
+		reply->status = 304;
+		reply->content_type = NULL;
+		reply->disposition = NULL;
+		resetStringInfo(&reply->body);
+		return true;
+	}
+	return false;
+}
+
 /*
  * Sets the reply's ETag from a hash of data; when the request's
  * If-None-Match names it (or is *), makes the reply a 304 and returns true.
@@ -247,28 +332,18 @@ ts_http_select_row(const char *sql, int nargs, Oid *types, Datum *values, const 
 bool
 ts_http_not_modified(struct MHD_Connection *conn, TsHttpReply *reply, const void *data, size_t len)
 {
-	uint64		h = hash_bytes_extended((const unsigned char *) data, (int) len, 0);
-	const char *inm;
-
-	snprintf(reply->etag, sizeof(reply->etag), "\"%08x%08x\"", (uint32) (h >> 32), (uint32) h);
-	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	if (inm && (strcmp(inm, "*") == 0 || strstr(inm, reply->etag) != NULL))
-	{
-		reply->status = 304;
-		reply->content_type = NULL;
-		return true;
-	}
-	return false;
+	ts_http_set_etag(reply, data, len);
+	return ts_http_etag_matches(conn, reply);
 }
 
 /*
- * GET /api/support/troubleshooting/realtime: the text of
- * get_troubleshooting_realtime_metrics(), as is.  The ETag hashes the
- * document without its timestamp, so a poll answers 304 until something
- * but the clock changed.
+ * The realtime query: the text of get_troubleshooting_realtime_metrics(),
+ * as is, in a 200.  The ETag hashes the document without its timestamp, so
+ * a poll answers 304 until something but the clock changed.
  */
 static void
-ts_http_realtime(struct MHD_Connection *conn, const char *nsp, TsHttpReply *reply)
+ts_http_realtime_query(struct MHD_Connection *conn, const char *nsp, const void *arg,
+					   TsHttpReply *reply)
 {
 	char	   *doc;
 	char	   *stable;
@@ -281,11 +356,74 @@ ts_http_realtime(struct MHD_Connection *conn, const char *nsp, TsHttpReply *repl
 	if (doc == NULL || stable == NULL)
 		elog(ERROR, "get_troubleshooting_realtime_metrics() returned null");
 
-	if (ts_http_not_modified(conn, reply, stable, strlen(stable)))
-		return;
+	ts_http_set_etag(reply, stable, strlen(stable));
 	reply->status = 200;
 	reply->content_type = "application/json";
 	appendStringInfoString(&reply->body, doc);
+}
+
+/* Forgets the cached realtime document (at a reload: role, token or TTL may change). */
+void
+ts_http_cache_drop(void)
+{
+	ts_rt_cache.valid = false;
+	ts_rt_cache.doc = NULL;
+	if (ts_rt_cache_cxt != NULL)
+		MemoryContextReset(ts_rt_cache_cxt);
+}
+
+/* Keeps a realtime 200 (its body and ETag) as computed at computed_at. */
+static void
+ts_http_cache_store(TsHttpReply *reply, TimestampTz computed_at)
+{
+	ts_http_cache_drop();
+	if (ts_rt_cache_cxt == NULL)
+		ts_rt_cache_cxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting http cache",
+												ALLOCSET_SMALL_SIZES);
+	ts_rt_cache.doc = MemoryContextAlloc(ts_rt_cache_cxt, reply->body.len + 1);
+	memcpy(ts_rt_cache.doc, reply->body.data, reply->body.len + 1);
+	ts_rt_cache.len = reply->body.len;
+	memcpy(ts_rt_cache.etag, reply->etag, sizeof(ts_rt_cache.etag));
+	ts_rt_cache.computed_at = computed_at;
+	ts_rt_cache.valid = true;
+}
+
+/* True when the cached realtime document may still answer a request arriving at now. */
+static bool
+ts_http_cache_fresh(TimestampTz now)
+{
+	return ts_http_cache_ms > 0 && ts_rt_cache.valid && now >= ts_rt_cache.computed_at &&
+		now < TimestampTzPlusMilliseconds(ts_rt_cache.computed_at, ts_http_cache_ms);
+}
+
+/*
+ * GET /api/support/troubleshooting/realtime: the cached document while it is
+ * fresh, else the query's (kept when it is a 200); then Cache-Control and
+ * the If-None-Match check.
+ */
+static void
+ts_http_realtime(struct MHD_Connection *conn, TsHttpReply *reply)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (ts_http_cache_fresh(now))
+	{
+		reply->status = 200;
+		reply->content_type = "application/json";
+		memcpy(reply->etag, ts_rt_cache.etag, sizeof(reply->etag));
+		appendBinaryStringInfo(&reply->body, ts_rt_cache.doc, ts_rt_cache.len);
+	}
+	else
+	{
+		ts_http_run("GET " TS_PATH_REALTIME, ts_http_realtime_query, NULL, 0, conn, reply);
+		if (reply->status == 200 && ts_http_cache_ms > 0)
+			ts_http_cache_store(reply, now);
+	}
+	if (reply->status != 200)
+		return;
+	if (ts_http_cache_ms > 0)
+		reply->cache_control = psprintf("max-age=%d", ts_http_cache_ms / 1000);
+	(void) ts_http_etag_matches(conn, reply);
 }
 
 /*
@@ -295,7 +433,7 @@ ts_http_realtime(struct MHD_Connection *conn, const char *nsp, TsHttpReply *repl
  * message a bad one gets (400).
  */
 static void
-ts_http_metrics(struct MHD_Connection *conn, const char *nsp, TsHttpReply *reply)
+ts_http_metrics(struct MHD_Connection *conn, const char *nsp, const void *arg, TsHttpReply *reply)
 {
 	static const char *const names[3] = {"period", "start", "end"};
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
@@ -332,12 +470,100 @@ ts_http_metrics(struct MHD_Connection *conn, const char *nsp, TsHttpReply *reply
 	appendStringInfoString(&reply->body, json ? json : "[]");
 }
 
+/*
+ * GET /api/support/troubleshooting/reports/<id>.<format>: the bytes of
+ * export_troubleshooting_report(id, format) (id and format bound), with an
+ * ETag of those bytes.  A missing report is the function's error (404).
+ */
+static void
+ts_http_report_query(struct MHD_Connection *conn, const char *nsp, const void *arg,
+					 TsHttpReply *reply)
+{
+	const TsReportRequest *req = (const TsReportRequest *) arg;
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	Datum		d;
+	bool		isnull;
+	bytea	   *bytes;
+
+	values[0] = Int64GetDatum(req->id);
+	values[1] = CStringGetTextDatum(req->format);
+	ts_http_select_row(psprintf("SELECT %s.export_troubleshooting_report($1, $2)", nsp),
+					   2, types, values, NULL);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "export_troubleshooting_report() returned null");
+	bytes = DatumGetByteaPP(d);
+
+	if (ts_http_not_modified(conn, reply, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)))
+		return;
+	reply->status = 200;
+	reply->content_type = req->content_type;
+	reply->disposition = psprintf("%s; filename=\"troubleshooting-report-" INT64_FORMAT ".%s\"",
+								  req->disposition, req->id, req->format);
+	appendBinaryStringInfo(&reply->body, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+}
+
+/*
+ * Parses name (what follows .../reports/) as <id>.<format>: an unknown
+ * format is a 404 (no such document), an id that is not a positive bigint
+ * in decimal a 400; else exports the report.
+ */
+static void
+ts_http_report(struct MHD_Connection *conn, const char *name, TsHttpReply *reply)
+{
+	const char *dot = strrchr(name, '.');
+	const TsReportRequest *format = NULL;
+	TsReportRequest *req;
+	size_t		idlen;
+	int64		id = 0;
+
+	for (size_t i = 0; dot != NULL && i < lengthof(ts_report_formats); i++)
+		if (strcmp(dot + 1, ts_report_formats[i].format) == 0)
+			format = &ts_report_formats[i];
+	if (format == NULL)
+	{
+		ts_http_error(reply, 404, "not found",
+					  "Reports are served as " TS_PATH_REPORTS "<id>.json, <id>.csv and <id>.pdf.");
+		return;
+	}
+	idlen = dot - name;
+	for (size_t i = 0; i < idlen && id >= 0; i++)
+	{
+		if (name[i] < '0' || name[i] > '9' ||
+			id > (PG_INT64_MAX - (name[i] - '0')) / 10)
+			id = -1;
+		else
+			id = id * 10 + (name[i] - '0');
+	}
+	if (idlen == 0 || id <= 0)
+	{
+		ts_http_error(reply, 400, "invalid report id",
+					  "The id must be a positive whole number in decimal, at most 9223372036854775807.");
+		return;
+	}
+	req = palloc(sizeof(TsReportRequest));
+	*req = *format;
+	req->id = id;
+	ts_http_run("GET " TS_PATH_REPORTS, ts_http_report_query, req, TS_HTTP_RESOURCE, conn, reply);
+	if (reply->status == 200 || reply->status == 304)
+		reply->cache_control = "private, no-cache";
+}
+
+/* True when the request announces a body (Content-Length other than 0, or Transfer-Encoding). */
+static bool
+ts_http_has_body(struct MHD_Connection *conn)
+{
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (length && strcmp(length, "0") != 0) ||
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 /* Decides the answer to one request (everything but sending it). */
 static void
 ts_http_route(struct MHD_Connection *conn, const char *url, const char *method, TsHttpReply *reply)
 {
-	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
 	if (!ts_http_authorized(conn))
 	{
 		ts_http_error(reply, 401, "unauthorized",
@@ -350,20 +576,22 @@ ts_http_route(struct MHD_Connection *conn, const char *url, const char *method, 
 					  "The endpoints answer GET and HEAD only.");
 		reply->allow = "GET, HEAD";
 	}
-	else if ((length && strcmp(length, "0") != 0) ||
-			 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+	else if (ts_http_has_body(conn))
 		ts_http_error(reply, 400, "request bodies are not accepted", NULL);
 	else if (strcmp(url, "/") == 0)
 		ts_http_dashboard(conn, reply);
 	else if (strcmp(url, TS_PATH_REALTIME) == 0)
-		ts_http_run("GET " TS_PATH_REALTIME, ts_http_realtime, false, conn, reply);
+		ts_http_realtime(conn, reply);
 	else if (strcmp(url, TS_PATH_METRICS) == 0)
-		ts_http_run("GET " TS_PATH_METRICS, ts_http_metrics, true, conn, reply);
+		ts_http_run("GET " TS_PATH_METRICS, ts_http_metrics, NULL, TS_HTTP_PARAMS, conn, reply);
 	else if (strcmp(url, TS_PATH_PROMETHEUS) == 0)
-		ts_http_run("GET " TS_PATH_PROMETHEUS, ts_http_prometheus, false, conn, reply);
+		ts_http_run("GET " TS_PATH_PROMETHEUS, ts_http_prometheus, NULL, 0, conn, reply);
+	else if (strncmp(url, TS_PATH_REPORTS, strlen(TS_PATH_REPORTS)) == 0)
+		ts_http_report(conn, url + strlen(TS_PATH_REPORTS), reply);
 	else
 		ts_http_error(reply, 404, "not found",
-					  "The endpoints are / (the dashboard), " TS_PATH_REALTIME ", " TS_PATH_METRICS " and " TS_PATH_PROMETHEUS ".");
+					  "The endpoints are / (the dashboard), " TS_PATH_REALTIME ", " TS_PATH_METRICS
+					  ", " TS_PATH_REPORTS "<id>.{json,csv,pdf} and " TS_PATH_PROMETHEUS ".");
 }
 
 /* Hands the reply to libmicrohttpd (which copies it) and counts it. */
@@ -382,7 +610,10 @@ ts_http_send(struct MHD_Connection *conn, TsHttpReply *reply)
 		return MHD_NO;			/* out of memory: libmicrohttpd closes the connection */
 	if (reply->content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+							reply->cache_control ? reply->cache_control : "no-store");
+	if (reply->disposition)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, reply->disposition);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (reply->etag[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, reply->etag);
@@ -399,8 +630,11 @@ ts_http_send(struct MHD_Connection *conn, TsHttpReply *reply)
 }
 
 /*
- * libmicrohttpd's access handler: answers each request on its first call,
- * in a memory context of its own.  No error may escape into libmicrohttpd.
+ * libmicrohttpd's access handler: answers a request without a body on its
+ * second call, once libmicrohttpd has read it whole (an answer queued on the
+ * first call makes it close the connection: no keep-alive), and one with a
+ * body at once (then drops the body and closes).  Each answer is built in a
+ * memory context of its own.  No error may escape into libmicrohttpd.
  */
 TS_MHD_RESULT
 ts_http_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -412,12 +646,19 @@ ts_http_handler(void *cls, struct MHD_Connection *conn, const char *url, const c
 	TsHttpReply *reply;
 	TS_MHD_RESULT ret;
 
-	if (*upload_data_size > 0)
+	if (*con_cls == &ts_http_answered)
 	{
 		/* a body after the answer was queued (405 or 400): dropped */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (*con_cls == NULL && !ts_http_has_body(conn))
+	{
+		*con_cls = &ts_http_pending;
+		return MHD_YES;
+	}
+	*con_cls = &ts_http_answered;
+	*upload_data_size = 0;
 	reqcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting http request",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(reqcxt);

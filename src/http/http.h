@@ -11,6 +11,7 @@ extern char *ts_http_listen_addresses;
 extern char *ts_http_role;
 extern char *ts_http_token;
 extern int	ts_http_statement_timeout;
+extern int	ts_http_cache_ms;
 
 extern void ts_http_define_gucs(bool preloading);
 extern void ts_http_register(void);

@@ -32,15 +32,19 @@ typedef struct TsHttpReply
 	StringInfoData body;
 	char		etag[24];		/* quoted entity tag, or empty */
 	const char *allow;			/* Allow header (405), or NULL */
+	const char *cache_control;	/* Cache-Control header; NULL: no-store */
+	const char *disposition;	/* Content-Disposition header, or NULL */
 	bool		challenge;		/* add WWW-Authenticate (401) */
 } TsHttpReply;
 
 /*
  * A data endpoint's work: runs inside the request's read-only transaction,
  * as troubleshooting.http_role, with SPI connected; nsp is the extension's
- * schema, quoted.  Errors it raises become JSON error replies.
+ * schema, quoted; arg is what the router parsed from the URL (or NULL).
+ * Errors it raises become JSON error replies.
  */
-typedef void (*TsHttpWork) (struct MHD_Connection *conn, const char *nsp, TsHttpReply *reply);
+typedef void (*TsHttpWork) (struct MHD_Connection *conn, const char *nsp, const void *arg,
+							TsHttpReply *reply);
 
 /* endpoints.c */
 extern TS_MHD_RESULT ts_http_handler(void *cls, struct MHD_Connection *conn,
@@ -50,14 +54,15 @@ extern TS_MHD_RESULT ts_http_handler(void *cls, struct MHD_Connection *conn,
 extern void ts_http_error(TsHttpReply *reply, int status, const char *error,
 						  const char *detail);
 extern void ts_http_append_request_counts(StringInfo buf);
-
-/* dashboard.c */
-extern void ts_http_dashboard(struct MHD_Connection *conn, TsHttpReply *reply);
+extern void ts_http_cache_drop(void);
 extern bool ts_http_not_modified(struct MHD_Connection *conn, TsHttpReply *reply,
 								 const void *data, size_t len);
 
+/* dashboard.c */
+extern void ts_http_dashboard(struct MHD_Connection *conn, TsHttpReply *reply);
+
 /* prometheus.c */
-extern void ts_http_prometheus(struct MHD_Connection *conn, const char *nsp,
+extern void ts_http_prometheus(struct MHD_Connection *conn, const char *nsp, const void *arg,
 							   TsHttpReply *reply);
 
 #endif							/* TS_HTTP_INTERNAL_H */

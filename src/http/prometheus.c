@@ -156,7 +156,8 @@ ts_prom_dispatcher(StringInfo buf, const char *nsp)
 
 /* GET /metrics: every family above plus troubleshooting_http_requests_total. */
 void
-ts_http_prometheus(struct MHD_Connection *conn, const char *nsp, TsHttpReply *reply)
+ts_http_prometheus(struct MHD_Connection *conn, const char *nsp, const void *arg,
+				   TsHttpReply *reply)
 {
 	StringInfo	buf = &reply->body;
 

@@ -2,10 +2,11 @@
  * server.c
  *	  The HTTP background worker: its settings, the listen addresses, the
  *	  libmicrohttpd daemons (one per address, each without threads of its
- *	  own) and the worker's wait loop, which waits on the daemons' sockets
- *	  and its latch with a WaitEventSet and then lets libmicrohttpd run on
- *	  the worker's own thread.  Requests are answered from inside that run
- *	  (endpoints.c), so every database access stays on the main thread.
+ *	  own, each with its own epoll set) and the worker's wait loop, which
+ *	  waits on the daemons' epoll descriptors and its latch with one
+ *	  long-lived WaitEventSet and then lets libmicrohttpd run on the worker's
+ *	  own thread.  Requests are answered from inside that run (endpoints.c),
+ *	  so every database access stays on the main thread.
  *
  *	  The listener refuses to start on a non-loopback address without
  *	  troubleshooting.http_token.  A listener that cannot start is logged and
@@ -45,6 +46,7 @@ char	   *ts_http_listen_addresses = NULL;
 char	   *ts_http_role = NULL;
 char	   *ts_http_token = NULL;
 int			ts_http_statement_timeout = 5000;
+int			ts_http_cache_ms = 1000;
 
 /* One listen address, parsed. */
 typedef struct TsHttpAddress
@@ -57,8 +59,13 @@ typedef struct TsHttpAddress
 static struct MHD_Daemon *ts_daemons[TS_HTTP_MAX_ADDRESSES];
 static int	ts_ndaemons = 0;
 static char ts_mhd_message[256];	/* libmicrohttpd's last log line */
-static fd_set ts_ready_r;		/* sockets found readable by the last wait */
-static fd_set ts_ready_w;		/* and writable */
+
+/*
+ * The latch, postmaster death and each daemon's epoll descriptor; built for
+ * the daemons running (NULL: to be built), freed when they stop.  A worker
+ * that fails exits, which closes it.
+ */
+static WaitEventSet *ts_wait_set = NULL;
 
 /* Parses one IPv4 or IPv6 literal into a; false when it is neither. */
 static bool
@@ -175,6 +182,11 @@ ts_http_define_gucs(bool preloading)
 							"Time one HTTP request's queries may take.", NULL,
 							&ts_http_statement_timeout, 5000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.http_cache_ms",
+							"Time the HTTP endpoint answers realtime requests with the document it last computed (0 = every request queries).",
+							NULL,
+							&ts_http_cache_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }
 
 /* Registers the HTTP worker when troubleshooting.http_port is set. */
@@ -228,10 +240,20 @@ ts_http_policy_error(void)
 			 errhint("Set troubleshooting.http_token and reload, or listen on 127.0.0.1 and ::1 only.")));
 }
 
+/* Frees the wait set, to be built again for the daemons that run next. */
+static void
+ts_http_wait_set_free(void)
+{
+	if (ts_wait_set != NULL)
+		FreeWaitEventSet(ts_wait_set);
+	ts_wait_set = NULL;
+}
+
 /* Stops every daemon (closing its sockets and connections). */
 static void
 ts_http_stop(void)
 {
+	ts_http_wait_set_free();
 	for (int i = 0; i < ts_ndaemons; i++)
 		MHD_stop_daemon(ts_daemons[i]);
 	ts_ndaemons = 0;
@@ -267,8 +289,12 @@ ts_http_start(void)
 			((struct sockaddr_in *) &a->ss)->sin_port = htons((uint16) ts_http_port);
 		ts_mhd_message[0] = '\0';
 
-		/* no MHD_USE_INTERNAL_POLLING_THREAD: the worker's loop drives it */
-		d = MHD_start_daemon(MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0),
+		/*
+		 * No MHD_USE_INTERNAL_POLLING_THREAD: the worker's loop drives it.
+		 * MHD_USE_EPOLL: the worker waits on one descriptor per daemon, not
+		 * a set rebuilt from every connection's socket each time round.
+		 */
+		d = MHD_start_daemon(MHD_USE_ERROR_LOG | MHD_USE_EPOLL | (v6 ? MHD_USE_IPv6 : 0),
 							 (uint16_t) ts_http_port, NULL, NULL, ts_http_handler, NULL,
 							 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &a->ss,
 							 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) TS_HTTP_CONNECTION_LIMIT,
@@ -286,6 +312,7 @@ ts_http_start(void)
 			continue;
 		}
 		ts_daemons[ts_ndaemons++] = d;
+		ts_http_wait_set_free();	/* to be built with this daemon's descriptor */
 		ereport(LOG,
 				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
 				 errmsg("troubleshooting HTTP endpoint listening on %s port %d", a->text, ts_http_port)));
@@ -298,103 +325,61 @@ ts_http_start(void)
 				 errhint("The worker tries again in %d seconds.", TS_HTTP_RETRY_MS / 1000)));
 }
 
-/*
- * Fills set with the latch, postmaster death and the sockets in rs/ws up to
- * max_fd, waits, and marks the sockets found ready in ready_r/ready_w.
- */
+/* Builds the wait set: the latch, postmaster death and each daemon's epoll descriptor. */
 static void
-ts_http_wait(WaitEventSet *set, int nevents, fd_set *rs, fd_set *ws, MHD_socket max_fd,
-			 long timeout, fd_set *ready_r, fd_set *ready_w)
+ts_http_wait_set_build(void)
 {
-	WaitEvent  *events = palloc(sizeof(WaitEvent) * nevents);
-	int			nready;
+	WaitEventSet *set = ts_create_wait_event_set(TopMemoryContext, ts_ndaemons + 2);
 
+	ts_wait_set = set;			/* freed by ts_http_wait_set_free, even if half built */
 	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	for (int fd = 0; fd <= max_fd; fd++)
+	for (int i = 0; i < ts_ndaemons; i++)
 	{
-		uint32		ev = (FD_ISSET(fd, rs) ? WL_SOCKET_READABLE : 0) |
-			(FD_ISSET(fd, ws) ? WL_SOCKET_WRITEABLE : 0);
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(ts_daemons[i], MHD_DAEMON_INFO_EPOLL_FD);
 
-		if (ev != 0)
-			AddWaitEventToSet(set, ev, fd, NULL, NULL);
+		if (info == NULL)
+			elog(ERROR, "libmicrohttpd has no epoll descriptor for a daemon");
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, info->epoll_fd, NULL, NULL);
 	}
-	nready = WaitEventSetWait(set, timeout, events, nevents, PG_WAIT_EXTENSION);
-	for (int i = 0; i < nready; i++)
-	{
-		if (events[i].events & WL_LATCH_SET)
-			ResetLatch(MyLatch);
-		if (events[i].events & WL_SOCKET_READABLE)
-			FD_SET(events[i].fd, ready_r);
-		if (events[i].events & WL_SOCKET_WRITEABLE)
-			FD_SET(events[i].fd, ready_w);
-	}
-}
-
-/* Runs ts_http_wait with set, then frees set, also on error. */
-static void
-ts_http_wait_once(WaitEventSet *set, int nevents, fd_set *rs, fd_set *ws, MHD_socket max_fd,
-				  long timeout)
-{
-	PG_TRY();
-	{
-		ts_http_wait(set, nevents, rs, ws, max_fd, timeout, &ts_ready_r, &ts_ready_w);
-	}
-	PG_CATCH();
-	{
-		FreeWaitEventSet(set);	/* its epoll descriptor is no resource PostgreSQL tracks */
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	FreeWaitEventSet(set);
 }
 
 /*
- * Waits for the latch, postmaster death, any daemon socket or the earliest
- * libmicrohttpd timeout; notes the ready sockets in ts_ready_r/ts_ready_w.
+ * Waits for the latch, postmaster death, anything ready on a daemon's
+ * connections or listening socket, or the earliest libmicrohttpd timeout
+ * (0 while a daemon has work left from its last run).
  */
 static void
 ts_http_poll(long max_wait_ms)
 {
-	fd_set		rs,
-				ws,
-				es;
-	MHD_socket	max_fd = -1;
+	WaitEvent	events[TS_HTTP_MAX_ADDRESSES + 2];
 	long		timeout = max_wait_ms;
-	int			nsock = 0;
-	WaitEventSet *set;
+	int			nready;
 
-	FD_ZERO(&rs);
-	FD_ZERO(&ws);
-	FD_ZERO(&es);
 	for (int i = 0; i < ts_ndaemons; i++)
 	{
 		MHD_UNSIGNED_LONG_LONG t;
 
-		if (MHD_get_fdset(ts_daemons[i], &rs, &ws, &es, &max_fd) != MHD_YES)
-			elog(DEBUG1, "libmicrohttpd: MHD_get_fdset failed");
 		if (MHD_get_timeout(ts_daemons[i], &t) == MHD_YES)
 			timeout = Min(timeout, (long) Min(t, (MHD_UNSIGNED_LONG_LONG) max_wait_ms));
 	}
-	for (int fd = 0; fd <= max_fd; fd++)
-		if (FD_ISSET(fd, &rs) || FD_ISSET(fd, &ws))
-			nsock++;
-
-	FD_ZERO(&ts_ready_r);
-	FD_ZERO(&ts_ready_w);
-	set = ts_create_wait_event_set(CurrentMemoryContext, nsock + 2);
-	ts_http_wait_once(set, nsock + 2, &rs, &ws, max_fd, timeout);
+	if (ts_wait_set == NULL)
+		ts_http_wait_set_build();
+	nready = WaitEventSetWait(ts_wait_set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
+	for (int i = 0; i < nready; i++)
+		if (events[i].events & WL_LATCH_SET)
+			ResetLatch(MyLatch);
 }
 
-/* Lets every daemon accept, read, answer (endpoints.c) and time out what is ready. */
+/*
+ * Lets every daemon accept, read, answer (endpoints.c) and time out all
+ * that is ready: MHD_run takes every event its epoll set holds.
+ */
 static void
 ts_http_run_daemons(void)
 {
-	fd_set		none;
-
-	FD_ZERO(&none);				/* never an "exception": MHD would drop the connection */
 	for (int i = 0; i < ts_ndaemons; i++)
-		MHD_run_from_select(ts_daemons[i], &ts_ready_r, &ts_ready_w, &none);
+		MHD_run(ts_daemons[i]);
 }
 
 /* Entry point of the HTTP worker. */
@@ -445,6 +430,7 @@ ts_http_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			ts_http_cache_drop();	/* role, token or cache time may have changed */
 			wait_for_reload = false;
 			retry_at = 0;		/* a listener that could not start is tried again now */
 			if (ts_ndaemons > 0 && !ts_http_policy_ok())
