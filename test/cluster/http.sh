@@ -2,12 +2,16 @@
 # The HTTP worker end to end, with curl on loopback: the test cluster is
 # restarted with troubleshooting.http_port set; each endpoint is checked
 # against the SQL it serves (realtime byte for byte, metrics row for row,
-# /metrics through promtool and against counts), ETag/304, HEAD, JSON errors
-# (400 with the database's message, 404, 405, 500 on a query error without a
-# worker restart, 503 without the extension or http_role), the bearer token,
-# a slow-loris client, 200 concurrent clients, IPv6 loopback and localhost,
-# and the refusal to listen beyond loopback without a token.  The cluster's
-# settings are restored (and it is restarted) at the end.
+# reports' json/csv/pdf bytes against export_troubleshooting_report(), /metrics
+# through promtool and against counts), ETag/304, HEAD, keep-alive, JSON
+# errors (400 with the database's message, 403 for a missing grant, 404, 405,
+# 500 on a query error without a worker restart, 503 without the extension or
+# http_role), the bearer token, the realtime cache (http_cache_ms: reuse
+# within it, fresh after it or a reload, never an error, off at 0), a
+# slow-loris client, 200 concurrent clients, IPv6 loopback and localhost, and
+# the refusal to listen beyond loopback without a token.  The checks before
+# the cache's own run with http_cache_ms = 0 (each request fresh).  The
+# cluster's settings are restored (and it is restarted) at the end.
 . "$(dirname "$0")/tap.sh"
 
 P() { q -d postgres "$@"; }
@@ -19,6 +23,7 @@ HP=$(ts_free_port 18080)
 BASE="http://127.0.0.1:$HP"
 RT=/api/support/troubleshooting/realtime
 MT=/api/support/troubleshooting/metrics
+RP=/api/support/troubleshooting/reports
 TOKEN="tok-$RANDOM$RANDOM-secret"
 
 # GET (or whatever the options say): prints the status; body in $H/body, headers in $H/headers.
@@ -27,6 +32,8 @@ get() { : > "$H/body"; curl -sS --noproxy '*' --max-time 20 -o "$H/body" -D "$H/
 header() { tr -d '\r' < "$H/headers" | sed -n "s/^$1: *//Ip" | head -1; }
 # A top-level member of the last JSON body.
 jfield() { python3 -c 'import json, sys; v = json.load(open(sys.argv[1])).get(sys.argv[2]); print(v)' "$H/body" "$1"; }
+# The timestamp member of a realtime document in file $1.
+jq_ts() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["timestamp"])' "$1"; }
 http_pid() { P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting http'"; }
 restart() { ts_cluster_stop "$MAIN"; ts_cluster_start "$MAIN"; }
 # Waits (up to 10 s) until the endpoint answers anything.
@@ -48,7 +55,7 @@ wait_status() {
 restore() {
     P -c "DROP EXTENSION IF EXISTS troubleshooting CASCADE" >/dev/null 2>&1
     P -c "DROP ROLE IF EXISTS ts_http_reader" >/dev/null 2>&1
-    for s in http_port http_role http_token http_listen_addresses http_statement_timeout; do
+    for s in http_port http_role http_token http_listen_addresses http_statement_timeout http_cache_ms; do
         P -c "ALTER SYSTEM RESET troubleshooting.$s" >/dev/null 2>&1
     done
     restart
@@ -59,7 +66,8 @@ trap restore EXIT
 P -c "CREATE ROLE ts_http_reader NOLOGIN" >/dev/null
 is "$(http_pid)" "" "no HTTP worker without troubleshooting.http_port"
 P -c "ALTER SYSTEM SET troubleshooting.http_port = $HP" \
-  -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_http_reader'" >/dev/null
+  -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_http_reader'" \
+  -c "ALTER SYSTEM SET troubleshooting.http_cache_ms = 0" >/dev/null
 restart
 wait_http
 ok $? "the endpoint listens on 127.0.0.1:$HP after a restart with http_port set"
@@ -82,7 +90,7 @@ is "$(jfield error)" "not found" "404 as JSON"
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 P -v sessions=400 -v days=3 -f bench/generate_data.sql >/dev/null
 ok $? "sample data loaded"
-is "$(get "$BASE$RT")" "500" "role without EXECUTE: 500"
+is "$(get "$BASE$RT")" "403" "role without EXECUTE: 403"
 is "$(jfield error)" "permission denied for function get_troubleshooting_realtime_metrics" "with the database's message"
 is "$(jfield sqlstate)" "42501" "and its SQLSTATE"
 P -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics(),
@@ -96,7 +104,7 @@ P -c "INSERT INTO support_troubleshooting_sessions (session_id, customer_name, d
              ('http-a2', NULL, NULL, 'started', now() - interval '1 minute')" >/dev/null
 is "$(get "$BASE$RT")" "200" "realtime: 200 once granted"
 is "$(header Content-Type)" "application/json" "realtime: application/json"
-is "$(header Cache-Control)" "no-store" "realtime: Cache-Control: no-store"
+is "$(header Cache-Control)" "no-store" "realtime with http_cache_ms = 0: Cache-Control: no-store"
 printf '%s' "$(P -c "SELECT get_troubleshooting_realtime_metrics()::text")" > "$H/sql.json"
 # (the clock moves between the two calls: only its own fields may differ)
 norm() { sed -E 's/"timestamp": "[^"]*"/"timestamp": "T"/; s/"minutes_active": [0-9.]+/"minutes_active": M/g' "$1"; }
@@ -174,6 +182,93 @@ is "$(jfield error)" 'invalid input syntax for type timestamp with time zone: "y
 is "$(get "$BASE$MT?period=day%27%3B%20DROP%20TABLE%20x%3B--")" "400" "a quote in a parameter is a value, not SQL"
 is "$(get "$BASE$MT?period=hour&start=2000-01-01&end=2030-01-01")" "400" "too many buckets: 400"
 
+# --- reports: export_troubleshooting_report(id, format)'s bytes ---
+rid=$(P -c "SELECT generate_troubleshooting_report('daily') ->> 'id'")
+[[ "$rid" =~ ^[0-9]+$ ]]
+ok $? "a daily report generated (id $rid)"
+is "$(get "$BASE$RP/$rid.csv")" "403" "report without EXECUTE on export_troubleshooting_report: 403"
+is "$(jfield error)" "permission denied for function export_troubleshooting_report" "with the database's message"
+is "$(jfield sqlstate)" "42501" "and its SQLSTATE"
+P -c "GRANT EXECUTE ON FUNCTION export_troubleshooting_report(bigint, text) TO ts_http_reader" >/dev/null
+# sha256 of the SQL function's bytes
+sql_sha() { P -c "SELECT encode(sha256(export_troubleshooting_report($1, '$2')), 'hex')"; }
+for f in json csv pdf; do
+    case $f in
+        json) want_type="application/json"; want_disp="inline" ;;
+        csv) want_type="text/csv; charset=utf-8"; want_disp="attachment" ;;
+        pdf) want_type="application/pdf"; want_disp="inline" ;;
+    esac
+    # (the PDF's creation date is the statement's second: fetch both within one)
+    for try in 1 2 3 4 5; do
+        code=$(get "$BASE$RP/$rid.$f")
+        [ "$(sha256sum < "$H/body" | cut -c1-64)" = "$(sql_sha "$rid" "$f")" ] && break
+    done
+    is "$code" "200" "GET reports/$rid.$f: 200"
+    is "$(header Content-Type)" "$want_type" "reports/$rid.$f: $want_type"
+    is "$(header Content-Disposition)" "$want_disp; filename=\"troubleshooting-report-$rid.$f\"" \
+       "reports/$rid.$f: Content-Disposition $want_disp with a file name"
+    is "$(sha256sum < "$H/body" | cut -c1-64)" "$(sql_sha "$rid" "$f")" \
+       "reports/$rid.$f: the bytes of export_troubleshooting_report($rid, '$f') (sha256, try $try)"
+    is "$(header Content-Length)" "$(P -c "SELECT length(export_troubleshooting_report($rid, '$f'))")" \
+       "reports/$rid.$f: Content-Length is the length of those bytes"
+done
+cp "$H/body" "$H/report.pdf"
+head -c 5 "$H/report.pdf" | grep -q '^%PDF-'
+ok $? "the pdf starts with %PDF-"
+get "$BASE$RP/$rid.json" >/dev/null
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["id"] == int(sys.argv[2])' "$H/body" "$rid"
+ok $? "the json is the report document (its id)"
+get "$BASE$RP/$rid.csv" >/dev/null
+etag=$(header ETag)
+[[ "$etag" =~ ^\"[0-9a-f]{16}\"$ ]]
+ok $? "reports: strong ETag over the bytes ($etag)"
+is "$(header Cache-Control)" "private, no-cache" "reports: Cache-Control: private, no-cache (stored, revalidated)"
+is "$(get -H "If-None-Match: $etag" "$BASE$RP/$rid.csv")" "304" "reports: If-None-Match with it: 304"
+[ ! -s "$H/body" ]
+ok $? "304 without a body"
+is "$(header ETag)" "$etag" "304 repeats the ETag"
+is "$(get -H 'If-None-Match: "0123456789abcdef"' "$BASE$RP/$rid.csv")" "200" "reports: another ETag: 200"
+get "$BASE$RP/$rid.json" >/dev/null
+[ "$(header ETag)" != "$etag" ]
+ok $? "each format has its own ETag"
+for f in json csv pdf; do
+    python3 - "$HP" "$RP/$rid.$f" > "$H/head" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"HEAD %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % sys.argv[2].encode())
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+head, _, rest = data.partition(b"\r\n\r\n")
+lines = head.decode().split("\r\n")
+h = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
+print(lines[0].split()[1], h.get("content-type", "-"), "etag" if "etag" in h else "-", len(rest))
+PY
+    case $f in json) t="application/json" ;; csv) t="text/csv; charset=utf-8" ;; pdf) t="application/pdf" ;; esac
+    is "$(cat "$H/head")" "200 $t etag 0" "HEAD reports/$rid.$f: 200, $t, ETag, no body"
+done
+missing=$((rid + 1000))
+is "$(get "$BASE$RP/$missing.pdf")" "404" "a missing report: 404"
+is "$(jfield error)" "report $missing does not exist" "with the database's message"
+is "$(jfield sqlstate)" "P0002" "and its SQLSTATE"
+is "$(get "$BASE$RP/9223372036854775807.csv")" "404" "the largest bigint id: a lookup (404)"
+for bad in 0.csv -1.csv abc.pdf 1e3.json 0x10.json " 1.csv" "1%20.csv" .json 9223372036854775808.csv 99999999999999999999999.pdf; do
+    u=$(printf '%s' "$bad" | sed 's/ /%20/g')
+    is "$(get "$BASE$RP/$u")" "400" "report id '$bad': 400"
+done
+is "$(jfield error)" "invalid report id" "saying the id is invalid"
+for bad in "$rid.xml" "$rid.PDF" "$rid" "$rid.csv/" "$rid.pdf.zip" ""; do
+    is "$(get "$BASE$RP/$bad")" "404" "report path '$bad': 404 (not a format served)"
+done
+grep -q "json, <id>.csv and <id>.pdf" "$H/body"
+ok $? "naming the formats"
+get "$BASE/nope" >/dev/null
+grep -q "/api/support/troubleshooting/reports/<id>.{json,csv,pdf}" "$H/body"
+ok $? "the 404 for other paths lists the reports endpoint"
+
 # --- methods ---
 is "$(get -X POST -d 'a=1' "$BASE$RT")" "405" "POST: 405"
 is "$(header Allow)" "GET, HEAD" "with Allow: GET, HEAD"
@@ -242,17 +337,106 @@ ok $? "token reset: open again"
 
 # --- a query error is a 500 and the worker goes on ---
 P -c "REVOKE EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() FROM ts_http_reader" >/dev/null
-is "$(get "$BASE$RT")" "500" "EXECUTE revoked: 500"
+is "$(get "$BASE$RT")" "403" "EXECUTE revoked: 403"
 is "$(jfield error)" "permission denied for function get_troubleshooting_realtime_metrics" "with the database's message"
 is "$(get "$BASE$MT")" "200" "the other endpoints still answer"
 P -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() TO ts_http_reader" >/dev/null
 is "$(get "$BASE$RT")" "200" "granted again: 200"
+P -c "ALTER FUNCTION get_troubleshooting_realtime_metrics() RENAME TO gtrm_away" >/dev/null
+is "$(get "$BASE$RT")" "500" "a query error (function missing): 500"
+is "$(jfield sqlstate)" "42883" "with its SQLSTATE"
+grep -q "function .*get_troubleshooting_realtime_metrics() does not exist" "$LOG"
+ok $? "and logged"
+P -c "ALTER FUNCTION gtrm_away() RENAME TO get_troubleshooting_realtime_metrics" >/dev/null
+is "$(get "$BASE$RT")" "200" "renamed back: 200"
 P -c "ALTER SYSTEM SET troubleshooting.http_statement_timeout = '1ms'" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.3
 code=$(get "$BASE$MT?period=hour&start=2020-01-01&end=2030-01-01")
 is "$code $(jfield error)" "503 canceling statement due to statement timeout" "a statement past http_statement_timeout: 503"
 P -c "ALTER SYSTEM RESET troubleshooting.http_statement_timeout" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.3
+
+# --- keep-alive: one connection serves request after request ---
+is "$(curl -s --noproxy '*' -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects} ' "$BASE$RT" "$BASE$RT" "$BASE/")" "1 0 0 " \
+   "three requests over one kept-alive connection"
+
+# --- realtime cache: troubleshooting.http_cache_ms ---
+# Sets http_cache_ms to $1 (DEFAULT: reset) and reloads; waits until realtime shows Cache-Control $2.
+cache_ms() {
+    if [ "$1" = DEFAULT ]; then P -c "ALTER SYSTEM RESET troubleshooting.http_cache_ms" -c "SELECT pg_reload_conf()" >/dev/null
+    else P -c "ALTER SYSTEM SET troubleshooting.http_cache_ms = $1" -c "SELECT pg_reload_conf()" >/dev/null; fi
+    local i
+    for i in $(seq 1 50); do get "$BASE$RT" >/dev/null; [ "$(header Cache-Control)" = "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
+# Adds an active session $1; fetches realtime into $H/$2.
+new_session() { P -c "INSERT INTO support_troubleshooting_sessions (session_id, status) VALUES ('$1', 'started')" >/dev/null; }
+fetch() { get "$BASE$RT" >/dev/null; cp "$H/body" "$H/$1"; }
+is "$(P -c "SHOW troubleshooting.http_cache_ms")" "0" "http_cache_ms is 0 so far"
+cache_ms DEFAULT "max-age=1"
+ok $? "default http_cache_ms (1 s): realtime sends Cache-Control: max-age=1"
+is "$(P -c "SELECT setting || unit || ' ' || context FROM pg_settings WHERE name = 'troubleshooting.http_cache_ms'")" \
+   "1000ms sighup" "http_cache_ms: 1000 ms by default, set at reload"
+curl -s --noproxy '*' -o "$H/c1" "$BASE$RT" -o "$H/c2" "$BASE$RT"
+cmp -s "$H/c1" "$H/c2"
+ok $? "two requests in a row: the same bytes, timestamp included"
+cache_ms 3000 "max-age=3"
+ok $? "http_cache_ms = 3000: max-age=3"
+fetch a1
+etag=$(header ETag)
+new_session http-cache-1
+fetch a2
+cmp -s "$H/a1" "$H/a2"
+ok $? "within http_cache_ms a new session does not show: the same document as before"
+! grep -q http-cache-1 "$H/a2" && grep -q '"http-cache-1"' <(P -c "SELECT get_troubleshooting_realtime_metrics()::text")
+ok $? "(while the SQL function already lists it)"
+is "$(header ETag)" "$etag" "and the same ETag"
+is "$(get -H "If-None-Match: $etag" "$BASE$RT")" "304" "a revalidation within it: 304"
+is "$(header Cache-Control)" "max-age=3" "304 with Cache-Control too"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$H/a2"
+ok $? "the cached answer is the JSON document"
+P -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+fetch a3
+grep -q '"http-cache-1"' "$H/a3"
+ok $? "a reload drops the cached document: the new session shows at once"
+P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
+wait_status 401 "$BASE$RT"
+ok $? "token set with the cache on: 401 without it"
+is "$(get -H "Authorization: Bearer $TOKEN" "$BASE$RT")" "200" "with it: 200"
+is "$(get "$BASE$RT")" "401" "a cached document still needs the token"
+is "$(get -H "Authorization: Bearer wrong" "$BASE$RT")" "401" "or a wrong one: 401"
+P -c "ALTER SYSTEM RESET troubleshooting.http_token" -c "SELECT pg_reload_conf()" >/dev/null
+wait_status 200 "$BASE$RT"
+ok $? "token reset"
+P -c "REVOKE EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() FROM ts_http_reader" -c "SELECT pg_reload_conf()" >/dev/null
+wait_status 403 "$BASE$RT"
+ok $? "EXECUTE revoked and a reload: 403"
+is "$(header Cache-Control)" "no-store" "an error is no-store"
+P -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() TO ts_http_reader" >/dev/null
+is "$(get "$BASE$RT")" "200" "granted again: 200 at once (errors are not cached)"
+cache_ms 200 "max-age=0"
+ok $? "http_cache_ms = 200: max-age=0 (whole seconds, rounded down)"
+fetch b1
+new_session http-cache-2
+sleep 0.3
+fetch b2
+! grep -q http-cache-2 "$H/b1" && grep -q '"http-cache-2"' "$H/b2"
+ok $? "after http_cache_ms the new session shows"
+cmp -s "$H/b1" "$H/b2"
+ok $((! $?)) "with a new document"
+cache_ms 0 "no-store"
+ok $? "http_cache_ms = 0: no-store"
+fetch z1
+new_session http-cache-3
+fetch z2
+! grep -q http-cache-3 "$H/z1" && grep -q '"http-cache-3"' "$H/z2"
+ok $? "with 0, the next request sees a new session at once"
+curl -s --noproxy '*' -o "$H/z3" "$BASE$RT" -o "$H/z4" "$BASE$RT"
+[ "$(jq_ts "$H/z3")" != "$(jq_ts "$H/z4")" ]
+ok $? "and every request is computed anew (two requests in a row, two timestamps)"
+cache_ms DEFAULT "max-age=1"
+ok $? "back to the default cache for the rest"
 
 # --- a slow-loris client is cut off; others are answered meanwhile ---
 python3 - "$HP" > "$H/slow" <<'PY'
