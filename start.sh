@@ -61,6 +61,7 @@ $$;
 GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics(),
       get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz),
       ts_realtime_kpis(), troubleshooting_dispatcher_stats() TO troubleshooting_reader;
+GRANT EXECUTE ON FUNCTION export_troubleshooting_report(bigint, text) TO troubleshooting_reader;
 GRANT SELECT (status) ON support_troubleshooting_sessions TO troubleshooting_reader;
 GRANT SELECT (channel, status, created_at) ON support_troubleshooting_notifications TO troubleshooting_reader;
 SQL
