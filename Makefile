@@ -30,18 +30,28 @@ OBJS = \
 	src/http/server.o \
 	src/http/endpoints.o \
 	src/http/prometheus.o \
-	src/http/dashboard.o
+	src/http/dashboard.o \
+	src/report/generate.o \
+	src/report/report_data.o \
+	src/report/report_trends.o \
+	src/report/export.o \
+	src/report/export_csv.o \
+	src/report/export_pdf.o \
+	src/report/export_pdf_parts.o \
+	src/report/schedule.o \
+	src/report/schedule_time.o \
+	src/report/llm.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup providers tracking
+REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup providers tracking reports report_export report_schedules
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
-SHLIB_LINK = -lcurl -lmicrohttpd -lm
+SHLIB_LINK = -lcurl -lmicrohttpd -lhpdf -lm
 
 # generated from src/http/dashboard.html (rule below)
 EXTRA_CLEAN = src/http/dashboard_html.h src/http/dashboard_html.h.tmp
@@ -50,7 +60,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(wildcard src/*.h src/notify/*.h src/http/*.h)
+$(OBJS): $(wildcard src/*.h src/notify/*.h src/http/*.h src/report/*.h)
 
 # The dashboard page (GET /), embedded as a byte array generated from its source.
 src/http/dashboard.o src/http/dashboard.bc: src/http/dashboard_html.h

@@ -5,7 +5,9 @@
  *	  troubleshooting.maintenance_naptime folds pending metric deltas into the
  *	  hourly rollups, times out idle sessions and, every
  *	  cleanup_interval_minutes, deletes data past retention a batch per table
- *	  at a time; one short transaction per run.  An error is logged and the loop goes on; it never turns into a
+ *	  at a time; one short transaction per run.  Then, in their own short
+ *	  transactions, it runs due report schedules and requests executive
+ *	  summaries (src/report/schedule.c, llm.c).  An error is logged and the loop goes on; it never turns into a
  *	  crash loop.
  */
 #include "postgres.h"
@@ -14,6 +16,7 @@
 #include "config.h"
 #include "extschema.h"
 #include "maintenance.h"
+#include "report/report.h"
 
 #include "access/xact.h"
 #include "executor/spi.h"
@@ -154,6 +157,13 @@ ts_maintenance_run(void)
 	}
 
 	ts_worker_end();
+
+	/* reports: due schedules, then LLM summaries (network outside any transaction) */
+	if (OidIsValid(nspid))
+	{
+		ts_report_schedules_step();
+		ts_report_llm_step();
+	}
 }
 
 /* Entry point of the maintenance worker. */

@@ -11,7 +11,7 @@ is "$(q -d ts_schema -c "SELECT extnamespace::regnamespace FROM pg_extension WHE
    "support" "extension recorded in schema support"
 is "$(q -d ts_schema -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")" "0" \
    "nothing created in public"
-is "$(q -d ts_schema -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'support' AND tablename LIKE 'support%'")" "12" "twelve support tables in support"
+is "$(q -d ts_schema -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'support' AND tablename LIKE 'support%'")" "16" "sixteen support tables in support"
 
 # with search_path not naming the schema, everything still works
 out=$(q -d ts_schema <<'SQL'

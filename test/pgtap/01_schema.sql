@@ -13,6 +13,8 @@ SELECT tables_are('public', ARRAY[
     'support_troubleshooting_providers', 'support_troubleshooting_notification_events',
     'support_troubleshooting_reports', 'support_troubleshooting_config',
     'support_troubleshooting_config_history', 'support_troubleshooting_ml_training',
+    'support_troubleshooting_report_schedules', 'support_troubleshooting_report_schedule_runs',
+    'support_troubleshooting_llm_credentials', 'support_troubleshooting_report_summaries',
     'ts_metrics_delta', 'ts_metrics_hourly', 'ts_metrics_problems', 'ts_metrics_problem_hourly']);
 SELECT views_are('public', ARRAY['vw_troubleshooting_realtime_metrics']);
 
