@@ -142,6 +142,20 @@ else
     exit 1
 fi
 
+# a report of the last 30 days, as the PDF a manager opens and as CSV
+REPORT_ID=$(P -qAt -d "$DB" -c "SELECT generate_troubleshooting_report('custom', date_trunc('day', now()) - interval '30 days', date_trunc('day', now()) + interval '1 day', p_include_charts => true)->>'id'")
+mkdir -p reports
+P -qAt -d "$DB" -c "SELECT encode(export_troubleshooting_report($REPORT_ID, 'pdf'), 'base64')" | base64 -d > reports/troubleshooting-report.pdf
+P -qAt -d "$DB" -c "SELECT encode(export_troubleshooting_report($REPORT_ID, 'csv'), 'base64')" | base64 -d > reports/troubleshooting-report.csv
+echo
+echo "Report $REPORT_ID (generate_troubleshooting_report, last 30 days), exported by export_troubleshooting_report:"
+echo "    $PWD/reports/troubleshooting-report.pdf ($(wc -c < reports/troubleshooting-report.pdf) bytes, $(pdfinfo reports/troubleshooting-report.pdf 2>/dev/null | awk '/^Pages:/ {print $2}') pages)"
+echo "    $PWD/reports/troubleshooting-report.csv"
+P -d "$DB" -c "SELECT r->'summary'->>'total_sessions' AS sessions, r->'summary'->>'resolution_rate' AS resolution_rate,
+                      r->'summary'->>'median_resolution_time_minutes' AS median_minutes, r->'satisfaction'->>'csat' AS csat,
+                      r->'satisfaction'->'nps'->>'score' AS nps, jsonb_array_length(r->'recommendations') AS recommendations
+               FROM (SELECT data AS r FROM support_troubleshooting_reports WHERE id = $REPORT_ID) x"
+
 cat <<EOF2
 
 troubleshooting is running: PostgreSQL $(P -qAt -d "$DB" -c "SHOW server_version") on port $PORT, database "$DB".
@@ -151,6 +165,7 @@ HTTP (127.0.0.1 and ::1, port $HTTP_PORT):
     curl http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/realtime
     curl 'http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/metrics?period=day'
     curl http://127.0.0.1:$HTTP_PORT/metrics
+    curl -OJ http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/reports/$REPORT_ID.pdf
 Stop it with:
     runuser -u postgres -- $TS_BINDIR/pg_ctl -D $DATA stop
 EOF2
