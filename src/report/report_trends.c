@@ -253,19 +253,28 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		appendStringInfoString(out, "}}");
 	}
 
-	/* steps that fail most of their attempts */
+	/* per problem, the step that fails the largest share of its attempts, if too large */
 	foreach(lc, cur->problems)
 	{
 		TsProblemStats *pr = lfirst(lc);
+		TsStepStats *s = NULL;
+		Numeric		rate = NULL;
 		ListCell   *lc2;
 
 		foreach(lc2, pr->steps)
 		{
-			TsStepStats *s = lfirst(lc2);
-			Numeric		rate = ts_ratio(s->failed, s->attempts, 4);
+			TsStepStats *c = lfirst(lc2);
+			Numeric		r = ts_ratio(c->failed, c->attempts, 4);
 
-			if (s->attempts < min_sample || ts_num_double(rate) <= step_fail)
-				continue;
+			if (c->attempts >= min_sample && ts_num_double(r) > step_fail &&
+				(s == NULL || ts_num_double(r) > ts_num_double(rate)))
+			{
+				s = c;
+				rate = r;
+			}
+		}
+		if (s != NULL)
+		{
 			ts_rec_begin(out, &n, "failing_step", "warning",
 						 psprintf("Step %d \"%s\" of %s fails %s of attempts", s->step_number,
 								  s->step_title ? s->step_title : "",
