@@ -538,17 +538,44 @@ ts_pdf_footers(TsPdf *p, const char *title)
 	}
 }
 
-/* Sets the document information: title, creator, creation date (statement start). */
+/*
+ * Sets the document information: title, creator, and as creation date the
+ * report's generated_at (so a stored report always exports to the same bytes),
+ * else the statement's start.
+ */
 static void
-ts_pdf_info(TsPdf *p, const char *title)
+ts_pdf_info(TsPdf *p, Jsonb *doc, const char *title)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
 	HPDF_Date	date = {0};
+	char	   *gen = ts_export_text(ts_export_get(&doc->root, "generated_at"));
+	int			y, mo, d, h, mi, sec, oh = 0, om = 0;
+	char		sign = 'Z';
 
 	HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, title);
 	HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, "troubleshooting");
-	if (timestamp2tm(GetCurrentStatementStartTimestamp(), NULL, &tm, &fsec, NULL, NULL) == 0)
+	if (gen && sscanf(gen, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) == 6 &&
+		y >= 1 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && sec <= 59)
+	{
+		char	   *off = strpbrk(gen + 19, "+-Z");
+
+		if (off && *off != 'Z' && sscanf(off + 1, "%2d:%2d", &oh, &om) == 2 && oh <= 23 && om <= 59)
+			sign = *off;
+		else
+			oh = om = 0;
+		date.year = y;
+		date.month = mo;
+		date.day = d;
+		date.hour = h;
+		date.minutes = mi;
+		date.seconds = sec;
+		date.ind = sign;
+		date.off_hour = oh;
+		date.off_minutes = om;
+		HPDF_SetInfoDateAttr(p->doc, HPDF_INFO_CREATION_DATE, date);
+	}
+	else if (timestamp2tm(GetCurrentStatementStartTimestamp(), NULL, &tm, &fsec, NULL, NULL) == 0)
 	{
 		date.year = tm.tm_year;
 		date.month = tm.tm_mon;
@@ -624,7 +651,7 @@ ts_report_pdf(Jsonb *doc)
 		HPDF_SetCompressionMode(p->doc, HPDF_COMP_ALL);
 		ts_pdf_check(p, "starting the document");
 		ts_pdf_fonts(p);
-		ts_pdf_info(p, title);
+		ts_pdf_info(p, doc, title);
 		ts_pdf_draw(p, doc, title);
 
 		HPDF_SaveToStream(p->doc);
