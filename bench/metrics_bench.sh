@@ -51,24 +51,7 @@ log() { echo "$*" | tee -a "$OUT.tmp"; }
 
 P -d postgres -c "CREATE DATABASE bench_full" -c "CREATE DATABASE bench_wfull" -c "CREATE DATABASE bench_wbase"
 P -d bench_full -c "CREATE EXTENSION troubleshooting" -f test/fixtures/metrics_reference.sql
-P -d bench_full <<'SQL'
-CREATE SCHEMA bench;
--- median wall time, in ms, of n executions of q (after one warm-up run)
-CREATE FUNCTION bench.time_ms(q text, n int) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE
-    t0 timestamptz;
-    ms numeric[] := '{}';
-BEGIN
-    EXECUTE q;
-    FOR i IN 1..n LOOP
-        t0 := clock_timestamp();
-        EXECUTE q;
-        ms := ms || (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
-    END LOOP;
-    RETURN (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY x)::numeric, 2) FROM unnest(ms) x);
-END
-$$;
-SQL
+P -d bench_full -f bench/time_ms.sql >/dev/null
 
 # Loads sessions $1+1 .. $2 in chunks over the year ending $3 days ago, with
 # the delta triggers off (the bulk path), then rebuilds the rollups.

@@ -73,30 +73,13 @@ fi
 
 P -d "$DB" -c "SET client_min_messages = warning" -f test/fixtures/metrics_reference.sql \
   -f test/fixtures/report_reference.sql >/dev/null
-P -d "$DB" <<'SQL'
-CREATE SCHEMA IF NOT EXISTS bench;
--- median wall time, in ms, of n executions of q (after one warm-up run)
-CREATE OR REPLACE FUNCTION bench.time_ms(q text, n int) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE
-    t0 timestamptz;
-    ms numeric[] := '{}';
-BEGIN
-    EXECUTE q;
-    FOR i IN 1..n LOOP
-        t0 := clock_timestamp();
-        EXECUTE q;
-        ms := ms || (extract(epoch FROM clock_timestamp() - t0) * 1000)::numeric;
-    END LOOP;
-    RETURN (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY x)::numeric, 2) FROM unnest(ms) x);
-END
-$$;
-SQL
+P -d "$DB" -f bench/time_ms.sql >/dev/null
 
 read -r sessions month_sessions uncached cached pdf csv baseline pdf_bytes < <(P -d "$DB" -At -F ' ' <<'SQL'
 SET client_min_messages = warning;
 SELECT (SELECT count(*) FROM support_troubleshooting_sessions),
        (SELECT generate_troubleshooting_report('monthly', p_include_charts => true)->'summary'->>'total_sessions'),
-       bench.time_ms($$SELECT generate_troubleshooting_report('monthly', p_include_charts => true, p_force => true)$$, 5),
+       bench.time_ms($$SELECT generate_troubleshooting_report('monthly', p_include_charts => true, p_force => true)$$, 3),
        bench.time_ms($$SELECT generate_troubleshooting_report('monthly', p_include_charts => true)$$, 50),
        bench.time_ms($$SELECT length(export_troubleshooting_report((generate_troubleshooting_report('monthly', p_include_charts => true)->>'id')::bigint, 'pdf'))$$, 10),
        bench.time_ms($$SELECT length(export_troubleshooting_report((generate_troubleshooting_report('monthly', p_include_charts => true)->>'id')::bigint, 'csv'))$$, 10),

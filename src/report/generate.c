@@ -542,27 +542,29 @@ ts_next_report_id(void)
 
 /* Stores a generated report (its cache entry expires ttl minutes after generated_at). */
 static void
-ts_store_report(int64 id, const char *type, const char *params, const char *key, Jsonb *doc,
+ts_store_report(int64 id, const char *type, const char *key, Jsonb *doc,
 				TimestampTz generated_at, int ttl, double ms)
 {
-	Oid			types[8] = {INT8OID, TEXTOID, JSONBOID, TEXTOID, JSONBOID, TIMESTAMPTZOID,
-	INT4OID, FLOAT8OID};
-	Datum		values[8];
+	Oid			types[7] = {INT8OID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, INT4OID, FLOAT8OID};
+	Datum		values[7];
 	int			ret;
 
 	values[0] = Int64GetDatum(id);
 	values[1] = CStringGetTextDatum(type);
-	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params));
-	values[3] = CStringGetTextDatum(key);
-	values[4] = JsonbPGetDatum(doc);
-	values[5] = TimestampTzGetDatum(generated_at);
-	values[6] = Int32GetDatum(ttl);
-	values[7] = Float8GetDatum(ms);
+	values[2] = CStringGetTextDatum(key);
+	values[3] = JsonbPGetDatum(doc);
+	values[4] = TimestampTzGetDatum(generated_at);
+	values[5] = Int32GetDatum(ttl);
+	values[6] = Float8GetDatum(ms);
+	/* parameters: what the report was asked for, taken from the document */
 	ret = SPI_execute_with_args(psprintf("INSERT INTO %s (id, report_type, parameters, cache_key, data,"
 										 " generated_at, expires_at, generation_ms)"
-										 " VALUES ($1, $2, $3, $4, $5, $6, $6 + make_interval(mins => $7), $8)",
+										 " VALUES ($1, $2, jsonb_build_object('start', $4->'period'->'start',"
+										 " 'end', $4->'period'->'end', 'filters', $4->'filters',"
+										 " 'include_charts', $4->'include_charts'),"
+										 " $3, $4, $5, $5 + make_interval(mins => $6), $7)",
 										 ts_reports_table()),
-								8, types, values, NULL, false, 0);
+								7, types, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "storing the report failed: %s", SPI_result_code_string(ret));
 }
@@ -640,7 +642,6 @@ ts_report_generate(const char *report_type, TimestampTz *pstart, TimestampTz *pe
 	const char *filters_text;
 	const char *granularity;
 	char	   *key;
-	char	   *params;
 	int			ttl;
 	bool		can_store = !RecoveryInProgress() && !XactReadOnly;
 	int64		id = 0;
@@ -700,24 +701,9 @@ ts_report_generate(const char *report_type, TimestampTz *pstart, TimestampTz *pe
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc)));
 	if (can_store)
 	{
-		StringInfoData p;
-		bool		first = true;
-
-		initStringInfo(&p);
-		appendStringInfoChar(&p, '{');
-		ts_rj_key(&p, &first, "start");
-		ts_rj_timestamptz(&p, start);
-		ts_rj_key(&p, &first, "end");
-		ts_rj_timestamptz(&p, end);
-		ts_rj_key(&p, &first, "filters");
-		appendStringInfoString(&p, filters_text);
-		ts_rj_key(&p, &first, "include_charts");
-		appendStringInfoString(&p, include_charts ? "true" : "false");
-		appendStringInfoChar(&p, '}');
-		params = p.data;
 		INSTR_TIME_SET_CURRENT(t1);
 		INSTR_TIME_SUBTRACT(t1, t0);
-		ts_store_report(id, report_type, params, key, result, generated_at, ttl,
+		ts_store_report(id, report_type, key, result, generated_at, ttl,
 						INSTR_TIME_GET_MILLISEC(t1));
 	}
 	{

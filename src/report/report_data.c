@@ -172,6 +172,16 @@ ts_find_bucket(TsPeriodStats *st, TimestampTz t)
 	elog(ERROR, "report row outside the period's buckets");
 }
 
+/* The bucket named by column 1 (date_trunc of the row's time) of result row r. */
+static TsBucket *
+ts_row_bucket(TsPeriodStats *st, uint64 r)
+{
+	bool		isnull;
+
+	return ts_find_bucket(st, DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
+																SPI_tuptable->tupdesc, 1, &isnull)));
+}
+
 /* The stats of a problem (NULL id: undetected), created on first use. */
 static TsProblemStats *
 ts_problem(TsPeriodStats *st, const char *id)
@@ -266,10 +276,7 @@ ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	ts_report_query(ts_q_sessions, st, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		TimestampTz b = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
-														  SPI_tuptable->tupdesc, 1, &isnull));
-		TsBucket   *bk = ts_find_bucket(st, b);
+		TsBucket   *bk = ts_row_bucket(st, r);
 		TsProblemStats *p = ts_problem(st, ts_get_text(r, 2));
 		int			pcap = p->nres;
 		int			before = p->nres;
@@ -316,10 +323,7 @@ ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	ts_report_query(ts_q_attempts, st, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		TimestampTz b = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
-														  SPI_tuptable->tupdesc, 1, &isnull));
-		TsBucket   *bk = ts_find_bucket(st, b);
+		TsBucket   *bk = ts_row_bucket(st, r);
 		TsProblemStats *p = ts_problem(st, ts_get_text(r, 2));
 		TsStepStats *s = ts_step(p, (int) ts_get_int64(r, 3));
 		int64		n = ts_get_int64(r, 5);
@@ -342,10 +346,7 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	ts_report_query(ts_q_feedback, st, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		TimestampTz b = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
-														  SPI_tuptable->tupdesc, 1, &isnull));
-		TsBucket   *bk = ts_find_bucket(st, b);
+		TsBucket   *bk = ts_row_bucket(st, r);
 
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);

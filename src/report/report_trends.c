@@ -166,6 +166,15 @@ ts_rec_begin(StringInfo out, int *n, const char *rule, const char *severity, con
 	appendStringInfoChar(out, '{');
 }
 
+/* Ends a recommendation: the rule's threshold, then closes data and the object. */
+static void
+ts_rec_end(StringInfo out, bool *first, double threshold)
+{
+	ts_rj_key(out, first, "threshold");
+	appendStringInfo(out, "%g", threshold);
+	appendStringInfoString(out, "}}");
+}
+
 /* Appends "key": numeric inside a data object. */
 static void
 ts_rec_num(StringInfo out, bool *first, const char *key, Numeric v)
@@ -231,9 +240,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		ts_rec_num(out, &first, "sessions", int64_to_numeric(pr->sessions));
 		ts_rec_num(out, &first, "resolution_rate", rate);
 		ts_rec_num(out, &first, "previous_resolution_rate", before);
-		ts_rj_key(out, &first, "threshold");
-		appendStringInfo(out, "%g", min_res);
-		appendStringInfoString(out, "}}");
+		ts_rec_end(out, &first, min_res);
 	}
 
 	/* escalations rising */
@@ -248,9 +255,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		first = true;
 		ts_rec_num(out, &first, "escalation_rate", c);
 		ts_rec_num(out, &first, "previous_escalation_rate", p);
-		ts_rj_key(out, &first, "threshold");
-		appendStringInfo(out, "%g", esc_rise);
-		appendStringInfoString(out, "}}");
+		ts_rec_end(out, &first, esc_rise);
 	}
 
 	/* per problem, the step that fails the largest share of its attempts, if too large */
@@ -287,9 +292,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 			ts_rec_num(out, &first, "attempts", int64_to_numeric(s->attempts));
 			ts_rec_num(out, &first, "failed_attempts", int64_to_numeric(s->failed));
 			ts_rec_num(out, &first, "failure_rate", rate);
-			ts_rj_key(out, &first, "threshold");
-			appendStringInfo(out, "%g", step_fail);
-			appendStringInfoString(out, "}}");
+			ts_rec_end(out, &first, step_fail);
 		}
 	}
 
@@ -305,9 +308,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		first = true;
 		ts_rec_num(out, &first, "csat", c);
 		ts_rec_num(out, &first, "previous_csat", p);
-		ts_rj_key(out, &first, "threshold");
-		appendStringInfo(out, "%g", csat_drop);
-		appendStringInfoString(out, "}}");
+		ts_rec_end(out, &first, csat_drop);
 	}
 
 	/* too few customers answer the feedback request */
@@ -320,9 +321,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		first = true;
 		ts_rec_num(out, &first, "feedback_response_rate", c);
 		ts_rec_num(out, &first, "finished_sessions", int64_to_numeric(cur->finished));
-		ts_rj_key(out, &first, "threshold");
-		appendStringInfo(out, "%g", min_resp);
-		appendStringInfoString(out, "}}");
+		ts_rec_end(out, &first, min_resp);
 	}
 	appendStringInfoChar(out, ']');
 }
