@@ -35,6 +35,9 @@
 	"      WHERE rf.session_id = s.session_id" \
 	"        AND rf.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)))"
 
+/* TS_SESSION_FILTER with the schema filled in, for queries that add it optionally. */
+#define TS_SESSION_FILTER_TEXT(nsp) psprintf(TS_SESSION_FILTER, (nsp))
+
 /* Sessions started in the period, per bucket and problem. */
 static const char *const ts_q_sessions =
 "SELECT date_trunc($9::text, s.started_at), s.detected_problem_id, max(s.detected_problem_title COLLATE \"C\"),"
@@ -69,7 +72,8 @@ static const char *const ts_q_attempts =
 "                          WHERE b.session_id = a.session_id AND b.step_number = a.step_number"
 "                            AND (b.attempted_at, b.id) < (a.attempted_at, a.id)) AS first_try"
 "       FROM %1$s.support_troubleshooting_attempts a"
-"       WHERE a.attempted_at >= $1 AND a.attempted_at < $2) a"
+"       WHERE a.attempted_at >= $1 AND a.attempted_at < $2"
+"       OFFSET 0) a"  /* not flattened: first_try is computed once per attempt, not per use */
 " JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = a.session_id"
 " WHERE true" TS_SESSION_FILTER
 " GROUP BY 1, 2, 3";
@@ -84,8 +88,8 @@ static const char *const ts_q_feedback =
 "       count(*) FILTER (WHERE f.rating = 5),"
 "       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful)"
 " FROM %1$s.support_troubleshooting_feedback f"
-" JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2" TS_SESSION_FILTER
+" %2$s"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
 " GROUP BY 1";
 
@@ -93,9 +97,12 @@ static const char *const ts_q_feedback =
 static const char *const ts_q_rated_sessions =
 "SELECT count(DISTINCT f.session_id)"
 " FROM %1$s.support_troubleshooting_feedback f"
-" JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2" TS_SESSION_FILTER
+" %2$s"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)";
+
+/* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
+#define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
 
 /* Runs one of the queries above with the period and filters bound. */
 static void
@@ -126,7 +133,11 @@ ts_report_query(const char *sql, const TsPeriodStats *st, const TsReportFilters 
 	nulls[7] = f->max_rating ? ' ' : 'n';
 	values[8] = CStringGetTextDatum(granularity);
 
-	ret = SPI_execute_with_args(psprintf(sql, nsp), TS_NPARAMS, types, values, nulls, true, 0);
+	/* without session filters, feedback needs no join (its session exists) */
+	ret = SPI_execute_with_args(psprintf(sql, nsp,
+										 f->on_sessions ? psprintf(TS_FEEDBACK_JOIN, nsp) : "",
+										 f->on_sessions ? TS_SESSION_FILTER_TEXT(nsp) : ""),
+								TS_NPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report query failed: %s", SPI_result_code_string(ret));
 }
