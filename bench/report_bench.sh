@@ -43,8 +43,10 @@ max_wal_size = 16GB
 checkpoint_timeout = 30min
 synchronous_commit = off
 jit = off
-troubleshooting.database = 'bench'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
+troubleshooting.database = 'postgres'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
     ts_cluster_start "$DATA"
+    # the workers serve database postgres, not bench: the maintenance worker's
+    # retention would otherwise delete the older year while the bench runs
     DB=bench
     P -d postgres -c "CREATE DATABASE bench"
     P -d bench -c "CREATE EXTENSION troubleshooting"
@@ -68,7 +70,11 @@ troubleshooting.database = 'bench'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" pr
         ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER ts_metrics_delta;
         ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER ts_metrics_delta"
     P -d bench -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
-    P -d bench -c "VACUUM ANALYZE"
+    # rows in time order, as a live system writes them (each chunk spans a whole year)
+    P -d bench -c "CLUSTER support_troubleshooting_sessions USING idx_sessions_started_at" \
+      -c "CLUSTER support_troubleshooting_attempts USING idx_attempts_attempted_at" \
+      -c "CLUSTER support_troubleshooting_feedback USING idx_feedback_collected_at"
+    P -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"
 fi
 
 P -d "$DB" -c "SET client_min_messages = warning" -f test/fixtures/metrics_reference.sql \
