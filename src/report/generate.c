@@ -342,8 +342,8 @@ ts_parse_filters(Jsonb *filters, TsReportFilters *f)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("min_rating must not be above max_rating"),
 				 errdetail("min_rating is %d, max_rating is %d.", f->min_rating, f->max_rating)));
-	f->on_ratings = f->min_rating || f->max_rating;
-	f->on_sessions = f->problem_ids || f->statuses || f->email_domain || f->agent || f->on_ratings;
+	f->on_sessions = f->problem_ids || f->statuses || f->email_domain || f->agent ||
+		f->min_rating || f->max_rating;
 }
 
 /* Appends the summary object of a period. */
@@ -668,7 +668,6 @@ ts_report_generate(const char *report_type, TimestampTz *pstart, TimestampTz *pe
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ts_metrics_schema();
 
 	if (!force && ttl > 0)
 	{

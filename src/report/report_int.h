@@ -25,7 +25,6 @@ typedef struct TsReportFilters
 	int			min_rating;
 	int			max_rating;
 	bool		on_sessions;	/* any filter on which sessions count */
-	bool		on_ratings;		/* min_rating or max_rating */
 } TsReportFilters;
 
 /* Failed attempts of one fix step of one problem. */
