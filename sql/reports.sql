@@ -104,6 +104,10 @@ INSERT INTO support_troubleshooting_feedback (session_id, rating, collected_at)
 SELECT 'p' || g, 5, '2025-12-30 12:00+00' FROM generate_series(1, 4) g;
 SELECT jsonb_pretty(r->'recommendations')
 FROM (SELECT generate_troubleshooting_report('custom', '2026-01-01', '2026-01-03', p_force => true) r) x;
+-- each type keeps the rules that fit it
+SELECT t, (SELECT jsonb_agg(e->>'rule') FROM jsonb_array_elements(r->'recommendations') e) AS rules
+FROM unnest(array['custom', 'problem_analysis', 'customer_satisfaction']) t,
+LATERAL (SELECT generate_troubleshooting_report(t, '2026-01-01', '2026-01-03', p_force => true) r) g;
 SELECT jsonb_pretty(r->'trends'->'metrics'->1)
 FROM (SELECT generate_troubleshooting_report('custom', '2026-01-01', '2026-01-03', p_force => true) r) x;
 SELECT set_troubleshooting_config(k, NULL) FROM unnest(array['report_min_sample', 'report_min_resolution_rate',

@@ -621,7 +621,7 @@ ts_report_document(int type, int64 id, TimestampTz start, TimestampTz end, const
 	else
 		ts_append_satisfaction(&out, cur);
 	ts_rj_key(&out, &first, "trends");
-	ts_report_trends(&out, cur, prev, name);
+	ts_report_trends(&out, cur, prev);
 	ts_rj_key(&out, &first, "recommendations");
 	ts_report_recommendations(&out, cur, prev, name);
 	ts_rj_key(&out, &first, "executive_summary");

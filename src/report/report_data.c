@@ -78,7 +78,10 @@ static const char *const ts_q_attempts =
 " WHERE true" TS_SESSION_FILTER
 " GROUP BY 1, 2, 3";
 
-/* Feedback collected in the period, per bucket (the rating filter applies to rows). */
+/*
+ * Feedback collected in the period, per bucket (the rating filter applies to
+ * rows), plus a grand-total row (bucket NULL) for the distinct rated sessions.
+ */
 static const char *const ts_q_feedback =
 "SELECT date_trunc($9::text, f.collected_at), count(*), sum(f.rating),"
 "       count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),"
@@ -86,20 +89,13 @@ static const char *const ts_q_feedback =
 "       count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),"
 "       count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),"
 "       count(*) FILTER (WHERE f.rating = 5),"
-"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful)"
+"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful),"
+"       count(DISTINCT f.session_id)"
 " FROM %1$s.support_troubleshooting_feedback f"
 " %2$s"
 " WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
-" GROUP BY 1";
-
-/* Sessions with feedback collected in the period. */
-static const char *const ts_q_rated_sessions =
-"SELECT count(DISTINCT f.session_id)"
-" FROM %1$s.support_troubleshooting_feedback f"
-" %2$s"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
-"   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)";
+" GROUP BY GROUPING SETS ((1), ())";
 
 /* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
@@ -350,15 +346,23 @@ ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	}
 }
 
-/* Reads the feedback queries into buckets and the satisfaction figures. */
+/* Reads the feedback and response-rate queries into buckets and the satisfaction figures. */
 static void
 ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
 {
 	ts_report_query(ts_q_feedback, st, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = ts_row_bucket(st, r);
+		TsBucket   *bk;
+		bool		total;
 
+		(void) SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &total);
+		if (total)
+		{
+			st->rated_sessions = ts_get_int64(r, 15);
+			continue;
+		}
+		bk = ts_row_bucket(st, r);
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);
 		bk->m.m[M_NPS_N] += ts_get_int64(r, 4);
@@ -370,8 +374,6 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		st->helpful_n += ts_get_int64(r, 13);
 		st->helpful_yes += ts_get_int64(r, 14);
 	}
-	ts_report_query(ts_q_rated_sessions, st, f, granularity);
-	st->rated_sessions = ts_get_int64(0, 1);
 	ts_report_query(ts_q_rated, st, f, granularity);
 	st->finished_rated = ts_get_int64(0, 1);
 }

@@ -79,7 +79,7 @@ extern Numeric ts_percentile(const double *sorted, int n, double p);
 
 /* report_trends.c */
 extern void ts_report_trends(StringInfo out, const TsPeriodStats *cur,
-							 const TsPeriodStats *prev, const char *report_type);
+							 const TsPeriodStats *prev);
 extern void ts_report_recommendations(StringInfo out, const TsPeriodStats *cur,
 									  const TsPeriodStats *prev, const char *report_type);
 

@@ -84,8 +84,7 @@ ts_config_double(const char *key)
 
 /* Appends the trends object: every KPI now, before, and how it moved. */
 void
-ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *prev,
-				 const char *report_type)
+ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *prev)
 {
 	bool		first = true;
 
@@ -206,8 +205,14 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	Numeric		c;
 	Numeric		p;
 	bool		first;
+	bool		on_problems;
+	bool		on_satisfaction;
 
 	appendStringInfoChar(out, '[');
+
+	/* the rules that fit the type: no satisfaction rules in a problem analysis, no problem rules in a satisfaction report */
+	on_problems = strcmp(report_type, "customer_satisfaction") != 0;
+	on_satisfaction = strcmp(report_type, "problem_analysis") != 0;
 
 	/* problems that resolve too rarely (critical when they also fell below it) */
 	foreach(lc, cur->problems)
@@ -217,7 +222,8 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		Numeric		before = NULL;
 		ListCell   *lc2;
 
-		if (pr->problem_id == NULL || pr->sessions < min_sample || ts_num_double(rate) >= min_res)
+		if (!on_problems || pr->problem_id == NULL || pr->sessions < min_sample ||
+			ts_num_double(rate) >= min_res)
 			continue;
 		foreach(lc2, prev->problems)
 		{
@@ -246,7 +252,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	/* escalations rising */
 	c = ts_kpi_value(cur, K_ESCALATION_RATE);
 	p = ts_kpi_value(prev, K_ESCALATION_RATE);
-	if (c && p && cur->total.m[M_SESSIONS] >= min_sample && prev->total.m[M_SESSIONS] >= min_sample &&
+	if (on_problems && c && p && cur->total.m[M_SESSIONS] >= min_sample && prev->total.m[M_SESSIONS] >= min_sample &&
 		ts_num_double(c) > ts_num_double(p) * (1.0 + esc_rise) && ts_num_double(c) > 0)
 	{
 		ts_rec_begin(out, &n, "escalations_rising", "warning",
@@ -266,6 +272,8 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 		Numeric		rate = NULL;
 		ListCell   *lc2;
 
+		if (!on_problems)
+			break;
 		foreach(lc2, pr->steps)
 		{
 			TsStepStats *c = lfirst(lc2);
@@ -299,7 +307,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	/* CSAT dropping */
 	c = ts_kpi_value(cur, K_CSAT);
 	p = ts_kpi_value(prev, K_CSAT);
-	if (c && p && cur->total.m[M_FEEDBACK] >= min_sample && prev->total.m[M_FEEDBACK] >= min_sample &&
+	if (on_satisfaction && c && p && cur->total.m[M_FEEDBACK] >= min_sample && prev->total.m[M_FEEDBACK] >= min_sample &&
 		ts_num_double(p) - ts_num_double(c) > csat_drop)
 	{
 		ts_rec_begin(out, &n, "csat_dropping", "warning",
@@ -313,7 +321,7 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 
 	/* too few customers answer the feedback request */
 	c = ts_kpi_value(cur, K_RESPONSE_RATE);
-	if (c && cur->finished >= min_sample && ts_num_double(c) < min_resp)
+	if (on_satisfaction && c && cur->finished >= min_sample && ts_num_double(c) < min_resp)
 	{
 		ts_rec_begin(out, &n, "low_feedback_response", "info",
 					 psprintf("Only %s of finished sessions left feedback (target %s)",
