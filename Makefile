@@ -46,7 +46,9 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # pg_regress tests (sql/NAME.sql, expected/NAME.out); run against a server that
 # test/run starts with the library preloaded.
-REGRESS = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup providers tracking reports report_export report_schedules
+# The listed ones run first, in this order; any other sql/*.sql runs after them.
+REGRESS_FIRST = install sessions config config_cache metrics templates notifications payloads ml_training automation cleanup providers tracking reports report_export report_schedules
+REGRESS = $(REGRESS_FIRST) $(filter-out $(REGRESS_FIRST),$(sort $(basename $(notdir $(wildcard $(srcdir)/sql/*.sql)))))
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wno-unused-parameter: PostgreSQL's own headers (bufpage.h) trip it under -Wextra.
@@ -70,7 +72,11 @@ src/http/dashboard_html.h: src/http/dashboard.html
 	  od -An -v -tx1 $< | sed -e 's/[[:space:]]*\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  printf '};\n'; } > $@.tmp && mv $@.tmp $@
 
-.PHONY: test start
+.PHONY: test start print-regress
+# The pg_regress tests in the order they run (read by test/run).
+print-regress:
+	@echo $(REGRESS)
+
 # The whole suite (installs dependencies, builds, starts its own cluster).
 test:
 	bash test/run

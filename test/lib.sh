@@ -34,6 +34,23 @@ ts_build_install() {
     make -s -j2 PG_CONFIG="$TS_PG_CONFIG" >/dev/null && make -s install PG_CONFIG="$TS_PG_CONFIG" >/dev/null
 }
 
+# Copies the installed PostgreSQL (binaries, libraries, share files, pgTAP)
+# into folder $1 and points TS_PG_CONFIG, TS_BINDIR and PATH at the copy.
+# PostgreSQL finds its libraries and share files relative to its binary, so
+# an extension installed there is seen by that copy's servers only: test runs
+# never touch the system's installation, nor each other's.
+ts_private_postgres() {
+    local dest=$1 libdir sharedir
+    libdir=$(dirname "$("$TS_PG_CONFIG" --bindir)")
+    sharedir=$("$TS_PG_CONFIG" --sharedir)
+    mkdir -p "$dest$(dirname "$libdir")" "$dest$(dirname "$sharedir")" || return 1
+    cp -a "$libdir" "$dest$(dirname "$libdir")/" && cp -a "$sharedir" "$dest$(dirname "$sharedir")/" || return 1
+    TS_PG_CONFIG=$dest$TS_PG_CONFIG
+    TS_BINDIR=$("$TS_PG_CONFIG" --bindir)
+    [ "$TS_BINDIR" = "$dest$libdir/bin" ] || { echo "the PostgreSQL copy does not find itself ($TS_BINDIR)" >&2; return 1; }
+    export TS_PG_CONFIG TS_BINDIR PATH="$TS_BINDIR:$PATH"
+}
+
 # Runs a command as the postgres user, keeping the environment it needs.
 ts_as_postgres() {
     local vars=(PATH="$PATH" PGUSER=postgres PGDATABASE="${PGDATABASE:-postgres}")
