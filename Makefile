@@ -62,7 +62,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(wildcard src/*.h src/notify/*.h src/http/*.h src/report/*.h)
+$(OBJS): $(filter-out src/http/dashboard_html.h,$(wildcard src/*.h src/notify/*.h src/http/*.h src/report/*.h))
 
 # The dashboard page (GET /), embedded as a byte array generated from its source.
 src/http/dashboard.o src/http/dashboard.bc: src/http/dashboard_html.h

@@ -40,11 +40,13 @@ ts_build_install() {
 # an extension installed there is seen by that copy's servers only: test runs
 # never touch the system's installation, nor each other's.
 ts_private_postgres() {
-    local dest=$1 libdir sharedir
+    local dest=$1 libdir sharedir incdir d
     libdir=$(dirname "$("$TS_PG_CONFIG" --bindir)")
     sharedir=$("$TS_PG_CONFIG" --sharedir)
-    mkdir -p "$dest$(dirname "$libdir")" "$dest$(dirname "$sharedir")" || return 1
-    cp -a "$libdir" "$dest$(dirname "$libdir")/" && cp -a "$sharedir" "$dest$(dirname "$sharedir")/" || return 1
+    incdir=$("$TS_PG_CONFIG" --includedir-server)
+    for d in "$libdir" "$sharedir" "$incdir"; do
+        mkdir -p "$dest$(dirname "$d")" && cp -a "$d" "$dest$(dirname "$d")/" || return 1
+    done
     TS_PG_CONFIG=$dest$TS_PG_CONFIG
     TS_BINDIR=$("$TS_PG_CONFIG" --bindir)
     [ "$TS_BINDIR" = "$dest$libdir/bin" ] || { echo "the PostgreSQL copy does not find itself ($TS_BINDIR)" >&2; return 1; }
