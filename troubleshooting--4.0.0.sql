@@ -187,7 +187,9 @@ CREATE TABLE @extschema@.support_troubleshooting_notifications (
                         CHECK (channel IN ('email', 'sms', 'slack', 'teams',
                                            'discord', 'webhook')),
     provider            text,
-    recipient           text NOT NULL CHECK (recipient <> ''),
+    -- no control character: recipients reach SMTP commands and headers
+    recipient           text NOT NULL
+                        CHECK (recipient <> '' AND recipient OPERATOR(pg_catalog.!~) '[\x01-\x1f\x7f]'),
     template            text,
     priority            text NOT NULL DEFAULT 'normal'
                         CHECK (priority IN ('low', 'normal', 'high', 'critical')),
@@ -204,7 +206,10 @@ CREATE TABLE @extschema@.support_troubleshooting_notifications (
     text_body           text,  -- plain-text alternative of an html body
     data                jsonb NOT NULL DEFAULT '{}',
     metadata            jsonb NOT NULL DEFAULT '{}',
-    idempotency_key     text NOT NULL UNIQUE DEFAULT gen_random_uuid()::text,
+    -- 1 to 200 characters from A-Z a-z 0-9 . _ : @ - (it reaches headers:
+    -- webhook-id, Message-ID); enqueueing checks the same, with a hint
+    idempotency_key     text NOT NULL UNIQUE DEFAULT gen_random_uuid()::text
+                        CHECK (idempotency_key OPERATOR(pg_catalog.~) '^[A-Za-z0-9._:@-]{1,200}$'),
     session_id          text
                         REFERENCES @extschema@.support_troubleshooting_sessions (session_id)
                         ON UPDATE CASCADE ON DELETE SET NULL,
@@ -1664,6 +1669,20 @@ CREATE TRIGGER ts_auto_escalate
     AFTER INSERT ON @extschema@.support_troubleshooting_attempts
     FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_auto_escalate();
 
+-- An idempotency key the extension builds: p_prefix:p_part when that is a
+-- valid key (1 to 200 characters from A-Z a-z 0-9 . _ : @ -), else
+-- p_prefix-sha256:<hex SHA-256 of p_part in UTF-8>.  Valid whatever p_part
+-- holds (CR/LF, spaces, any script, any length), the same for the same part,
+-- and never equal to a key of the first form.
+CREATE FUNCTION @extschema@.ts_idempotency_key(p_prefix text, p_part text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN (p_prefix || ':' || p_part) OPERATOR(pg_catalog.~) '^[A-Za-z0-9._:@-]{1,200}$'
+                THEN p_prefix || ':' || p_part
+                ELSE p_prefix || '-sha256:' || pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_part, 'UTF8')), 'hex')
+           END
+$$;
+
 -- AFTER UPDATE OF status on sessions: a resolved session with a customer
 -- e-mail gets a feedback request when feedback collection is on.
 CREATE FUNCTION @extschema@.ts_feedback_request() RETURNS trigger
@@ -1678,7 +1697,8 @@ BEGIN
        AND @extschema@.get_troubleshooting_config('feedback_collection_enabled')::boolean
        AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
         PERFORM @extschema@.send_troubleshooting_notification('email', NEW.customer_email, 'feedback_request',
-            @extschema@.ts_session_data(NEW), 'normal', '{}', 'feedback_request:' || NEW.session_id);
+            @extschema@.ts_session_data(NEW), 'normal', '{}',
+            @extschema@.ts_idempotency_key('feedback_request', NEW.session_id));
     END IF;
     RETURN NULL;
 END
@@ -1958,6 +1978,7 @@ REVOKE ALL ON FUNCTION @extschema@.expire_troubleshooting_sessions() FROM PUBLIC
 REVOKE ALL ON FUNCTION @extschema@.cleanup_old_troubleshooting_data(interval, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.run_troubleshooting_cleanup(interval, boolean, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_notify_recipients(text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ts_idempotency_key(text, text) FROM PUBLIC;
 -- provider settings hold secrets: the owner sets them (troubleshooting_providers()
 -- shows them masked, to whoever is granted it); tracking writes are the owner's
 -- too, GRANT EXECUTE delegates them (the pixel endpoint, the provider callbacks)

@@ -3,7 +3,12 @@
  *	  Checks of and additions to a notification's content at enqueue: e-mail
  *	  attachments carried in metadata ({"attachments": [{filename,
  *	  content_type, content (base64)}]}, 10 MB decoded in all), the SMS length
- *	  limit, and the open-tracking pixel of HTML e-mail.
+ *	  limit, the format of idempotency keys, and the open-tracking pixel of
+ *	  HTML e-mail.
+ *
+ * Idempotency keys are 1 to 200 characters from A-Z a-z 0-9 . _ : @ - (the
+ * table's constraint says the same): they reach protocol headers (webhook-id,
+ * SMTP Message-ID), so no space, control or non-ASCII character gets in.
  */
 #include "postgres.h"
 
@@ -64,7 +69,7 @@ ts_is_mime_char(unsigned char c)
 }
 
 /* True if s (len bytes) is type/subtype, with no parameters. */
-static bool
+bool
 ts_is_mime_type(const char *s, int len)
 {
 	int			slash = -1;
@@ -187,6 +192,49 @@ ts_check_sms_length(const char *body)
 				 errmsg("sms body too long"),
 				 errdetail("The rendered body has %d characters; the limit is %d.", chars, TS_SMS_MAX_CHARS),
 				 errhint("Shorten the template or the data it is rendered with.")));
+}
+
+/* True for a character allowed in idempotency keys: A-Z a-z 0-9 . _ : @ - */
+bool
+ts_is_key_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
+}
+
+/* Errors unless key has 1 to TS_IDEMPOTENCY_KEY_MAX characters, all allowed ones. */
+void
+ts_check_idempotency_key(const char *key)
+{
+	size_t		len = strlen(key);
+	const char *p;
+
+	if (len == 0 || len > TS_IDEMPOTENCY_KEY_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid idempotency key"),
+				 len == 0 ? errdetail("The key is empty.") :
+				 errdetail("The key is %zu bytes long; the limit is %d.", len, TS_IDEMPOTENCY_KEY_MAX),
+				 errhint("Idempotency keys are 1 to %d characters from A-Z, a-z, 0-9 and . _ : @ -; hash any other text, e.g. encode(sha256(convert_to(text, 'UTF8')), 'hex').",
+						 TS_IDEMPOTENCY_KEY_MAX)));
+	for (p = key; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+		int			at;
+
+		if (ts_is_key_char(c))
+			continue;
+		at = pg_mbstrlen_with_len(key, p - key) + 1;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid idempotency key"),
+				 c < 0x20 || c == 0x7f ?
+				 errdetail("Character %d is a control character (0x%02X).", at, c) :
+				 c >= 0x80 ? errdetail("Character %d is not ASCII.", at) :
+				 errdetail("Character %d is \"%c\".", at, c),
+				 errhint("Idempotency keys are 1 to %d characters from A-Z, a-z, 0-9 and . _ : @ -; hash any other text, e.g. encode(sha256(convert_to(text, 'UTF8')), 'hex').",
+						 TS_IDEMPOTENCY_KEY_MAX)));
+	}
 }
 
 /* A new open-tracking token: 32 lower-case hex digits from a strong random source. */

@@ -4,14 +4,19 @@
  *	  (../shared/providers.md): Slack `text`, a Teams Workflows Adaptive Card
  *	  (or a legacy MessageCard), Discord `content` or an embed, and generic
  *	  webhooks signed per Standard Webhooks.  Destination URLs come from the
- *	  row's metadata, the subscription, or the server environment.  The
+ *	  row's metadata, the subscription, or the server environment.  No
+ *	  control character ever reaches a header: idempotency keys are encoded
+ *	  as tokens, and every request is checked before it leaves.  The
  *	  dispatcher sends what this builds; troubleshooting_notification_request()
- *	  shows it to the extension's owner.
+ *	  shows it to the extension's owner.  Email and SMS requests are built in
+ *	  provider_request.c; their providers' answers (message id, failure
+ *	  class) are read here.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "extschema.h"
+#include "notify/content.h"
 #include "notify/payload.h"
 
 #include "catalog/pg_type.h"
@@ -128,6 +133,79 @@ ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
 	if (enclen < 0)
 		elog(ERROR, "could not base64-encode a signature");
 	return psprintf("v1,%.*s", enclen, enc);
+}
+
+/*
+ * The idempotency key as a header token: A-Z a-z 0-9 _ - and the characters
+ * of keep as they are, every other byte as =XX, so that no CR, LF or other
+ * control character reaches a header whatever the row holds, and different
+ * keys stay different.  NULL, with *error set, for a key longer than the
+ * limit (only a row written around the table's constraint has one).
+ */
+char *
+ts_header_token(const char *key, const char *keep, char **error)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		len = strlen(key);
+	StringInfoData out;
+
+	if (len > TS_IDEMPOTENCY_KEY_MAX)
+	{
+		*error = psprintf("the idempotency key is longer than %d bytes: not sent", TS_IDEMPOTENCY_KEY_MAX);
+		return NULL;
+	}
+	initStringInfo(&out);
+	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
+	{
+		if ((ts_is_key_char(*p) && *p != '.' && *p != ':' && *p != '@') || strchr(keep, *p) != NULL)
+			appendStringInfoChar(&out, *p);
+		else
+		{
+			appendStringInfoChar(&out, '=');
+			appendStringInfoChar(&out, hex[*p >> 4]);
+			appendStringInfoChar(&out, hex[*p & 15]);
+		}
+	}
+	return out.data;
+}
+
+/* True if s has a control character (or, with space, a space). */
+static bool
+ts_has_control(const char *s, bool space)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x20 || *s == 0x7f || (space && *s == ' '))
+			return true;
+	return false;
+}
+
+/*
+ * The last check before a request leaves: no control character in its URL
+ * or any header (a secret or setting written around validation, say).
+ * Returns false with *error naming the header, never its value.
+ */
+static bool
+ts_request_safe(TsRequest *req, char **error)
+{
+	ListCell   *lc;
+
+	if (req->url && ts_has_control(req->url, true))
+	{
+		*error = pstrdup("the destination URL has a control character or a space: not sent");
+		return false;
+	}
+	foreach(lc, req->headers)
+	{
+		const char *h = lfirst(lc);
+
+		if (ts_has_control(h, false))
+		{
+			*error = psprintf("header %.*s has a control character: not sent",
+							  (int) strcspn(h, ":\r\n"), h);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* True if s is one valid JSON object (a template that already built the payload). */
@@ -280,21 +358,21 @@ ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req, ch
 
 	memset(req, 0, sizeof(*req));
 	if (strcmp(n->channel, "email") == 0 || strcmp(n->channel, "sms") == 0)
-		return ts_build_provider_request(n, attempt_time, req, error);
+		return ts_build_provider_request(n, attempt_time, req, error) && ts_request_safe(req, error);
 	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
 	initStringInfo(&body);
 
 	if (strcmp(n->channel, "webhook") == 0)
 	{
-		char	   *msg_id = pstrdup(n->idempotency_key);
+		/* the spec forbids full stops in ids: the token encodes them */
+		char	   *msg_id = ts_header_token(n->idempotency_key, ":@", error);
 		int64		ts = (int64) (attempt_time / USECS_PER_SEC) +
 			(int64) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
 
+		if (msg_id == NULL)
+			return false;
 		req->url = n->webhook_url ? pstrdup(n->webhook_url) : pstrdup(n->recipient);
 		appendStringInfoString(&body, n->body);
-		for (char *p = msg_id; *p; p++)
-			if (*p == '.')
-				*p = '_';		/* the spec forbids full stops in ids */
 		req->headers = lappend(req->headers, psprintf("webhook-id: %s", msg_id));
 		req->headers = lappend(req->headers, psprintf("webhook-timestamp: " INT64_FORMAT, ts));
 		if (n->webhook_secret)
@@ -334,7 +412,7 @@ ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req, ch
 	}
 	req->body = body.data;
 	req->body_len = body.len;
-	return true;
+	return ts_request_safe(req, error);
 }
 
 /* Reads notification `id` (with its webhook subscription) through SPI. */
@@ -463,4 +541,107 @@ troubleshooting_notification_request(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&out, '}');
 	SPI_finish();
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+}
+
+/* The text of the first XML element <tag>...</tag> in s, or NULL. */
+static char *
+ts_xml_text(const char *s, const char *tag)
+{
+	char	   *open = psprintf("<%s>", tag);
+	const char *p = strstr(s, open);
+	const char *end;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen(open);
+	end = strstr(p, "</");
+	return end && end - p < 200 ? pnstrdup(p, end - p) : NULL;
+}
+
+/* The string value of "key" in a flat JSON document (a provider's answer), or NULL. */
+char *
+ts_json_string(const char *s, const char *key)
+{
+	char	   *k = psprintf("\"%s\"", key);
+	const char *p = strstr(s, k);
+	const char *end;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen(k);
+	while (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t')
+		p++;
+	if (*p != '"')
+		return NULL;
+	end = strchr(++p, '"');
+	return end && end - p < 256 ? pnstrdup(p, end - p) : NULL;
+}
+
+/* True if an AWS error code means throttling (retry even on HTTP 400). */
+static bool
+ts_aws_throttled(const char *code)
+{
+	return code && (strstr(code, "Throttl") || strcmp(code, "TooManyRequestsException") == 0 ||
+					strcmp(code, "RequestLimitExceeded") == 0 ||
+					strcmp(code, "LimitExceededException") == 0 ||
+					strcmp(code, "SendingPausedException") == 0);
+}
+
+/*
+ * What a provider's HTTP answer means: TS_SENT with *provider_id, or a
+ * retryable or final failure; *min_delay_ms is a provider's own wait.
+ */
+TsVerdict
+ts_provider_verdict(const char *provider, long status, const char *body, const char *error_type,
+					char **provider_id, int64 *min_delay_ms)
+{
+	char	   *id = NULL;
+
+	*min_delay_ms = 0;
+	if (status >= 200 && status < 300)
+	{
+		if (strcmp(provider, "mailgun") == 0)
+		{
+			id = ts_json_string(body, "id");
+			if (id && id[0] == '<' && id[strlen(id) - 1] == '>')
+				id = pnstrdup(id + 1, strlen(id) - 2);
+		}
+		else if (strcmp(provider, "ses") == 0)
+			id = ts_json_string(body, "MessageId");
+		else if (strcmp(provider, "twilio") == 0)
+			id = ts_json_string(body, "sid");
+		else if (strcmp(provider, "sns") == 0)
+			id = ts_xml_text(body, "MessageId");
+		if (id)
+			*provider_id = id;
+		return TS_SENT;
+	}
+	if (strcmp(provider, "ses") == 0)
+	{
+		char	   *code = error_type ? pnstrdup(error_type, strcspn(error_type, ":")) : ts_json_string(body, "code");
+
+		if (ts_aws_throttled(code))
+		{
+			if (strcmp(code, "LimitExceededException") == 0 || strcmp(code, "SendingPausedException") == 0)
+				*min_delay_ms = 15 * 60 * 1000;
+			return TS_RETRY;
+		}
+	}
+	if (strcmp(provider, "sns") == 0 && ts_aws_throttled(ts_xml_text(body, "Code")))
+		return TS_RETRY;
+	if (strcmp(provider, "mailgun") == 0 && status == 420)
+	{
+		*min_delay_ms = 15 * 60 * 1000;	/* sending limit: retry after the window */
+		return TS_RETRY;
+	}
+	if (status == 408 || status == 429 || status >= 500)
+		return TS_RETRY;
+	return TS_FAIL;
+}
+
+/* What an SMTP transfer's last reply code means: 4xx retry, else fail. */
+TsVerdict
+ts_smtp_verdict(long code)
+{
+	return code >= 400 && code < 500 ? TS_RETRY : TS_FAIL;
 }

@@ -54,6 +54,7 @@ typedef enum TsVerdict
 	TS_FAIL
 } TsVerdict;
 
+extern char *ts_header_token(const char *key, const char *keep, char **error);
 extern char *ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
 								  const char *body, size_t body_len);
 extern bool ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req,
@@ -63,6 +64,8 @@ extern bool ts_fetch_notification(int64 id, TsNotification *n);
 /* provider_request.c */
 extern bool ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req,
 									  char **error);
+
+/* payload.c: providers' answers */
 extern TsVerdict ts_provider_verdict(const char *provider, long status, const char *body,
 									 const char *error_type, char **provider_id,
 									 int64 *min_delay_ms);

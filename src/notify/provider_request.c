@@ -4,12 +4,18 @@
  *	  request for SMTP (an RFC 5322 message, multipart when it has an HTML
  *	  part with a text alternative or attachments), SendGrid, Mailgun, Amazon
  *	  SES v2, Twilio and Amazon SNS from the channel's provider settings, with
- *	  secrets read from the settings or the server environment ("env:NAME");
- *	  and reads the provider's answer: message id and failure class.
+ *	  secrets read from the settings or the server environment ("env:NAME").
+ *	  The provider's answer is read in payload.c.
+ *
+ * Nothing from a row reaches a header unchecked: names and subjects are
+ * cleaned of control characters and encoded, the Message-ID is the key as a
+ * token (ts_header_token), boundaries are random, attachment types and the
+ * SMTP envelope are checked again before use.
  */
 #include "postgres.h"
 
 #include "compat.h"
+#include "notify/content.h"
 #include "notify/payload.h"
 
 #include "common/base64.h"
@@ -205,6 +211,12 @@ ts_attachments(TsNotification *n, char **error)
 		a->filename = pnstrdup(f->val.string.val, f->val.string.len);
 		a->content_type = ct && ct->type == jbvString ? pnstrdup(ct->val.string.val, ct->val.string.len)
 			: pstrdup("application/octet-stream");
+		if (!ts_is_mime_type(a->content_type, strlen(a->content_type)))
+		{
+			/* it goes into a part's header: checked again here */
+			*error = psprintf("attachment %s has a content_type that is not type/subtype", a->filename);
+			return NIL;
+		}
 		initStringInfo(&clean);
 		for (int i = 0; i < c->val.string.len; i++)
 			if (!isspace((unsigned char) c->val.string.val[i]))
@@ -245,6 +257,16 @@ ts_plain_ascii(const char *s)
 		if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e)
 			return false;
 	return true;
+}
+
+/* True if s has a control character. */
+static bool
+ts_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
 }
 
 /*
@@ -299,6 +321,9 @@ ts_address_header(StringInfo m, const char *name, const char *value)
 {
 	char	   *display = ts_display_name(value);
 
+	for (char *p = display; p && *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = ' ';			/* then quoted or encoded like any name */
 	appendStringInfo(m, "%s: ", name);
 	if (display == NULL)
 		ts_header_value(m, ts_addr_spec(value));
@@ -325,11 +350,15 @@ ts_address_header(StringInfo m, const char *name, const char *value)
 	appendStringInfoString(m, "\r\n");
 }
 
-/* A fresh MIME boundary. */
+/* A fresh MIME boundary: "ts-", what, "-" and 32 random hex digits (nothing from the row). */
 static char *
-ts_boundary(const char *key, const char *what)
+ts_boundary(const char *what)
 {
-	return psprintf("ts-%s-%s-%08x", what, key, (unsigned) (ts_random_double() * 4294967295.0));
+	uint32		r[4];
+
+	for (int i = 0; i < 4; i++)
+		r[i] = (uint32) (ts_random_double() * 4294967296.0);
+	return psprintf("ts-%s-%08x%08x%08x%08x", what, r[0], r[1], r[2], r[3]);
 }
 
 /* Appends a text part (headers and base64 body). */
@@ -374,8 +403,8 @@ ts_mime_message(TsNotification *n, const char *from, const char *html, const cha
 				List *attachments, const char *message_id, TimestampTz at)
 {
 	StringInfoData m;
-	char	   *mixed = attachments ? ts_boundary(n->idempotency_key, "m") : NULL;
-	char	   *alt = html && text ? ts_boundary(n->idempotency_key, "a") : NULL;
+	char	   *mixed = attachments ? ts_boundary("m") : NULL;
+	char	   *alt = html && text ? ts_boundary("a") : NULL;
 	ListCell   *lc;
 
 	initStringInfo(&m);
@@ -486,7 +515,23 @@ ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req, cha
 		char	   *tls = ts_setting(n, "tls");
 		char	   *addr = ts_addr_spec(from ? from : "");
 		const char *at_sign = strchr(addr, '@');
+		const char *domain = at_sign ? at_sign + 1 : "";
+		/* the Message-ID's left part: the key without . : @ (not atext) */
+		char	   *left = ts_header_token(n->idempotency_key, "", error);
 
+		if (left == NULL)
+			return false;
+		/* the envelope goes into SMTP commands as is */
+		if (strpbrk(addr, "<>") || ts_has_control(addr) ||
+			strpbrk(n->recipient, "<>") || ts_has_control(n->recipient))
+		{
+			*error = psprintf("the %s has a control character or an angle bracket: not sent",
+							  strpbrk(addr, "<>") || ts_has_control(addr) ? "from address" : "recipient");
+			return false;
+		}
+		if (domain[0] == '\0' || strlen(domain) > 253 ||
+			strspn(domain, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(domain))
+			domain = "localhost";
 		req->smtp = true;
 		req->url = ts_setting(n, "url");
 		req->username = ts_setting(n, "username");
@@ -497,7 +542,7 @@ ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req, cha
 		req->ca_file = ts_setting(n, "ca_file");
 		req->mail_from = psprintf("<%s>", addr);
 		req->mail_rcpt = psprintf("<%s>", n->recipient);
-		req->own_id = psprintf("%s@%s", n->idempotency_key, at_sign ? at_sign + 1 : "localhost");
+		req->own_id = psprintf("%s@%s", left, domain);
 		req->body = ts_mime_message(n, from ? from : "", html, text, attachments,
 									psprintf("<%s>", req->own_id), at);
 		req->body_len = strlen(req->body);
@@ -555,7 +600,7 @@ ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req, cha
 	}
 	else if (strcmp(n->provider, "mailgun") == 0)
 	{
-		char	   *boundary = ts_boundary(n->idempotency_key, "f");
+		char	   *boundary = ts_boundary("f");
 		char	   *domain = ts_setting(n, "domain");
 		char	   *id = psprintf(INT64_FORMAT, n->id);
 
@@ -694,107 +739,4 @@ ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req, cha
 		req->body_len = body.len;
 	}
 	return true;
-}
-
-/* The text of the first XML element <tag>...</tag> in s, or NULL. */
-static char *
-ts_xml_text(const char *s, const char *tag)
-{
-	char	   *open = psprintf("<%s>", tag);
-	const char *p = strstr(s, open);
-	const char *end;
-
-	if (p == NULL)
-		return NULL;
-	p += strlen(open);
-	end = strstr(p, "</");
-	return end && end - p < 200 ? pnstrdup(p, end - p) : NULL;
-}
-
-/* The string value of "key" in a flat JSON document (a provider's answer), or NULL. */
-char *
-ts_json_string(const char *s, const char *key)
-{
-	char	   *k = psprintf("\"%s\"", key);
-	const char *p = strstr(s, k);
-	const char *end;
-
-	if (p == NULL)
-		return NULL;
-	p += strlen(k);
-	while (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t')
-		p++;
-	if (*p != '"')
-		return NULL;
-	end = strchr(++p, '"');
-	return end && end - p < 256 ? pnstrdup(p, end - p) : NULL;
-}
-
-/* True if an AWS error code means throttling (retry even on HTTP 400). */
-static bool
-ts_aws_throttled(const char *code)
-{
-	return code && (strstr(code, "Throttl") || strcmp(code, "TooManyRequestsException") == 0 ||
-					strcmp(code, "RequestLimitExceeded") == 0 ||
-					strcmp(code, "LimitExceededException") == 0 ||
-					strcmp(code, "SendingPausedException") == 0);
-}
-
-/*
- * What a provider's HTTP answer means: TS_SENT with *provider_id, or a
- * retryable or final failure; *min_delay_ms is a provider's own wait.
- */
-TsVerdict
-ts_provider_verdict(const char *provider, long status, const char *body, const char *error_type,
-					char **provider_id, int64 *min_delay_ms)
-{
-	char	   *id = NULL;
-
-	*min_delay_ms = 0;
-	if (status >= 200 && status < 300)
-	{
-		if (strcmp(provider, "mailgun") == 0)
-		{
-			id = ts_json_string(body, "id");
-			if (id && id[0] == '<' && id[strlen(id) - 1] == '>')
-				id = pnstrdup(id + 1, strlen(id) - 2);
-		}
-		else if (strcmp(provider, "ses") == 0)
-			id = ts_json_string(body, "MessageId");
-		else if (strcmp(provider, "twilio") == 0)
-			id = ts_json_string(body, "sid");
-		else if (strcmp(provider, "sns") == 0)
-			id = ts_xml_text(body, "MessageId");
-		if (id)
-			*provider_id = id;
-		return TS_SENT;
-	}
-	if (strcmp(provider, "ses") == 0)
-	{
-		char	   *code = error_type ? pnstrdup(error_type, strcspn(error_type, ":")) : ts_json_string(body, "code");
-
-		if (ts_aws_throttled(code))
-		{
-			if (strcmp(code, "LimitExceededException") == 0 || strcmp(code, "SendingPausedException") == 0)
-				*min_delay_ms = 15 * 60 * 1000;
-			return TS_RETRY;
-		}
-	}
-	if (strcmp(provider, "sns") == 0 && ts_aws_throttled(ts_xml_text(body, "Code")))
-		return TS_RETRY;
-	if (strcmp(provider, "mailgun") == 0 && status == 420)
-	{
-		*min_delay_ms = 15 * 60 * 1000;	/* sending limit: retry after the window */
-		return TS_RETRY;
-	}
-	if (status == 408 || status == 429 || status >= 500)
-		return TS_RETRY;
-	return TS_FAIL;
-}
-
-/* What an SMTP transfer's last reply code means: 4xx retry, else fail. */
-TsVerdict
-ts_smtp_verdict(long code)
-{
-	return code >= 400 && code < 500 ? TS_RETRY : TS_FAIL;
 }

@@ -8,7 +8,8 @@
  * E-mail and SMS rows are checked here too: one e-mail address or an E.164
  * number as recipient, attachments only on e-mail, SMS bodies of at most
  * 1600 characters; HTML e-mail gets the open-tracking pixel when
- * email_open_tracking_url is set.
+ * email_open_tracking_url is set.  Idempotency keys must be 1 to 200
+ * characters from A-Z a-z 0-9 . _ : @ - (content.c).
  */
 #include "postgres.h"
 
@@ -111,6 +112,8 @@ ts_enqueue_validate(TsEnqueue *n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("data must be a JSON object")));
 	ts_check_attachments(n->channel, n->metadata);
+	if (n->idempotency_key)
+		ts_check_idempotency_key(n->idempotency_key);
 }
 
 /* Returns the id of a row with this idempotency key, or 0. */
