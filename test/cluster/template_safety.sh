@@ -26,6 +26,19 @@ ok $? "a fresh LOGIN role with no grants"
 
 started=$(D -c "SELECT pg_postmaster_start_time()")
 log_from=$(($(stat -c %s "$LOG") + 1))
+# a witness session open through the whole test: a crash of any backend makes
+# the postmaster end every session (pg_postmaster_start_time stays the same
+# over such a crash restart, so it alone cannot tell)
+D -c "SET application_name = 'ts_tpl_witness'" -c "SELECT pg_sleep(900)" >/dev/null 2>&1 &
+witness_psql=$!
+witness=
+for _ in $(seq 600); do
+    witness=$(D -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'ts_tpl_witness'")
+    [ -n "$witness" ] && break
+    sleep 0.1
+done
+[ -n "$witness" ]
+ok $? "a witness session is open (pid $witness)"
 
 ISSUE="SELECT render_troubleshooting_mustache(repeat('{{#a}}',100000) || 'x' || repeat('{{/a}}',100000), '{\"a\":true}')"
 out=$(R -c "$ISSUE")
@@ -60,6 +73,10 @@ expect "$out" 'ERROR:  canceling statement due to statement timeout' "statement_
 # the backend and the server lived through all of it
 is "$(R -c "SELECT 'alive'")" "alive" "the role still connects and queries"
 is "$(D -c "SELECT pg_postmaster_start_time()")" "$started" "the server did not restart (pg_postmaster_start_time unchanged)"
+is "$(D -c "SELECT count(*) FROM pg_stat_activity WHERE pid = ${witness:-0}")" "1" \
+    "the witness session lived through it all (no crash restart)"
+[ -n "$witness" ] && D -c "SELECT pg_terminate_backend($witness)" >/dev/null
+wait "$witness_psql" 2>/dev/null
 crash=$(tail -c "+$log_from" "$LOG" | grep -E "terminated by signal|PANIC|TRAP:|was terminated|server process .* exited|all server processes terminated")
 if [ -z "$crash" ]; then ok 0 "no backend terminated by a signal in the server log"; else
     ok 1 "no backend terminated by a signal in the server log"; echo "$crash" | sed 's/^/#   /'; fi
