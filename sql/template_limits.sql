@@ -37,6 +37,13 @@ SELECT render_troubleshooting_mustache('{{>p0}}', '{}',
     (SELECT jsonb_object_agg('p' || i, CASE WHEN i < 25 THEN '{{>p' || (i + 1) || '}}{{>p' || (i + 1) || '}}' ELSE '' END)
        FROM generate_series(0, 25) i));
 
+-- partial source compiled in one render: at most 4 MiB, each indentation of
+-- a standalone partial counted (an indented self-inclusion copies it per level)
+SELECT render_troubleshooting_mustache('{{>p}}', '{}',
+    jsonb_build_object('p', E'  {{>p}}\n' || repeat('x', 1000000)));
+SELECT length(render_troubleshooting_mustache('{{>p}}{{>p}}{{>p}}', '{}',
+    jsonb_build_object('p', repeat('x', 300000)))) AS one_partial_compiled_once;
+
 -- output: at most 1 MiB (1048576 bytes), escaping included
 SELECT length(render_troubleshooting_mustache('{{b}}', jsonb_build_object('b', repeat('x', 1048576)))) AS at_limit;
 SELECT render_troubleshooting_mustache('{{b}}.', jsonb_build_object('b', repeat('x', 1048576)));

@@ -36,6 +36,7 @@
 #define MUS_MAX_NESTING 100		/* sections inside sections, partials' counted */
 #define MUS_MAX_PARTIAL_DEPTH 32	/* partials including partials */
 #define MUS_MAX_OUTPUT (1024 * 1024)	/* bytes of one rendered template */
+#define MUS_MAX_PARTIAL_SOURCE (4 * 1024 * 1024)	/* partial source compiled per render */
 #define MUS_MAX_STEPS 20000000	/* tags, texts and section iterations visited */
 #define MUS_MAX_DELIM 16
 
@@ -99,6 +100,7 @@ typedef struct MusRender
 	int			nesting;		/* sections open now, across partials */
 	int			partial_depth;
 	int64		steps;
+	Size		partial_source;	/* bytes of partial source compiled so far */
 } MusRender;
 
 /* Reports a template that does not parse. */
@@ -550,6 +552,14 @@ mus_partial_get(MusRender *r, MusToken *t)
 		{
 			if (t->indent[0] != '\0')
 				src = mus_indent(src, t->indent);
+			/* each indentation is a copy: bound them all together */
+			r->partial_source += strlen(src);
+			if (r->partial_source > MUS_MAX_PARTIAL_SOURCE)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("partials of template \"%s\" are too large", r->what),
+						 errdetail("The partials one render compiles (each indentation counted) may total at most %d bytes.",
+								   MUS_MAX_PARTIAL_SOURCE)));
 			p->tokens = mus_compile(src, strlen(src), t->text);
 			p->missing = false;
 		}
