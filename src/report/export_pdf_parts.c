@@ -98,7 +98,7 @@ ts_pdf_kpi_row(TsPdf *p, const char *metric, JsonbValue *value, JsonbContainer *
 		else if (dir != NULL && dir->type == jbvString)
 			ts_pdf_rect(p, TS_KPI_CHANGE_X, base + 2, 7, 2, color);
 		if (ts_export_number(pct, &d))
-			change = psprintf("%s%.1f%%", d > 0 ? "+" : "", d);
+			change = psprintf(fabs(d) < 1e15 ? "%s%.1f%%" : "%s%.2e%%", d > 0 ? "+" : "", d);
 		else
 			change = ts_pdf_value(metric, ts_export_get(trend, "change"), true);
 		ts_pdf_text(p, p->font, 9, TS_KPI_CHANGE_X + 11, base, color,
