@@ -6,20 +6,38 @@
  *	  Output is escaped for where it goes: HTML for html bodies, JSON string
  *	  contents for json payloads (so no value can break the payload), none
  *	  for plain text.  Data is a jsonb document.
+ *
+ *	  Templates, data and partials are caller input, so every resource is
+ *	  bounded with an error naming the limit (MUS_MAX_*): nesting, partial
+ *	  recursion, output size and render steps; parsing and rendering check
+ *	  the stack and let a cancel or statement_timeout in.  Each partial is compiled
+ *	  once per render, and a render's allocations live in its own memory
+ *	  context, per tag ones in a scratch context reset after each tag.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "notify/template.h"
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
-#define MUS_MAX_DEPTH 64
+/*
+ * Limits.  Every one is an error naming it, never a crash, an endless loop or
+ * unbounded memory; they are far above what a notification needs.
+ */
+#define MUS_MAX_NESTING 100		/* sections inside sections, partials' counted */
+#define MUS_MAX_PARTIAL_DEPTH 32	/* partials including partials */
+#define MUS_MAX_OUTPUT (1024 * 1024)	/* bytes of one rendered template */
+#define MUS_MAX_PARTIAL_SOURCE (4 * 1024 * 1024)	/* partial source compiled per render */
+#define MUS_MAX_STEPS 20000000	/* tags, texts and section iterations visited */
 #define MUS_MAX_DELIM 16
 
 typedef enum MusKind
@@ -32,12 +50,15 @@ typedef enum MusKind
 	MUS_PARTIAL
 } MusKind;
 
+typedef struct MusPartial MusPartial;
+
 typedef struct MusToken
 {
 	MusKind		kind;
 	char	   *text;			/* literal text, or the tag's name */
 	char	   *indent;			/* standalone partial: its indentation */
 	List	   *children;		/* section bodies */
+	MusPartial *partial;		/* partial: its compiled form, once looked up */
 } MusToken;
 
 typedef struct MusParser
@@ -50,13 +71,36 @@ typedef struct MusParser
 	const char *what;			/* template name, for errors */
 } MusParser;
 
+/* A partial compiled for one indentation: the key and value of the cache. */
+typedef struct MusPartialKey
+{
+	const char *name;
+	const char *indent;
+} MusPartialKey;
+
+struct MusPartial
+{
+	MusPartialKey key;
+	bool		missing;		/* no such partial: renders as nothing */
+	List	   *tokens;
+};
+
 typedef struct MusRender
 {
+	const char *what;			/* template name, for errors */
 	TsEscape	escape;
 	TsPartialLookup partial;
 	void	   *partial_arg;
-	List	   *stack;			/* JsonbValue *, innermost last */
-	int			depth;
+	HTAB	   *partials;		/* MusPartialKey -> MusPartial, per render */
+	MemoryContext cache_cxt;	/* compiled partials: the render's lifetime */
+	MemoryContext scratch;		/* one tag's lookups and texts; reset after each */
+	StringInfo	out;
+	JsonbValue *stack[MUS_MAX_NESTING + 1];	/* contexts, innermost last */
+	int			nstack;
+	int			nesting;		/* sections open now, across partials */
+	int			partial_depth;
+	int64		steps;
+	Size		partial_source;	/* bytes of partial source compiled so far */
 } MusRender;
 
 /* Reports a template that does not parse. */
@@ -124,15 +168,30 @@ mus_set_delimiters(MusParser *ps, const char *content, int at)
 	strcpy(ps->ctag, close);
 }
 
+/* Reports sections nested deeper than MUS_MAX_NESTING. */
+static void
+mus_nesting_error(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("template \"%s\" nests sections too deeply", what),
+			 errdetail("Sections may nest at most %d levels deep, counting those of included partials.",
+					   MUS_MAX_NESTING)));
+}
+
 /*
  * Parses tokens until the closing tag of section `closing` (or the end when
- * closing is NULL), applying the standalone-line rules as it goes.
+ * closing is NULL), applying the standalone-line rules as it goes; depth is
+ * the number of sections open around it.
  */
 static List *
-mus_parse(MusParser *ps, const char *closing)
+mus_parse(MusParser *ps, const char *closing, int depth)
 {
 	List	   *out = NIL;
 
+	check_stack_depth();
+	if (depth > MUS_MAX_NESTING)
+		mus_nesting_error(ps->what);
 	for (;;)
 	{
 		int			olen = strlen(ps->otag);
@@ -146,6 +205,7 @@ mus_parse(MusParser *ps, const char *closing)
 		char	   *content;
 		bool		standalone = false;
 
+		CHECK_FOR_INTERRUPTS();
 		if (start < 0)
 		{
 			if (ps->pos < ps->len)
@@ -184,18 +244,18 @@ mus_parse(MusParser *ps, const char *closing)
 		if (type != '!' && type != '=' && content[0] == '\0')
 			mus_syntax_error(ps, "Empty tag", start);
 
-		/* standalone: alone on its line, which then disappears */
+		/*
+		 * standalone: alone on its line, which then disappears; only blanks
+		 * since the line's start, which is not before the text not yet
+		 * consumed (walking back over blanks only keeps this linear)
+		 */
 		ls = start;
-		while (ls > 0 && ps->src[ls - 1] != '\n')
+		while (ls > ps->pos && (ps->src[ls - 1] == ' ' || ps->src[ls - 1] == '\t'))
 			ls--;
 		next = after;
-		if (type != '\0' && type != '&' && type != '{' && ls >= ps->pos)
+		if (type != '\0' && type != '&' && type != '{' &&
+			(ls == 0 || ps->src[ls - 1] == '\n'))
 		{
-			int			i = ls;
-
-			while (i < start && (ps->src[i] == ' ' || ps->src[i] == '\t'))
-				i++;
-			if (i == start)
 			{
 				int			j = after;
 
@@ -223,7 +283,7 @@ mus_parse(MusParser *ps, const char *closing)
 			case '#':
 			case '^':
 				mus_add(&out, type == '#' ? MUS_SECTION : MUS_INVERTED, content);
-				((MusToken *) llast(out))->children = mus_parse(ps, content);
+				((MusToken *) llast(out))->children = mus_parse(ps, content, depth + 1);
 				break;
 			case '/':
 				if (closing == NULL || strcmp(closing, content) != 0)
@@ -257,7 +317,7 @@ mus_compile(const char *src, int len, const char *what)
 	ps.what = what;
 	strcpy(ps.otag, "{{");
 	strcpy(ps.ctag, "}}");
-	return mus_parse(&ps, NULL);
+	return mus_parse(&ps, NULL, 0);
 }
 
 /* Looks up one key in an object value, or returns NULL. */
@@ -269,7 +329,20 @@ mus_key(JsonbValue *v, const char *key)
 	return getKeyJsonValueFromContainer(v->val.binary.data, key, strlen(key), NULL);
 }
 
-/* Resolves a (dotted) name against the context stack. */
+/* Counts one step of rendering against MUS_MAX_STEPS and lets a cancel in. */
+static void
+mus_step(MusRender *r)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (++r->steps > MUS_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("template \"%s\" takes too many steps to render", r->what),
+				 errdetail("Rendering may take at most %d steps (tags, texts, section items and name lookups).",
+						   MUS_MAX_STEPS)));
+}
+
+/* Resolves a (dotted) name against the context stack; each probe is a step. */
 static JsonbValue *
 mus_lookup(MusRender *r, const char *name)
 {
@@ -279,20 +352,24 @@ mus_lookup(MusRender *r, const char *name)
 	JsonbValue *v = NULL;
 
 	if (strcmp(name, ".") == 0)
-		return r->stack ? llast(r->stack) : NULL;
+		return r->nstack > 0 ? r->stack[r->nstack - 1] : NULL;
 
 	copy = pstrdup(name);
 	part = strtok_r(copy, ".", &save);
 	/* the first part: the innermost context that has it */
-	for (int i = list_length(r->stack) - 1; i >= 0 && part; i--)
+	for (int i = r->nstack - 1; i >= 0 && part; i--)
 	{
-		v = mus_key(list_nth(r->stack, i), part);
+		mus_step(r);
+		v = mus_key(r->stack[i], part);
 		if (v)
 			break;
 	}
 	/* the rest: inside that value only */
 	while (v && (part = strtok_r(NULL, ".", &save)) != NULL)
+	{
+		mus_step(r);
 		v = mus_key(v, part);
+	}
 	return v;
 }
 
@@ -332,22 +409,40 @@ mus_value_text(JsonbValue *v)
 	}
 }
 
-/* Appends s escaped for the output. */
+/* Reports output beyond MUS_MAX_OUTPUT. */
 static void
-mus_append(StringInfo out, const char *s, TsEscape escape)
+mus_output_error(MusRender *r)
 {
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("rendered template \"%s\" is too long", r->what),
+			 errdetail("A rendered template may be at most %d bytes.", MUS_MAX_OUTPUT)));
+}
+
+/* Appends s to the output escaped for it, within MUS_MAX_OUTPUT. */
+static void
+mus_append(MusRender *r, const char *s, TsEscape escape)
+{
+	StringInfo	out = r->out;
+	size_t		n = strlen(s);
+
+	/* escaping never shrinks a value: refuse before growing the buffer */
+	if (n > (size_t) (MUS_MAX_OUTPUT - out->len))
+		mus_output_error(r);
 	if (escape == TS_ESCAPE_JSON)
 	{
 		StringInfoData q;
 
 		initStringInfo(&q);
 		escape_json(&q, s);
+		if (q.len - 2 > MUS_MAX_OUTPUT - out->len)
+			mus_output_error(r);
 		appendBinaryStringInfo(out, q.data + 1, q.len - 2);	/* without the quotes */
 		return;
 	}
 	if (escape == TS_ESCAPE_NONE)
 	{
-		appendStringInfoString(out, s);
+		appendBinaryStringInfo(out, s, (int) n);
 		return;
 	}
 	for (; *s; s++)
@@ -372,6 +467,8 @@ mus_append(StringInfo out, const char *s, TsEscape escape)
 			default:
 				appendStringInfoChar(out, *s);
 		}
+		if (out->len > MUS_MAX_OUTPUT)
+			mus_output_error(r);
 	}
 }
 
@@ -392,20 +489,137 @@ mus_indent(const char *src, const char *indent)
 	return buf.data;
 }
 
-static void mus_render(MusRender *r, List *tokens, StringInfo out);
-
-/* Renders one section body once with v pushed as the innermost context. */
-static void
-mus_render_with(MusRender *r, JsonbValue *v, List *tokens, StringInfo out)
+/* Hashes a partial's cache key (name and indentation). */
+static uint32
+mus_partial_hash(const void *key, Size keysize)
 {
-	r->stack = lappend(r->stack, v);
-	mus_render(r, tokens, out);
-	r->stack = list_delete_last(r->stack);
+	const MusPartialKey *k = key;
+
+	(void) keysize;
+	return hash_combine(hash_bytes((const unsigned char *) k->name, strlen(k->name)),
+						hash_bytes((const unsigned char *) k->indent, strlen(k->indent)));
 }
 
-/* Renders a token list into out. */
+/* Compares two partial cache keys; 0 when equal. */
+static int
+mus_partial_match(const void *key1, const void *key2, Size keysize)
+{
+	const MusPartialKey *a = key1;
+	const MusPartialKey *b = key2;
+
+	(void) keysize;
+	return strcmp(a->name, b->name) != 0 || strcmp(a->indent, b->indent) != 0;
+}
+
+/*
+ * The compiled form of partial tag t: looked up and compiled once per
+ * render and indentation, in the render's cache context.
+ */
+static MusPartial *
+mus_partial_get(MusRender *r, MusToken *t)
+{
+	MusPartialKey key;
+	MusPartial *p;
+	bool		found;
+	MemoryContext old;
+
+	if (t->partial)
+		return t->partial;
+	if (r->partials == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(MusPartialKey);
+		ctl.entrysize = sizeof(MusPartial);
+		ctl.hash = mus_partial_hash;
+		ctl.match = mus_partial_match;
+		ctl.hcxt = r->cache_cxt;
+		r->partials = hash_create("mustache partials", 16, &ctl,
+								  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	}
+	key.name = t->text;
+	key.indent = t->indent;
+	p = hash_search(r->partials, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		char	   *src;
+
+		p->missing = true;
+		p->tokens = NIL;
+		old = MemoryContextSwitchTo(r->cache_cxt);
+		src = r->partial ? r->partial(t->text, r->partial_arg) : NULL;
+		if (src != NULL)
+		{
+			if (t->indent[0] != '\0')
+				src = mus_indent(src, t->indent);
+			/* each indentation is a copy: bound them all together */
+			r->partial_source += strlen(src);
+			if (r->partial_source > MUS_MAX_PARTIAL_SOURCE)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("partials of template \"%s\" are too large", r->what),
+						 errdetail("The partials one render compiles (each indentation counted) may total at most %d bytes.",
+								   MUS_MAX_PARTIAL_SOURCE)));
+			p->tokens = mus_compile(src, strlen(src), t->text);
+			p->missing = false;
+		}
+		MemoryContextSwitchTo(old);
+	}
+	t->partial = p;
+	return p;
+}
+
+static void mus_render(MusRender *r, List *tokens);
+
+/* Renders a section body once with v (copied) pushed as the innermost context. */
 static void
-mus_render(MusRender *r, List *tokens, StringInfo out)
+mus_render_with(MusRender *r, JsonbValue *v, List *tokens)
+{
+	JsonbValue	ctx = *v;		/* points into the data, not into scratch */
+
+	MemoryContextReset(r->scratch);
+	r->stack[r->nstack++] = &ctx;
+	mus_render(r, tokens);
+	r->nstack--;
+}
+
+/* Renders a section: once, or once per item of an array. */
+static void
+mus_render_section(MusRender *r, MusToken *t)
+{
+	MemoryContext old = MemoryContextSwitchTo(r->scratch);
+	JsonbValue *v = mus_lookup(r, t->text);
+	bool		truthy = mus_truthy(v);
+
+	MemoryContextSwitchTo(old);
+	if (t->kind == MUS_INVERTED || !truthy)
+	{
+		MemoryContextReset(r->scratch);
+		if (t->kind == MUS_INVERTED && !truthy)
+			mus_render(r, t->children);
+		return;
+	}
+	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
+	{
+		JsonbContainer *array = v->val.binary.data;
+		uint32		n = JsonContainerSize(array);
+
+		for (uint32 i = 0; i < n; i++)
+		{
+			mus_step(r);
+			old = MemoryContextSwitchTo(r->scratch);
+			v = getIthJsonbValueFromContainer(array, i);
+			MemoryContextSwitchTo(old);
+			mus_render_with(r, v, t->children);
+		}
+	}
+	else
+		mus_render_with(r, v, t->children);
+}
+
+/* Renders a token list into r->out. */
+static void
+mus_render(MusRender *r, List *tokens)
 {
 	ListCell   *lc;
 
@@ -413,93 +627,104 @@ mus_render(MusRender *r, List *tokens, StringInfo out)
 	foreach(lc, tokens)
 	{
 		MusToken   *t = lfirst(lc);
+		MemoryContext old;
 		JsonbValue *v;
 
+		mus_step(r);
 		switch (t->kind)
 		{
 			case MUS_TEXT:
-				appendStringInfoString(out, t->text);
+				mus_append(r, t->text, TS_ESCAPE_NONE);
 				break;
 			case MUS_VAR:
 			case MUS_RAW:
+				old = MemoryContextSwitchTo(r->scratch);
 				v = mus_lookup(r, t->text);
 				if (v)
-					mus_append(out, mus_value_text(v),
+					mus_append(r, mus_value_text(v),
 							   t->kind == MUS_RAW && r->escape == TS_ESCAPE_HTML ? TS_ESCAPE_NONE : r->escape);
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(r->scratch);
 				break;
 			case MUS_SECTION:
-				v = mus_lookup(r, t->text);
-				if (!mus_truthy(v))
-					break;
-				if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
-				{
-					int			n = JsonContainerSize(v->val.binary.data);
-
-					for (int i = 0; i < n; i++)
-						mus_render_with(r, getIthJsonbValueFromContainer(v->val.binary.data, i),
-										t->children, out);
-				}
-				else
-					mus_render_with(r, v, t->children, out);
-				break;
 			case MUS_INVERTED:
-				if (!mus_truthy(mus_lookup(r, t->text)))
-					mus_render(r, t->children, out);
+				if (++r->nesting > MUS_MAX_NESTING)
+					mus_nesting_error(r->what);
+				mus_render_section(r, t);
+				r->nesting--;
 				break;
 			case MUS_PARTIAL:
 				{
-					char	   *src = r->partial ? r->partial(t->text, r->partial_arg) : NULL;
+					MusPartial *p = mus_partial_get(r, t);
 
-					if (src == NULL)
+					if (p->missing)
 						break;	/* a missing partial renders as nothing */
-					if (++r->depth > MUS_MAX_DEPTH)
+					if (++r->partial_depth > MUS_MAX_PARTIAL_DEPTH)
 						ereport(ERROR,
 								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-								 errmsg("partials nest more than %d deep", MUS_MAX_DEPTH),
-								 errdetail("Partial \"%s\" includes itself without end.", t->text)));
-					if (t->indent[0] != '\0')
-						src = mus_indent(src, t->indent);
-					mus_render(r, mus_compile(src, strlen(src), t->text), out);
-					r->depth--;
+								 errmsg("partials nest more than %d deep", MUS_MAX_PARTIAL_DEPTH),
+								 errdetail("Partial \"%s\" is included %d partials deep; the limit is %d.",
+										   t->text, r->partial_depth, MUS_MAX_PARTIAL_DEPTH)));
+					mus_render(r, p->tokens);
+					r->partial_depth--;
 				}
 				break;
 		}
 	}
 }
 
-/* Checks that a template parses; errors name it. */
+/* Checks that a template parses; errors name it.  Nothing is left allocated. */
 void
 ts_template_check(const char *src, const char *what)
 {
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "mustache check",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
 	(void) mus_compile(src, strlen(src), what);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 }
 
-/* Renders a Mustache template with jsonb data; partials come from lookup. */
+/*
+ * Renders a Mustache template with jsonb data; partials come from lookup.
+ * The result is allocated in the caller's memory context, everything else
+ * in a context of the render's own, deleted at its end.
+ */
 char *
 ts_template_render(const char *src, const char *what, Jsonb *data, TsEscape escape,
 				   TsPartialLookup lookup, void *lookup_arg)
 {
-	List	   *tokens = mus_compile(src, strlen(src), what);
 	MusRender	r;
-	StringInfoData out;
-	JsonbValue *root = palloc0(sizeof(JsonbValue));
+	StringInfo	out = makeStringInfo();
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "mustache render",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	List	   *tokens = mus_compile(src, strlen(src), what);
+	JsonbValue	root;
 
+	memset(&root, 0, sizeof(root));
 	if (JB_ROOT_IS_SCALAR(data))
-		root = getIthJsonbValueFromContainer(&data->root, 0);
+		root = *getIthJsonbValueFromContainer(&data->root, 0);
 	else
 	{
-		root->type = jbvBinary;
-		root->val.binary.data = &data->root;
-		root->val.binary.len = VARSIZE(data) - VARHDRSZ;
+		root.type = jbvBinary;
+		root.val.binary.data = &data->root;
+		root.val.binary.len = VARSIZE(data) - VARHDRSZ;
 	}
+	memset(&r, 0, sizeof(r));
+	r.what = what;
 	r.escape = escape;
 	r.partial = lookup;
 	r.partial_arg = lookup_arg;
-	r.stack = list_make1(root);
-	r.depth = 0;
-	initStringInfo(&out);
-	mus_render(&r, tokens, &out);
-	return out.data;
+	r.cache_cxt = cxt;
+	r.scratch = AllocSetContextCreate(cxt, "mustache scratch", ALLOCSET_DEFAULT_SIZES);
+	r.out = out;
+	r.stack[r.nstack++] = &root;
+	mus_render(&r, tokens);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return out->data;
 }
 
 /* Parses an escape mode name. */

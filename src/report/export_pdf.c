@@ -25,6 +25,7 @@
 #include "pgtime.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include <math.h>
@@ -271,6 +272,22 @@ ts_pdf_wrap(HPDF_Font font, float size, const char *s, float width)
 	return lines;
 }
 
+/*
+ * A coordinate or length as it may reach a PDF operator: finite and within
+ * +-TS_PDF_COORD_MAX points (libharu writes an infinite or huge real as
+ * bytes a reader cannot parse); the charts clamp their values before this,
+ * this is the last guard.
+ */
+#define TS_PDF_COORD_MAX 14400.0f
+
+static float
+ts_pdf_coord(float v)
+{
+	if (isnan(v))
+		return 0;
+	return Max(Min(v, TS_PDF_COORD_MAX), -TS_PDF_COORD_MAX);
+}
+
 /* Sets the fill colour (text and shapes). */
 static void
 ts_pdf_fill(TsPdf *p, const TsRgb *c)
@@ -288,7 +305,7 @@ ts_pdf_text(TsPdf *p, HPDF_Font font, float size, float x, float y, const TsRgb 
 	ts_pdf_fill(p, color);
 	HPDF_Page_BeginText(p->page);
 	HPDF_Page_SetFontAndSize(p->page, font, size);
-	HPDF_Page_TextOut(p->page, x, y, s);
+	HPDF_Page_TextOut(p->page, ts_pdf_coord(x), ts_pdf_coord(y), s);
 	HPDF_Page_EndText(p->page);
 }
 
@@ -313,7 +330,8 @@ void
 ts_pdf_rect(TsPdf *p, float x, float y, float w, float h, const TsRgb *color)
 {
 	ts_pdf_fill(p, color);
-	HPDF_Page_Rectangle(p->page, x, y, w, h);
+	HPDF_Page_Rectangle(p->page, ts_pdf_coord(x), ts_pdf_coord(y), ts_pdf_coord(w),
+						ts_pdf_coord(h));
 	HPDF_Page_Fill(p->page);
 }
 
@@ -322,9 +340,9 @@ void
 ts_pdf_line(TsPdf *p, float x1, float y1, float x2, float y2, float width, const TsRgb *color)
 {
 	HPDF_Page_SetRGBStroke(p->page, color->r, color->g, color->b);
-	HPDF_Page_SetLineWidth(p->page, width);
-	HPDF_Page_MoveTo(p->page, x1, y1);
-	HPDF_Page_LineTo(p->page, x2, y2);
+	HPDF_Page_SetLineWidth(p->page, ts_pdf_coord(width));
+	HPDF_Page_MoveTo(p->page, ts_pdf_coord(x1), ts_pdf_coord(y1));
+	HPDF_Page_LineTo(p->page, ts_pdf_coord(x2), ts_pdf_coord(y2));
 	HPDF_Page_Stroke(p->page);
 }
 
@@ -332,8 +350,12 @@ ts_pdf_line(TsPdf *p, float x1, float y1, float x2, float y2, float width, const
 void
 ts_pdf_triangle(TsPdf *p, float x, float y, float size, bool up, const TsRgb *color)
 {
-	float		h = size * 0.87f;
+	float		h;
 
+	x = ts_pdf_coord(x);
+	y = ts_pdf_coord(y);
+	size = ts_pdf_coord(size);
+	h = size * 0.87f;
 	ts_pdf_fill(p, color);
 	HPDF_Page_MoveTo(p->page, x, up ? y : y + h);
 	HPDF_Page_LineTo(p->page, x + size, up ? y : y + h);
@@ -400,17 +422,37 @@ ts_pdf_kind(const char *metric)
 	return 'n';
 }
 
-/* A metric's value for display ("—" when null); with_sign puts + before positives. */
+/* Numbers at least this large are shown in scientific notation. */
+#define TS_PDF_PLAIN_MAX 1e15
+
+/*
+ * A metric's value for display ("—" when null); with_sign puts + before
+ * positives.  Any number reads as a short text: one beyond a double's range
+ * or at least TS_PDF_PLAIN_MAX (as displayed) in scientific notation.
+ */
 char *
 ts_pdf_value(const char *metric, JsonbValue *v, bool with_sign)
 {
 	double		d;
+	double		shown;
 	const char *sign;
+	char		kind = ts_pdf_kind(metric);
 
+	if (v != NULL && v->type == jbvNumeric && !ts_export_number(v, &d))
+	{
+		char	   *sci = numeric_out_sci(v->val.numeric, 2);
+
+		return psprintf("%s%s", with_sign && sci[0] != '-' ? "+" : "", sci);
+	}
 	if (!ts_export_number(v, &d))
 		return v == NULL || v->type == jbvNull ? pstrdup("—") : ts_pdf_str(ts_export_text(v));
 	sign = with_sign && d > 0 ? "+" : "";
-	switch (ts_pdf_kind(metric))
+	shown = kind == 'p' ? d * 100.0 : d;
+	if (!isfinite(shown) || fabs(shown) >= TS_PDF_PLAIN_MAX)
+		return psprintf("%s%.2e%s", sign, isfinite(shown) ? shown : d,
+						kind == 'p' && isfinite(shown) ? (with_sign ? " pp" : "%") :
+						kind == 'm' ? " min" : "");
+	switch (kind)
 	{
 		case 'p':
 			return psprintf(with_sign ? "%s%.1f pp" : "%s%.1f%%", sign, d * 100.0);

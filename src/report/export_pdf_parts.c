@@ -98,7 +98,7 @@ ts_pdf_kpi_row(TsPdf *p, const char *metric, JsonbValue *value, JsonbContainer *
 		else if (dir != NULL && dir->type == jbvString)
 			ts_pdf_rect(p, TS_KPI_CHANGE_X, base + 2, 7, 2, color);
 		if (ts_export_number(pct, &d))
-			change = psprintf("%s%.1f%%", d > 0 ? "+" : "", d);
+			change = psprintf(fabs(d) < 1e15 ? "%s%.1f%%" : "%s%.2e%%", d > 0 ? "+" : "", d);
 		else
 			change = ts_pdf_value(metric, ts_export_get(trend, "change"), true);
 		ts_pdf_text(p, p->font, 9, TS_KPI_CHANGE_X + 11, base, color,
@@ -138,15 +138,21 @@ ts_pdf_kpis(TsPdf *p, Jsonb *doc)
 	}
 }
 
-/* A number as a member of an object (0 when null, missing or not a number). */
+/*
+ * A count a chart draws, as a member of an object: 0 when null, missing, not
+ * a number or negative, at most TS_CHART_VALUE_MAX, so that the chart's
+ * geometry (bars, axis steps and their labels) stays finite and short.
+ */
+#define TS_CHART_VALUE_MAX 1e15
+
 static double
 ts_pdf_num(JsonbContainer *obj, const char *key)
 {
 	double		d = 0;
 
-	if (!ts_export_number(ts_export_get(obj, key), &d) || !isfinite(d))
+	if (!ts_export_number(ts_export_get(obj, key), &d) || !(d > 0))
 		return 0;
-	return d;
+	return Min(d, TS_CHART_VALUE_MAX);
 }
 
 /*
@@ -284,14 +290,16 @@ ts_pdf_rating_chart(TsPdf *p, JsonbContainer *dist)
 	top = ts_pdf_axis(p, plot_x, base, plot_w, h, max);
 	for (int i = 0; i < TS_NELEMS(ratings); i++)
 	{
+		JsonbValue *v = ts_export_get(dist, ratings[i]);
 		double		count = ts_pdf_num(dist, ratings[i]);
 		float		bh = (float) Min(count / top * h, h);
 		float		cx = plot_x + (i + 0.5f) * slot;
 
 		if (bh > 0)
 			ts_pdf_rect(p, cx - 16, base, 32, bh, &ts_pdf_amber);
+		/* the document's number, shown safely (the bar is what was clamped) */
 		ts_pdf_text_center(p, p->font, 7, cx, base + bh + 3, &ts_pdf_black,
-						   psprintf("%g", count));
+						   v != NULL && v->type == jbvNumeric ? ts_pdf_value("n", v, false) : "0");
 		ts_pdf_text_center(p, p->font, 8, cx, base - 11, &ts_pdf_gray,
 						   psprintf("%s ★", ratings[i]));
 	}
