@@ -1276,6 +1276,16 @@ CREATE FUNCTION @extschema@.ts_recipient_is_valid(p_channel text, p_recipient te
     AS 'MODULE_PATHNAME', 'ts_recipient_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- What the destination policy says of a URL, asked without connecting and
+-- without resolving names: 'allowed', the refusal reason, or that a host
+-- name is checked at send time.  Holds nothing secret: PUBLIC may call it.
+CREATE FUNCTION @extschema@.troubleshooting_destination_policy(url text) RETURNS text
+    AS 'MODULE_PATHNAME', 'troubleshooting_destination_policy'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.troubleshooting_destination_policy(text) IS
+    'allowed, or why the dispatcher would refuse to connect to this URL (never connects, never resolves names)';
+GRANT EXECUTE ON FUNCTION @extschema@.troubleshooting_destination_policy(text) TO PUBLIC;
+
 CREATE FUNCTION @extschema@.set_troubleshooting_provider(p_channel text, p_provider text, p_settings jsonb)
 RETURNS void
     AS 'MODULE_PATHNAME', 'set_troubleshooting_provider'
