@@ -1085,31 +1085,11 @@ COMMENT ON TABLE @extschema@.support_troubleshooting_llm_credentials IS
     'API key of the LLM endpoint and the base URL it may be sent to (secret: owner only)';
 
 -- Sets (NULL: removes) the LLM API key, for the llm_base_url configured now.
+-- (C: an error never writes the calling statement, which carries the key,
+-- to the server log)
 CREATE FUNCTION @extschema@.set_troubleshooting_llm_api_key(p_api_key text) RETURNS void
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF p_api_key IS NULL THEN
-        DELETE FROM @extschema@.support_troubleshooting_llm_credentials;
-        RETURN;
-    END IF;
-    IF p_api_key = '' OR length(p_api_key) > 4096 OR p_api_key ~ '[^[:graph:]]' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'invalid LLM API key',
-            DETAIL = 'The key is empty, longer than 4096 characters, or has spaces or control characters.';
-    END IF;
-    IF p_api_key LIKE 'env:%' AND p_api_key !~ '^env:[A-Za-z_][A-Za-z0-9_]*$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'invalid environment variable name in LLM API key',
-            HINT = 'Give env:NAME, NAME made of letters, digits and underscores.';
-    END IF;
-    INSERT INTO @extschema@.support_troubleshooting_llm_credentials AS c (singleton, api_key, base_url)
-    VALUES (true, p_api_key, @extschema@.get_troubleshooting_config('llm_base_url'))
-    ON CONFLICT (singleton) DO UPDATE
-        SET api_key = EXCLUDED.api_key, base_url = EXCLUDED.base_url,
-            updated_at = now(), updated_by = current_user;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'set_troubleshooting_llm_api_key'
+    LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.set_troubleshooting_llm_api_key(text) IS
     'Sets the LLM API key (or env:NAME), bound to the current llm_base_url; NULL removes it';
 
@@ -1288,6 +1268,16 @@ CREATE TRIGGER ts_webhook_events
 CREATE FUNCTION @extschema@.ts_recipient_is_valid(p_channel text, p_recipient text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'ts_recipient_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- What the destination policy says of a URL, asked without connecting and
+-- without resolving names: 'allowed', the refusal reason, or that a host
+-- name is checked at send time.  Holds nothing secret: PUBLIC may call it.
+CREATE FUNCTION @extschema@.troubleshooting_destination_policy(url text) RETURNS text
+    AS 'MODULE_PATHNAME', 'troubleshooting_destination_policy'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.troubleshooting_destination_policy(text) IS
+    'allowed, or why the dispatcher would refuse to connect to this URL (never connects, never resolves names)';
+GRANT EXECUTE ON FUNCTION @extschema@.troubleshooting_destination_policy(text) TO PUBLIC;
 
 CREATE FUNCTION @extschema@.set_troubleshooting_provider(p_channel text, p_provider text, p_settings jsonb)
 RETURNS void

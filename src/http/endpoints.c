@@ -499,8 +499,10 @@ ts_http_report_query(struct MHD_Connection *conn, const char *nsp, const void *a
 		return;
 	reply->status = 200;
 	reply->content_type = req->content_type;
-	reply->disposition = psprintf("%s; filename=\"troubleshooting-report-" INT64_FORMAT ".%s\"",
-								  req->disposition, req->id, req->format);
+	/* in the reply's context: this one (SPI's) is gone when the reply is sent */
+	reply->disposition = MemoryContextStrdup(GetMemoryChunkContext(reply),
+											 psprintf("%s; filename=\"troubleshooting-report-" INT64_FORMAT ".%s\"",
+													  req->disposition, req->id, req->format));
 	appendBinaryStringInfo(&reply->body, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
 }
 

@@ -8,6 +8,13 @@
  *	  own thread.  Requests are answered from inside that run (endpoints.c),
  *	  so every database access stays on the main thread.
  *
+ *	  Every request has a bound on its total time (a client trickling bytes
+ *	  resets libmicrohttpd's idle timeout, never this one): the worker
+ *	  tracks each connection from libmicrohttpd's connection callbacks and
+ *	  shuts the socket of one whose request runs past
+ *	  troubleshooting.http_request_timeout; libmicrohttpd then reads the end
+ *	  of the stream and closes it.
+ *
  *	  The listener refuses to start on a non-loopback address without
  *	  troubleshooting.http_token.  A listener that cannot start is logged and
  *	  tried again later (or at the next reload); the worker never exits for it.
@@ -16,10 +23,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "compat.h"
 #include "http/internal.h"
 #include "maintenance.h"
+
+#include "lib/ilist.h"
 
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -47,6 +57,22 @@ char	   *ts_http_role = NULL;
 char	   *ts_http_token = NULL;
 int			ts_http_statement_timeout = 5000;
 int			ts_http_cache_ms = 1000;
+int			ts_http_request_timeout = 30000;
+
+/*
+ * One open connection and when its current request began: at accept, then
+ * at the end of each request (a kept-alive connection's next one).  malloc'd
+ * (libmicrohttpd's callbacks must not raise errors), in ts_http_conns.
+ */
+typedef struct TsHttpConn
+{
+	dlist_node	node;
+	struct MHD_Connection *conn;
+	TimestampTz started;
+	bool		cut;			/* its socket is shut down, closing */
+} TsHttpConn;
+
+static dlist_head ts_http_conns = DLIST_STATIC_INIT(ts_http_conns);
 
 /* One listen address, parsed. */
 typedef struct TsHttpAddress
@@ -187,6 +213,11 @@ ts_http_define_gucs(bool preloading)
 							NULL,
 							&ts_http_cache_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("troubleshooting.http_request_timeout",
+							"Longest time one HTTP request may take, from its first byte to the end of its answer.",
+							"The connection is closed when it runs longer, however steadily the client sends.",
+							&ts_http_request_timeout, 30000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }
 
 /* Registers the HTTP worker when troubleshooting.http_port is set. */
@@ -240,6 +271,92 @@ ts_http_policy_error(void)
 			 errhint("Set troubleshooting.http_token and reload, or listen on 127.0.0.1 and ::1 only.")));
 }
 
+/* Shuts down the socket of connection c (libmicrohttpd closes it at its next run). */
+static void
+ts_http_cut(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (info != NULL)
+		(void) shutdown(info->connect_fd, SHUT_RDWR);
+}
+
+/*
+ * libmicrohttpd: a connection opened or closed.  Tracks it with the time its
+ * request began; one that cannot be tracked is not served.
+ */
+static void
+ts_http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+						  enum MHD_ConnectionNotificationCode toe)
+{
+	TsHttpConn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	{
+		c = malloc(sizeof(TsHttpConn));
+		*socket_context = c;
+		if (c == NULL)
+		{
+			ts_http_cut(conn);
+			return;
+		}
+		c->conn = conn;
+		c->started = GetCurrentTimestamp();
+		c->cut = false;
+		dlist_push_tail(&ts_http_conns, &c->node);
+	}
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && c != NULL)
+	{
+		dlist_delete(&c->node);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+/* libmicrohttpd: a request ended; the connection's next one starts its clock now. */
+static void
+ts_http_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+						  enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (info != NULL && info->socket_context != NULL)
+		((TsHttpConn *) info->socket_context)->started = GetCurrentTimestamp();
+}
+
+/*
+ * Shuts every connection whose request has run past
+ * troubleshooting.http_request_timeout; returns the milliseconds until the
+ * next one would (or max_wait_ms).
+ */
+static long
+ts_http_cut_late(long max_wait_ms)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		next = max_wait_ms;
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &ts_http_conns)
+	{
+		TsHttpConn *c = dlist_container(TsHttpConn, node, iter.cur);
+		TimestampTz deadline = TimestampTzPlusMilliseconds(c->started, ts_http_request_timeout);
+
+		if (c->cut)
+			continue;
+		if (now >= deadline)
+		{
+			ts_http_cut(c->conn);
+			c->cut = true;
+			ereport(DEBUG1,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("closed an HTTP connection whose request took longer than troubleshooting.http_request_timeout")));
+		}
+		else
+			next = Min(next, (long) ((deadline - now + 999) / 1000));
+	}
+	return next;
+}
+
 /* Frees the wait set, to be built again for the daemons that run next. */
 static void
 ts_http_wait_set_free(void)
@@ -257,6 +374,13 @@ ts_http_stop(void)
 	for (int i = 0; i < ts_ndaemons; i++)
 		MHD_stop_daemon(ts_daemons[i]);
 	ts_ndaemons = 0;
+	/* the connections are gone with their daemons, tracked or not */
+	while (!dlist_is_empty(&ts_http_conns))
+	{
+		dlist_node *n = dlist_pop_head_node(&ts_http_conns);
+
+		free(dlist_container(TsHttpConn, node, n));
+	}
 }
 
 /*
@@ -302,6 +426,8 @@ ts_http_start(void)
 							 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) TS_HTTP_CONNECTION_TIMEOUT,
 							 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) TS_HTTP_MEMORY_LIMIT,
 							 MHD_OPTION_EXTERNAL_LOGGER, ts_http_mhd_log, NULL,
+							 MHD_OPTION_NOTIFY_CONNECTION, ts_http_notify_connection, NULL,
+							 MHD_OPTION_NOTIFY_COMPLETED, ts_http_request_completed, NULL,
 							 MHD_OPTION_END);
 		if (d == NULL)
 		{
@@ -346,14 +472,15 @@ ts_http_wait_set_build(void)
 
 /*
  * Waits for the latch, postmaster death, anything ready on a daemon's
- * connections or listening socket, or the earliest libmicrohttpd timeout
- * (0 while a daemon has work left from its last run).
+ * connections or listening socket, the earliest libmicrohttpd timeout
+ * (0 while a daemon has work left from its last run) or the next request
+ * to run out of time.
  */
 static void
 ts_http_poll(long max_wait_ms)
 {
 	WaitEvent	events[TS_HTTP_MAX_ADDRESSES + 2];
-	long		timeout = max_wait_ms;
+	long		timeout = ts_http_cut_late(max_wait_ms);
 	int			nready;
 
 	for (int i = 0; i < ts_ndaemons; i++)
@@ -453,6 +580,7 @@ ts_http_main(Datum arg)
 		}
 
 		/* requests are answered in here, each in its own transaction */
+		(void) ts_http_cut_late(0);
 		ts_http_run_daemons();
 		MemoryContextReset(loopcxt);
 	}

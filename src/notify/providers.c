@@ -436,9 +436,27 @@ ts_check_settings(const TsProviderDef *def, Jsonb *settings, char **values)
 							 values[ts_setting_index(def, "region", 6)]);
 }
 
-/* set_troubleshooting_provider(channel, provider, settings): the channel's provider from now on. */
-Datum
-set_troubleshooting_provider(PG_FUNCTION_ARGS)
+/*
+ * Rethrows the error being handled with the STATEMENT: line left out of the
+ * server log: the statement that called a secret setter carries its secret
+ * (any caller, no privilege needed, unlike a function-level SET of
+ * log_min_error_statement).  cxt: where the error data is copied.
+ */
+void
+ts_rethrow_hiding_statement(MemoryContext cxt)
+{
+	ErrorData  *e;
+
+	MemoryContextSwitchTo(cxt);
+	e = CopyErrorData();
+	FlushErrorState();
+	e->hide_stmt = true;
+	ReThrowError(e);
+}
+
+/* Checks and stores a provider's settings (set_troubleshooting_provider's work). */
+static void
+ts_set_provider(FunctionCallInfo fcinfo)
 {
 	char	   *channel;
 	char	   *provider;
@@ -507,6 +525,26 @@ set_troubleshooting_provider(PG_FUNCTION_ARGS)
 							  3, types, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the provider");
 	SPI_finish();
+}
+
+/*
+ * set_troubleshooting_provider(channel, provider, settings): the channel's
+ * provider from now on.  An error never logs the calling statement.
+ */
+Datum
+set_troubleshooting_provider(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		ts_set_provider(fcinfo);
+	}
+	PG_CATCH();
+	{
+		ts_rethrow_hiding_statement(cxt);
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
 }
 

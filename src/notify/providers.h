@@ -8,5 +8,6 @@
 #include "postgres.h"
 
 extern char *ts_resolve_secret(const char *value);
+extern void ts_rethrow_hiding_statement(MemoryContext cxt) pg_attribute_noreturn();
 
 #endif							/* TS_PROVIDERS_H */

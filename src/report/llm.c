@@ -523,3 +523,76 @@ ts_report_llm_step(void)
 	next_look = 0;				/* there may be more */
 	SetLatch(MyLatch);
 }
+
+PG_FUNCTION_INFO_V1(set_troubleshooting_llm_api_key);
+
+/* Checks and stores the LLM API key (set_troubleshooting_llm_api_key's work). */
+static void
+ts_set_llm_api_key(FunctionCallInfo fcinfo)
+{
+	const char *table = ts_qualified_name(ts_extension_schema(false),
+										  "support_troubleshooting_llm_credentials");
+	char	   *key;
+	size_t		len;
+	Oid			type = TEXTOID;
+	Datum		arg;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (PG_ARGISNULL(0))
+	{
+		if (SPI_execute(psprintf("DELETE FROM %s", table), false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not remove the LLM API key");
+		SPI_finish();
+		return;
+	}
+	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	len = strlen(key);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) key[i] <= ' ' || (unsigned char) key[i] >= 0x7f)
+			len = 0;			/* only printable ASCII without spaces */
+	if (len == 0 || len > 4096)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid LLM API key"),
+				 errdetail("The key is empty, longer than 4096 characters, or has spaces or control characters.")));
+	if (strncmp(key, "env:", 4) == 0 &&
+		(key[4] == '\0' || strspn(key + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != len - 4 ||
+		 (key[4] >= '0' && key[4] <= '9')))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid environment variable name in LLM API key"),
+				 errhint("Give env:NAME, NAME made of letters, digits and underscores.")));
+	arg = CStringGetTextDatum(key);
+	if (SPI_execute_with_args(psprintf("INSERT INTO %s AS c (singleton, api_key, base_url)"
+									   " VALUES (true, $1, %s.get_troubleshooting_config('llm_base_url'))"
+									   " ON CONFLICT (singleton) DO UPDATE"
+									   " SET api_key = EXCLUDED.api_key, base_url = EXCLUDED.base_url,"
+									   "  updated_at = pg_catalog.now(), updated_by = CURRENT_USER",
+									   table, quote_identifier(get_namespace_name(ts_extension_schema(false)))),
+							  1, &type, &arg, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store the LLM API key");
+	SPI_finish();
+}
+
+/*
+ * set_troubleshooting_llm_api_key(key): the key (or env:NAME) for the
+ * llm_base_url configured now; NULL removes it.  An error never logs the
+ * calling statement, which carries the key.
+ */
+Datum
+set_troubleshooting_llm_api_key(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		ts_set_llm_api_key(fcinfo);
+	}
+	PG_CATCH();
+	{
+		ts_rethrow_hiding_statement(cxt);
+	}
+	PG_END_TRY();
+	PG_RETURN_VOID();
+}
