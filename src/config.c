@@ -19,7 +19,6 @@
 #include "notify/address.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 
 #include "access/htup_details.h"
@@ -40,6 +39,13 @@
 
 #define TS_CONFIG_TABLE "support_troubleshooting_config"
 #define TS_CONFIG_HISTORY_TABLE "support_troubleshooting_config_history"
+
+/* The longest value a key may have, whatever its type. */
+#define TS_CONFIG_VALUE_MAX 10000
+/* The longest value quoted back in an error. */
+#define TS_CONFIG_SHOWABLE_MAX 200
+/* The longest llm_model. */
+#define TS_CONFIG_MODEL_MAX 200
 
 /* The notification channels a channel_list may name. */
 static const char *const ts_channels[] = {
@@ -89,6 +95,13 @@ ts_config_init(void)
 	CacheRegisterRelcacheCallback(ts_config_relcache_cb, (Datum) 0);
 }
 
+/* True if a value can be quoted in an error: short, no control characters. */
+static bool
+ts_config_showable(const char *value)
+{
+	return strlen(value) <= TS_CONFIG_SHOWABLE_MAX && ts_control_char_problem(value) == NULL;
+}
+
 /* Reports a value that does not fit its key's type. */
 static void
 ts_config_bad_value(const char *key, const char *value, const char *expected,
@@ -97,7 +110,9 @@ ts_config_bad_value(const char *key, const char *value, const char *expected,
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for configuration key \"%s\"", key),
-			 errdetail("Expected %s, got \"%s\".", expected, value),
+			 ts_config_showable(value) ?
+			 errdetail("Expected %s, got \"%s\".", expected, value) :
+			 errdetail("Expected %s, got a value that is long or has control characters.", expected),
 			 hint ? errhint("%s", hint) : 0));
 }
 
@@ -251,34 +266,43 @@ ts_normalize_recipient_list(const char *key, const char *value)
 			ts_config_bad_value(key, value, "a list of channel:recipient items with known channels",
 								"Channels are email, sms, slack, teams, discord and webhook.");
 		/* what enqueueing would refuse must not wait here to fail a trigger later */
-		problem = strcmp(channel, "email") == 0 ? ts_email_problem(recipient) :
-			strcmp(channel, "sms") == 0 ? ts_e164_problem(recipient) : NULL;
+		problem = ts_recipient_problem(channel, recipient);
+		if (problem == NULL && strcmp(channel, "webhook") == 0)
+			problem = ts_destination_problem(recipient);
 		if (problem)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value for configuration key \"%s\"", key),
-					 errdetail("The %s recipient \"%s\" %s.", channel, recipient, problem),
-					 errhint("E-mail recipients are single addresses (name@example.com), SMS recipients E.164 numbers (+14155550100).")));
+					 ts_config_showable(recipient) ?
+					 errdetail("The %s recipient \"%s\" %s.", channel, recipient, problem) :
+					 errdetail("The %s recipient %s.", channel, problem),
+					 errhint("E-mail recipients are single addresses (name@example.com), SMS recipients E.164 numbers (+14155550100), webhook recipients http(s) URLs or subscription ids; none has control characters.")));
 		appendStringInfo(&buf, "%s%s:%s", buf.len ? "," : "", channel, recipient);
 	}
 	return buf.data;
 }
 
 /*
- * Normalises the base URL of the open-tracking pixel: empty (off), or an
- * http(s) URL without query or fragment, stored without trailing slashes.
+ * Normalises a base URL (the open-tracking pixel's, the LLM endpoint's):
+ * empty (off), or an http(s) URL with a host and without query or fragment,
+ * stored without surrounding spaces and trailing slashes.
  */
 static char *
-ts_normalize_tracking_url(const char *key, const char *value)
+ts_normalize_base_url(const char *key, const char *value, const char *hint)
 {
 	char	   *url = pstrdup(value);
 	char	   *end;
+	char	   *scheme_end;
 	const char *problem;
 
 	while (isspace((unsigned char) *url))
 		url++;
 	end = url + strlen(url);
-	while (end > url && (isspace((unsigned char) end[-1]) || end[-1] == '/'))
+	while (end > url && isspace((unsigned char) end[-1]))
+		*--end = '\0';
+	/* trailing slashes go, but not those of "https://" itself */
+	scheme_end = strstr(url, "://");
+	while (end > (scheme_end ? scheme_end + 3 : url) && end[-1] == '/')
 		*--end = '\0';
 	if (*url == '\0')
 		return url;
@@ -288,8 +312,91 @@ ts_normalize_tracking_url(const char *key, const char *value)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for configuration key \"%s\"", key),
 				 errdetail("Expected an http(s) URL or nothing; the value %s.", problem),
-				 errhint("The pixel is <url>/<token>, for example https://track.example.com/open; '' turns it off.")));
+				 errhint("%s", hint)));
 	return url;
+}
+
+/*
+ * Normalises a ratio: a decimal number from 0 to 1 (digits, at most one
+ * point, a + at most; no minus, exponent or hexadecimal), stored without surrounding
+ * spaces, leading or trailing zeros ("0.50" is 0.5, ".5" is 0.5).
+ */
+static char *
+ts_normalize_ratio(const char *key, const char *value)
+{
+	const char *p = value;
+	const char *int_start;
+	const char *int_end;
+	const char *frac_start = NULL;
+	const char *frac_end = NULL;
+	StringInfoData buf;
+
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p == '+')
+		p++;
+	int_start = p;
+	while (isdigit((unsigned char) *p))
+		p++;
+	int_end = p;
+	if (*p == '.')
+	{
+		frac_start = ++p;
+		while (isdigit((unsigned char) *p))
+			p++;
+		frac_end = p;
+	}
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p != '\0' || (int_end == int_start && (frac_start == NULL || frac_end == frac_start)))
+		ts_config_bad_value(key, value, "a number from 0 to 1",
+							strchr(value, '-') ? "Ratios cannot be negative." :
+							"Write it in decimal, such as 0.25.");
+	while (int_start < int_end - 1 && *int_start == '0')
+		int_start++;			/* leading zeros */
+	while (frac_start && frac_end > frac_start && frac_end[-1] == '0')
+		frac_end--;				/* trailing zeros */
+	initStringInfo(&buf);
+	if (int_end == int_start)
+		appendStringInfoChar(&buf, '0');
+	else
+		appendBinaryStringInfo(&buf, int_start, int_end - int_start);
+	if (frac_start && frac_end > frac_start)
+	{
+		appendStringInfoChar(&buf, '.');
+		appendBinaryStringInfo(&buf, frac_start, frac_end - frac_start);
+	}
+	if (strcmp(buf.data, "1") != 0 && strncmp(buf.data, "0", 1) != 0)
+		ts_config_bad_value(key, value, "a number from 0 to 1", NULL);
+	return buf.data;
+}
+
+/*
+ * Normalises free text: no control characters, at most maxlen bytes, and
+ * (need_value) not empty once surrounding spaces are trimmed.
+ */
+static char *
+ts_normalize_plain_text(const char *key, const char *value, int maxlen, bool need_value)
+{
+	char	   *text = pstrdup(value);
+	char	   *end;
+
+	if (ts_control_char_problem(text) != NULL)
+		ts_config_bad_value(key, value, "text without control characters",
+							"Remove line breaks, tabs and other control characters.");
+	while (*text == ' ')
+		text++;
+	end = text + strlen(text);
+	while (end > text && end[-1] == ' ')
+		*--end = '\0';
+	if (end - text > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for configuration key \"%s\"", key),
+				 errdetail("The value has %d bytes; the limit is %d.", (int) (end - text), maxlen)));
+	if (need_value && *text == '\0')
+		ts_config_bad_value(key, value, "a value", "Set it to NULL to go back to the default.");
+	return text;
 }
 
 /* Parses a non-negative int32 written in decimal; false if it is not one. */
@@ -328,6 +435,12 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 {
 	if (value == NULL)
 		return NULL;
+	if (strlen(value) > TS_CONFIG_VALUE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for configuration key \"%s\"", key),
+				 errdetail("The value has %d bytes; the limit is %d.", (int) strlen(value),
+						   TS_CONFIG_VALUE_MAX)));
 
 	if (strcmp(type, "integer") == 0)
 	{
@@ -358,24 +471,18 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 		return pg_strcasecmp(value, "total") == 0 ? pstrdup("total") : pstrdup("consecutive");
 	}
 	if (strcmp(type, "ratio") == 0)
-	{
-		char	   *end;
-		double		d;
-
-		errno = 0;
-		d = strtod(value, &end);
-		while (*end == ' ')
-			end++;
-		if (errno != 0 || end == value || *end != '\0' || !(d >= 0.0 && d <= 1.0) ||
-			strpbrk(value, "eEnNiI") != NULL)
-			ts_config_bad_value(key, value, "a number from 0 to 1", NULL);
-		return psprintf("%g", d);
-	}
+		return ts_normalize_ratio(key, value);
 	if (strcmp(type, "text") == 0)
 	{
 		if (strcmp(key, "email_open_tracking_url") == 0)
-			return ts_normalize_tracking_url(key, value);
-		return pstrdup(value);
+			return ts_normalize_base_url(key, value,
+										 "The pixel is <url>/<token>, for example https://track.example.com/open; '' turns it off.");
+		if (strcmp(key, "llm_base_url") == 0)
+			return ts_normalize_base_url(key, value,
+										 "Give the API's base URL, such as https://api.openai.com/v1 (requests go to <url>/chat/completions).");
+		if (strcmp(key, "llm_model") == 0)
+			return ts_normalize_plain_text(key, value, TS_CONFIG_MODEL_MAX, true);
+		return ts_normalize_plain_text(key, value, TS_CONFIG_VALUE_MAX, false);
 	}
 
 	ereport(ERROR,
