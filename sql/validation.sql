@@ -189,6 +189,21 @@ SELECT set_troubleshooting_config('llm_model', repeat('m', 201));
 SELECT set_troubleshooting_config('llm_model', ' gpt-4o ');
 SELECT get_troubleshooting_config('llm_model');
 SELECT set_troubleshooting_config('timeout_recipients', repeat('x', 10001));
+-- integer keys that become durations have a largest value (beyond it the
+-- maintenance jobs' timestamp and millisecond arithmetic would overflow)
+SELECT set_troubleshooting_config('cleanup_interval_minutes', '2147483647');
+SELECT set_troubleshooting_config('retention_days_sessions', '36501');
+UPDATE support_troubleshooting_config SET config_value = '8761' WHERE config_key = 'max_session_duration_hours';
+SELECT set_troubleshooting_config('default_timeout_minutes', '525601');
+SELECT set_troubleshooting_config('llm_timeout_seconds', '121');
+SELECT set_troubleshooting_config('retention_days_sessions', '36500');
+SELECT set_troubleshooting_config('cleanup_interval_minutes', '10080');
+SELECT set_troubleshooting_config('report_min_sample', '2147483647');
+SELECT config_key, config_value FROM support_troubleshooting_config
+WHERE config_key IN ('retention_days_sessions', 'cleanup_interval_minutes', 'report_min_sample',
+                     'max_session_duration_hours', 'default_timeout_minutes', 'llm_timeout_seconds')
+ORDER BY 1;
+UPDATE support_troubleshooting_config SET config_value = NULL WHERE value_type = 'integer';
 
 ------------------------------------------------------------------------------
 -- ML rows: ids of 1 to 200 characters without control characters, notes up

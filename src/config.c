@@ -52,6 +52,31 @@ static const char *const ts_channels[] = {
 	"email", "sms", "slack", "teams", "discord", "webhook"
 };
 
+/*
+ * Largest values of integer keys that become durations: beyond them the
+ * arithmetic that uses them (timestamps, intervals, milliseconds) would
+ * overflow, so a typo would make a maintenance job fail on every run.
+ * Other integer keys go up to INT_MAX.
+ */
+typedef struct TsConfigIntMax
+{
+	const char *key;
+	int			max;
+	const char *unit;
+} TsConfigIntMax;
+
+static const TsConfigIntMax ts_config_int_max[] = {
+	{"cleanup_interval_minutes", 10080, "minutes (a week)"},
+	{"default_timeout_minutes", 525600, "minutes (a year)"},
+	{"report_cache_ttl_minutes", 525600, "minutes (a year)"},
+	{"max_session_duration_hours", 8760, "hours (a year)"},
+	{"retention_days_sessions", 36500, "days (100 years)"},
+	{"retention_days_notifications", 36500, "days (100 years)"},
+	{"retention_days_reports", 36500, "days (100 years)"},
+	{"retention_days_ml_training", 36500, "days (100 years)"},
+	{"llm_timeout_seconds", 120, "seconds"},
+};
+
 typedef struct TsConfigEntry
 {
 	char	   *key;
@@ -449,6 +474,14 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 		if (!ts_parse_count(value, &n))
 			ts_config_bad_value(key, value, "a non-negative integer",
 								strchr(value, '-') ? "Counts and durations cannot be negative." : NULL);
+		for (size_t i = 0; i < lengthof(ts_config_int_max); i++)
+			if (strcmp(key, ts_config_int_max[i].key) == 0 && n > ts_config_int_max[i].max)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for configuration key \"%s\"", key),
+						 errdetail("%d is above the largest value, %d %s.", n,
+								   ts_config_int_max[i].max, ts_config_int_max[i].unit),
+						 errhint("0 turns it off where the key's description says so.")));
 		return psprintf("%d", n);
 	}
 	if (strcmp(type, "boolean") == 0)
