@@ -181,6 +181,8 @@ UPDATE support_troubleshooting_config SET config_value = 'javascript:alert(1)' W
 SELECT set_troubleshooting_config('llm_base_url', 'https://');
 SELECT set_troubleshooting_config('llm_base_url', 'https://key:secret@api.example.com/v1');
 SELECT set_troubleshooting_config('llm_base_url', E'https://api.example.com/v1\r\nX: 1');
+SELECT set_troubleshooting_config('llm_base_url', 'http://169.254.169.254/v1');
+SELECT set_troubleshooting_config('llm_base_url', 'http://[::1]:8080/v1');
 SELECT set_troubleshooting_config('llm_base_url', ' https://api.example.com/v1/ ');
 SELECT get_troubleshooting_config('llm_base_url');
 SELECT set_troubleshooting_config('llm_model', E'gpt\n4');

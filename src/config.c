@@ -310,10 +310,11 @@ ts_normalize_recipient_list(const char *key, const char *value)
 /*
  * Normalises a base URL (the open-tracking pixel's, the LLM endpoint's):
  * empty (off), or an http(s) URL with a host and without query or fragment,
- * stored without surrounding spaces and trailing slashes.
+ * stored without surrounding spaces and trailing slashes.  policy: the
+ * server connects there, so the destination policy is asked too.
  */
 static char *
-ts_normalize_base_url(const char *key, const char *value, const char *hint)
+ts_normalize_base_url(const char *key, const char *value, bool policy, const char *hint)
 {
 	char	   *url = pstrdup(value);
 	char	   *end;
@@ -332,6 +333,8 @@ ts_normalize_base_url(const char *key, const char *value, const char *hint)
 	if (*url == '\0')
 		return url;
 	problem = ts_http_url_problem(url);
+	if (problem == NULL && policy)
+		problem = ts_destination_problem(url);
 	if (problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -508,10 +511,10 @@ ts_config_normalize(const char *key, const char *type, const char *value)
 	if (strcmp(type, "text") == 0)
 	{
 		if (strcmp(key, "email_open_tracking_url") == 0)
-			return ts_normalize_base_url(key, value,
+			return ts_normalize_base_url(key, value, false,
 										 "The pixel is <url>/<token>, for example https://track.example.com/open; '' turns it off.");
 		if (strcmp(key, "llm_base_url") == 0)
-			return ts_normalize_base_url(key, value,
+			return ts_normalize_base_url(key, value, true,
 										 "Give the API's base URL, such as https://api.openai.com/v1 (requests go to <url>/chat/completions).");
 		if (strcmp(key, "llm_model") == 0)
 			return ts_normalize_plain_text(key, value, TS_CONFIG_MODEL_MAX, true);

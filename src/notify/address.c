@@ -388,7 +388,7 @@ ts_destination_problem(const char *url)
 	}
 	cls = ts_classify_address((const struct sockaddr *) &ss);
 	if (cls == TS_ADDR_FORBIDDEN)
-		return "points at a link-local or cloud metadata address, which notifications never reach";
+		return "points at a link-local or cloud metadata address, which the server never connects to";
 	if (cls == TS_ADDR_PRIVATE && !ts_allow_private_destinations)
 		return "points at a loopback or private network address (troubleshooting.allow_private_destinations is off)";
 	return NULL;
