@@ -63,6 +63,8 @@ SELECT create_troubleshooting_report_schedule('f4', 'daily', '08:00',
 SELECT create_troubleshooting_report_schedule('f5', 'daily', '08:00',
     '[{"channel": "email", "recipient": "ops@example.com"}]', 'UTC', p_filters => '{"assigned_agent": "a\r\nb"}');
 SELECT generate_troubleshooting_report('daily', p_filters => jsonb_build_object('problem_ids', jsonb_build_array(repeat('p', 201))));
+SELECT generate_troubleshooting_report('daily', p_filters => jsonb_build_object('problem_ids',
+    (SELECT jsonb_agg('p' || i) FROM generate_series(1, 1001) i)));
 SELECT create_troubleshooting_report_schedule('ok', 'daily', '08:00',
     '[{"channel": "email", "recipient": "ops@example.com"}]', 'UTC',
     p_filters => '{"statuses": ["resolved"], "min_rating": 2, "customer_email_domain": "@example.com"}') > 0 AS created;

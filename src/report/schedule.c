@@ -1,7 +1,8 @@
 /*
  * schedule.c
  *	  Report schedules (support_troubleshooting_report_schedules): the
- *	  recipient check of the schedule trigger and the maintenance worker's
+ *	  recipient check of the schedule trigger (webhook URLs also asked of the
+ *	  destination policy, without connecting) and the maintenance worker's
  *	  step that runs due schedules (due times and periods: schedule_time.c).
  *
  * Each due schedule runs in its own short transaction, its row locked (FOR
