@@ -7,6 +7,7 @@ OBJS = \
 	src/troubleshooting.o \
 	src/extschema.o \
 	src/config.o \
+	src/config_normalize.o \
 	src/sessions.o \
 	src/rollup.o \
 	src/metrics_read.o \

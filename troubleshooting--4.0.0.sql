@@ -108,11 +108,24 @@ CREATE TABLE @extschema@.support_troubleshooting_ml_training (
                             REFERENCES @extschema@.support_troubleshooting_sessions (session_id)
                             ON UPDATE CASCADE ON DELETE SET NULL,
     problem_description     text,
-    predicted_problem_id    text,
+    -- problem ids and who corrected: 1 to 200 characters, no control
+    -- characters; notes up to 10,000 characters
+    predicted_problem_id    text
+                            CONSTRAINT ml_training_predicted_problem_id_check
+                            CHECK (char_length(predicted_problem_id) BETWEEN 1 AND 200
+                                   AND predicted_problem_id !~ '[[:cntrl:]]'),
     confidence_score        numeric CHECK (confidence_score BETWEEN 0 AND 1),
-    corrected_problem_id    text,
-    corrected_by            text,
-    correction_notes        text,
+    corrected_problem_id    text
+                            CONSTRAINT ml_training_corrected_problem_id_check
+                            CHECK (char_length(corrected_problem_id) BETWEEN 1 AND 200
+                                   AND corrected_problem_id !~ '[[:cntrl:]]'),
+    corrected_by            text
+                            CONSTRAINT ml_training_corrected_by_check
+                            CHECK (char_length(corrected_by) BETWEEN 1 AND 200
+                                   AND corrected_by !~ '[[:cntrl:]]'),
+    correction_notes        text
+                            CONSTRAINT ml_training_correction_notes_check
+                            CHECK (char_length(correction_notes) <= 10000),
     use_for_training        boolean NOT NULL DEFAULT false,
     created_at              timestamptz NOT NULL DEFAULT now(),
     reviewed_at             timestamptz
@@ -896,12 +909,21 @@ CREATE FUNCTION @extschema@.ts_report_schedule_period(
 
 -- Errors unless the notification outbox would take this recipient (chat
 -- channels: a label such as #ops, and the incoming webhook URL unless the
--- server's SLACK_WEBHOOK_URL etc. is meant).
+-- server's SLACK_WEBHOOK_URL etc. is meant).  URLs whose host is an address
+-- also get the destination policy's answer (it reads
+-- troubleshooting.allow_private_destinations, hence STABLE).
 CREATE FUNCTION @extschema@.ts_report_schedule_recipient_check(
     p_channel text, p_recipient text, p_webhook_url text DEFAULT NULL)
 RETURNS void
     AS 'MODULE_PATHNAME', 'ts_report_schedule_recipient_check'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Errors unless generate_troubleshooting_report takes these filters (the
+-- same code checks them).
+CREATE FUNCTION @extschema@.ts_report_filters_check(p_filters jsonb)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'ts_report_filters_check'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- BEFORE INSERT OR UPDATE: checks a schedule (with messages that say what to
 -- fix), fills frequency for daily/weekly/monthly reports, stores the time
@@ -972,6 +994,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'filters must be a JSON object',
             HINT = 'Give the filters generate_troubleshooting_report takes, such as {"statuses": ["resolved"]}, or {}.';
+    END IF;
+    IF TG_OP = 'INSERT' OR NEW.filters IS DISTINCT FROM OLD.filters THEN
+        PERFORM @extschema@.ts_report_filters_check(NEW.filters);
     END IF;
 
     IF TG_OP = 'INSERT' OR NEW.time_zone IS DISTINCT FROM OLD.time_zone THEN
@@ -1263,8 +1288,9 @@ CREATE TRIGGER ts_webhook_events
 -- Email and SMS providers; delivery and read tracking
 ------------------------------------------------------------------------------
 
--- Would enqueueing accept this recipient on this channel?  (One e-mail
--- address, an E.164 number; other channels: not empty.)
+-- Would enqueueing accept this recipient on this channel?  1 to 2048 bytes
+-- without control characters: one e-mail address, an E.164 number, a
+-- webhook URL or subscription id, a chat label; false for unknown channels.
 CREATE FUNCTION @extschema@.ts_recipient_is_valid(p_channel text, p_recipient text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'ts_recipient_is_valid'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -1296,14 +1322,19 @@ COMMENT ON FUNCTION @extschema@.troubleshooting_providers() IS
 -- Records one delivery, read or bounce event of a notification and moves its
 -- status forward only: sent -> delivered -> read, failed (a bounce) from sent
 -- or delivered.  Each event fills its timestamp, the earliest one winning
--- (read fills delivered_at too).  A repeated (id, event, time) changes
--- nothing and returns false.
+-- (read fills delivered_at too), but never against the status: a failed or
+-- cancelled notification gains no delivered_at or read_at, a read or
+-- cancelled one no failed_at.  An event time must be finite and lie between
+-- a day before the notification was created and a day after now (room for
+-- clocks that differ): anything else is an error.  A repeated (id, event,
+-- time) changes nothing and returns false.
 CREATE FUNCTION @extschema@.ts_record_notification_event(
     p_id bigint, p_event text, p_at timestamptz, p_detail jsonb, p_source text)
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_at timestamptz := coalesce(p_at, now());
+    v_created timestamptz;
 BEGIN
     IF p_event IS NULL OR p_event NOT IN ('delivered', 'read', 'failed') THEN
         RAISE EXCEPTION 'unknown notification event "%"', p_event
@@ -1313,9 +1344,16 @@ BEGIN
     IF p_id IS NULL THEN
         RAISE EXCEPTION 'notification id must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM 1 FROM @extschema@.support_troubleshooting_notifications n WHERE n.id = p_id FOR UPDATE;
+    SELECT n.created_at INTO v_created
+      FROM @extschema@.support_troubleshooting_notifications n WHERE n.id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'notification % does not exist', p_id USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT isfinite(v_at) OR v_at < v_created - interval '1 day' OR v_at > now() + interval '1 day' THEN
+        RAISE EXCEPTION 'event time % is out of range', v_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'An event time must be finite, at most a day before the notification was created and at most a day after now.',
+                  HINT = 'Give the time the provider reports for the event.';
     END IF;
     INSERT INTO @extschema@.support_troubleshooting_notification_events AS e
         (notification_id, event, occurred_at, source, detail)
@@ -1330,10 +1368,12 @@ BEGIN
                       WHEN p_event = 'read' AND n.status IN ('sent', 'delivered') THEN 'read'
                       WHEN p_event = 'failed' AND n.status IN ('sent', 'delivered') THEN 'failed'
                       ELSE n.status END,
-           delivered_at = CASE WHEN p_event IN ('delivered', 'read') THEN least(n.delivered_at, v_at)
-                               ELSE n.delivered_at END,
-           read_at = CASE WHEN p_event = 'read' THEN least(n.read_at, v_at) ELSE n.read_at END,
-           failed_at = CASE WHEN p_event = 'failed' THEN least(n.failed_at, v_at) ELSE n.failed_at END
+           delivered_at = CASE WHEN p_event IN ('delivered', 'read') AND n.status NOT IN ('failed', 'cancelled')
+                               THEN least(n.delivered_at, v_at) ELSE n.delivered_at END,
+           read_at = CASE WHEN p_event = 'read' AND n.status NOT IN ('failed', 'cancelled')
+                          THEN least(n.read_at, v_at) ELSE n.read_at END,
+           failed_at = CASE WHEN p_event = 'failed' AND n.status NOT IN ('read', 'cancelled')
+                            THEN least(n.failed_at, v_at) ELSE n.failed_at END
      WHERE n.id = p_id;
     RETURN true;
 END
@@ -1398,7 +1438,8 @@ DECLARE
     mid text;                  -- the provider's message id
     ids text[];                -- provider_message_id values that match mid
     v_at timestamptz;
-    ts text;
+    ts text;                   -- an ISO 8601 event time (ses, sns)
+    epoch numeric;             -- an event time in seconds since 1970 (sendgrid, mailgun)
     timed boolean;             -- false: the provider sends no event time
     want_channel text := CASE WHEN p_provider IN ('twilio', 'sns') THEN 'sms' ELSE 'email' END;
     nid bigint;
@@ -1424,7 +1465,7 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('Item %s (counting from 0) is not a JSON object.', pos);
         END IF;
-        ev := NULL; mid := NULL; raw := NULL; ts := NULL; v_at := NULL; timed := true;
+        ev := NULL; mid := NULL; raw := NULL; ts := NULL; v_at := NULL; timed := true; epoch := NULL;
         IF p_provider = 'sendgrid' THEN
             raw := item ->> 'event';
             mid := item ->> 'sg_message_id';
@@ -1432,7 +1473,7 @@ BEGIN
                            WHEN 'click' THEN 'read' WHEN 'bounce' THEN 'failed'
                            WHEN 'dropped' THEN 'failed' END;
             IF jsonb_typeof(item -> 'timestamp') = 'number' THEN
-                v_at := to_timestamp((item ->> 'timestamp')::double precision);
+                epoch := (item ->> 'timestamp')::numeric;
             END IF;
             -- sg_message_id is "<X-Message-Id>.<suffix>": try each prefix ending before a dot
             SELECT array_agg(array_to_string(s.p[1:k], '.') ORDER BY k) INTO ids
@@ -1454,7 +1495,7 @@ BEGIN
                 raw := 'failed (' || coalesce(item ->> 'severity', 'no severity') || ')';
             END IF;
             IF jsonb_typeof(item -> 'timestamp') = 'number' THEN
-                v_at := to_timestamp((item ->> 'timestamp')::double precision);
+                epoch := (item ->> 'timestamp')::numeric;
             END IF;
             ids := ARRAY[mid];
         ELSIF p_provider = 'twilio' THEN
@@ -1530,10 +1571,33 @@ BEGIN
             pos := pos + 1;
             CONTINUE;
         END IF;
+        -- Event times: seconds since 1970, fractions kept to the microsecond
+        -- (Mailgun sends them; 1.5 is 1970 and then out of range), or ISO
+        -- 8601 text (SNS logs write UTC without a zone); no special values
+        -- such as infinity or epoch, no year beyond 9999.
+        IF epoch IS NOT NULL THEN
+            IF epoch < 0 OR epoch >= 253402300800 THEN   -- 10000-01-01
+                RAISE EXCEPTION 'malformed % status event', p_provider
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('Item %s (counting from 0) has an event time out of range.', pos),
+                          HINT = 'Event times are seconds since 1970-01-01 UTC.';
+            END IF;
+            v_at := to_timestamp(epoch::double precision);
+        END IF;
         IF ts IS NOT NULL THEN
-            -- ISO 8601; SNS logs write UTC without a zone
-            v_at := CASE WHEN ts ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN ts::timestamptz
-                       ELSE ts::timestamp AT TIME ZONE 'UTC' END;
+            IF ts !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$' THEN
+                RAISE EXCEPTION 'malformed % status event', p_provider
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('Item %s (counting from 0) has an event time that is not an ISO 8601 date and time.', pos);
+            END IF;
+            BEGIN
+                v_at := CASE WHEN ts ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN ts::timestamptz
+                           ELSE ts::timestamp AT TIME ZONE 'UTC' END;
+            EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+                RAISE EXCEPTION 'malformed % status event', p_provider
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('Item %s (counting from 0) has an event time that is not an ISO 8601 date and time.', pos);
+            END;
         END IF;
         IF mid IS NULL OR mid = '' OR v_at IS NULL THEN
             RAISE EXCEPTION 'malformed % status event', p_provider
@@ -1753,6 +1817,11 @@ BEGIN
         RAISE EXCEPTION 'session id, predicted problem and confidence must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF char_length(p_predicted_problem_id) NOT BETWEEN 1 AND 200 OR p_predicted_problem_id ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'invalid predicted problem id'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A problem id has 1 to 200 characters and no control characters.';
+    END IF;
     IF p_confidence < 0 OR p_confidence > 1 THEN
         RAISE EXCEPTION 'confidence must be between 0 and 1'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Got %s.', p_confidence);
@@ -1785,6 +1854,17 @@ BEGIN
     IF p_session_id IS NULL OR p_corrected_problem_id IS NULL OR p_corrected_by IS NULL THEN
         RAISE EXCEPTION 'session id, corrected problem and corrector must not be null'
             USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF char_length(p_corrected_problem_id) NOT BETWEEN 1 AND 200 OR p_corrected_problem_id ~ '[[:cntrl:]]'
+       OR char_length(p_corrected_by) NOT BETWEEN 1 AND 200 OR p_corrected_by ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'invalid correction'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The corrected problem id and the corrector have 1 to 200 characters each and no control characters.';
+    END IF;
+    IF char_length(p_notes) > 10000 THEN
+        RAISE EXCEPTION 'correction notes are too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The notes have %s characters; the limit is 10000.', char_length(p_notes));
     END IF;
     -- the session's latest prediction takes the correction
     SELECT * INTO r FROM @extschema@.support_troubleshooting_ml_training m

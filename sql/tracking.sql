@@ -192,35 +192,40 @@ SELECT send_troubleshooting_notification('email', 'ana@example.com', 'fragment',
 SELECT tracking_token IS NULL AS no_token, body FROM support_troubleshooting_notifications WHERE id = :id;
 
 -- delivery and read events: sent -> delivered -> read, timestamps
+-- (event times lie between a day before the notification was created and a
+-- day after now: these notifications were created on 2025-01-01)
 \set SHOW_CONTEXT never
 UPDATE support_troubleshooting_notifications
-   SET status = 'sent', sent_at = '2030-01-01 10:00', provider_message_id = 'pm-' || id
+   SET status = 'sent', sent_at = '2025-01-01 10:00', provider_message_id = 'pm-' || id
  WHERE id IN (:px1, :px2, :px3, :fb, :att);
-SELECT record_troubleshooting_notification_event(:px3, 'delivered', '2030-01-01 10:01');
+UPDATE support_troubleshooting_notifications SET created_at = '2025-01-01 09:00'
+ WHERE id IN (:px1, :px2, :px3, :fb, :att, :sms_1600);
+SELECT record_troubleshooting_notification_event(:px3, 'delivered', '2025-01-01 10:01');
 SELECT status, delivered_at, read_at FROM support_troubleshooting_notifications WHERE id = :px3;
-SELECT record_troubleshooting_notification_event(:px3, 'read', '2030-01-01 10:05', '{"ip": "192.0.2.1"}');
+SELECT record_troubleshooting_notification_event(:px3, 'read', '2025-01-01 10:05', '{"ip": "192.0.2.1"}');
 SELECT status, delivered_at, read_at FROM support_troubleshooting_notifications WHERE id = :px3;
 -- the same event again: nothing new
-SELECT record_troubleshooting_notification_event(:px3, 'read', '2030-01-01 10:05');
+SELECT record_troubleshooting_notification_event(:px3, 'read', '2025-01-01 10:05');
 -- a late, earlier 'delivered' is recorded, the earliest time wins, status stays read
-SELECT record_troubleshooting_notification_event(:px3, 'delivered', '2030-01-01 10:00:30');
-SELECT record_troubleshooting_notification_event(:px3, 'read', '2030-01-01 11:00');
+SELECT record_troubleshooting_notification_event(:px3, 'delivered', '2025-01-01 10:00:30');
+SELECT record_troubleshooting_notification_event(:px3, 'read', '2025-01-01 11:00');
 SELECT status, delivered_at, read_at FROM support_troubleshooting_notifications WHERE id = :px3;
 -- read before delivered: read implies delivered
-SELECT record_troubleshooting_notification_event(:fb, 'read', '2030-01-01 12:00');
+SELECT record_troubleshooting_notification_event(:fb, 'read', '2025-01-01 12:00');
 SELECT status, delivered_at, read_at FROM support_troubleshooting_notifications WHERE id = :fb;
-SELECT record_troubleshooting_notification_event(:fb, 'delivered', '2030-01-01 10:02');
+SELECT record_troubleshooting_notification_event(:fb, 'delivered', '2025-01-01 10:02');
 SELECT status, delivered_at, read_at FROM support_troubleshooting_notifications WHERE id = :fb;
--- a bounce fails a sent or delivered notification; nothing moves it back
-SELECT record_troubleshooting_notification_event(:att, 'delivered', '2030-01-01 10:01');
-SELECT record_troubleshooting_notification_event(:att, 'failed', '2030-01-01 10:03', '{"reason": "mailbox full"}');
-SELECT record_troubleshooting_notification_event(:att, 'read', '2030-01-01 10:04');
+-- a bounce fails a sent or delivered notification; nothing moves it back,
+-- and a failed notification gains no read (or delivered) time
+SELECT record_troubleshooting_notification_event(:att, 'delivered', '2025-01-01 10:01');
+SELECT record_troubleshooting_notification_event(:att, 'failed', '2025-01-01 10:03', '{"reason": "mailbox full"}');
+SELECT record_troubleshooting_notification_event(:att, 'read', '2025-01-01 10:04');
 SELECT status, delivered_at, read_at, failed_at FROM support_troubleshooting_notifications WHERE id = :att;
--- a bounce after a read does not fail it
-SELECT record_troubleshooting_notification_event(:px3, 'failed', '2030-01-01 12:00');
+-- a bounce after a read does not fail it (nor gives it a failed_at)
+SELECT record_troubleshooting_notification_event(:px3, 'failed', '2025-01-01 12:00');
 SELECT status, failed_at FROM support_troubleshooting_notifications WHERE id = :px3;
 -- a notification the dispatcher has not sent yet keeps its status
-SELECT record_troubleshooting_notification_event(:sms_1600, 'delivered', '2030-01-01 10:00');
+SELECT record_troubleshooting_notification_event(:sms_1600, 'delivered', '2025-01-01 10:00');
 SELECT status, delivered_at FROM support_troubleshooting_notifications WHERE id = :sms_1600;
 -- bad input
 SELECT record_troubleshooting_notification_event(:px3, 'opened');
@@ -233,7 +238,7 @@ WHERE notification_id IN (:px3, :fb) ORDER BY id;
 
 -- by tracking token (the pixel endpoint): read by default
 SELECT tracking_token AS token FROM support_troubleshooting_notifications WHERE id = :px1 \gset
-SELECT record_troubleshooting_notification_event(:'token', p_at => '2030-01-01 10:10');
+SELECT record_troubleshooting_notification_event(:'token', p_at => '2025-01-01 10:10');
 SELECT status, delivered_at, read_at FROM support_troubleshooting_notifications WHERE id = :px1;
 SELECT source FROM support_troubleshooting_notification_events WHERE notification_id = :px1;
 -- unknown or malformed tokens: false, no error
@@ -257,6 +262,7 @@ INSERT INTO msg
 SELECT 'sms' || i, send_troubleshooting_notification('sms', '+1415555010' || i, 'session_started')
 FROM generate_series(1, 5) i;
 UPDATE support_troubleshooting_notifications n SET status = 'sent', sent_at = '2023-11-14 22:00',
+       created_at = '2023-11-14 21:00',
        provider_message_id = CASE m.name
            WHEN 'email1' THEN 'sgMsg1' WHEN 'email2' THEN 'sgMsg2'
            WHEN 'email3' THEN '20231114221500.1.ABC@mg.example.com' WHEN 'email4' THEN '20231114221501.2.DEF@mg.example.com'
@@ -357,7 +363,7 @@ RESET ROLE;
 GRANT EXECUTE ON FUNCTION record_troubleshooting_notification_event(text, text, timestamptz, jsonb),
       ingest_troubleshooting_provider_event(text, jsonb) TO ts_pixel;
 SET ROLE ts_pixel;
-SELECT record_troubleshooting_notification_event(:'token', p_at => '2030-01-01 09:00');
+SELECT record_troubleshooting_notification_event(:'token', p_at => '2025-01-01 09:00');
 SELECT * FROM ingest_troubleshooting_provider_event('twilio', '{"MessageSid": "SM0001", "MessageStatus": "read"}');
 SELECT record_troubleshooting_notification_event(:px1, 'read');
 SELECT count(*) FROM support_troubleshooting_notification_events;

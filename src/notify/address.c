@@ -2,15 +2,20 @@
  * address.c
  *	  Checks of the addresses notifications and providers use: one e-mail
  *	  address (no header injection, no lists), E.164 phone numbers, DNS host
- *	  names, http(s) base URLs and SMTP server URLs.  The checks return a
- *	  phrase saying what is wrong and never quote the value, so callers can
- *	  report problems with secrets without leaking them.
+ *	  names, http(s) base URLs, webhook URLs and SMTP server URLs, and the
+ *	  recipient of each channel.  The checks return a phrase saying what is
+ *	  wrong and never quote the value, so callers can report problems with
+ *	  secrets without leaking them.  ts_destination_problem asks the
+ *	  dispatcher's address policy (urlpolicy.c) about a URL whose host is a
+ *	  literal address, without resolving or connecting to anything.
  */
 #include "postgres.h"
 
 #include "notify/address.h"
+#include "notify/urlpolicy.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -279,6 +284,152 @@ ts_smtp_url_problem(const char *s, bool *implicit_tls, bool *loopback)
 	return NULL;
 }
 
+/* Checks that s has no control character (C0 or DEL: no CR/LF injection). */
+const char *
+ts_control_char_problem(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "contains a control character (such as CR or LF)";
+	return NULL;
+}
+
+/*
+ * Checks a URL a webhook posts to: http:// or https://, a host (and port),
+ * then a path and query without spaces, control or non-ASCII characters,
+ * and no fragment; at most TS_RECIPIENT_MAX bytes.
+ */
+const char *
+ts_webhook_url_problem(const char *s)
+{
+	const char *p;
+	const char *problem;
+	int			len;
+	int			hostlen;
+
+	if (pg_strncasecmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else if (pg_strncasecmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else
+		return "does not start with http:// or https://";
+	if (strlen(s) > TS_RECIPIENT_MAX)
+		return "is longer than 2048 characters";
+	len = strcspn(p, "/?#");
+	problem = ts_authority_problem(p, len, &hostlen);
+	if (problem)
+		return problem;
+	for (p += len; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '#')
+			return "has a fragment (#)";
+		if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c))
+			return "has a space, a control or non-ASCII character, or a character that must be percent-encoded";
+	}
+	return NULL;
+}
+
+/*
+ * Asks the dispatcher's address policy about an http(s) URL without
+ * connecting: a host written as an address (IPv4 in any form libcurl reads,
+ * such as 2852039166, or [IPv6]) or named localhost gets the answer the
+ * connect-time check would give; any other name is checked when it is
+ * resolved at send time (NULL here).
+ */
+const char *
+ts_destination_problem(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *at;
+	int			len;
+	char	   *host;
+	struct sockaddr_storage ss;
+	TsAddrClass cls;
+
+	if (p == NULL)
+		return NULL;
+	p += 3;
+	len = strcspn(p, "/?#");
+	while ((at = memchr(p, '@', len)) != NULL)
+	{
+		len -= at + 1 - p;
+		p = at + 1;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (len > 0 && *p == '[')
+	{
+		const char *close = memchr(p, ']', len);
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+		if (close == NULL)
+			return NULL;
+		host = pnstrdup(p + 1, close - p - 1);
+		sin6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return NULL;
+	}
+	else
+	{
+		const char *colon = memchr(p, ':', len);
+		struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+		int			hostlen = colon ? colon - p : len;
+
+		while (hostlen > 0 && p[hostlen - 1] == '.')
+			hostlen--;			/* "localhost." is localhost */
+		host = pnstrdup(p, hostlen);
+		sin->sin_family = AF_INET;
+		if (pg_strcasecmp(host, "localhost") == 0 ||
+			(hostlen > 10 && pg_strcasecmp(host + hostlen - 10, ".localhost") == 0))
+			sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else if (inet_aton(host, &sin->sin_addr) == 0)
+			return NULL;		/* a name: its addresses are checked when resolved */
+	}
+	cls = ts_classify_address((const struct sockaddr *) &ss);
+	if (cls == TS_ADDR_FORBIDDEN)
+		return "points at a link-local or cloud metadata address, which the server never connects to";
+	if (cls == TS_ADDR_PRIVATE && !ts_allow_private_destinations)
+		return "points at a loopback or private network address (troubleshooting.allow_private_destinations is off)";
+	return NULL;
+}
+
+/*
+ * Checks a recipient as the outbox would take it on channel: 1 to
+ * TS_RECIPIENT_MAX bytes without control characters; for email one address,
+ * for sms an E.164 number, for webhook a subscription id or a webhook URL;
+ * for chat channels a label.  The destination policy is not asked here (it
+ * depends on a setting): callers that store URLs ask ts_destination_problem.
+ */
+const char *
+ts_recipient_problem(const char *channel, const char *recipient)
+{
+	const char *problem;
+	size_t		digits;
+
+	if (recipient[0] == '\0')
+		return "is empty";
+	if (strlen(recipient) > TS_RECIPIENT_MAX)
+		return "is longer than 2048 bytes";
+	if ((problem = ts_control_char_problem(recipient)) != NULL)
+		return problem;
+	if (strcmp(channel, "email") == 0)
+		return ts_email_problem(recipient);
+	if (strcmp(channel, "sms") == 0)
+		return ts_e164_problem(recipient);
+	if (strcmp(channel, "webhook") == 0)
+	{
+		digits = strspn(recipient, "0123456789");
+		if (digits == strlen(recipient))
+			return digits > 18 ? "is not a webhook subscription id (too many digits)" : NULL;
+		return ts_webhook_url_problem(recipient);
+	}
+	if (strcmp(channel, "slack") == 0 || strcmp(channel, "teams") == 0 ||
+		strcmp(channel, "discord") == 0)
+		return NULL;
+	return "is for an unknown channel";
+}
+
 /* True if a recipient can be quoted in an error: short, no control characters. */
 static bool
 ts_showable(const char *s)
@@ -326,9 +477,5 @@ ts_recipient_is_valid(PG_FUNCTION_ARGS)
 	char	   *channel = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *recipient = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
-	if (strcmp(channel, "email") == 0)
-		PG_RETURN_BOOL(ts_email_problem(recipient) == NULL);
-	if (strcmp(channel, "sms") == 0)
-		PG_RETURN_BOOL(ts_e164_problem(recipient) == NULL);
-	PG_RETURN_BOOL(recipient[0] != '\0');
+	PG_RETURN_BOOL(ts_recipient_problem(channel, recipient) == NULL);
 }

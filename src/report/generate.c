@@ -27,6 +27,12 @@
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(generate_troubleshooting_report);
+PG_FUNCTION_INFO_V1(ts_report_filters_check);
+
+/* The longest string a filter takes (a problem id, a domain, an agent). */
+#define TS_FILTER_STRING_MAX 200
+/* The most elements a filter's array takes. */
+#define TS_FILTER_ARRAY_MAX 1000
 
 static const char *const ts_report_types[] = {
 	"daily", "weekly", "monthly", "problem_analysis", "customer_satisfaction", "custom"
@@ -217,6 +223,18 @@ ts_bad_filter(const char *key, const char *problem)
 			 errdetail("The value %s.", problem)));
 }
 
+/* A filter's string as a C string: at most 200 bytes, no control characters. */
+static char *
+ts_filter_chars(const char *key, const char *val, int len)
+{
+	if (len > TS_FILTER_STRING_MAX)
+		ts_bad_filter(key, "has a string longer than 200 bytes");
+	for (int i = 0; i < len; i++)
+		if ((unsigned char) val[i] < 0x20 || val[i] == 0x7f)
+			ts_bad_filter(key, "has a control character (such as CR or LF)");
+	return pnstrdup(val, len);
+}
+
 /* A filter's array of non-empty strings as text[] (checked against allowed, if given). */
 static Datum
 ts_filter_text_array(const char *key, JsonbValue *v, const char *const *allowed, int nallowed)
@@ -241,7 +259,9 @@ ts_filter_text_array(const char *key, JsonbValue *v, const char *const *allowed,
 			continue;
 		if (e.type != jbvString || e.val.string.len == 0)
 			ts_bad_filter(key, "has an element that is not a non-empty string");
-		s = pnstrdup(e.val.string.val, e.val.string.len);
+		if (list_length(items) >= TS_FILTER_ARRAY_MAX)
+			ts_bad_filter(key, "has more than 1000 elements");
+		s = ts_filter_chars(key, e.val.string.val, e.val.string.len);
 		for (int k = 0; k < nallowed; k++)
 			ok |= (strcmp(s, allowed[k]) == 0);
 		if (!ok)
@@ -266,7 +286,7 @@ ts_filter_string(const char *key, JsonbValue *v)
 {
 	if (v->type != jbvString || v->val.string.len == 0)
 		ts_bad_filter(key, "is not a non-empty JSON string");
-	return pnstrdup(v->val.string.val, v->val.string.len);
+	return ts_filter_chars(key, v->val.string.val, v->val.string.len);
 }
 
 /* A filter's rating: an integer from 1 to 5. */
@@ -774,4 +794,17 @@ generate_troubleshooting_report(PG_FUNCTION_ARGS)
 										 PG_ARGISNULL(2) ? NULL : &end, filters,
 										 !PG_ARGISNULL(4) && PG_GETARG_BOOL(4),
 										 !PG_ARGISNULL(5) && PG_GETARG_BOOL(5)));
+}
+
+/*
+ * ts_report_filters_check(filters): errors unless generate_troubleshooting_report
+ * takes these filters (report schedules check theirs when written).
+ */
+Datum
+ts_report_filters_check(PG_FUNCTION_ARGS)
+{
+	TsReportFilters f;
+
+	ts_parse_filters(PG_GETARG_JSONB_P(0), &f);
+	PG_RETURN_VOID();
 }

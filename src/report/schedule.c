@@ -1,7 +1,8 @@
 /*
  * schedule.c
  *	  Report schedules (support_troubleshooting_report_schedules): the
- *	  recipient check of the schedule trigger and the maintenance worker's
+ *	  recipient check of the schedule trigger (webhook URLs also asked of the
+ *	  destination policy, without connecting) and the maintenance worker's
  *	  step that runs due schedules (due times and periods: schedule_time.c).
  *
  * Each due schedule runs in its own short transaction, its row locked (FOR
@@ -22,7 +23,6 @@
 #include "maintenance.h"
 #include "notify/address.h"
 #include "notify/content.h"
-#include "notify/urlpolicy.h"
 #include "report/report.h"
 #include "report/schedule.h"
 
@@ -53,7 +53,7 @@ PG_FUNCTION_INFO_V1(ts_report_schedule_recipient_check);
 /* Schedules run by one step of the worker (each in its own transaction). */
 #define TS_SCHEDULES_PER_STEP 10
 /* Longest a recipient may be (as the outbox has it). */
-#define TS_SCHEDULE_MAX_RECIPIENT 2048
+#define TS_SCHEDULE_MAX_RECIPIENT TS_RECIPIENT_MAX
 
 /* A schedule row being run. */
 typedef struct TsSchedule
@@ -93,19 +93,22 @@ typedef struct TsDelivery
 	Datum		attachment;		/* (Datum) 0: none */
 } TsDelivery;
 
-/* Errors unless s is an http(s) URL without spaces or control characters. */
+/*
+ * Errors unless s is a webhook URL (http or https, a host, no spaces or
+ * control characters) that the destination policy does not refuse.
+ */
 static void
 ts_check_url(const char *what, const char *s, const char *hint)
 {
-	bool		bad = !ts_url_scheme_allowed(s) || strlen(s) > TS_SCHEDULE_MAX_RECIPIENT;
+	const char *problem = ts_webhook_url_problem(s);
 
-	for (const char *p = s; *p && !bad; p++)
-		bad = (unsigned char) *p <= 0x20 || *p == 0x7f;
-	if (bad)
+	if (problem == NULL)
+		problem = ts_destination_problem(s);
+	if (problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s", what),
-				 errdetail("It must be an http or https URL without spaces or control characters."),
+				 errdetail("The URL %s.", problem),
 				 errhint("%s", hint)));
 }
 
@@ -150,6 +153,12 @@ ts_report_schedule_recipient_check(PG_FUNCTION_ARGS)
 	if (webhook && strspn(recipient, "0123456789") != strlen(recipient))
 		ts_check_url("recipient for channel webhook", recipient,
 					 "Give the URL the webhook posts to, or a webhook subscription id.");
+	else if (webhook && strlen(recipient) > 18)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid recipient for channel webhook"),
+				 errdetail("A webhook subscription id has at most 18 digits."),
+				 errhint("Give the URL the webhook posts to, or a webhook subscription id.")));
 	if (!PG_ARGISNULL(2))
 	{
 		if (!chat)
