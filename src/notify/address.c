@@ -332,66 +332,23 @@ ts_webhook_url_problem(const char *s)
 }
 
 /*
- * Asks the dispatcher's address policy about an http(s) URL without
- * connecting: a host written as an address (IPv4 in any form libcurl reads,
- * such as 2852039166, or [IPv6]) or named localhost gets the answer the
- * connect-time check would give; any other name is checked when it is
- * resolved at send time (NULL here).
+ * Asks the dispatcher's address policy about a URL without connecting
+ * (ts_destination_check, the code behind troubleshooting_destination_policy):
+ * the refusal reason, or NULL when it is allowed, its host name is checked
+ * when resolved at send time, or it is no URL at all.
  */
 const char *
 ts_destination_problem(const char *url)
 {
-	const char *p = strstr(url, "://");
-	const char *at;
-	int			len;
-	char	   *host;
-	struct sockaddr_storage ss;
-	TsAddrClass cls;
+	char	   *reason;
 
-	if (p == NULL)
+	if (strstr(url, "://") == NULL)
+		return NULL;			/* not a URL (a webhook subscription id) */
+	if (ts_destination_check(url, false, &reason) != TS_DEST_REFUSED)
 		return NULL;
-	p += 3;
-	len = strcspn(p, "/?#");
-	while ((at = memchr(p, '@', len)) != NULL)
-	{
-		len -= at + 1 - p;
-		p = at + 1;
-	}
-	memset(&ss, 0, sizeof(ss));
-	if (len > 0 && *p == '[')
-	{
-		const char *close = memchr(p, ']', len);
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
-
-		if (close == NULL)
-			return NULL;
-		host = pnstrdup(p + 1, close - p - 1);
-		sin6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return NULL;
-	}
-	else
-	{
-		const char *colon = memchr(p, ':', len);
-		struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
-		int			hostlen = colon ? colon - p : len;
-
-		while (hostlen > 0 && p[hostlen - 1] == '.')
-			hostlen--;			/* "localhost." is localhost */
-		host = pnstrdup(p, hostlen);
-		sin->sin_family = AF_INET;
-		if (pg_strcasecmp(host, "localhost") == 0 ||
-			(hostlen > 10 && pg_strcasecmp(host + hostlen - 10, ".localhost") == 0))
-			sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (inet_aton(host, &sin->sin_addr) == 0)
-			return NULL;		/* a name: its addresses are checked when resolved */
-	}
-	cls = ts_classify_address((const struct sockaddr *) &ss);
-	if (cls == TS_ADDR_FORBIDDEN)
-		return "points at a link-local or cloud metadata address, which the server never connects to";
-	if (cls == TS_ADDR_PRIVATE && !ts_allow_private_destinations)
-		return "points at a loopback or private network address (troubleshooting.allow_private_destinations is off)";
-	return NULL;
+	if (strncmp(reason, "refused: ", 9) == 0)
+		reason += 9;
+	return psprintf("is refused by the destination policy: %s", reason);
 }
 
 /*
