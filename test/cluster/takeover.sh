@@ -145,7 +145,7 @@ wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE recip
 ok $? "and the dispatcher sends its notification"
 is "$(python3 -c "
 import json
-print(sum(1 for l in open('$CAP/requests.jsonl') if json.loads(l)['path'].endswith('/webhook/takeover')))")" "1" \
+print(sum(1 for l in open('$CAP/requests.jsonl') if json.loads(l)['raw_path'] == '/_mode/webhook/takeover'))")" "1" \
    "the capture server received the report notification"
 
 # --- the verdict ---
