@@ -1616,7 +1616,7 @@ $$;
 
 -- The data templates get about a session.
 CREATE FUNCTION @extschema@.ts_session_data(s @extschema@.support_troubleshooting_sessions)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT jsonb_build_object('session_id', s.session_id, 'customer_name', s.customer_name,
         'customer_email', s.customer_email, 'problem_description', s.problem_description,
         'detected_problem_id', s.detected_problem_id, 'detected_problem_title', s.detected_problem_title,
@@ -1970,6 +1970,22 @@ REVOKE ALL ON FUNCTION @extschema@.ingest_troubleshooting_provider_event(text, j
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_config(text, text) FROM PUBLIC;
+-- trigger functions fire without EXECUTE (CREATE TRIGGER is what needs it):
+-- PUBLIC gets none, so nobody can attach them (some run as the owner) to a
+-- table of their own; internal helpers the same
+REVOKE ALL ON FUNCTION @extschema@.ts_sessions_lifecycle(), @extschema@.ts_config_guard(),
+              @extschema@.ts_config_record_history(), @extschema@.ts_templates_merge(),
+              @extschema@.ts_metrics_sessions_delta(), @extschema@.ts_metrics_attempts_delta(),
+              @extschema@.ts_metrics_feedback_delta(), @extschema@.ts_metrics_truncated(),
+              @extschema@.ts_report_schedule_check(), @extschema@.ts_notify_wake(),
+              @extschema@.ts_webhook_events(), @extschema@.ts_auto_escalate(),
+              @extschema@.ts_feedback_request(), @extschema@.ts_live_events(),
+              @extschema@.ts_session_data(@extschema@.support_troubleshooting_sessions)
+    FROM PUBLIC;
+-- the template entry points any role could crash the server with (issue 13)
+REVOKE ALL ON FUNCTION @extschema@.render_troubleshooting_mustache(text, jsonb, jsonb, text),
+              @extschema@.ts_template_parses(text)
+    FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- pg_dump: user data is dumped; seeded rows only when users changed them
