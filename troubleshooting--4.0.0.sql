@@ -1096,7 +1096,7 @@ BEGIN
             HINT = 'Give env:NAME, NAME made of letters, digits and underscores.';
     END IF;
     INSERT INTO @extschema@.support_troubleshooting_llm_credentials AS c (singleton, api_key, base_url)
-    VALUES (true, p_api_key, @extschema@.get_troubleshooting_config('llm_base_url'))
+    VALUES (true, p_api_key, @extschema@.get_troubleshooting_config('llm_base_url'::text))
     ON CONFLICT (singleton) DO UPDATE
         SET api_key = EXCLUDED.api_key, base_url = EXCLUDED.base_url,
             updated_at = now(), updated_by = current_user;
@@ -1243,7 +1243,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.support_webhooks w WHERE w.active AND ev = ANY (w.events)) THEN
         RETURN NULL;
     END IF;
-    IF NOT 'webhook' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
+    IF NOT 'webhook' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'::text), ',')) THEN
         RETURN NULL;
     END IF;
     sid := NEW.session_id;
@@ -1341,7 +1341,7 @@ CREATE FUNCTION @extschema@.record_troubleshooting_notification_event(
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN @extschema@.ts_record_notification_event(p_id, p_event, p_at, p_detail, 'api');
+    RETURN @extschema@.ts_record_notification_event(p_id, p_event, p_at, p_detail, 'api'::text);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.record_troubleshooting_notification_event(bigint, text, timestamptz, jsonb) IS
@@ -1369,7 +1369,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    RETURN @extschema@.ts_record_notification_event(nid, p_event, p_at, p_detail, 'pixel');
+    RETURN @extschema@.ts_record_notification_event(nid, p_event, p_at, p_detail, 'pixel'::text);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.record_troubleshooting_notification_event(text, text, timestamptz, jsonb) IS
@@ -1600,13 +1600,14 @@ DECLARE
     item text;
     channel text;
     n integer := 0;
-    enabled text[] := string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',');
+    enabled text[] := string_to_array(@extschema@.get_troubleshooting_config('notification_channels'::text), ',');
 BEGIN
     FOREACH item IN ARRAY coalesce(string_to_array(nullif(@extschema@.get_troubleshooting_config(p_key), ''), ','), '{}') LOOP
         channel := split_part(item, ':', 1);
         IF channel = ANY (enabled) THEN
             PERFORM @extschema@.send_troubleshooting_notification(channel, substr(item, length(channel) + 2),
-                                                                  p_template, p_data, 'high');
+                                                                  p_template, p_data, 'high'::text, '{}'::jsonb,
+                                                                  NULL::text, NULL::timestamptz);
             n := n + 1;
         END IF;
     END LOOP;
@@ -1631,14 +1632,14 @@ CREATE FUNCTION @extschema@.ts_auto_escalate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    threshold integer := @extschema@.get_troubleshooting_config('auto_escalate_after_failures')::integer;
+    threshold integer := @extschema@.get_troubleshooting_config('auto_escalate_after_failures'::text)::integer;
     failures bigint;
     s @extschema@.support_troubleshooting_sessions;
 BEGIN
     IF NEW.success OR threshold = 0 THEN
         RETURN NULL;
     END IF;
-    IF @extschema@.get_troubleshooting_config('auto_escalate_count') = 'consecutive' THEN
+    IF @extschema@.get_troubleshooting_config('auto_escalate_count'::text) = 'consecutive' THEN
         SELECT count(*) INTO failures FROM @extschema@.support_troubleshooting_attempts a
          WHERE a.session_id = NEW.session_id AND NOT a.success
            AND a.id > coalesce((SELECT max(b.id) FROM @extschema@.support_troubleshooting_attempts b
@@ -1654,7 +1655,7 @@ BEGIN
      WHERE x.session_id = NEW.session_id AND x.status IN ('started', 'in_progress')
     RETURNING * INTO s;
     IF FOUND THEN
-        PERFORM @extschema@.ts_notify_recipients('escalation_recipients', 'session_escalated',
+        PERFORM @extschema@.ts_notify_recipients('escalation_recipients'::text, 'session_escalated'::text,
             @extschema@.ts_session_data(s) || jsonb_build_object('failed_attempts', failures));
     END IF;
     RETURN NULL;
@@ -1674,11 +1675,13 @@ BEGIN
     -- than failing the session's update)
     IF NEW.status = 'resolved' AND OLD.status IS DISTINCT FROM 'resolved'
        AND NEW.customer_email IS NOT NULL
-       AND @extschema@.ts_recipient_is_valid('email', NEW.customer_email)
-       AND @extschema@.get_troubleshooting_config('feedback_collection_enabled')::boolean
-       AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
-        PERFORM @extschema@.send_troubleshooting_notification('email', NEW.customer_email, 'feedback_request',
-            @extschema@.ts_session_data(NEW), 'normal', '{}', 'feedback_request:' || NEW.session_id);
+       AND @extschema@.ts_recipient_is_valid('email'::text, NEW.customer_email)
+       AND @extschema@.get_troubleshooting_config('feedback_collection_enabled'::text)::boolean
+       AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'::text), ',')) THEN
+        -- (every argument typed, none left to a default: no overload can match better)
+        PERFORM @extschema@.send_troubleshooting_notification('email'::text, NEW.customer_email,
+            'feedback_request'::text, @extschema@.ts_session_data(NEW), 'normal'::text, '{}'::jsonb,
+            'feedback_request:' || NEW.session_id, NULL::timestamptz);
     END IF;
     RETURN NULL;
 END
@@ -1694,8 +1697,8 @@ CREATE FUNCTION @extschema@.expire_troubleshooting_sessions() RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    idle integer := @extschema@.get_troubleshooting_config('default_timeout_minutes')::integer;
-    longest integer := @extschema@.get_troubleshooting_config('max_session_duration_hours')::integer;
+    idle integer := @extschema@.get_troubleshooting_config('default_timeout_minutes'::text)::integer;
+    longest integer := @extschema@.get_troubleshooting_config('max_session_duration_hours'::text)::integer;
     s @extschema@.support_troubleshooting_sessions;
     n integer := 0;
 BEGIN
@@ -1709,7 +1712,7 @@ BEGIN
              OR (longest > 0 AND x.started_at < now() - longest * interval '1 hour'))
         RETURNING *
     LOOP
-        PERFORM @extschema@.ts_notify_recipients('timeout_recipients', 'session_timed_out',
+        PERFORM @extschema@.ts_notify_recipients('timeout_recipients'::text, 'session_timed_out'::text,
             @extschema@.ts_session_data(s) || jsonb_build_object('timeout_minutes', idle));
         n := n + 1;
     END LOOP;
@@ -1747,7 +1750,7 @@ BEGIN
     INSERT INTO @extschema@.support_troubleshooting_ml_training
         (session_id, problem_description, predicted_problem_id, confidence_score, use_for_training)
     VALUES (p_session_id, description, p_predicted_problem_id, p_confidence,
-            p_confidence < @extschema@.get_troubleshooting_config('ml_confidence_threshold')::numeric)
+            p_confidence < @extschema@.get_troubleshooting_config('ml_confidence_threshold'::text)::numeric)
     RETURNING support_troubleshooting_ml_training.id INTO new_id;
     RETURN new_id;
 END
@@ -1762,7 +1765,7 @@ AS $$
 DECLARE
     r record;
     new_id bigint;
-    threshold numeric := @extschema@.get_troubleshooting_config('ml_confidence_threshold')::numeric;
+    threshold numeric := @extschema@.get_troubleshooting_config('ml_confidence_threshold'::text)::numeric;
 BEGIN
     IF p_session_id IS NULL OR p_corrected_problem_id IS NULL OR p_corrected_by IS NULL THEN
         RAISE EXCEPTION 'session id, corrected problem and corrector must not be null'

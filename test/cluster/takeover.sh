@@ -5,8 +5,9 @@
 # *(int4, interval) for "$2 * interval '1 millisecond'", and the like); each
 # trap notes who ran it and, run by a superuser, makes its owner superuser.
 # Then notifications go out, the maintenance worker folds, times out,
-# deletes past retention and runs a report schedule: no trap ever runs
-# inside a worker,
+# deletes past retention and runs a report schedule, and the owner resolves
+# a session (a SECURITY DEFINER trigger enqueues a feedback request): no trap
+# ever runs inside a worker or as a superuser for the owner,
 # the role stays a plain role, and the notifications still reached the
 # loopback capture server.
 . "$(dirname "$0")/tap.sh"
@@ -54,7 +55,10 @@ DECLARE
 BEGIN
     SELECT a.backend_type INTO bt FROM pg_catalog.pg_stat_activity a
      WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid();
-    IF bt IS DISTINCT FROM 'client backend' THEN
+    -- in a worker, or in SECURITY DEFINER code run as a superuser for another role
+    IF bt IS DISTINCT FROM 'client backend'
+       OR (pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on'
+           AND current_user OPERATOR(pg_catalog.<>) session_user) THEN
         INSERT INTO public.ts_trap_log VALUES (bt, shape, pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on');
         IF pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on' THEN
             EXECUTE 'ALTER ROLE ts_mallory SUPERUSER';
@@ -101,6 +105,16 @@ CREATE FUNCTION public.round(float8, int4) RETURNS numeric LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('round(float8,int4)'); RETURN pg_catalog.round($1::numeric, $2); END $$;
 CREATE FUNCTION public.to_timestamp(int8) RETURNS timestamptz LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('to_timestamp(int8)'); RETURN pg_catalog.to_timestamp($1::float8); END $$;
+-- overloads of the extension's own functions (it lives in public, which the
+-- database owner owns) that a call with an untyped literal or NULL would pick
+CREATE FUNCTION public.send_troubleshooting_notification(a text, b text, c text, d jsonb, e text, f jsonb, g text, h text)
+RETURNS bigint LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM public.ts_trap('send_troubleshooting_notification(..., text)');
+     RETURN public.send_troubleshooting_notification(a, b, c, d, e, f, g, h::timestamptz); END $$;
+CREATE FUNCTION public.send_troubleshooting_notification(a text, b text, c text, d jsonb, e text, f text, g text)
+RETURNS bigint LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM public.ts_trap('send_troubleshooting_notification(7 args, text metadata)');
+     RETURN public.send_troubleshooting_notification(a, b, c, d, e, f::jsonb, g, NULL::timestamptz); END $$;
 CREATE FUNCTION public.jsonb_build_object(text, text) RETURNS jsonb LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('jsonb_build_object(text,text)'); RETURN pg_catalog.jsonb_build_object(VARIADIC ARRAY[$1, $2]); END $$;
 SQL
@@ -148,9 +162,17 @@ import json
 print(sum(1 for l in open('$CAP/requests.jsonl') if json.loads(l)['raw_path'] == '/_mode/webhook/takeover'))")" "1" \
    "the capture server received the report notification"
 
+# --- SECURITY DEFINER code run for the owner's session: the feedback request ---
+P -c "GRANT SELECT, INSERT, UPDATE ON support_troubleshooting_sessions TO ts_mallory" >/dev/null
+M -c "INSERT INTO support_troubleshooting_sessions (session_id, customer_email) VALUES ('take-fb', 'fb@example.com')" \
+  -c "UPDATE support_troubleshooting_sessions SET status = 'resolved' WHERE session_id = 'take-fb'" >/dev/null
+ok $? "the database owner resolves a session of its own"
+is "$(P -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE idempotency_key = 'feedback_request:take-fb'")" "1" \
+   "the feedback request is enqueued"
+
 # --- the verdict ---
 is "$(P -c "SELECT coalesce(string_agg(DISTINCT backend_type || ': ' || shape, '; '), '') FROM public.ts_trap_log")" "" \
-   "no trap ran inside a worker"
+   "no trap ran inside a worker or as a superuser for the owner"
 is "$(P -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'ts_mallory'")" "f" "ts_mallory is still not a superuser"
 
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
