@@ -1012,14 +1012,14 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.next_run_at IS NULL THEN
             NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-                NEW.time_zone, NEW.weekday, NEW.month_day, now());
+                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
         END IF;
     ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
           AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
                  IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
                OR (NEW.enabled AND NOT OLD.enabled)) THEN
         NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-            NEW.time_zone, NEW.weekday, NEW.month_day, now());
+            NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
     END IF;
     RETURN NEW;
 END
@@ -1055,7 +1055,7 @@ RETURNS timestamptz
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT @extschema@.ts_report_schedule_due(s.frequency, s.time_of_day, s.time_zone,
-                                              s.weekday, s.month_day, p_after)
+                                              s.weekday::integer, s.month_day::integer, p_after, true)
     FROM @extschema@.support_troubleshooting_report_schedules s
     WHERE s.id = p_schedule_id
 $$;
