@@ -5,7 +5,8 @@
 # *(int4, interval) for "$2 * interval '1 millisecond'", and the like); each
 # trap notes who ran it and, run by a superuser, makes its owner superuser.
 # Then notifications go out, the maintenance worker folds, times out,
-# deletes past retention and runs a report schedule, and the owner resolves
+# deletes past retention and runs a report schedule, the HTTP worker serves
+# metrics (the cluster restarted with http_port), and the owner resolves
 # a session (a SECURITY DEFINER trigger enqueues a feedback request): no trap
 # ever runs inside a worker or as a superuser for the owner,
 # the role stays a plain role, and the notifications still reached the
@@ -115,6 +116,8 @@ CREATE FUNCTION public.send_troubleshooting_notification(a text, b text, c text,
 RETURNS bigint LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('send_troubleshooting_notification(7 args, text metadata)');
      RETURN public.send_troubleshooting_notification(a, b, c, d, e, f::jsonb, g, NULL::timestamptz); END $$;
+CREATE FUNCTION public.to_json(record) RETURNS json LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM public.ts_trap('to_json(record)'); RETURN pg_catalog.to_json($1); END $$;
 CREATE FUNCTION public.jsonb_build_object(text, text) RETURNS jsonb LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('jsonb_build_object(text,text)'); RETURN pg_catalog.jsonb_build_object(VARIADIC ARRAY[$1, $2]); END $$;
 SQL
@@ -162,6 +165,26 @@ import json
 print(sum(1 for l in open('$CAP/requests.jsonl') if json.loads(l)['raw_path'] == '/_mode/webhook/takeover'))")" "1" \
    "the capture server received the report notification"
 
+# --- the HTTP worker (a restart: http_port is PGC_POSTMASTER) ---
+HP=$(ts_free_port 18180)
+P -c "CREATE ROLE ts_take_http NOLOGIN" \
+  -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz) TO ts_take_http" \
+  -c "ALTER SYSTEM SET troubleshooting.http_port = $HP" \
+  -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_take_http'" >/dev/null
+ts_cluster_stop "$TS_WORK/main"; ts_cluster_start "$TS_WORK/main"
+code=000
+for i in $(seq 1 100); do
+    code=$(curl -s --noproxy '*' --max-time 5 -o "$CAP/metrics.json" -w '%{http_code}' \
+           "http://127.0.0.1:$HP/api/support/troubleshooting/metrics?period=day" 2>/dev/null)
+    [ "$code" != 000 ] && break
+    sleep 0.1
+done
+is "$code" "200" "the HTTP worker answers the metrics endpoint"
+python3 -c "import json, sys; assert isinstance(json.load(open(sys.argv[1])), list)" "$CAP/metrics.json"
+ok $? "with a JSON array"
+P -c "ALTER SYSTEM RESET troubleshooting.http_port" -c "ALTER SYSTEM RESET troubleshooting.http_role" >/dev/null
+ts_cluster_stop "$TS_WORK/main"; ts_cluster_start "$TS_WORK/main"
+
 # --- SECURITY DEFINER code run for the owner's session: the feedback request ---
 P -c "GRANT SELECT, INSERT, UPDATE ON support_troubleshooting_sessions TO ts_mallory" >/dev/null
 M -c "INSERT INTO support_troubleshooting_sessions (session_id, customer_email) VALUES ('take-fb', 'fb@example.com')" \
@@ -177,6 +200,6 @@ is "$(P -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'ts_mallory'")" "f" "t
 
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
 P -c "ALTER DATABASE postgres OWNER TO postgres" \
-  -c "DROP OWNED BY ts_mallory CASCADE" -c "DROP ROLE ts_mallory" >/dev/null
+  -c "DROP OWNED BY ts_mallory CASCADE" -c "DROP ROLE ts_mallory" -c "DROP ROLE ts_take_http" >/dev/null
 P -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null
 done_testing
