@@ -148,7 +148,8 @@ wait_for "SELECT count(*) FROM ts_metrics_delta" 0
 ok $? "the maintenance worker folds the metric deltas"
 P -c "INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, ended_at)
       VALUES ('take-old', 'resolved', now() - interval '3 years', now() - interval '3 years')" \
-  -c "SELECT set_troubleshooting_config('cleanup_interval_minutes', '1')" >/dev/null
+  -c "SELECT set_troubleshooting_config('cleanup_interval_minutes', '1')" \
+  -c "SELECT pg_reload_conf()" >/dev/null   # a reload starts retention at once
 wait_for "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id = 'take-old'" 0
 ok $? "the maintenance worker deletes data past retention"
 
