@@ -295,6 +295,7 @@ void
 ts_maintenance_main(Datum arg)
 {
 	MemoryContext loopcxt;
+	volatile int failures = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -307,8 +308,11 @@ ts_maintenance_main(Datum arg)
 
 	for (;;)
 	{
+		/* after failures to even look for the extension, back off (at most a minute) */
+		long		wait = Min((long) ts_maintenance_naptime << Min(failures, 6), 60000L);
+
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 ts_maintenance_naptime, PG_WAIT_EXTENSION);
+						 Max(wait, ts_maintenance_naptime), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -325,6 +329,7 @@ ts_maintenance_main(Datum arg)
 		PG_TRY();
 		{
 			ts_maintenance_run(loopcxt);
+			failures = 0;
 		}
 		PG_CATCH();
 		{
@@ -334,6 +339,7 @@ ts_maintenance_main(Datum arg)
 			FlushErrorState();
 			AbortCurrentTransaction();
 			pgstat_report_activity(STATE_IDLE, NULL);
+			failures++;
 		}
 		PG_END_TRY();
 		MemoryContextReset(loopcxt);
