@@ -3,7 +3,9 @@
 # sequence PUBLIC can use, with the privileges it has, equals the README's
 # "PUBLIC allow-list" (under "Security"), both ways; every SECURITY DEFINER
 # function and every PL/pgSQL function pins search_path to
-# pg_catalog, pg_temp.  A self-check shows the audit sees a stray GRANT.
+# pg_catalog, pg_temp; a plain role cannot attach the extension's trigger
+# functions to a table of its own.  Self-checks show the audit sees a stray
+# GRANT and an unpinned function.
 # A cluster test because it reads README.md from the source tree.
 . "$(dirname "$0")/tap.sh"
 
@@ -104,5 +106,13 @@ is "$(D -c "BEGIN" -c "ALTER FUNCTION expire_troubleshooting_sessions() RESET se
         -c "SELECT string_agg(p.oid::regprocedure::text, ', ') $MEMBERS WHERE p.prosecdef AND NOT ($PINNED)" -c "ROLLBACK")" \
    "expire_troubleshooting_sessions()" "the check reports an unpinned SECURITY DEFINER function"
 
+# a plain role cannot attach the owner's SECURITY DEFINER trigger functions to a table of its own
+D -c "CREATE ROLE ts_priv_user LOGIN" -c "GRANT CREATE ON SCHEMA public TO ts_priv_user" >/dev/null
+is "$(psql -X -qAt -U ts_priv_user -d ts_privileges -c "CREATE TABLE public.mine (session_id text, status text)" \
+        -c "CREATE TRIGGER t AFTER UPDATE ON public.mine FOR EACH ROW EXECUTE FUNCTION ts_feedback_request()" 2>&1 |
+    grep -o 'permission denied for function ts_feedback_request')" \
+   "permission denied for function ts_feedback_request" "CREATE TRIGGER with an extension trigger function is refused"
+
 q -c "DROP DATABASE ts_privileges" >/dev/null
+q -c "DROP ROLE ts_priv_user" >/dev/null
 done_testing
