@@ -2,7 +2,8 @@
 # The search_path takeover: a non-superuser owner of the database the workers
 # serve plants operators and functions in public that shadow what the
 # workers' SQL would pick under the default search_path (an exact
-# *(int4, interval) for "$2 * interval '1 millisecond'", and the like); each
+# *(int4, interval) for "$2 * interval '1 millisecond'", and the like), and
+# sets the database's search_path to put public first; each
 # trap notes who ran it and, run by a superuser, makes its owner superuser.
 # Then notifications go out, the maintenance worker folds, times out,
 # deletes past retention and runs a report schedule, the HTTP worker serves
@@ -57,7 +58,7 @@ BEGIN
     SELECT a.backend_type INTO bt FROM pg_catalog.pg_stat_activity a
      WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid();
     -- in a worker, or in SECURITY DEFINER code run as a superuser for another role
-    IF bt IS DISTINCT FROM 'client backend'
+    IF NOT coalesce(bt OPERATOR(pg_catalog.=) 'client backend', false)
        OR (pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on'
            AND current_user OPERATOR(pg_catalog.<>) session_user) THEN
         INSERT INTO public.ts_trap_log VALUES (bt, shape, pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on');
@@ -120,6 +121,8 @@ CREATE FUNCTION public.to_json(record) RETURNS json LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('to_json(record)'); RETURN pg_catalog.to_json($1); END $$;
 CREATE FUNCTION public.jsonb_build_object(text, text) RETURNS jsonb LANGUAGE plpgsql AS
   $$ BEGIN PERFORM public.ts_trap('jsonb_build_object(text,text)'); RETURN pg_catalog.jsonb_build_object(VARIADIC ARRAY[$1, $2]); END $$;
+-- and puts public first for every new connection to the database
+ALTER DATABASE postgres SET search_path = public, pg_catalog;
 SQL
 ok $? "the database owner plants operator and function traps in public"
 
@@ -186,6 +189,16 @@ ok $? "with a JSON array"
 P -c "ALTER SYSTEM RESET troubleshooting.http_port" -c "ALTER SYSTEM RESET troubleshooting.http_role" >/dev/null
 ts_cluster_stop "$TS_WORK/main"; ts_cluster_start "$TS_WORK/main"
 
+# --- after the restart the workers connect under the owner's ALTER DATABASE SET search_path ---
+P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{\"session_id\": \"take-4\"}',
+      'normal', jsonb_build_object('webhook_url', '$URL/_mode/slack/services/T/B/take4'))" \
+  -c "INSERT INTO support_troubleshooting_sessions (session_id, started_at, last_activity_at)
+      VALUES ('take-idle-2', now() - interval '2 hours', now() - interval '31 minutes')" >/dev/null
+wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent' AND recipient = '#t'" 4
+ok $? "after a restart the dispatcher still sends"
+wait_for "SELECT status FROM support_troubleshooting_sessions WHERE session_id = 'take-idle-2'" "timed_out"
+ok $? "and the maintenance worker still times out idle sessions"
+
 # --- SECURITY DEFINER code run for the owner's session: the feedback request ---
 P -c "GRANT SELECT, INSERT, UPDATE ON support_troubleshooting_sessions TO ts_mallory" >/dev/null
 M -c "INSERT INTO support_troubleshooting_sessions (session_id, customer_email) VALUES ('take-fb', 'fb@example.com')" \
@@ -200,7 +213,7 @@ is "$(P -c "SELECT coalesce(string_agg(DISTINCT backend_type || ': ' || shape, '
 is "$(P -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'ts_mallory'")" "f" "ts_mallory is still not a superuser"
 
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
-P -c "ALTER DATABASE postgres OWNER TO postgres" \
+P -c "ALTER DATABASE postgres RESET search_path" -c "ALTER DATABASE postgres OWNER TO postgres" \
   -c "DROP OWNED BY ts_mallory CASCADE" -c "DROP ROLE ts_mallory" -c "DROP ROLE ts_take_http" >/dev/null
 P -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null
 done_testing
