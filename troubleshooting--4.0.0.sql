@@ -1045,14 +1045,14 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.next_run_at IS NULL THEN
             NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-                NEW.time_zone, NEW.weekday, NEW.month_day, now());
+                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
         END IF;
     ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
           AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
                  IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
                OR (NEW.enabled AND NOT OLD.enabled)) THEN
         NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-            NEW.time_zone, NEW.weekday, NEW.month_day, now());
+            NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
     END IF;
     RETURN NEW;
 END
@@ -1088,7 +1088,7 @@ RETURNS timestamptz
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT @extschema@.ts_report_schedule_due(s.frequency, s.time_of_day, s.time_zone,
-                                              s.weekday, s.month_day, p_after)
+                                              s.weekday::integer, s.month_day::integer, p_after, true)
     FROM @extschema@.support_troubleshooting_report_schedules s
     WHERE s.id = p_schedule_id
 $$;
@@ -1261,7 +1261,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM @extschema@.support_webhooks w WHERE w.active AND ev = ANY (w.events)) THEN
         RETURN NULL;
     END IF;
-    IF NOT 'webhook' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
+    IF NOT 'webhook' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'::text), ',')) THEN
         RETURN NULL;
     END IF;
     sid := NEW.session_id;
@@ -1384,7 +1384,7 @@ CREATE FUNCTION @extschema@.record_troubleshooting_notification_event(
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN @extschema@.ts_record_notification_event(p_id, p_event, p_at, p_detail, 'api');
+    RETURN @extschema@.ts_record_notification_event(p_id, p_event, p_at, p_detail, 'api'::text);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.record_troubleshooting_notification_event(bigint, text, timestamptz, jsonb) IS
@@ -1412,7 +1412,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    RETURN @extschema@.ts_record_notification_event(nid, p_event, p_at, p_detail, 'pixel');
+    RETURN @extschema@.ts_record_notification_event(nid, p_event, p_at, p_detail, 'pixel'::text);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.record_troubleshooting_notification_event(text, text, timestamptz, jsonb) IS
@@ -1667,13 +1667,14 @@ DECLARE
     item text;
     channel text;
     n integer := 0;
-    enabled text[] := string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',');
+    enabled text[] := string_to_array(@extschema@.get_troubleshooting_config('notification_channels'::text), ',');
 BEGIN
     FOREACH item IN ARRAY coalesce(string_to_array(nullif(@extschema@.get_troubleshooting_config(p_key), ''), ','), '{}') LOOP
         channel := split_part(item, ':', 1);
         IF channel = ANY (enabled) THEN
             PERFORM @extschema@.send_troubleshooting_notification(channel, substr(item, length(channel) + 2),
-                                                                  p_template, p_data, 'high');
+                                                                  p_template, p_data, 'high'::text, '{}'::jsonb,
+                                                                  NULL::text, NULL::timestamptz);
             n := n + 1;
         END IF;
     END LOOP;
@@ -1683,7 +1684,7 @@ $$;
 
 -- The data templates get about a session.
 CREATE FUNCTION @extschema@.ts_session_data(s @extschema@.support_troubleshooting_sessions)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT jsonb_build_object('session_id', s.session_id, 'customer_name', s.customer_name,
         'customer_email', s.customer_email, 'problem_description', s.problem_description,
         'detected_problem_id', s.detected_problem_id, 'detected_problem_title', s.detected_problem_title,
@@ -1698,14 +1699,14 @@ CREATE FUNCTION @extschema@.ts_auto_escalate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    threshold integer := @extschema@.get_troubleshooting_config('auto_escalate_after_failures')::integer;
+    threshold integer := @extschema@.get_troubleshooting_config('auto_escalate_after_failures'::text)::integer;
     failures bigint;
     s @extschema@.support_troubleshooting_sessions;
 BEGIN
     IF NEW.success OR threshold = 0 THEN
         RETURN NULL;
     END IF;
-    IF @extschema@.get_troubleshooting_config('auto_escalate_count') = 'consecutive' THEN
+    IF @extschema@.get_troubleshooting_config('auto_escalate_count'::text) = 'consecutive' THEN
         SELECT count(*) INTO failures FROM @extschema@.support_troubleshooting_attempts a
          WHERE a.session_id = NEW.session_id AND NOT a.success
            AND a.id > coalesce((SELECT max(b.id) FROM @extschema@.support_troubleshooting_attempts b
@@ -1721,7 +1722,7 @@ BEGIN
      WHERE x.session_id = NEW.session_id AND x.status IN ('started', 'in_progress')
     RETURNING * INTO s;
     IF FOUND THEN
-        PERFORM @extschema@.ts_notify_recipients('escalation_recipients', 'session_escalated',
+        PERFORM @extschema@.ts_notify_recipients('escalation_recipients'::text, 'session_escalated'::text,
             @extschema@.ts_session_data(s) || jsonb_build_object('failed_attempts', failures));
     END IF;
     RETURN NULL;
@@ -1755,12 +1756,13 @@ BEGIN
     -- than failing the session's update)
     IF NEW.status = 'resolved' AND OLD.status IS DISTINCT FROM 'resolved'
        AND NEW.customer_email IS NOT NULL
-       AND @extschema@.ts_recipient_is_valid('email', NEW.customer_email)
-       AND @extschema@.get_troubleshooting_config('feedback_collection_enabled')::boolean
-       AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'), ',')) THEN
-        PERFORM @extschema@.send_troubleshooting_notification('email', NEW.customer_email, 'feedback_request',
-            @extschema@.ts_session_data(NEW), 'normal', '{}',
-            @extschema@.ts_idempotency_key('feedback_request', NEW.session_id));
+       AND @extschema@.ts_recipient_is_valid('email'::text, NEW.customer_email)
+       AND @extschema@.get_troubleshooting_config('feedback_collection_enabled'::text)::boolean
+       AND 'email' = ANY (string_to_array(@extschema@.get_troubleshooting_config('notification_channels'::text), ',')) THEN
+        -- (every argument typed, none left to a default: no overload can match better)
+        PERFORM @extschema@.send_troubleshooting_notification('email'::text, NEW.customer_email,
+            'feedback_request'::text, @extschema@.ts_session_data(NEW), 'normal'::text, '{}'::jsonb,
+            @extschema@.ts_idempotency_key('feedback_request'::text, NEW.session_id), NULL::timestamptz);
     END IF;
     RETURN NULL;
 END
@@ -1776,8 +1778,8 @@ CREATE FUNCTION @extschema@.expire_troubleshooting_sessions() RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    idle integer := @extschema@.get_troubleshooting_config('default_timeout_minutes')::integer;
-    longest integer := @extschema@.get_troubleshooting_config('max_session_duration_hours')::integer;
+    idle integer := @extschema@.get_troubleshooting_config('default_timeout_minutes'::text)::integer;
+    longest integer := @extschema@.get_troubleshooting_config('max_session_duration_hours'::text)::integer;
     s @extschema@.support_troubleshooting_sessions;
     n integer := 0;
 BEGIN
@@ -1791,7 +1793,7 @@ BEGIN
              OR (longest > 0 AND x.started_at < now() - longest * interval '1 hour'))
         RETURNING *
     LOOP
-        PERFORM @extschema@.ts_notify_recipients('timeout_recipients', 'session_timed_out',
+        PERFORM @extschema@.ts_notify_recipients('timeout_recipients'::text, 'session_timed_out'::text,
             @extschema@.ts_session_data(s) || jsonb_build_object('timeout_minutes', idle));
         n := n + 1;
     END LOOP;
@@ -1834,7 +1836,7 @@ BEGIN
     INSERT INTO @extschema@.support_troubleshooting_ml_training
         (session_id, problem_description, predicted_problem_id, confidence_score, use_for_training)
     VALUES (p_session_id, description, p_predicted_problem_id, p_confidence,
-            p_confidence < @extschema@.get_troubleshooting_config('ml_confidence_threshold')::numeric)
+            p_confidence < @extschema@.get_troubleshooting_config('ml_confidence_threshold'::text)::numeric)
     RETURNING support_troubleshooting_ml_training.id INTO new_id;
     RETURN new_id;
 END
@@ -1849,7 +1851,7 @@ AS $$
 DECLARE
     r record;
     new_id bigint;
-    threshold numeric := @extschema@.get_troubleshooting_config('ml_confidence_threshold')::numeric;
+    threshold numeric := @extschema@.get_troubleshooting_config('ml_confidence_threshold'::text)::numeric;
 BEGIN
     IF p_session_id IS NULL OR p_corrected_problem_id IS NULL OR p_corrected_by IS NULL THEN
         RAISE EXCEPTION 'session id, corrected problem and corrector must not be null'
@@ -2069,6 +2071,22 @@ REVOKE ALL ON FUNCTION @extschema@.ingest_troubleshooting_provider_event(text, j
 GRANT SELECT ON @extschema@.support_troubleshooting_config TO PUBLIC;
 GRANT SELECT ON @extschema@.support_troubleshooting_config_history TO PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.set_troubleshooting_config(text, text) FROM PUBLIC;
+-- trigger functions fire without EXECUTE (CREATE TRIGGER is what needs it):
+-- PUBLIC gets none, so nobody can attach them (some run as the owner) to a
+-- table of their own; internal helpers the same
+REVOKE ALL ON FUNCTION @extschema@.ts_sessions_lifecycle(), @extschema@.ts_config_guard(),
+              @extschema@.ts_config_record_history(), @extschema@.ts_templates_merge(),
+              @extschema@.ts_metrics_sessions_delta(), @extschema@.ts_metrics_attempts_delta(),
+              @extschema@.ts_metrics_feedback_delta(), @extschema@.ts_metrics_truncated(),
+              @extschema@.ts_report_schedule_check(), @extschema@.ts_notify_wake(),
+              @extschema@.ts_webhook_events(), @extschema@.ts_auto_escalate(),
+              @extschema@.ts_feedback_request(), @extschema@.ts_live_events(),
+              @extschema@.ts_session_data(@extschema@.support_troubleshooting_sessions)
+    FROM PUBLIC;
+-- the template entry points any role could crash the server with (issue 13)
+REVOKE ALL ON FUNCTION @extschema@.render_troubleshooting_mustache(text, jsonb, jsonb, text),
+              @extschema@.ts_template_parses(text)
+    FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- pg_dump: user data is dumped; seeded rows only when users changed them

@@ -2,13 +2,16 @@
  * maintenance.c
  *	  The maintenance background worker: connects to troubleshooting.database,
  *	  finds the extension there (idling while it is absent), and every
- *	  troubleshooting.maintenance_naptime folds pending metric deltas into the
- *	  hourly rollups, times out idle sessions and, every
- *	  cleanup_interval_minutes, deletes data past retention a batch per table
- *	  at a time; one short transaction per run.  Then, in their own short
- *	  transactions, it runs due report schedules and requests executive
- *	  summaries (src/report/schedule.c, llm.c).  An error is logged and the loop goes on; it never turns into a
- *	  crash loop.
+ *	  troubleshooting.maintenance_naptime runs its jobs: fold pending metric
+ *	  deltas into the hourly rollups; every cleanup_interval_minutes (or at a
+ *	  configuration reload), delete data past retention a batch per table at
+ *	  a time; time out idle sessions; run due report schedules and request
+ *	  executive summaries (src/report/schedule.c, llm.c).  Each job runs in
+ *	  short transactions of its own: a failing job is logged with its name,
+ *	  rolled back and retried after a back-off, the others go on, and the
+ *	  worker never turns into a crash loop.  Also the plumbing every worker of
+ *	  the extension shares: registration, connection (search_path pinned) and
+ *	  units of work.
  */
 #include "postgres.h"
 
@@ -83,6 +86,22 @@ ts_register_worker(const char *function, const char *name, int restart_seconds)
 	RegisterBackgroundWorker(&worker);
 }
 
+/*
+ * Connects a worker to troubleshooting.database as the bootstrap superuser
+ * and pins its search_path to pg_catalog, pg_temp: neither the database's
+ * default path nor a SET run by any SQL the worker executes can put a
+ * user's schema (public, owned by the database owner) in front of the
+ * catalog.  PGC_S_OVERRIDE outranks every later source (ALTER DATABASE/ROLE
+ * SET, SET, set_config, a function's SET clause), so the pin holds for the
+ * worker's life; every extension object the workers name is qualified.
+ */
+void
+ts_worker_connect(void)
+{
+	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+	SetConfigOption("search_path", TS_WORKER_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
+}
+
 /* Registers the maintenance worker (called from _PG_init when preloaded). */
 void
 ts_maintenance_register(void)
@@ -112,58 +131,163 @@ ts_worker_end(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/* One run: fold metric deltas, retention when due, time out idle sessions. */
+/* Folds pending metric deltas into the hourly rollups. */
 static void
-ts_maintenance_run(void)
+ts_job_fold(Oid nspid)
 {
-	Oid			nspid;
 	int			ret;
 
 	ts_worker_begin();
-
-	nspid = ts_extension_schema(true);
-	if (OidIsValid(nspid))
-	{
-		const char *query = psprintf("SELECT %s.refresh_troubleshooting_metrics()",
-									 quote_identifier(get_namespace_name(nspid)));
-		int			interval;
-
-		pgstat_report_activity(STATE_RUNNING, "folding metric deltas");
-		ret = SPI_execute(query, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
-		/* retention on its schedule: a batch per table, in this short transaction */
-		interval = ts_config_get_int("cleanup_interval_minutes");
-
-		if (interval != ts_last_interval)
-		{
-			ts_last_interval = interval;	/* a new schedule starts now */
-			ts_last_cleanup = 0;
-		}
-		if (interval > 0 &&
-			TimestampDifferenceExceeds(ts_last_cleanup, GetCurrentTimestamp(), interval * 60000))
-		{
-			pgstat_report_activity(STATE_RUNNING, "deleting data past retention");
-			if (ts_cleanup_step() == 0)
-				ts_last_cleanup = GetCurrentTimestamp();	/* done until the next interval */
-			else
-				SetLatch(MyLatch);	/* more to delete: next batch soon */
-		}
-		pgstat_report_activity(STATE_RUNNING, "expiring idle sessions");
-		ret = SPI_execute(psprintf("SELECT %s.expire_troubleshooting_sessions()",
-								   quote_identifier(get_namespace_name(nspid))), false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "expire_troubleshooting_sessions failed: %s", SPI_result_code_string(ret));
-	}
-
+	pgstat_report_activity(STATE_RUNNING, "folding metric deltas");
+	ret = SPI_execute(psprintf("SELECT %s.refresh_troubleshooting_metrics()",
+							   quote_identifier(get_namespace_name(nspid))), false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
 	ts_worker_end();
+}
 
-	/* reports: due schedules, then LLM summaries (network outside any transaction) */
-	if (OidIsValid(nspid))
+/*
+ * Deletes data past retention when due: a batch per table in this short
+ * transaction; with more left, the next batch comes at once.  A failed batch
+ * leaves the schedule as it was, so the next round tries again.
+ */
+static void
+ts_job_retention(Oid nspid)
+{
+	int			interval;
+
+	(void) nspid;
+	ts_worker_begin();
+	interval = ts_config_get_int("cleanup_interval_minutes");
+	if (interval != ts_last_interval)
 	{
-		ts_report_schedules_step();
-		ts_report_llm_step();
+		ts_last_interval = interval;	/* a new schedule starts now */
+		ts_last_cleanup = 0;
 	}
+	if (interval > 0 &&
+		TimestampDifferenceExceeds(ts_last_cleanup, GetCurrentTimestamp(), interval * 60000))
+	{
+		pgstat_report_activity(STATE_RUNNING, "deleting data past retention");
+		if (ts_cleanup_step() == 0)
+			ts_last_cleanup = GetCurrentTimestamp();	/* done until the next interval */
+		else
+			SetLatch(MyLatch);	/* more to delete: next batch soon */
+	}
+	ts_worker_end();
+}
+
+/* Times out sessions idle for longer than their timeout. */
+static void
+ts_job_expire(Oid nspid)
+{
+	int			ret;
+
+	ts_worker_begin();
+	pgstat_report_activity(STATE_RUNNING, "expiring idle sessions");
+	ret = SPI_execute(psprintf("SELECT %s.expire_troubleshooting_sessions()",
+							   quote_identifier(get_namespace_name(nspid))), false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "expire_troubleshooting_sessions failed: %s", SPI_result_code_string(ret));
+	ts_worker_end();
+}
+
+/* Runs due report schedules (each in its own transactions). */
+static void
+ts_job_schedules(Oid nspid)
+{
+	(void) nspid;
+	ts_report_schedules_step();
+}
+
+/* Requests executive summaries (network outside any transaction). */
+static void
+ts_job_summaries(Oid nspid)
+{
+	(void) nspid;
+	ts_report_llm_step();
+}
+
+/*
+ * The maintenance jobs, in the order of a run.  Each runs in transactions of
+ * its own: a failing job is logged (its name in the CONTEXT line), rolled
+ * back and retried on a later run, after a back-off of its own, while the
+ * others go on.
+ */
+typedef struct TsMaintenanceJob
+{
+	const char *name;
+	void		(*run) (Oid nspid);
+	int			failures;		/* failed runs in a row */
+	TimestampTz retry_at;		/* no new attempt before this */
+}			TsMaintenanceJob;
+
+static TsMaintenanceJob ts_jobs[] = {
+	{.name = "fold metric deltas", .run = ts_job_fold},
+	{.name = "retention", .run = ts_job_retention},
+	{.name = "expire idle sessions", .run = ts_job_expire},
+	{.name = "report schedules", .run = ts_job_schedules},
+	{.name = "executive summaries", .run = ts_job_summaries},
+};
+
+/* Error context callback: names the maintenance job that failed. */
+static void
+ts_job_error_context(void *arg)
+{
+	errcontext("troubleshooting maintenance job \"%s\"", ((TsMaintenanceJob *) arg)->name);
+}
+
+/* Runs one job; an error is logged, rolled back and backed off. */
+static void
+ts_job_run(TsMaintenanceJob *job, Oid nspid, MemoryContext cxt)
+{
+	ErrorContextCallback errcb;
+
+	if (job->failures > 0 && GetCurrentTimestamp() < job->retry_at)
+		return;
+
+	errcb.callback = ts_job_error_context;
+	errcb.arg = job;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	PG_TRY();
+	{
+		job->run(nspid);
+		job->failures = 0;
+	}
+	PG_CATCH();
+	{
+		long		backoff;
+
+		/* log it, roll back, and try again after a back-off */
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		job->failures++;
+		/* up to 64 naptimes, at most a minute */
+		backoff = Min((long) ts_maintenance_naptime << Min(job->failures, 6), 60000L);
+		job->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), backoff);
+	}
+	PG_END_TRY();
+	error_context_stack = errcb.previous;
+	MemoryContextSwitchTo(cxt);
+}
+
+/* One run: every job once, while the extension is installed. */
+static void
+ts_maintenance_run(MemoryContext cxt)
+{
+	Oid			nspid;
+
+	ts_worker_begin();
+	nspid = ts_extension_schema(true);
+	ts_worker_end();
+	MemoryContextSwitchTo(cxt);
+	if (!OidIsValid(nspid))
+		return;
+	for (size_t i = 0; i < lengthof(ts_jobs); i++)
+		ts_job_run(&ts_jobs[i], nspid, cxt);
 }
 
 /* Entry point of the maintenance worker. */
@@ -176,7 +300,7 @@ ts_maintenance_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+	ts_worker_connect();
 
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting maintenance loop",
 									ALLOCSET_DEFAULT_SIZES);
@@ -184,7 +308,7 @@ ts_maintenance_main(Datum arg)
 
 	for (;;)
 	{
-		/* after failures, back off (up to 64 naptimes, at most a minute) */
+		/* after failures to even look for the extension, back off (at most a minute) */
 		long		wait = Min((long) ts_maintenance_naptime << Min(failures, 6), 60000L);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -195,17 +319,21 @@ ts_maintenance_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* a reload also wakes every job: retention and backed-off ones run now */
+			ts_last_cleanup = 0;
+			for (size_t i = 0; i < lengthof(ts_jobs); i++)
+				ts_jobs[i].retry_at = 0;
 		}
 
 		MemoryContextSwitchTo(loopcxt);
 		PG_TRY();
 		{
-			ts_maintenance_run();
+			ts_maintenance_run(loopcxt);
 			failures = 0;
 		}
 		PG_CATCH();
 		{
-			/* log it, roll back, and try again next time round */
+			/* finding the extension failed: log it, roll back, go on */
 			MemoryContextSwitchTo(loopcxt);
 			EmitErrorReport();
 			FlushErrorState();

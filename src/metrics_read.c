@@ -48,7 +48,7 @@ static const struct
 		" count(*) FILTER (WHERE status = 'escalated'),"
 		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
 		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
-		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000)::bigint)"
+		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
 		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
 		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
 		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $1 AND started_at < $2",
@@ -61,7 +61,7 @@ static const struct
 		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $1 AND collected_at < $2",
 	2, {TSZ, TSZ}},
 	[P_RAW_RESOLVED] = {"SELECT count(*),"
-		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000)::bigint), 0)::bigint"
+		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint), 0)::bigint"
 		" FROM %1$s.support_troubleshooting_sessions WHERE resolved_at >= $1 AND resolved_at < $2",
 	2, {TSZ, TSZ}},
 	[P_RAW_ESCALATED] = {"SELECT count(*) FROM %1$s.support_troubleshooting_sessions"
@@ -87,7 +87,7 @@ static const struct
 		"   'session_id', s.session_id, 'customer_name', s.customer_name,"
 		"   'problem', s.detected_problem_title, 'status', s.status,"
 		"   'started_at', to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-		"   'minutes_active', round(extract(epoch FROM $1 - s.started_at) / 60, 1),"
+		"   'minutes_active', round(extract(epoch FROM $1 - s.started_at) / 60::numeric, 1),"
 		"   'attempts', (SELECT count(*) FROM %1$s.support_troubleshooting_attempts a"
 		"                WHERE a.session_id = s.session_id))"
 		"   ORDER BY s.started_at DESC, s.id DESC)"

@@ -520,7 +520,7 @@ ts_http_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+	ts_worker_connect();	/* search_path pinned to pg_catalog, pg_temp */
 
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting http loop",
 									ALLOCSET_DEFAULT_SIZES);

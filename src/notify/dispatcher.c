@@ -640,7 +640,7 @@ ts_dispatcher_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
+	ts_worker_connect();	/* search_path pinned to pg_catalog, pg_temp */
 
 	/*
 	 * The claim must walk the pending index in priority order even when the

@@ -217,7 +217,7 @@ ts_llm_claim(const char *schema, MemoryContext cxt)
 							   "  LEFT JOIN %s.support_troubleshooting_report_summaries a ON a.report_id = r.id"
 							   "  WHERE r.generated_at > now() - interval '" TS_LLM_RECENT "'"
 							   "   AND (a.report_id IS NULL OR (a.summarized_at IS NULL AND a.attempts < %d"
-							   "        AND a.last_attempt_at <= now() - interval '1 minute' * a.attempts)))"
+							   "        AND a.last_attempt_at <= now() - interval '1 minute' * a.attempts::float8)))"
 							   " SELECT r.id, c.attempt, jsonb_build_object("
 							   "  'report_type', r.data->'report_type', 'title', r.data->'title',"
 							   "  'period', r.data->'period', 'summary', r.data->'summary',"

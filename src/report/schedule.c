@@ -238,11 +238,12 @@ ts_deliver(void *arg)
 	values[5] = d->webhook_url ? CStringGetTextDatum(d->webhook_url) : (Datum) 0;
 	nulls[5] = d->webhook_url ? ' ' : 'n';
 	/* the key: schedule, due time, and a digest of the recipient */
+	/* every argument typed exactly: no overload in the schema can match better */
 	ret = SPI_execute_with_args(psprintf("SELECT %s.send_troubleshooting_notification($1, $2,"
-										 " 'report_ready', $3, 'normal',"
+										 " 'report_ready'::text, $3, 'normal'::text,"
 										 " CASE WHEN $6 IS NULL THEN $4 ELSE jsonb_build_object('webhook_url', $6) END,"
 										 " $5 || encode(sha256(convert_to(concat_ws(':', $1, $2, $6), 'UTF8')), 'hex'),"
-										 " NULL)",
+										 " NULL::timestamptz)",
 										 run->schema),
 								6, types, values, nulls, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)

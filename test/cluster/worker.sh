@@ -2,7 +2,9 @@
 # The maintenance worker: runs when preloaded, folds metric deltas into the
 # rollups without changing any answer, survives errors without a crash loop,
 # restarts after SIGTERM, and idles while the extension is absent.
-# Uses the "postgres" database (troubleshooting.database's default).
+# One failing job (a RESTRICT foreign key stopping retention) stops only
+# itself.  Every wait is on the event (or a reload that wakes the job), never
+# on a schedule.  Uses the "postgres" database (troubleshooting.database's default).
 . "$(dirname "$0")/tap.sh"
 
 P() { q -d postgres "$@"; }
@@ -23,9 +25,31 @@ pid=$(worker_pid)
 ok $? "worker runs (backend_type 'troubleshooting maintenance')"
 is "$(P -c "SHOW troubleshooting.database")" "postgres" "it serves troubleshooting.database"
 
+# Waits up to 30 s for the server log to match extended regexp $1.
+wait_log() {
+    local i
+    for i in $(seq 1 150); do
+        grep -qE "$1" "$LOG" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+# Waits until the maintenance worker has finished $1 (default 2) whole runs
+# after this call (each run ends by reporting the worker idle).
+wait_runs() {
+    local since i n=0 want=${1:-2} last
+    since=$(P -c "SELECT clock_timestamp()")
+    for i in $(seq 1 150); do
+        last=$(P -c "SELECT state_change FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'
+                     AND state = 'idle' AND state_change > '$since'")
+        if [ -n "$last" ]; then n=$((n + 1)); since=$last; [ $n -ge "$want" ] && return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
 # idle while the extension is absent: nothing but its start in the log
-sleep 0.5
-grep -q "troubleshooting maintenance worker started" "$LOG"
+wait_log "troubleshooting maintenance worker started"
 ok $? "start logged"
 
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
@@ -49,22 +73,47 @@ ok $? "the worker times out a session idle past default_timeout_minutes"
 P -c "INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, ended_at)
       SELECT 'gone-' || g, 'resolved', now() - interval '3 years', now() - interval '3 years'
       FROM generate_series(1, 25000) g" >/dev/null
-P -c "SELECT set_troubleshooting_config('cleanup_interval_minutes', '1')" >/dev/null
+# (a reload starts retention at once: the wait never depends on the schedule)
+P -c "SELECT set_troubleshooting_config('cleanup_interval_minutes', '1')" -c "SELECT pg_reload_conf()" >/dev/null
 wait_for "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id LIKE 'gone-%'" "0"
 ok $? "the worker deletes sessions past retention"
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id LIKE 'idle-%' OR session_id LIKE 'ts-%'" | awk '{print ($1 > 0)}')" \
    "1" "and keeps the rest"
 
+# one failing job stops only itself: a user's RESTRICT foreign key makes
+# retention fail, yet deltas are folded and idle sessions time out
+P -c "INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, ended_at)
+      VALUES ('held-1', 'resolved', now() - interval '3 years', now() - interval '3 years')" \
+  -c "CREATE TABLE public.user_case (session_id text REFERENCES support_troubleshooting_sessions (session_id) ON DELETE RESTRICT)" \
+  -c "INSERT INTO public.user_case VALUES ('held-1')" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+wait_log 'ERROR: .*violates foreign key constraint.*user_case'
+ok $? "retention fails on the RESTRICT foreign key"
+wait_log 'troubleshooting maintenance job "retention"'
+ok $? "the failure is logged with the job's name"
+P -c "INSERT INTO support_troubleshooting_sessions (session_id, detected_problem_id, started_at, last_activity_at)
+      VALUES ('idle-2', 'printer_jam', now() - interval '2 hours', now() - interval '31 minutes')" >/dev/null
+wait_for "SELECT status FROM support_troubleshooting_sessions WHERE session_id = 'idle-2'" "timed_out"
+ok $? "idle sessions still time out"
+wait_for "SELECT count(*) FROM ts_metrics_delta" 0
+ok $? "deltas are still folded"
+is "$(P -c "SELECT sum(sessions) FROM ts_metrics_problem_hourly WHERE problem = 'printer_jam'")" "1" "the new session is in the rollups"
+is "$(P -c "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id = 'held-1'")" "1" "the held session is kept"
+P -c "DELETE FROM public.user_case" -c "SELECT pg_reload_conf()" >/dev/null
+wait_for "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id = 'held-1'" "0"
+ok $? "retention succeeds on a later run once the row is gone"
+P -c "DROP TABLE public.user_case" >/dev/null
+
 # an error in a run is logged, the worker keeps its pid and recovers
 pid=$(worker_pid)
 P -c "ALTER TABLE ts_metrics_problem_hourly RENAME TO ts_metrics_problem_hourly_away" >/dev/null
 P -c "INSERT INTO support_troubleshooting_sessions (session_id, detected_problem_id) VALUES ('w-err', 'wifi_drops')" >/dev/null
-sleep 1
-grep -q 'ERROR:  relation ".*ts_metrics_problem_hourly" does not exist' "$LOG"
+wait_log 'ERROR:  relation ".*ts_metrics_problem_hourly" does not exist'
 ok $? "a failing run is logged as an error"
 is "$(worker_pid)" "$pid" "the worker did not crash or restart"
 is "$(P -c "SELECT count(*) > 0 FROM ts_metrics_delta")" "t" "the failed run folded nothing"
-P -c "ALTER TABLE ts_metrics_problem_hourly_away RENAME TO ts_metrics_problem_hourly" >/dev/null
+# (the reload ends the failed job's back-off: the wait never depends on it)
+P -c "ALTER TABLE ts_metrics_problem_hourly_away RENAME TO ts_metrics_problem_hourly" -c "SELECT pg_reload_conf()" >/dev/null
 wait_for "SELECT count(*) FROM ts_metrics_delta" 0
 ok $? "it folds again once the error is gone"
 
@@ -80,9 +129,10 @@ ok $? "restarted after SIGTERM"
 
 # dropping the extension under it is harmless
 P -c "DROP EXTENSION troubleshooting; DROP SCHEMA ts_ref CASCADE" >/dev/null 2>&1
-sleep 0.5
+wait_runs 1
 before=$(grep -c ERROR "$LOG")
-sleep 1.5
+wait_runs 3
+ok $? "the worker goes on running without the extension"
 is "$(grep -c ERROR "$LOG")" "$before" "the workers idle without errors once the extension is gone"
 is "$(worker_pid | grep -c .)" "1" "still one worker"
 done_testing
