@@ -390,6 +390,11 @@ ts_smtp_options(TsTransfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, ts_read_cb);
 	curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) t->req.body_len);
+	/*
+	 * one connection per message: a server that answered out of step (a
+	 * malformed or timed-out reply) must not hand its confusion to the next
+	 */
+	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);
 }
 
 /* Starts sending one claimed row; rows that cannot be sent get their outcome. */
@@ -547,13 +552,19 @@ ts_finish_smtp(TsTransfer *t, CURLcode rc)
 		ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
 		return;
 	}
-	if (code > 0)
+	if (code >= 400)
 		ts_retry_or_fail(t, psprintf("SMTP %ld: %s", code, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
 						 ts_smtp_verdict(code) == TS_RETRY && rc != CURLE_LOGIN_DENIED);
 	else
-		/* no reply: connection or TLS trouble; a server without STARTTLS is final */
+	{
+		/*
+		 * no failure reply (none at all, or a 2xx/3xx before a timeout, a
+		 * reset or a reply libcurl could not read): connection or TLS
+		 * trouble, retried; a server without STARTTLS is final
+		 */
 		ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
 						 rc != CURLE_USE_SSL_FAILED && rc != CURLE_LOGIN_DENIED);
+	}
 }
 
 /* Decides what a finished transfer means (providers.md, section 0.1 and per channel). */
