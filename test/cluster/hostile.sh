@@ -47,6 +47,14 @@ P -c "CREATE EXTENSION troubleshooting" >/dev/null
 # (the reload has been seen once a new backend shows it)
 for i in $(seq 1 50); do [ "$(P -c "SHOW troubleshooting.retry_max_delay")" = 10min ] && break; sleep 0.1; done
 
+# The server log written since this test started (earlier tests share it).
+log_start=$(stat -c %s "$MAIN/server.log")
+newlog() { tail -c +$((log_start + 1)) "$MAIN/server.log"; }
+# Enqueues a slack-shaped notification to path $1 of the capture server; prints its id.
+enqueue_slack() {
+    P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+          jsonb_build_object('webhook_url', '$URL$1'))"
+}
 dispatcher_pid() { P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'"; }
 dpid=$(dispatcher_pid)
 [ -n "$dpid" ]
@@ -163,7 +171,7 @@ print('ok' if len(t) == 2 and t[1] - t[0] >= 0.45 else t)")
 is "$gap" "ok" "Retry-After: 0.5 honoured as half a second"
 is "$(per_path 169.254 | wc -l)" "0" "the redirect to the metadata address was not followed"
 is "$(dispatcher_pid)" "$dpid" "the dispatcher never restarted"
-! grep -E "terminated by signal|interval out of range|could not record notification outcomes" "$MAIN/server.log"
+! newlog | grep -E "terminated by signal|interval out of range|could not record notification outcomes"
 ok $? "the server log shows no crash and no lost batch"
 
 # --- a failed claim sends nothing: its rows stay pending and go out once, later ---
@@ -250,6 +258,30 @@ is "$(P -c "SELECT provider_message_id FROM support_troubleshooting_notification
 is "$(P -c "SELECT provider_message_id = idempotency_key || '@example.com' FROM support_troubleshooting_notifications WHERE recipient = 'longid@example.com'")" "t" \
    "smtp reply of 400+ bytes: not read, the message's own id recorded"
 is "$(dispatcher_pid)" "$dpid" "the dispatcher never restarted"
+
+# --- nothing a user creates is picked by the dispatcher's SQL ---
+# (exact matches for the arithmetic and unnest the claim and the outcome
+# UPDATE once resolved through the search_path; each raises if called)
+P >/dev/null <<'SQL'
+CREATE FUNCTION public.hostile_trap4(integer, interval) RETURNS interval LANGUAGE plpgsql
+    AS $$BEGIN RAISE EXCEPTION 'hostile trap: public.*(integer, interval)'; END$$;
+CREATE OPERATOR public.* (LEFTARG = integer, RIGHTARG = interval, FUNCTION = public.hostile_trap4);
+CREATE FUNCTION public.hostile_trap8(bigint, interval) RETURNS interval LANGUAGE plpgsql
+    AS $$BEGIN RAISE EXCEPTION 'hostile trap: public.*(bigint, interval)'; END$$;
+CREATE OPERATOR public.* (LEFTARG = bigint, RIGHTARG = interval, FUNCTION = public.hostile_trap8);
+CREATE FUNCTION public.unnest(bigint[]) RETURNS SETOF bigint LANGUAGE plpgsql
+    AS $$BEGIN RAISE EXCEPTION 'hostile trap: public.unnest(bigint[])'; END$$;
+SQL
+ok $? "trap operators and functions created in public"
+a=$(enqueue_slack "/_mode/slack/trap/a")
+b=$(enqueue_slack "/_mode/flaky-1/trap/b")
+settle "/trap/"
+is "$(P -c "SELECT string_agg(status || attempts, ',' ORDER BY id) FROM support_troubleshooting_notifications WHERE id IN ($a, $b)")" \
+   "sent1,sent2" "claimed, leased, retried after a 503 and recorded as sent"
+! newlog | grep -q "hostile trap"
+ok $? "no trap was ever called"
+P -c "DROP FUNCTION public.hostile_trap4(integer, interval), public.hostile_trap8(bigint, interval) CASCADE" \
+  -c "DROP FUNCTION public.unnest(bigint[])" >/dev/null
 
 # --- the running flag and the Prometheus gauge fall when the dispatcher exits ---
 HP=$(ts_free_port 58480)
