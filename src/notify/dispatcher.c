@@ -24,9 +24,7 @@
 
 #include <curl/curl.h>
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <math.h>
-#include <time.h>
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -204,37 +202,6 @@ ts_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 }
 
 /*
- * A Retry-After value (delay-seconds, possibly fractional or absurd, or an
- * HTTP-date) as milliseconds within [0, retry_max_delay]; 0 when it is
- * negative, in the past or not understood.
- */
-static int64
-ts_retry_after_value_ms(const char *v)
-{
-	char	   *end;
-	double		secs;
-	time_t		when;
-
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (*v == '\0')
-		return 0;
-	if (isdigit((unsigned char) *v) || *v == '-' || *v == '+' || *v == '.')
-	{
-		secs = strtod(v, &end);
-		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-			end++;
-		if (end == v || *end != '\0' || isnan(secs))
-			return 0;
-		return ts_clamp_delay_ms(secs * 1000.0);
-	}
-	when = curl_getdate(v, NULL);
-	if (when == (time_t) -1)
-		return 0;
-	return ts_clamp_delay_ms(((double) when - (double) time(NULL)) * 1000.0);
-}
-
-/*
  * libcurl: picks Retry-After, SendGrid's X-Message-Id, AWS's error type and
  * SMTP's queue id out of the response headers (SMTP: the server's replies).
  * libcurl's buffer is not NUL-terminated: each line is copied first, and
@@ -252,7 +219,7 @@ ts_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	memcpy(line, buf, n);
 	line[n] = '\0';
 	if (n > 12 && pg_strncasecmp(line, "retry-after:", 12) == 0)
-		t->retry_after_ms = Max(t->retry_after_ms, ts_retry_after_value_ms(line + 12));
+		t->retry_after_ms = Max(t->retry_after_ms, ts_retry_after_ms(line + 12));
 	else if (n > 13 && pg_strncasecmp(line, "x-message-id:", 13) == 0)
 		t->message_id = ts_header_text(t, line + 13, n - 13);
 	else if (n > 17 && pg_strncasecmp(line, "x-amzn-errortype:", 17) == 0)
@@ -519,20 +486,6 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	MemoryContextSetParent(cxt, TopMemoryContext);	/* in flight: lives until done */
 	ts_in_flight++;
 	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
-}
-
-/* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
-static int64
-ts_discord_retry_after_ms(const char *body)
-{
-	const char *p = strstr(body, "\"retry_after\"");
-
-	if (p == NULL)
-		return 0;
-	p += 13;
-	while (*p == ' ' || *p == ':')
-		p++;
-	return ts_clamp_delay_ms(strtod(p, NULL) * 1000.0);
 }
 
 /* What a finished SMTP transfer means: 4xx replies and transport errors retry. */

@@ -4,8 +4,9 @@
  *	  and recorded in one short transaction per batch: sent (with the
  *	  provider's id), failed (with the error), or pending again (with the
  *	  time of the next try); subscriptions that answered 410 are disabled.
- *	  Delays are clamped to retry_max_delay and texts made valid before they
- *	  reach SQL; when the batch UPDATE fails, each row is recorded on its
+ *	  Delays (backoff, Retry-After in seconds or as an HTTP-date, Discord's
+ *	  retry_after) are clamped to retry_max_delay and texts made valid
+ *	  before they reach SQL; when the batch UPDATE fails, each row is recorded on its
  *	  own in a subtransaction, so one bad row never loses the outcomes of
  *	  its neighbours (it ends 'failed' with the reason).  Also counts sent,
  *	  failed and retried rows in shared memory.
@@ -19,7 +20,10 @@
 #include "notify/outcome.h"
 #include "notify/shmem.h"
 
+#include <ctype.h>
+#include <curl/curl.h>
 #include <math.h>
+#include <time.h>
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -134,6 +138,51 @@ ts_clamp_delay_ms(double ms)
 	if (ms >= (double) ts_retry_max_delay)
 		return ts_retry_max_delay;
 	return (int64) ms;
+}
+
+/*
+ * A Retry-After value (delay-seconds, possibly fractional or absurd, or an
+ * HTTP-date) as milliseconds within [0, retry_max_delay]; 0 when it is
+ * negative, in the past or not understood.
+ */
+int64
+ts_retry_after_ms(const char *v)
+{
+	char	   *end;
+	double		secs;
+	time_t		when;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0')
+		return 0;
+	if (isdigit((unsigned char) *v) || *v == '-' || *v == '+' || *v == '.')
+	{
+		secs = strtod(v, &end);
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (end == v || *end != '\0' || isnan(secs))
+			return 0;
+		return ts_clamp_delay_ms(secs * 1000.0);
+	}
+	when = curl_getdate(v, NULL);
+	if (when == (time_t) -1)
+		return 0;
+	return ts_clamp_delay_ms(((double) when - (double) time(NULL)) * 1000.0);
+}
+
+/* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
+int64
+ts_discord_retry_after_ms(const char *body)
+{
+	const char *p = strstr(body, "\"retry_after\"");
+
+	if (p == NULL)
+		return 0;
+	p += 13;
+	while (*p == ' ' || *p == ':')
+		p++;
+	return ts_clamp_delay_ms(strtod(p, NULL) * 1000.0);
 }
 
 /* Queues an outcome for the next recording transaction. */
