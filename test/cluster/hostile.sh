@@ -23,6 +23,7 @@ restore() {
     kill "${pids[@]}" 2>/dev/null
     P -c "DROP EXTENSION IF EXISTS troubleshooting CASCADE" >/dev/null 2>&1
     P -c "DROP FUNCTION IF EXISTS public.hostile_refuse_claim() CASCADE" >/dev/null 2>&1
+    P -c "DROP FUNCTION IF EXISTS public.hostile_refuse_outcome() CASCADE" >/dev/null 2>&1
     P -c "DROP ROLE IF EXISTS ts_hostile_reader" >/dev/null 2>&1
     if [ -n "${restarted:-}" ]; then
         P -c "ALTER SYSTEM RESET ALL" >/dev/null 2>&1
@@ -198,6 +199,28 @@ P -c "DROP TRIGGER hostile_refuse_claim ON support_troubleshooting_notifications
 settle "/claim/"
 is "$(per_path /claim/ | awk '$2 == 1' | wc -l)|$(P -c "SELECT count(*) FILTER (WHERE status = 'sent') FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/claim/%'")" \
    "3|3" "once the claim works, each is sent exactly once"
+
+# --- an outcome the database refuses costs only its own row ---
+P >/dev/null <<'SQL'
+CREATE FUNCTION public.hostile_refuse_outcome() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'hostile test refuses the outcome'; END $$;
+CREATE TRIGGER hostile_refuse_outcome BEFORE UPDATE ON support_troubleshooting_notifications
+    FOR EACH ROW WHEN (NEW.status = 'sent' AND NEW.recipient = '#refuse-outcome')
+    EXECUTE FUNCTION public.hostile_refuse_outcome();
+SQL
+P -c "BEGIN;
+      SELECT count(*) FROM (SELECT send_troubleshooting_notification('slack', CASE WHEN g = 3 THEN '#refuse-outcome' ELSE '#t' END,
+             'session_started', '{}', 'normal', jsonb_build_object('webhook_url', '$URL/_mode/slack/outcome/' || g))
+             FROM generate_series(1, 6) g) x;
+      COMMIT;" >/dev/null
+settle "/outcome/"
+ok $? "every row of the batch reaches a final state"
+is "$(P -c "SELECT string_agg(status || attempts, ',' ORDER BY id) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/outcome/%'")" \
+   "sent1,sent1,failed1,sent1,sent1,sent1" "the neighbours are recorded sent, the refused one failed"
+is "$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE recipient = '#refuse-outcome'")" \
+   "could not record the outcome (sent): hostile test refuses the outcome" "with the reason as its last_error"
+is "$(per_path /outcome/ | awk '$2 == 1' | wc -l)" "6" "each of the six sent exactly once"
+P -c "SET client_min_messages = warning" -c "DROP FUNCTION public.hostile_refuse_outcome() CASCADE" >/dev/null
 
 # --- SMTP: multi-line and malformed replies ---
 SM=$TS_WORK/hostile-smtp
