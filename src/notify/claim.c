@@ -182,6 +182,7 @@ ts_claim(int limit, bool recover_all)
 	PG_CATCH();
 	{
 		/* nothing of a failed claim is kept: the rows are still 'pending' */
+		MemoryContextSwitchTo(ts_ready_cxt);
 		MemoryContextDelete(claimcxt);
 		PG_RE_THROW();
 	}
