@@ -62,6 +62,9 @@ Modes
                         one byte a second (each byte its own write)
     redirect-metadata   302, Location: http://169.254.169.254/latest/meta-data/
                         iam/security-credentials/ (a client must not follow)
+    redirect-loopback   302, Location: http://127.0.0.1:<this server's port>/
+                        _mode/ok/followed-redirect (a request there shows
+                        that a client followed a redirect)
     invalid-utf8-NNN    NNN, application/json, a JSON-shaped body with
                         invalid UTF-8: {"id":"12<ff fe>3","message":"bad
                         <c3 28> bytes <ed a0 80><c0 af>","retry_after":1}
@@ -278,6 +281,7 @@ HOSTILE_MODES = {
     "reset-mid": (200, "reset-mid"),
     "drip": (200, "drip"),
     "redirect-metadata": (302, "redirect-metadata"),
+    "redirect-loopback": (302, "redirect-loopback"),
 }
 HUGE_HEADER = 1024 * 1024
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
@@ -576,7 +580,7 @@ class Handler(BaseHTTPRequestHandler):
             self.respond(400, xml.encode("ascii"), "text/xml",
                          [("x-amzn-RequestId", request_id)])
         elif kind in ("retry-after-text", "retry-after-date", "discord-429-body", "huge-header",
-                      "endless", "reset-mid", "drip", "redirect-metadata", "invalid-utf8",
+                      "endless", "reset-mid", "drip", "redirect-metadata", "redirect-loopback", "invalid-utf8",
                       "not-json"):
             try:
                 self.perform_hostile(action)
@@ -633,6 +637,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         elif kind == "redirect-metadata":
             self.respond(302, b"", headers=[("Location", METADATA_URL)])
+        elif kind == "redirect-loopback":
+            self.respond(302, b"", headers=[("Location", "http://%s:%d/_mode/ok/followed-redirect"
+                                              % (HOST, self.server.server_address[1]))])
         elif kind == "invalid-utf8":
             self.respond(status, INVALID_UTF8_BODY, "application/json")
         elif kind == "not-json":

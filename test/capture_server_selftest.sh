@@ -283,6 +283,10 @@ expect "redirect-metadata: 302 to the metadata address (not followed)" \
     "$(code "$base/_mode/redirect-metadata/r" -d '{}') $(hdr Location)" \
     "302 http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 expected=$((expected + 1))
+expect "redirect-loopback: 302 to this server's /_mode/ok/followed-redirect" \
+    "$(code "$base/_mode/redirect-loopback/r" -d '{}') $(hdr Location)" \
+    "302 $base/_mode/ok/followed-redirect"
+expected=$((expected + 1))
 expect "invalid-utf8-200: 200 application/json" "$(code "$base/_mode/invalid-utf8-200/u" -d '{}') $(hdr Content-Type)" "200 application/json"
 check "invalid-utf8-200: the body is JSON-shaped but not UTF-8" python3 -c '
 import sys

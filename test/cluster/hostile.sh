@@ -117,7 +117,8 @@ cases=(
   "endless slack endless failed 2 ^transport\\ error:\\ the\\ response\\ body\\ is\\ longer\\ than\\ 1048576\\ bytes$"
   "reset slack reset-mid failed 2 ^transport error: ."
   "drip slack drip failed 2 ^transport error: ."
-  "redirect slack redirect-metadata failed 1 ^HTTP\\ 302:\\ ?$"
+  "redirect slack redirect-metadata failed 1 ^HTTP 302: ?$"
+  "redirect-lb slack redirect-loopback failed 1 ^HTTP 302: ?$"
   "utf8 slack invalid-utf8-500 failed 2 ^HTTP\\ 500:\\ \\{\"id\":\"12\\?\\?3\",\"message\":\"bad\\ \\?\\(\\ bytes\\ \\?+\","
   "utf8-ok discord invalid-utf8-200 sent 1 ."
   "notjson slack not-json-502 failed 2 ^HTTP\\ 502:\\ <html><body>Bad\\ Gateway\\?\\?</body></html>$"
@@ -170,7 +171,7 @@ import json
 t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/hostile/ra-frac' in l]
 print('ok' if len(t) == 2 and t[1] - t[0] >= 0.45 else t)")
 is "$gap" "ok" "Retry-After: 0.5 honoured as half a second"
-is "$(per_path 169.254 | wc -l)" "0" "the redirect to the metadata address was not followed"
+is "$(per_path /followed-redirect | wc -l)" "0" "a redirect is never followed (none to this server's own address either)"
 is "$(dispatcher_pid)" "$dpid" "the dispatcher never restarted"
 ! newlog | grep -E "terminated by signal|interval out of range|could not record notification outcomes"
 ok $? "the server log shows no crash and no lost batch"
