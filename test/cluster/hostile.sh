@@ -148,7 +148,7 @@ for c in "${cases[@]}"; do
     row=$(P -c "SELECT id || '|' || $state_sql || '|' || attempts FROM support_troubleshooting_notifications
                 WHERE metadata ->> 'webhook_url' LIKE '%' || '$path'")
     id=${row%%|*}
-    is "${row#*|}|$(per_path "$path" | awk '{print $2}')" "$want|$attempts|$attempts" \
+    is "${row#*|}|$(per_path "$path" | awk -v p="$path" '$1 == p {print $2}')" "$want|$attempts|$attempts" \
        "$mode: $want after $attempts attempt(s), one request per attempt"
     is "$(per_path "/nb/$tag/" | awk '$2 == 1' | wc -l)|$(P -c "SELECT count(*) FILTER (WHERE status = 'sent' AND attempts = 1)
               FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/nb/$tag/%'")" "5|5" \
