@@ -41,6 +41,37 @@ Modes
                         {"error": "status 503"}, later ones 200 "ok"
     teams-legacy-429    200 "Microsoft Teams endpoint returned HTTP error 429"
 
+  Hostile or broken providers (the client must stay bounded and readable):
+    retry-after-huge    429, Retry-After: 99999999999999
+    retry-after-negative  429, Retry-After: -30
+    retry-after-fraction  429, Retry-After: 0.5
+    retry-after-garbage   429, Retry-After: soon, maybe
+    retry-after-date-N  429, Retry-After: the HTTP-date N seconds from now
+                        (Fri, 31 Dec 9999 23:59:59 GMT when later than that)
+    discord-429-huge    429 {"message": "You are being rate limited.",
+                        "retry_after": 1e300, "global": false}, no
+                        Retry-After header
+    discord-429-negative  the same with "retry_after": -5
+    discord-429-inf     the same with "retry_after": Infinity (not JSON)
+    huge-header         200 "ok" with a 1 MB header (X-Filler: 1048576 "a")
+    endless             200, chunked, an endless body of "x" (until the
+                        client goes away or the server stops)
+    reset-mid           200 head with Content-Length: 100000, 10 bytes of
+                        body, then a reset (SO_LINGER 0 + close)
+    drip                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                        one byte a second (each byte its own write)
+    redirect-metadata   302, Location: http://169.254.169.254/latest/meta-data/
+                        iam/security-credentials/ (a client must not follow)
+    redirect-loopback   302, Location: http://127.0.0.1:<this server's port>/
+                        _mode/ok/followed-redirect (a request there shows
+                        that a client followed a redirect)
+    invalid-utf8-NNN    NNN, application/json, a JSON-shaped body with
+                        invalid UTF-8: {"id":"12<ff fe>3","message":"bad
+                        <c3 28> bytes <ed a0 80><c0 af>","retry_after":1}
+                        (no body for 204/304)
+    not-json-NNN        NNN, application/json, but the body is
+                        "<html><body>Bad Gateway\x01\x7f</body></html>"
+
   Email and SMS providers (docs/providers.md sections 1-5; JSON bodies are
   compact, exactly as below; <hex N> is N random lower-case hex digits,
   <uuid> a random UUID4):
@@ -236,6 +267,30 @@ FIXED_JSON = {
     "ses-rejected": (400, {"message": "Email address is not verified."},
                      (("x-amzn-ErrorType", "MessageRejected"),)),
 }
+# Hostile answers: mode -> plan (status or None, kind)
+HOSTILE_MODES = {
+    "retry-after-huge": (429, "retry-after-text", "99999999999999"),
+    "retry-after-negative": (429, "retry-after-text", "-30"),
+    "retry-after-fraction": (429, "retry-after-text", "0.5"),
+    "retry-after-garbage": (429, "retry-after-text", "soon, maybe"),
+    "discord-429-huge": (429, "discord-429-body", b"1e300"),
+    "discord-429-negative": (429, "discord-429-body", b"-5"),
+    "discord-429-inf": (429, "discord-429-body", b"Infinity"),
+    "huge-header": (200, "huge-header"),
+    "endless": (200, "endless"),
+    "reset-mid": (200, "reset-mid"),
+    "drip": (200, "drip"),
+    "redirect-metadata": (302, "redirect-metadata"),
+    "redirect-loopback": (302, "redirect-loopback"),
+}
+HUGE_HEADER = 1024 * 1024
+METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+LAST_HTTP_DATE = 253402300799  # Fri, 31 Dec 9999 23:59:59 GMT
+INVALID_UTF8_BODY = (b'{"id":"12\xff\xfe3","message":"bad \xc3\x28 bytes \xed\xa0\x80\xc0\xaf",'
+                     b'"retry_after":1}')
+NOT_JSON_BODY = b"<html><body>Bad Gateway\x01\x7f</body></html>"
+DRIP_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
 PROVIDER_MODES = {"sendgrid": 202, "mailgun": 200, "ses": 200, "twilio": 201, "sns": 200,
                   "sns-throttle": 400}
 
@@ -446,6 +501,12 @@ class Handler(BaseHTTPRequestHandler):
             return (FIXED_JSON[mode][0], "fixed-json", mode)
         if mode in PROVIDER_MODES:
             return (PROVIDER_MODES[mode], mode)
+        if mode in HOSTILE_MODES:
+            return HOSTILE_MODES[mode]
+        if num is not None and base == "retry-after-date":
+            return (429, "retry-after-date", num)
+        if num is not None and base in ("invalid-utf8", "not-json") and 200 <= num <= 599:
+            return (num, base, num)
         if mode == "hang":
             return (None, "hang")
         if mode == "reset":
@@ -518,6 +579,13 @@ class Handler(BaseHTTPRequestHandler):
                    '</ErrorResponse>' % (SNS_NS, request_id))
             self.respond(400, xml.encode("ascii"), "text/xml",
                          [("x-amzn-RequestId", request_id)])
+        elif kind in ("retry-after-text", "retry-after-date", "discord-429-body", "huge-header",
+                      "endless", "reset-mid", "drip", "redirect-metadata", "redirect-loopback", "invalid-utf8",
+                      "not-json"):
+            try:
+                self.perform_hostile(action)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up: that is its right
         elif kind == "hang":
             self.close_connection = True
             self.state.stopping.wait(HANG_SECONDS)
@@ -526,6 +594,56 @@ class Handler(BaseHTTPRequestHandler):
             self.reset_connection()
         else:
             self.respond_json(400, {"error": "unknown mode %r" % action[2]})
+
+    def perform_hostile(self, action):
+        """Answers of a hostile or broken provider (see the module docstring)."""
+        status, kind = action[0], action[1]
+        if kind == "retry-after-text":
+            self.respond_json(429, {"message": "rate limited"}, headers=[("Retry-After", action[2])])
+        elif kind == "retry-after-date":
+            when = min(time.time() + action[2], LAST_HTTP_DATE)
+            self.respond_json(429, {"message": "rate limited"},
+                              headers=[("Retry-After", formatdate(when, usegmt=True))])
+        elif kind == "discord-429-body":
+            self.respond(429, b'{"message": "You are being rate limited.", "retry_after": ' + action[2]
+                         + b', "global": false}', "application/json")
+        elif kind == "huge-header":
+            self.respond(200, b"ok", "text/plain; charset=utf-8", [("X-Filler", "a" * HUGE_HEADER)])
+        elif kind == "endless":
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+            while not self.state.stopping.is_set():
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        elif kind == "reset-mid":
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.reset_connection()
+        elif kind == "drip":
+            self.close_connection = True
+            for i in range(len(DRIP_RESPONSE)):
+                if i and self.state.stopping.wait(1.0):
+                    return
+                self.wfile.write(DRIP_RESPONSE[i:i + 1])
+                self.wfile.flush()
+        elif kind == "redirect-metadata":
+            self.respond(302, b"", headers=[("Location", METADATA_URL)])
+        elif kind == "redirect-loopback":
+            self.respond(302, b"", headers=[("Location", "http://%s:%d/_mode/ok/followed-redirect"
+                                              % (HOST, self.server.server_address[1]))])
+        elif kind == "invalid-utf8":
+            self.respond(status, INVALID_UTF8_BODY, "application/json")
+        elif kind == "not-json":
+            self.respond(status, NOT_JSON_BODY, "application/json")
 
     def twilio_message(self):
         """A Twilio Message resource for the request being answered."""

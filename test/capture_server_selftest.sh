@@ -216,6 +216,91 @@ for head in (b"GET /half-a-request-li", b"GET /half-headers HTTP/1.1\r\nHost: x\
 EOF
 expect "client disconnecting mid-request: server still healthy" "$(c "$base/_control/health")" '{"ok": true}'
 
+# ---- hostile or broken providers ---------------------------------------------
+for m in "huge 99999999999999" "negative -30" "fraction 0.5" "garbage soon, maybe"; do
+    read -r name want <<<"$m"
+    expect "retry-after-$name: 429 with Retry-After: $want" \
+        "$(code "$base/_mode/retry-after-$name/h" -d '{}') $(grep -i '^retry-after:' "$tmp/hdr" | cut -d: -f2- | sed 's/^ //' | tr -d '\r')" "429 $want"
+    expected=$((expected + 1))
+done
+expect "retry-after-date-999999999999: 429" "$(code "$base/_mode/retry-after-date-999999999999/h" -d '{}')" 429
+expect "... Retry-After is the last HTTP-date there is" \
+    "$(grep -i '^retry-after:' "$tmp/hdr" | cut -d: -f2- | sed 's/^ //' | tr -d '\r')" "Fri, 31 Dec 9999 23:59:59 GMT"
+expected=$((expected + 1))
+code "$base/_mode/retry-after-date-120/h" -d '{}' >/dev/null
+check "retry-after-date-120: an HTTP-date 119-121 s from now" python3 - "$(grep -i '^retry-after:' "$tmp/hdr" | cut -d: -f2- | tr -d '\r')" <<'EOF'
+import sys, time
+from email.utils import parsedate_to_datetime
+d = parsedate_to_datetime(sys.argv[1].strip()).timestamp() - time.time()
+sys.exit(0 if 118 <= d <= 121 and sys.argv[1].strip().endswith(" GMT") else 1)
+EOF
+expected=$((expected + 1))
+for m in "huge 1e300" "negative -5" "inf Infinity"; do
+    read -r name want <<<"$m"
+    expect "discord-429-$name: 429, no Retry-After, body retry_after $want" \
+        "$(code "$base/_mode/discord-429-$name/api/webhooks/1/t" -d '{}') $(grep -ci '^retry-after:' "$tmp/hdr") $(cat "$tmp/body")" \
+        "429 0 {\"message\": \"You are being rate limited.\", \"retry_after\": $want, \"global\": false}"
+    expected=$((expected + 1))
+done
+check "huge-header: 200 ok with X-Filler: 1 MB of a (read raw: curl refuses such headers)" python3 - "$port" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /_mode/huge-header/h HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+data = b""
+while not data.endswith(b"\r\n\r\nok"):
+    more = s.recv(65536)
+    if not more:
+        break
+    data += more
+s.close()
+head, _, body = data.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+filler = [l for l in lines if l.lower().startswith(b"x-filler: ")]
+ok = lines[0] == b"HTTP/1.1 200 OK" and body == b"ok" and len(filler) == 1 and filler[0][10:] == b"a" * 1048576
+sys.exit(0 if ok else 1)
+EOF
+expected=$((expected + 1))
+rc=0
+c "$base/_mode/endless/e" -d '{}' 2>/dev/null | head -c 3000000 >"$tmp/endless" || true
+expect "endless: more than 2 MB of x and still going" "$(tr -d x <"$tmp/endless" | wc -c) $(wc -c <"$tmp/endless")" "0 3000000"
+expected=$((expected + 1))
+expect "endless: server still healthy" "$(c "$base/_control/health")" '{"ok": true}'
+rc=0
+c -o "$tmp/body" "$base/_mode/reset-mid/m" -d '{}' 2>"$tmp/curl.err" || rc=$?
+expect "reset-mid: curl exit 56 after 10 bytes of body ($(tr -d '\n' <"$tmp/curl.err"))" "$rc $(cat "$tmp/body" 2>/dev/null)" "56 0123456789"
+expected=$((expected + 1))
+check "drip: one byte per write: H, then T, then T" python3 - "$port" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /_mode/drip/d HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+got = [s.recv(100) for _ in range(3)]
+s.close()
+print("# %r" % got)
+sys.exit(0 if got == [b"H", b"T", b"T"] else 1)
+EOF
+expected=$((expected + 1))
+expect "redirect-metadata: 302 to the metadata address (not followed)" \
+    "$(code "$base/_mode/redirect-metadata/r" -d '{}') $(hdr Location)" \
+    "302 http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+expected=$((expected + 1))
+expect "redirect-loopback: 302 to this server's /_mode/ok/followed-redirect" \
+    "$(code "$base/_mode/redirect-loopback/r" -d '{}') $(hdr Location)" \
+    "302 $base/_mode/ok/followed-redirect"
+expected=$((expected + 1))
+expect "invalid-utf8-200: 200 application/json" "$(code "$base/_mode/invalid-utf8-200/u" -d '{}') $(hdr Content-Type)" "200 application/json"
+check "invalid-utf8-200: the body is JSON-shaped but not UTF-8" python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+try:
+    b.decode("utf-8"); sys.exit(1)
+except UnicodeDecodeError:
+    sys.exit(0 if b.startswith(b"{\"id\":\"12\xff\xfe3\"") else 1)' "$tmp/body"
+expected=$((expected + 1))
+expect "not-json-502: 502 application/json with an HTML body" \
+    "$(code "$base/_mode/not-json-502/n" -d '{}') $(hdr Content-Type) $(tr -d '\001\177' <"$tmp/body")" \
+    "502 application/json <html><body>Bad Gateway</body></html>"
+expected=$((expected + 1))
+
 expect "unknown mode: 400" "$(code "$base/_mode/nope/x")" 400
 expected=$((expected + 1))
 

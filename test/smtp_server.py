@@ -36,6 +36,17 @@ Recipients (by local part, case-insensitive), at RCPT:
   A message with at least one accepted recipient is otherwise answered
     250 2.0.0 Ok: queued as <QUEUEID>      (10 random upper-case hex digits)
 
+Broken or hostile servers (by local part too):
+    multiline    the message is stored and answered with a multi-line reply
+                 250-2.0.0 Ok / 250-Have a nice day / 250 2.0.0 Ok: queued as
+                 <QUEUEID>
+    multiline-tempfail  after the data, a multi-line 451 (not stored):
+                 451-4.3.0 Temporary failure / 451 4.3.0 Try again later
+    longid       stored, answered 250 2.0.0 Ok: queued as <400 hex digits>
+    malformed    stored, answered with a reply that has no code at all:
+                 "Ok, queued I think"
+    malformed-rcpt  at RCPT: "2x0 what?" (a code that is not one)
+
 Each accepted message is stored as
     DIR/<n>.eml    the message data exactly as received (after SMTP
                    dot-unstuffing, without the final ".")
@@ -85,10 +96,18 @@ TEMPFAIL = "451 4.3.0 Temporary failure"
 RCPT_REPLIES = {
     "tempfail": TEMPFAIL,
     "reject": "550 5.1.1 User unknown",
+    "malformed-rcpt": "2x0 what?",
 }
 DATA_REPLIES = {
     "datafail": TEMPFAIL,
     "datareject": "554 5.6.0 Message rejected",
+    "multiline-tempfail": "451-4.3.0 Temporary failure\r\n451 4.3.0 Try again later",
+}
+# Replies of stored messages, by local part ({id}: the queue id)
+STORED_REPLIES = {
+    "multiline": "250-2.0.0 Ok\r\n250-Have a nice day\r\n250 2.0.0 Ok: queued as {id}",
+    "longid": "250 2.0.0 Ok: queued as {id}",
+    "malformed": "Ok, queued I think",
 }
 
 
@@ -141,7 +160,11 @@ class Handler:
         data = envelope.original_content
         if data is None:
             data = envelope.content if isinstance(envelope.content, bytes) else b""
+        special = [STORED_REPLIES[local_part(r)] for r in envelope.rcpt_tos
+                   if local_part(r) in STORED_REPLIES]
         queue_id = "%010X" % _rng.getrandbits(40)
+        if any(local_part(r) == "longid" for r in envelope.rcpt_tos):
+            queue_id = "%0400X" % _rng.getrandbits(1600)
         n = self.next_n
         self.next_n += 1
         transport = server.transport
@@ -165,6 +188,8 @@ class Handler:
         write_atomic(os.path.join(self.maildir, "%d.eml" % n), data)
         write_atomic(os.path.join(self.maildir, "%d.json" % n),
                      (json.dumps(meta, ensure_ascii=True) + "\n").encode("ascii"))
+        if special:
+            return special[0].format(id=queue_id)
         return "250 2.0.0 Ok: queued as %s" % queue_id
 
 

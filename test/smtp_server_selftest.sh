@@ -164,6 +164,37 @@ expect "restarted on the same maildir: sent" "$rc $code" "0 250"
 json_is "restarted: numbering continues at 2" "$tmp/plain.mail/2.json" "j['n'] == 2"
 stop plain
 
+# ---- broken or hostile replies -------------------------------------------------------
+start broken --tls none
+B=$tmp/broken.mail
+send "smtp://127.0.0.1:$port" --mail-rcpt multiline@example.com
+expect "multiline: sent, 250" "$rc $code" "0 250"
+check "multiline: the final reply is three lines, the last with the queue id" python3 - "$tmp/curl.log" "$B/1.json" <<'EOF'
+import json, re, sys
+t = open(sys.argv[1], encoding="latin-1").read()
+qid = json.load(open(sys.argv[2]))["queue_id"]
+want = "< 250-2.0.0 Ok\r\n< 250-Have a nice day\r\n< 250 2.0.0 Ok: queued as %s\r\n" % qid
+sys.exit(0 if re.fullmatch(r"[0-9A-F]{10}", qid) and want in t.replace("\r\n", "\n").replace("\n", "\r\n") else 1)
+EOF
+send "smtp://127.0.0.1:$port" --mail-rcpt multiline-tempfail@example.com
+expect "multiline-tempfail: curl fails, code 451" "$( [ $rc != 0 ] && echo fails) $code" "fails 451"
+check "... with a two-line 451 reply" grep -q '^< 451 4.3.0 Try again later' "$tmp/curl.log"
+send "smtp://127.0.0.1:$port" --mail-rcpt longid@example.com
+expect "longid: sent, 250" "$rc $code" "0 250"
+json_is "longid: stored with a 400-digit queue id, as replied" "$B/2.json" \
+    "re.fullmatch('[0-9A-F]{400}', j['queue_id']) and j['queue_id'] == '$(queued_id)'"
+send "smtp://127.0.0.1:$port" --mail-rcpt malformed@example.com
+check "malformed: curl fails on a reply without a code (exit $rc)" test "$rc" != 0
+check "... the reply was 'Ok, queued I think'" grep -q '^< Ok, queued I think' "$tmp/curl.log"
+json_is "malformed: the message was stored all the same" "$B/3.json" "j['rcpt_tos'] == ['malformed@example.com']"
+send "smtp://127.0.0.1:$port" --mail-rcpt malformed-rcpt@example.com
+check "malformed-rcpt: curl fails at RCPT (exit $rc)" test "$rc" != 0
+check "... the reply was '2x0 what?'" grep -q '^< 2x0 what?' "$tmp/curl.log"
+expect "broken: three messages stored" "$(files "$B")" 3
+send "smtp://127.0.0.1:$port" --mail-rcpt b@example.com
+expect "broken: an ordinary message after all that is sent" "$rc $code" "0 250"
+stop broken
+
 start plainauth --tls none --auth-user u --auth-password p
 send "smtp://127.0.0.1:$port" --mail-rcpt b@example.com
 expect "plain with --auth-user, no credentials: code 530" "$rc $code" "55 530"

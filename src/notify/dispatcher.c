@@ -33,6 +33,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
@@ -47,6 +48,7 @@
 PGDLLEXPORT void ts_dispatcher_main(Datum arg);
 
 #define TS_RESPONSE_CAP 65536
+#define TS_RESPONSE_MAX (1024 * 1024)	/* a longer answer aborts the transfer */
 
 int			ts_dispatcher_concurrency = 64;
 int			ts_dispatcher_host_concurrency = 16;
@@ -56,6 +58,7 @@ int			ts_retry_base_delay = 1000;
 int			ts_retry_max_delay = 3600000;
 int			ts_slack_min_interval = 1000;
 int			ts_dispatcher_batch_size = 500;
+int			ts_dispatcher_restart_interval = 1;
 
 /* One transfer in flight. */
 typedef struct TsTransfer
@@ -72,6 +75,8 @@ typedef struct TsTransfer
 	TsRequest	req;
 	StringInfoData response;
 	int64		retry_after_ms;
+	size_t		response_total;	/* body bytes received, kept or not */
+	bool		too_long;		/* the body passed TS_RESPONSE_MAX */
 	char	   *message_id;		/* from a response header, or SMTP's "queued as" */
 	char	   *error_type;		/* AWS: x-amzn-ErrorType */
 	char	   *provider;		/* email and sms */
@@ -114,6 +119,12 @@ ts_dispatcher_define_gucs(void)
 	DefineCustomIntVariable("troubleshooting.dispatcher_batch_size",
 							"Rows the dispatcher claims in one transaction at most.", NULL,
 							&ts_dispatcher_batch_size, 500, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	/* bgw_restart_time is fixed at registration: only while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("troubleshooting.dispatcher_restart_interval",
+								"Time before the postmaster restarts a dispatcher that exited.", NULL,
+								&ts_dispatcher_restart_interval, 1, 1, 3600, PGC_POSTMASTER, GUC_UNIT_S,
+								NULL, NULL, NULL);
 	ts_urlpolicy_define_gucs();
 }
 
@@ -121,7 +132,7 @@ ts_dispatcher_define_gucs(void)
 void
 ts_dispatcher_register(void)
 {
-	ts_register_worker("ts_dispatcher_main", "troubleshooting dispatcher", 1);
+	ts_register_worker("ts_dispatcher_main", "troubleshooting dispatcher", ts_dispatcher_restart_interval);
 }
 
 /* Exponential backoff with jitter for the given attempt number. */
@@ -130,8 +141,7 @@ ts_backoff_ms(int attempts)
 {
 	double		d = (double) ts_retry_base_delay * pow(2.0, Max(attempts - 1, 0));
 
-	d = Min(d, (double) ts_retry_max_delay);
-	return (int64) (d * (0.5 + 0.5 * ts_random_double()));
+	return ts_clamp_delay_ms(Min(d, (double) ts_retry_max_delay) * (0.5 + 0.5 * ts_random_double()));
 }
 
 /* Failed attempt: retry later, or fail for good after max_attempts. */
@@ -140,7 +150,7 @@ ts_retry_or_fail(TsTransfer *t, const char *error, bool retryable)
 {
 	if (retryable && t->attempts < t->max_attempts)
 		ts_outcome(t->id, "pending", error, NULL,
-				   Max(ts_backoff_ms(t->attempts), t->retry_after_ms), 0, 0);
+				   ts_clamp_delay_ms((double) Max(ts_backoff_ms(t->attempts), t->retry_after_ms)), 0, 0);
 	else
 		ts_outcome(t->id, "failed", error, NULL, 0, 0, 0);
 }
@@ -152,6 +162,12 @@ ts_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	TsTransfer *t = arg;
 	size_t		n = size * nmemb;
 
+	t->response_total += n;
+	if (t->response_total > TS_RESPONSE_MAX)
+	{
+		t->too_long = true;
+		return 0;				/* aborts the transfer: an endless or huge answer */
+	}
 	if (t->response.len < TS_RESPONSE_CAP)
 		appendBinaryStringInfo(&t->response, ptr, Min(n, (size_t) (TS_RESPONSE_CAP - t->response.len)));
 	return n;					/* the rest is read and dropped */
@@ -188,31 +204,33 @@ ts_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 /*
  * libcurl: picks Retry-After, SendGrid's X-Message-Id, AWS's error type and
  * SMTP's queue id out of the response headers (SMTP: the server's replies).
+ * libcurl's buffer is not NUL-terminated: each line is copied first, and
+ * lines of 300 bytes or more carry nothing we read.
  */
 static size_t
 ts_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
 	TsTransfer *t = arg;
 	size_t		n = size * nitems;
+	char		line[300];
 
-	if (n > 12 && pg_strncasecmp(buf, "retry-after:", 12) == 0)
-	{
-		long		secs = strtol(buf + 12, NULL, 10);
-
-		if (secs > 0)
-			t->retry_after_ms = Max(t->retry_after_ms, (int64) secs * 1000);
-	}
-	else if (n > 13 && n < 300 && pg_strncasecmp(buf, "x-message-id:", 13) == 0)
-		t->message_id = ts_header_text(t, buf + 13, n - 13);
-	else if (n > 17 && n < 300 && pg_strncasecmp(buf, "x-amzn-errortype:", 17) == 0)
-		t->error_type = ts_header_text(t, buf + 17, n - 17);
-	else if (t->req.smtp && n > 4 && n < 300 && strncmp(buf, "250", 3) == 0)
+	if (n >= sizeof(line))
+		return n;
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	if (n > 12 && pg_strncasecmp(line, "retry-after:", 12) == 0)
+		t->retry_after_ms = Max(t->retry_after_ms, ts_retry_after_ms(line + 12));
+	else if (n > 13 && pg_strncasecmp(line, "x-message-id:", 13) == 0)
+		t->message_id = ts_header_text(t, line + 13, n - 13);
+	else if (n > 17 && pg_strncasecmp(line, "x-amzn-errortype:", 17) == 0)
+		t->error_type = ts_header_text(t, line + 17, n - 17);
+	else if (t->req.smtp && n > 4 && strncmp(line, "250", 3) == 0)
 	{
 		/* the reply to the end of data: "250 2.0.0 Ok: queued as 4XyZ" */
-		const char *q = strstr(buf, "queued as ");
+		const char *q = strstr(line, "queued as ");
 
 		if (q)
-			t->message_id = ts_header_text(t, q + 10, n - (q + 10 - buf));
+			t->message_id = ts_header_text(t, q + 10, n - (q + 10 - line));
 	}
 	return n;
 }
@@ -339,6 +357,11 @@ ts_smtp_options(TsTransfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, ts_read_cb);
 	curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) t->req.body_len);
+	/*
+	 * one connection per message: a server that answered out of step (a
+	 * malformed or timed-out reply) must not hand its confusion to the next
+	 */
+	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);
 }
 
 /* Starts sending one claimed row; rows that cannot be sent get their outcome. */
@@ -465,20 +488,6 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
 }
 
-/* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
-static int64
-ts_discord_retry_after_ms(const char *body)
-{
-	const char *p = strstr(body, "\"retry_after\"");
-
-	if (p == NULL)
-		return 0;
-	p += 13;
-	while (*p == ' ' || *p == ':')
-		p++;
-	return (int64) (strtod(p, NULL) * 1000.0);
-}
-
 /* What a finished SMTP transfer means: 4xx replies and transport errors retry. */
 static void
 ts_finish_smtp(TsTransfer *t, CURLcode rc)
@@ -496,13 +505,19 @@ ts_finish_smtp(TsTransfer *t, CURLcode rc)
 		ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
 		return;
 	}
-	if (code > 0)
+	if (code >= 400)
 		ts_retry_or_fail(t, psprintf("SMTP %ld: %s", code, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
 						 ts_smtp_verdict(code) == TS_RETRY && rc != CURLE_LOGIN_DENIED);
 	else
-		/* no reply: connection or TLS trouble; a server without STARTTLS is final */
+	{
+		/*
+		 * no failure reply (none at all, or a 2xx/3xx before a timeout, a
+		 * reset or a reply libcurl could not read): connection or TLS
+		 * trouble, retried; a server without STARTTLS is final
+		 */
 		ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
 						 rc != CURLE_USE_SSL_FAILED && rc != CURLE_LOGIN_DENIED);
+	}
 }
 
 /* Decides what a finished transfer means (providers.md, section 0.1 and per channel). */
@@ -524,6 +539,9 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 	{
 		if (t->refused)
 			ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
+		else if (t->too_long)
+			ts_retry_or_fail(t, psprintf("transport error: the response body is longer than %d bytes",
+										 TS_RESPONSE_MAX), true);
 		else
 			ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
 							 true);
@@ -543,7 +561,7 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 			ts_outcome(t->id, "sent", NULL, pid ? pid : t->message_id ? t->message_id : t->key, 0, 0, 0);
 		else
 		{
-			t->retry_after_ms = Max(t->retry_after_ms, min_delay);
+			t->retry_after_ms = Max(t->retry_after_ms, ts_clamp_delay_ms((double) min_delay));
 			ts_retry_or_fail(t, t->error_type ? psprintf("HTTP %ld (%s): %s", status,
 														  pnstrdup(t->error_type, strcspn(t->error_type, ":")), snippet)
 							 : psprintf("HTTP %ld: %s", status, snippet), v == TS_RETRY);
@@ -627,6 +645,20 @@ ts_collect_done(void)
 	}
 }
 
+/* At exit (any exit that runs the shmem callbacks): the dispatcher no longer runs. */
+static void
+ts_dispatcher_detach(int code, Datum arg)
+{
+	SpinLockAcquire(&ts_shared->mutex);
+	if (ts_shared->dispatcher_pid == MyProcPid)
+	{
+		ts_shared->dispatcher_latch = NULL;
+		ts_shared->dispatcher_pid = 0;
+	}
+	SpinLockRelease(&ts_shared->mutex);
+	pg_atomic_write_u32(&ts_shared->in_flight, 0);
+}
+
 /* Entry point of the dispatcher worker. */
 void
 ts_dispatcher_main(Datum arg)
@@ -664,6 +696,7 @@ ts_dispatcher_main(Datum arg)
 	ts_shared->dispatcher_latch = MyLatch;
 	ts_shared->dispatcher_pid = MyProcPid;
 	SpinLockRelease(&ts_shared->mutex);
+	before_shmem_exit(ts_dispatcher_detach, (Datum) 0);
 	elog(LOG, "troubleshooting dispatcher started in database \"%s\"", ts_database);
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting dispatcher loop",
 									ALLOCSET_DEFAULT_SIZES);

@@ -4,23 +4,37 @@
  *	  and recorded in one short transaction per batch: sent (with the
  *	  provider's id), failed (with the error), or pending again (with the
  *	  time of the next try); subscriptions that answered 410 are disabled.
- *	  Also counts sent, failed and retried rows in shared memory.
+ *	  Delays (backoff, Retry-After in seconds or as an HTTP-date, Discord's
+ *	  retry_after) are clamped to retry_max_delay and texts made valid
+ *	  before they reach SQL; when the batch UPDATE fails, each row is recorded on its
+ *	  own in a subtransaction, so one bad row never loses the outcomes of
+ *	  its neighbours (it ends 'failed' with the reason).  Also counts sent,
+ *	  failed and retried rows in shared memory.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "extschema.h"
 #include "maintenance.h"
+#include "notify/dispatcher.h"
 #include "notify/outcome.h"
 #include "notify/shmem.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <time.h>
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -72,6 +86,105 @@ ts_outcomes_discard(void)
 	MemoryContextReset(ts_outcome_cxt);
 }
 
+/* Longest error text kept for a row, in bytes. */
+#define TS_ERROR_MAX 1000
+
+/*
+ * A copy of `s` that is valid in the database encoding and printable:
+ * invalid bytes and control characters become '?' (CR, LF and tabs a
+ * space), cut on a character boundary at `max` bytes.
+ */
+char *
+ts_clean_text(const char *s, int max)
+{
+	int			enc = GetDatabaseEncoding();
+	int			len = strlen(s);
+	StringInfoData out;
+
+	initStringInfo(&out);
+	while (len > 0 && out.len < max)
+	{
+		unsigned char c = (unsigned char) *s;
+		int			l;
+
+		if (c < 0x80)
+		{
+			appendStringInfoChar(&out, c == '\r' || c == '\n' || c == '\t' ? ' ' :
+								 (c < 0x20 || c == 0x7f) ? '?' : (char) c);
+			s++, len--;
+			continue;
+		}
+		l = pg_encoding_verifymbchar(enc, s, len);
+		if (l <= 0)
+		{
+			appendStringInfoChar(&out, '?');
+			s++, len--;
+			continue;
+		}
+		if (out.len + l > max)
+			break;
+		appendBinaryStringInfo(&out, s, l);
+		s += l, len -= l;
+	}
+	return out.data;
+}
+
+/* A retry delay within [0, retry_max_delay] milliseconds. */
+int64
+ts_clamp_delay_ms(double ms)
+{
+	if (isnan(ms) || ms <= 0)
+		return 0;
+	if (ms >= (double) ts_retry_max_delay)
+		return ts_retry_max_delay;
+	return (int64) ms;
+}
+
+/*
+ * A Retry-After value (delay-seconds, possibly fractional or absurd, or an
+ * HTTP-date) as milliseconds within [0, retry_max_delay]; 0 when it is
+ * negative, in the past or not understood.
+ */
+int64
+ts_retry_after_ms(const char *v)
+{
+	char	   *end;
+	double		secs;
+	time_t		when;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0')
+		return 0;
+	if (isdigit((unsigned char) *v) || *v == '-' || *v == '+' || *v == '.')
+	{
+		secs = strtod(v, &end);
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (end == v || *end != '\0' || isnan(secs))
+			return 0;
+		return ts_clamp_delay_ms(secs * 1000.0);
+	}
+	when = curl_getdate(v, NULL);
+	if (when == (time_t) -1)
+		return 0;
+	return ts_clamp_delay_ms(((double) when - (double) time(NULL)) * 1000.0);
+}
+
+/* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
+int64
+ts_discord_retry_after_ms(const char *body)
+{
+	const char *p = strstr(body, "\"retry_after\"");
+
+	if (p == NULL)
+		return 0;
+	p += 13;
+	while (*p == ' ' || *p == ':')
+		p++;
+	return ts_clamp_delay_ms(strtod(p, NULL) * 1000.0);
+}
+
 /* Queues an outcome for the next recording transaction. */
 void
 ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
@@ -82,9 +195,9 @@ ts_outcome(int64 id, const char *status, const char *error, const char *provider
 
 	o->id = id;
 	o->status = status;
-	o->error = error ? pstrdup(error) : NULL;
-	o->provider_id = provider_id ? pstrdup(provider_id) : NULL;
-	o->delay_ms = delay_ms;
+	o->error = error ? ts_clean_text(error, TS_ERROR_MAX) : NULL;
+	o->provider_id = provider_id ? ts_clean_text(provider_id, 300) : NULL;
+	o->delay_ms = ts_clamp_delay_ms((double) delay_ms);
 	o->undo_attempt = undo;
 	o->disable_webhook = disable_webhook;
 	ts_outcomes = lappend(ts_outcomes, o);
@@ -116,11 +229,75 @@ ts_array(Datum *elems, bool *nulls, int n, Oid type, int16 len, bool byval, char
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
-/* Records every queued outcome in one short transaction. */
-void
-ts_record_outcomes(void)
+/*
+ * Runs one statement with bound parameters in a subtransaction.  Returns
+ * NULL when it succeeded; otherwise the subtransaction is rolled back and
+ * the error's message is returned (in the caller's memory context).
+ */
+static char *
+ts_try_execute(const char *sql, int nargs, Oid *types, Datum *args, int expect)
 {
-	int			n = list_length(ts_outcomes);
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile failure = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(sql, nargs, types, args, NULL, false, 0) != expect)
+			elog(ERROR, "unexpected SPI result running \"%s\"", sql);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		failure = e->message ? e->message : "unknown error";
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return failure;
+}
+
+/*
+ * The outcome UPDATE, over the arrays $1..$6 (id, status, error, provider
+ * id, delay in ms, attempts to give back).  Every operator and function is
+ * pg_catalog's and every literal cast, so nothing a user creates is picked.
+ */
+static char *
+ts_outcome_sql(const char *table)
+{
+	return psprintf(
+		"UPDATE %s n SET status = v.status,"
+		" sent_at = CASE WHEN v.status OPERATOR(pg_catalog.=) 'sent'::pg_catalog.text"
+		"   THEN pg_catalog.now() ELSE n.sent_at END,"
+		" failed_at = CASE WHEN v.status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text"
+		"   THEN pg_catalog.now() ELSE n.failed_at END,"
+		" last_error = coalesce(v.error, n.last_error),"
+		" provider_message_id = coalesce(v.pid, n.provider_message_id),"
+		" next_attempt_at = CASE WHEN v.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
+		"   THEN pg_catalog.now() OPERATOR(pg_catalog.+) (v.delay::pg_catalog.float8"
+		"     OPERATOR(pg_catalog.*) '1 millisecond'::pg_catalog.interval)"
+		"   ELSE n.next_attempt_at END,"
+		" attempts = n.attempts OPERATOR(pg_catalog.-) v.undo, lease_expires_at = NULL"
+		" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+		"   pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
+		"   pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int4[]))"
+		"   AS v(id, status, error, pid, delay, undo)"
+		" WHERE n.id OPERATOR(pg_catalog.=) v.id"
+		"   AND n.status OPERATOR(pg_catalog.=) 'sending'::pg_catalog.text", table);
+}
+
+/* Binds outcomes [from, from + n) of the queue as the six arrays of the UPDATE. */
+static void
+ts_outcome_args(TsOutcome **all, int from, int n, Datum *args)
+{
 	Datum	   *ids = palloc(sizeof(Datum) * n);
 	Datum	   *statuses = palloc(sizeof(Datum) * n);
 	Datum	   *errors = palloc(sizeof(Datum) * n);
@@ -129,17 +306,10 @@ ts_record_outcomes(void)
 	Datum	   *undos = palloc(sizeof(Datum) * n);
 	bool	   *enull = palloc0(sizeof(bool) * n);
 	bool	   *pnull = palloc0(sizeof(bool) * n);
-	Datum	   *disable = palloc(sizeof(Datum) * n);
-	int			ndisable = 0;
-	int			i = 0;
-	ListCell   *lc;
-	Oid			nspid;
 
-	if (n == 0)
-		return;
-	foreach(lc, ts_outcomes)
+	for (int i = 0; i < n; i++)
 	{
-		TsOutcome  *o = lfirst(lc);
+		TsOutcome  *o = all[from + i];
 
 		ids[i] = Int64GetDatum(o->id);
 		statuses[i] = CStringGetTextDatum(o->status);
@@ -149,53 +319,126 @@ ts_record_outcomes(void)
 		pids[i] = o->provider_id ? CStringGetTextDatum(o->provider_id) : (Datum) 0;
 		delays[i] = Int64GetDatum(o->delay_ms);
 		undos[i] = Int32GetDatum(o->undo_attempt);
-		if (o->disable_webhook)
-			disable[ndisable++] = Int64GetDatum(o->disable_webhook);
-		i++;
 	}
+	args[0] = ts_array(ids, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
+	args[1] = ts_array(statuses, NULL, n, TEXTOID, -1, false, TYPALIGN_INT);
+	args[2] = ts_array(errors, enull, n, TEXTOID, -1, false, TYPALIGN_INT);
+	args[3] = ts_array(pids, pnull, n, TEXTOID, -1, false, TYPALIGN_INT);
+	args[4] = ts_array(delays, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
+	args[5] = ts_array(undos, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
+}
+
+/*
+ * Records one outcome on its own; when even that fails, the row is failed
+ * with the reason (so it is not sent again), and when that fails too it is
+ * left 'sending' for its lease to expire, with a warning in the log.
+ */
+static void
+ts_record_one(const char *table, const char *sql, TsOutcome **all, int i)
+{
+	static Oid	types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
+	Datum		args[6];
+	char	   *failure;
+	Oid			ftypes[2] = {INT8OID, TEXTOID};
+	Datum		fargs[2];
+
+	ts_outcome_args(all, i, 1, args);
+	failure = ts_try_execute(sql, 6, types, args, SPI_OK_UPDATE);
+	if (failure == NULL)
+		return;
+	fargs[0] = Int64GetDatum(all[i]->id);
+	fargs[1] = CStringGetTextDatum(ts_clean_text(psprintf("could not record the outcome (%s): %s",
+														  all[i]->status, failure), TS_ERROR_MAX));
+	failure = ts_try_execute(psprintf(
+		"UPDATE %s SET status = 'failed'::pg_catalog.text, failed_at = pg_catalog.now(),"
+		" last_error = $2, lease_expires_at = NULL"
+		" WHERE id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'sending'::pg_catalog.text",
+		table), 2, ftypes, fargs, SPI_OK_UPDATE);
+	if (failure)
+		ereport(WARNING,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not record the outcome of notification " INT64_FORMAT, all[i]->id),
+				 errdetail("%s", ts_clean_text(failure, TS_ERROR_MAX)),
+				 errhint("The row stays 'sending' until its lease expires.")));
+}
+
+/* Disables the webhook subscriptions that answered 410 (a failure is logged). */
+static void
+ts_disable_webhooks(Oid nspid)
+{
+	Datum	   *disable = palloc(sizeof(Datum) * list_length(ts_outcomes));
+	int			n = 0;
+	ListCell   *lc;
+	Oid			t = INT8ARRAYOID;
+	Datum		a;
+	char	   *failure;
+
+	foreach(lc, ts_outcomes)
+	{
+		TsOutcome  *o = lfirst(lc);
+
+		if (o->disable_webhook)
+			disable[n++] = Int64GetDatum(o->disable_webhook);
+	}
+	if (n == 0)
+		return;
+	a = ts_array(disable, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
+	failure = ts_try_execute(psprintf(
+		"UPDATE %s SET active = false, disabled_reason = 'HTTP 410 Gone from the endpoint'::pg_catalog.text"
+		" WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])",
+		ts_qualified_name(nspid, "support_webhooks")), 1, &t, &a, SPI_OK_UPDATE);
+	if (failure)
+		ereport(WARNING,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not disable webhook subscriptions that answered 410"),
+				 errdetail("%s", ts_clean_text(failure, TS_ERROR_MAX))));
+}
+
+/*
+ * Records every queued outcome in one short transaction: the whole batch
+ * in one UPDATE, or, when that fails, row by row.
+ */
+void
+ts_record_outcomes(void)
+{
+	int			n = list_length(ts_outcomes);
+	Oid			nspid;
+
+	if (n == 0)
+		return;
 
 	ts_worker_begin();
 	pgstat_report_activity(STATE_RUNNING, "recording notification outcomes");
 	nspid = ts_extension_schema(true);
 	if (OidIsValid(nspid))
 	{
-		Oid			types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
+		static Oid	types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
+		const char *table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
+		const char *sql = ts_outcome_sql(table);
+		TsOutcome **all = palloc(sizeof(TsOutcome *) * n);
 		Datum		args[6];
+		char	   *failure;
+		int			i = 0;
+		ListCell   *lc;
 
-		args[0] = ts_array(ids, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
-		args[1] = ts_array(statuses, NULL, n, TEXTOID, -1, false, TYPALIGN_INT);
-		args[2] = ts_array(errors, enull, n, TEXTOID, -1, false, TYPALIGN_INT);
-		args[3] = ts_array(pids, pnull, n, TEXTOID, -1, false, TYPALIGN_INT);
-		args[4] = ts_array(delays, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
-		args[5] = ts_array(undos, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
-		if (SPI_execute_with_args(psprintf(
-			"UPDATE %s n SET status = v.status,"
-			" sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE n.sent_at END,"
-			" failed_at = CASE WHEN v.status = 'failed' THEN now() ELSE n.failed_at END,"
-			" last_error = coalesce(v.error, n.last_error),"
-			" provider_message_id = coalesce(v.pid, n.provider_message_id),"
-			" next_attempt_at = CASE WHEN v.status = 'pending'"
-			"   THEN now() + v.delay * interval '1 millisecond' ELSE n.next_attempt_at END,"
-			" attempts = n.attempts - v.undo, lease_expires_at = NULL"
-			" FROM unnest($1, $2, $3, $4, $5, $6) AS v(id, status, error, pid, delay, undo)"
-			" WHERE n.id = v.id AND n.status = 'sending'",
-			ts_qualified_name(nspid, "support_troubleshooting_notifications")),
-								  6, types, args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not record notification outcomes");
-		if (ndisable > 0)
+		foreach(lc, ts_outcomes)
+			all[i++] = lfirst(lc);
+		ts_outcome_args(all, 0, n, args);
+		failure = ts_try_execute(sql, 6, types, args, SPI_OK_UPDATE);
+		if (failure)
 		{
-			Oid			t = INT8ARRAYOID;
-			Datum		a = ts_array(disable, NULL, ndisable, INT8OID, 8, true, TYPALIGN_DOUBLE);
-
-			if (SPI_execute_with_args(psprintf(
-				"UPDATE %s SET active = false, disabled_reason = 'HTTP 410 Gone from the endpoint'"
-				" WHERE id = ANY ($1)", ts_qualified_name(nspid, "support_webhooks")),
-									  1, &t, &a, NULL, false, 0) != SPI_OK_UPDATE)
-				elog(ERROR, "could not disable webhook subscriptions");
+			ereport(LOG,
+					(errmsg("troubleshooting dispatcher: recording %d outcomes row by row", n),
+					 errdetail("The batch failed: %s", ts_clean_text(failure, TS_ERROR_MAX))));
+			for (i = 0; i < n; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				ts_record_one(table, sql, all, i);
+			}
 		}
+		ts_disable_webhooks(nspid);
 	}
 	ts_worker_end();
 
 	ts_outcomes_discard();
 }
-

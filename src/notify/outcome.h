@@ -9,6 +9,10 @@
 #include "datatype/timestamp.h"
 
 extern void ts_outcomes_init(void);
+extern char *ts_clean_text(const char *s, int max);
+extern int64 ts_clamp_delay_ms(double ms);
+extern int64 ts_retry_after_ms(const char *value);
+extern int64 ts_discord_retry_after_ms(const char *body);
 extern void ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
 					   int64 delay_ms, int undo, int64 disable_webhook);
 extern int	ts_outcomes_count(void);

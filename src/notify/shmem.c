@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
@@ -127,6 +128,7 @@ troubleshooting_dispatcher_stats(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		v[6];
 	bool		isnull[6] = {0};
+	int			pid;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -140,10 +142,15 @@ troubleshooting_dispatcher_stats(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, isnull)));
 	}
 	SpinLockAcquire(&ts_shared->mutex);
-	v[0] = BoolGetDatum(ts_shared->dispatcher_pid != 0);
+	pid = ts_shared->dispatcher_pid;
 	v[5] = TimestampTzGetDatum(ts_shared->last_error_at);
 	isnull[5] = (ts_shared->last_error_at == 0);
 	SpinLockRelease(&ts_shared->mutex);
+	/*
+	 * the dispatcher clears its pid at exit; one that died without doing so
+	 * is no longer in the process array
+	 */
+	v[0] = BoolGetDatum(pid != 0 && BackendPidGetProc(pid) != NULL);
 	v[1] = Int64GetDatum((int64) pg_atomic_read_u64(&ts_shared->sent));
 	v[2] = Int64GetDatum((int64) pg_atomic_read_u64(&ts_shared->failed));
 	v[3] = Int64GetDatum((int64) pg_atomic_read_u64(&ts_shared->retried));
