@@ -59,14 +59,18 @@ ts_build_install() {
 # an extension installed there is seen by that copy's servers only: test runs
 # never touch the system's installation, nor each other's.
 ts_private_postgres() {
-    local dest=$1 libdir sharedir
+    local dest=$1 libdir sharedir incdir
     libdir=$(dirname "$("$TS_PG_CONFIG" --bindir)")
     sharedir=$("$TS_PG_CONFIG" --sharedir)
     mkdir -p "$dest$(dirname "$libdir")" "$dest$(dirname "$sharedir")" || return 1
     cp -a "$libdir" "$dest$(dirname "$libdir")/" && cp -a "$sharedir" "$dest$(dirname "$sharedir")/" || return 1
+    # the headers are only read: the copy's include folder links to the system's
+    incdir=$("$TS_PG_CONFIG" --includedir)
+    mkdir -p "$dest$(dirname "$incdir")" && ln -sfn "$incdir" "$dest$incdir" || return 1
     TS_PG_CONFIG=$dest$TS_PG_CONFIG
     TS_BINDIR=$("$TS_PG_CONFIG" --bindir)
     [ "$TS_BINDIR" = "$dest$libdir/bin" ] || { echo "the PostgreSQL copy does not find itself ($TS_BINDIR)" >&2; return 1; }
+    [ -f "$("$TS_PG_CONFIG" --includedir-server)/postgres.h" ] || { echo "the PostgreSQL copy does not find its headers" >&2; return 1; }
     export TS_PG_CONFIG TS_BINDIR PATH="$TS_BINDIR:$PATH"
 }
 
