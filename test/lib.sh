@@ -42,11 +42,28 @@ ts_build_install() {
         local dir=${1:?ts_build_install: a build folder is needed with TS_SANITIZE}
         echo "== building the extension with $TS_SANITIZE_CFLAGS in $dir"
         mkdir -p "$dir" && cp -r Makefile ./*.control ./*.sql src "$dir/" || return 1
+        # ASan's options are built in (__asan_default_options): a backend that
+        # loads the library itself reads no environment, since PostgreSQL
+        # overwrites it with the process title
+        cat > "$dir/asan_options.c" <<EOF
+/* ASan options of the sanitizer build (test/lib.sh). */
+const char *__asan_default_options(void);
+/* The options ASan reads when it starts. */
+const char *
+__asan_default_options(void)
+{
+	return "verify_asan_link_order=0:detect_leaks=0:abort_on_error=1:disable_coredump=1:log_path=${TS_SANITIZE_DIR:-$dir}/asan";
+}
+EOF
+        # (install gets COPT too: without it, make would rebuild the objects plain)
         (cd "$dir" && make -s clean PG_CONFIG="$TS_PG_CONFIG" >/dev/null &&
-            make -s -j2 PG_CONFIG="$TS_PG_CONFIG" COPT="$TS_SANITIZE_CFLAGS" >/dev/null &&
-            make -s install PG_CONFIG="$TS_PG_CONFIG" >/dev/null) || return 1
-        ldd "$dir/troubleshooting.so" | grep -q libasan ||
-            { echo "the instrumented build is not linked with libasan" >&2; return 1; }
+            gcc -fPIC -c -o asan_options.o asan_options.c &&
+            make -s -j2 PG_CONFIG="$TS_PG_CONFIG" COPT="$TS_SANITIZE_CFLAGS" LDFLAGS_SL="$dir/asan_options.o" >/dev/null &&
+            make -s install PG_CONFIG="$TS_PG_CONFIG" COPT="$TS_SANITIZE_CFLAGS" LDFLAGS_SL="$dir/asan_options.o" >/dev/null) || return 1
+        # the runtime is not linked in (PostgreSQL links with --as-needed): the
+        # clusters preload it (ts_cluster_start)
+        [[ $(nm -D --undefined-only "$("$TS_PG_CONFIG" --pkglibdir)/troubleshooting.so") == *__asan_init* ]] ||
+            { echo "the installed library is not instrumented" >&2; return 1; }
         return 0
     fi
     echo "== building and installing the extension"
@@ -108,15 +125,22 @@ ts_cluster_init() {
 # Starts the cluster in $1, logging to $1/server.log. The log is added to
 # the list in TS_LOG_LIST (when set) that test/run scans for crashes; with
 # TS_SANITIZE=1 the postmaster, and so every backend and worker, runs with
-# the sanitizer runtime preloaded, reports written to TS_SANITIZE_DIR.
+# the sanitizer options (reports written to TS_SANITIZE_DIR) and the UBSan
+# runtime preloaded. The ASan runtime cannot be preloaded: Debian's postgres
+# binary links libgpg-error (through libsystemd and libldap), whose
+# constructor leaves glibc's gettext lock corrupt under a preloaded ASan, and
+# postgres then hangs in bindtextdomain before main does anything. So ASan
+# comes in with the instrumented library (its NEEDED libasan, loaded when
+# the postmaster or a backend loads the library; its options are built in,
+# see ts_build_install): it checks the extension's stack and global accesses and its calls into
+# instrumented code, not the heap blocks libc's malloc hands out.
 ts_cluster_start() {
     local env=()
     [ -n "${TS_LOG_LIST:-}" ] && echo "$1/server.log" >> "$TS_LOG_LIST"
     if ts_sanitizing; then
         local dir=${TS_SANITIZE_DIR:-$1/sanitizer}
         mkdir -p "$dir" && chown postgres: "$dir"
-        env=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so)"
-             "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:disable_coredump=1:log_path=$dir/asan"
+        env=(env "LD_PRELOAD=$(gcc -print-file-name=libubsan.so)"
              "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0:log_path=$dir/ubsan")
     fi
     ts_as_postgres "${env[@]}" pg_ctl -D "$1" -l "$1/server.log" -w -t 120 start >/dev/null
@@ -157,7 +181,7 @@ ts_tap_counts() {
 ts_scan_logs() {
     local list=$1 killed=$2 sandir=$3 log line f bad=0
     local crash='PANIC:  |^TRAP: |terminated by signal [0-9]+|server process \(PID [0-9]+\) exited with exit code|ERROR: [A-Za-z]+Sanitizer|SUMMARY: [A-Za-z]+Sanitizer|: runtime error: '
-    if [ -f "$list" ]; then
+    if [ -r "$list" ]; then
         while IFS= read -r log; do
             [ -n "$log" ] || continue
             if [ ! -f "$log" ]; then echo "$log: server log removed before the crash scan"; bad=1; continue; fi
