@@ -75,7 +75,11 @@ P() { psql -X -q -v ON_ERROR_STOP=1 -d bench "$@"; }
 psql -X -q -d postgres -c "CREATE DATABASE bench"
 P -c "CREATE EXTENSION troubleshooting"
 P -c "INSERT INTO support_webhooks (id, url, events) VALUES (1, 'http://127.0.0.1:$NGINX_PORT/hook', ARRAY['session.started'])"
-sleep 1
+# the dispatcher is up before the clock starts
+for i in $(seq 1 300); do
+    [ "$(P -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")" = 1 ] && break
+    sleep 0.1
+done
 
 echo "== drain: enqueueing $N notifications in one transaction"
 enq_s=$(P -At -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t" \
@@ -110,7 +114,12 @@ SQL
 chmod 644 "$WORK/enqueue.sql"
 ts_as_postgres env PGDATABASE=bench pgbench -n -c 4 -j 2 -R "$RATE" -T "$SECONDS_AT_RATE" -f "$WORK/enqueue.sql" bench \
     > "$WORK/pgbench.log" 2>&1
-sleep 2
+# every enqueued notification has had its outcome recorded (so its request
+# reached nginx) before the arrivals are read (up to 5 minutes)
+for i in $(seq 1 600); do
+    [ "$(P -At -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status IN ('pending', 'sending')")" = 0 ] && break
+    sleep 0.5
+done
 P -c "CREATE TEMP TABLE arrivals (at double precision, key text)" \
   -c "\\copy arrivals FROM '$WORK/arrivals.log' WITH (FORMAT text, DELIMITER ' ')" \
   -At -F ' ' -c "
@@ -137,7 +146,5 @@ generic webhooks signed per Standard Webhooks (HMAC-SHA256 per request); dispatc
 | drain of $N queued notifications (commit of the enqueue to the last outcome recorded) | ${drain_s} s, **$rate notifications/s**; $sent sent, $failed not sent; $arrived requests reached nginx |
 | enqueue of those $N in one transaction (validate, build the body, insert) | ${enq_s} s |
 | latency at $RATE enqueues/s for ${SECONDS_AT_RATE} s, enqueue (created_at) to request at nginx | median **${p50} ms**, p99 **${p99} ms**, max ${pmax} ms over $lat_n requests |
-
-For comparison (issue #4): pg_net drains about 200 requests/s on this kind of machine at its default batch size.
 EOF
 cat "$OUT"

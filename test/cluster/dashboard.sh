@@ -23,7 +23,7 @@ header() { tr -d '\r' < "$H/headers" | sed -n "s/^$1: *//Ip" | head -1; }
 restart() { ts_cluster_stop "$MAIN"; ts_cluster_start "$MAIN"; }
 wait_status() {
     local want=$1 i; shift
-    for i in $(seq 1 100); do [ "$(get "$@")" = "$want" ] && return 0; sleep 0.1; done
+    for i in $(seq 1 600); do [ "$(get "$@")" = "$want" ] && return 0; sleep 0.1; done
     return 1
 }
 # Headless Chromium, as root, on loopback only, with a fresh profile each run.
@@ -195,7 +195,7 @@ open(sys.argv[3] + ".port", "w").write(str(s.server_address[1]))
 s.serve_forever()
 PY
 proxy=$!
-for i in $(seq 1 50); do [ -s "$H/dom-token.html.port" ] && break; sleep 0.1; done
+for i in $(seq 1 300); do [ -s "$H/dom-token.html.port" ] && break; sleep 0.1; done
 chrome --dump-dom "http://127.0.0.1:$(cat "$H/dom-token.html.port")/#token=$TOKEN" > "$H/dom-token.html"
 kill "$proxy"
 check_kpis "$H/dom-token.html"

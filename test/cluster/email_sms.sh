@@ -15,7 +15,7 @@ chown postgres: "$CAP"
 python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
 pids=($!)
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 50); do [ -s "$CAP/port" ] && break; sleep 0.1; done
+for i in $(seq 1 300); do [ -s "$CAP/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$CAP/port")"
 
 q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
@@ -29,10 +29,10 @@ VALUES ('e2e_mail', 'email', 'Hola {{name}}', '<p>Hola <b>{{name}}</b></p>', 'ht
        ('e2e_sms', 'sms', NULL, 'Hola {{name}}, tu caso {{case}} sigue abierto', 'text', NULL);
 SQL
 
-# Waits (up to 20 s) until notification $1 is neither pending (due) nor sending; prints its status.
+# Waits (up to 120 s) until notification $1 is neither pending (due) nor sending; prints its status.
 final_status() {
     local s
-    for i in $(seq 1 100); do
+    for i in $(seq 1 600); do
         s=$(P -c "SELECT CASE WHEN status = 'pending' AND next_attempt_at > now() + interval '1 minute' THEN 'deferred' ELSE status END
                   FROM support_troubleshooting_notifications WHERE id = $1")
         case "$s" in pending|sending) sleep 0.2 ;; *) echo "$s"; return ;; esac
@@ -229,7 +229,7 @@ smtp_start() {
     python3 test/smtp_server.py --port 0 --portfile "$SM/$name.port" --maildir "$SM/$name" --tls "$tls" \
         --cert "$cert" --key "$key" "$@" >/dev/null 2>"$SM/$name.err" &
     pids+=($!)
-    for i in $(seq 1 50); do [ -s "$SM/$name.port" ] && break; sleep 0.1; done
+    for i in $(seq 1 300); do [ -s "$SM/$name.port" ] && break; sleep 0.1; done
     sport=$(cat "$SM/$name.port")
 }
 smtp_start starttls starttls --auth-user mailer --auth-password 'smtp-pass-secret'

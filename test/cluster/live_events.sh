@@ -9,12 +9,24 @@ q -c "CREATE DATABASE ts_live"
 Q() { q -d ts_live "$@"; }
 Q -c "CREATE EXTENSION troubleshooting" >/dev/null
 
-# the listener: LISTEN, then poll for 3 s (psql prints notifications after each command)
-fifo=$TS_WORK/live.out
-( { echo "LISTEN troubleshooting_events;"; for i in $(seq 1 30); do echo "SELECT 1;"; sleep 0.1; done; } |
-  psql -X -q -At -U postgres -d ts_live > "$fifo" 2>&1 ) &
+# the listener: a psql session fed through a fifo; psql prints the
+# notifications it has received after each command it runs
+out=$TS_WORK/live.out
+mkfifo "$TS_WORK/live.in"
+( PGAPPNAME=listener psql -X -q -At -U postgres -d ts_live -f "$TS_WORK/live.in" > "$out" 2>&1 ) &
 listener=$!
-sleep 0.5
+exec {feed}>"$TS_WORK/live.in"
+echo "LISTEN troubleshooting_events;" >&"$feed"
+# Waits (up to 60 s) until SQL $1 returns $2.
+wait_for() {
+    for _ in $(seq 1 600); do
+        [ "$(Q -c "$1")" = "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_for "SELECT state FROM pg_stat_activity WHERE application_name = 'listener' AND query LIKE 'LISTEN%'" "idle"
+ok $? "the listener is listening"
 Q <<'SQL' >/dev/null
 INSERT INTO support_troubleshooting_sessions (session_id, customer_name, customer_email, detected_problem_id)
 VALUES ('live-1', 'Juan Pérez', 'juan@example.com', 'wifi');
@@ -28,8 +40,15 @@ ROLLBACK;
 INSERT INTO support_troubleshooting_notifications (channel, recipient, body, status) VALUES ('sms', '+15550100', 'x', 'sending');
 UPDATE support_troubleshooting_notifications SET status = 'failed', attempts = 5, last_error = 'HTTP 500';
 SQL
-wait $listener
-payloads=$(sed -n 's/^Asynchronous notification "troubleshooting_events" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' "$fifo")
+# the last event is the failed notification: the listener asks until it has it
+for _ in $(seq 1 600); do
+    echo "SELECT 1;" >&"$feed"
+    grep -q 'notification.failed' "$out" && break
+    sleep 0.1
+done
+exec {feed}>&-
+wait "$listener"
+payloads=$(sed -n 's/^Asynchronous notification "troubleshooting_events" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' "$out")
 echo "$payloads" | sed 's/^/# /'
 types=$(echo "$payloads" | python3 -c "
 import json, sys

@@ -16,14 +16,14 @@ mkdir -p "$FAKE"
 python3 test/fake_openai.py --port 0 --record "$FAKE/requests.jsonl" --portfile "$FAKE/port" 2>"$FAKE/server.err" &
 pids=($!)
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 50); do [ -s "$FAKE/port" ] && break; sleep 0.1; done
+for i in $(seq 1 300); do [ -s "$FAKE/port" ] && break; sleep 0.1; done
 BASE="http://127.0.0.1:$(cat "$FAKE/port")"
 KEY="sk-test-$RANDOM$RANDOM-llm-key"
 
-# Waits up to 30 s for SQL $1 to return $2.
+# Waits up to 120 s for SQL $1 to return $2.
 wait_for() {
     local i
-    for i in $(seq 1 150); do
+    for i in $(seq 1 600); do
         [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
         sleep 0.2
     done
@@ -56,7 +56,10 @@ P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/v1')" \
 
 # --- off (the default): nothing is sent ---
 r1=$(P -c "SELECT generate_troubleshooting_report('daily', now() - interval '2 days', now()) ->> 'id'")
-sleep 6     # longer than the worker's idle look-up interval (5 s)
+# a whole worker round that began after the LLM step's idle interval (5 s)
+# has passed includes a look for reports to summarise
+ts_maintenance_rounds postgres 2 5
+ok $? "the worker has looked for reports to summarise"
 is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries")" "0|0" \
    "enable_llm_enhancement off: no request"
 is "$(P -c "SELECT data->'executive_summary' FROM support_troubleshooting_reports WHERE id = $r1")" "null" \
@@ -101,13 +104,15 @@ assert not leaked, leaked[:3]
 assert 'customer_email' not in body and 'customer_name' not in body
 "
 ok $? "no customer e-mail address or name in the request"
-sleep 1
+# after a summary the worker looks again at once (no idle interval)
+ts_maintenance_rounds postgres 2
+ok $? "the worker has been through two rounds since"
 is "$(requests)" "1" "a summarised report is not asked for again"
 
 # --- the key goes only to the URL it was set for ---
 P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/fail500/v1')" >/dev/null
 r2=$(P -c "SELECT generate_troubleshooting_report('daily', now() - interval '1 day', now()) ->> 'id'")
-for i in $(seq 1 75); do grep -q "llm_base_url changed since the API key was set" "$LOG" && break; sleep 0.2; done
+for i in $(seq 1 600); do grep -q "llm_base_url changed since the API key was set" "$LOG" && break; sleep 0.2; done
 grep -q "executive summaries are on but cannot be requested: llm_base_url changed since the API key was set" "$LOG"
 ok $? "a new llm_base_url without a new key: a warning"
 is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries WHERE report_id = $r2")" "1|0" \
@@ -133,7 +138,8 @@ for n in 2 3; do
     ok $? "retried: attempt $n"
 done
 P -c "UPDATE support_troubleshooting_report_summaries SET last_attempt_at = now() - interval '1 hour' WHERE report_id = $r2" >/dev/null
-sleep 6
+ts_maintenance_rounds postgres 2 5
+ok $? "the worker has looked again after its idle interval"
 is "$(P -c "SELECT attempts FROM support_troubleshooting_report_summaries WHERE report_id = $r2")|$(requests)" "3|4" \
    "no fourth attempt"
 grep -q "executive summary of report $r2 failed (attempt 3 of 3)" "$LOG"

@@ -16,13 +16,13 @@ chown postgres: "$CAP"
 python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
 pids=($!)
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 50); do [ -s "$CAP/port" ] && break; sleep 0.1; done
+for i in $(seq 1 300); do [ -s "$CAP/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$CAP/port")"
 
-# Waits up to 30 s for SQL $1 to return $2.
+# Waits up to 120 s for SQL $1 to return $2.
 wait_for() {
     local i
-    for i in $(seq 1 150); do
+    for i in $(seq 1 600); do
         [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
         sleep 0.2
     done
@@ -131,7 +131,8 @@ ts_cluster_stop "$MAIN"
 ts_cluster_start "$MAIN"
 ok $? "cluster restarted"
 wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'" 1
-sleep 1.5   # a dozen worker runs
+ts_maintenance_rounds postgres 3
+ok $? "the worker has been through three rounds since"
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_report_schedule_runs")|$(P -c "SELECT count(*) FROM support_troubleshooting_reports")|$(P -c "SELECT count(*) FROM support_troubleshooting_notifications")" \
    "1|1|4" "after the restart: still one run, one report, four notifications"
 # the same due time again (as if the worker had died before moving next_run_at)
@@ -198,7 +199,8 @@ ok $? "each failure is logged"
 # --- a disabled schedule does not run ---
 P -c "UPDATE support_troubleshooting_report_schedules SET enabled = false WHERE id = $id" >/dev/null
 P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '2 days' WHERE id = $id" >/dev/null
-sleep 1
+ts_maintenance_rounds postgres 2
+ok $? "the worker has been through two rounds since"
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id")" "1" "a disabled schedule does not run"
 
 grep -q "SG.schedule-test-key" "$MAIN/server.log"

@@ -45,7 +45,7 @@ is "$standby_doc" "$primary_doc" "the standby's document equals the primary's"
 is "$(Q -c "SELECT count(*) FROM support_troubleshooting_reports")" "1" "the primary stores its report"
 # once replayed, the standby serves the primary's stored report from the cache
 Q -c "SELECT pg_switch_wal()" >/dev/null
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
     [ "$(S -c "SELECT count(*) FROM support_troubleshooting_reports")" = 1 ] && break
     sleep 0.1
 done
@@ -54,12 +54,14 @@ is "$(S -c "SELECT (generate_troubleshooting_report($args)->>'id') = (SELECT id:
 S -c "SELECT length(export_troubleshooting_report((SELECT id FROM support_troubleshooting_reports), 'pdf')) > 1000" | grep -q t
 ok $? "a stored report exports as PDF on the standby"
 
-sleep 1
+# the workers start only once recovery has finished, which on a standby is never
+is "$(S -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'")" "0" \
+   "no troubleshooting worker runs on the standby"
 ts_cluster_stop "$standby"
 ok $? "the standby stops"
-grep -E "PANIC|TRAP|terminated by signal" "$standby/server.log"
-ok $((! $?)) "no crash in the standby's log"
+ts_scan_logs <(echo "$standby/server.log") /dev/null /nonexistent
+ok $? "no crash in the standby's log"
 grep -E "ERROR" "$standby/server.log" | head -5 | sed 's/^/# /'
 ! grep -qE "ERROR" "$standby/server.log"
-ok $? "no error in the standby's log (the workers stay quiet in recovery)"
+ok $? "no error in the standby's log"
 done_testing

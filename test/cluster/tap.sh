@@ -23,5 +23,31 @@ is() {
     fi
 }
 
+# Records a skipped test: $1 = description, $2 = why (test/run counts it as
+# skipped, never as passed).
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
+
+# Waits until the maintenance worker serving database $1 has been through $2
+# (default 1) whole rounds that started at least $3 seconds (default 0) after
+# this call, up to 120 s a round. Every round begins by folding
+# ts_metrics_delta, so a marker delta row (zero counts, year 2000, changing no
+# figure) written now is gone once a round has started after it, and the next
+# marker gone proves that round ended. A check that something does NOT happen
+# waits on this: it proves the worker has been past the point where it would
+# have acted. $3 is for steps that look only every so often (the LLM step
+# looks at most every 5 s): rounds that start after it include a look.
+ts_maintenance_rounds() {
+    local db=$1 rounds=${2:-1} min=${3:-0} start=$SECONDS k i
+    while ((SECONDS - start <= min)); do sleep 0.2; done   # SECONDS counts whole seconds
+    for ((k = 0; k <= rounds; k++)); do
+        q -d "$db" -c "INSERT INTO ts_metrics_delta VALUES ('2000-01-01 00:00+00', NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)" >/dev/null || return 1
+        for ((i = 0; i < 1200; i++)); do
+            [ "$(q -d "$db" -c "SELECT count(*) FROM ts_metrics_delta WHERE bucket = '2000-01-01 00:00+00'")" = 0 ] && break
+            sleep 0.1
+        done
+        ((i < 1200)) || return 1
+    done
+}
+
 # Prints the plan; the script's status says whether everything passed.
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
