@@ -6,7 +6,7 @@ TS_PG_MAJOR=${TS_PG_MAJOR:-15}
 TS_APT_PACKAGES="build-essential postgresql-$TS_PG_MAJOR postgresql-server-dev-$TS_PG_MAJOR
  libcurl4-openssl-dev postgresql-$TS_PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
  python3 util-linux curl procps python3-aiosmtpd openssl libmicrohttpd-dev prometheus chromium
- libhpdf-dev qpdf poppler-utils fonts-dejavu-core"
+ libhpdf-dev qpdf poppler-utils fonts-dejavu-core python3-psycopg2"
 
 # Installs the Debian packages the build and the tests need, if missing.
 ts_install_deps() {
