@@ -141,8 +141,11 @@ class Fuzzer:
         self.guard = False
         if self.a.memory_mb > 0:
             lim = str(self.a.memory_mb * 1024 * 1024)
-            rc = subprocess.run(["prlimit", "--pid", str(self.pid), f"--as={lim}:{lim}"],
-                                capture_output=True, text=True)
+            # as the server's user: lowering a limit needs no privilege
+            cmd = ["prlimit", "--pid", str(self.pid), f"--as={lim}:{lim}"]
+            if os.geteuid() == 0:
+                cmd = ["runuser", "-u", "postgres", "--"] + cmd
+            rc = subprocess.run(cmd, capture_output=True, text=True)
             self.guard = rc.returncode == 0
             if not self.guard:
                 print(f"# prlimit on backend {self.pid}: {rc.stderr.strip()}", flush=True)
@@ -153,14 +156,21 @@ class Fuzzer:
 
     # --- findings ---------------------------------------------------------
     def save(self, name, kind, sql, args, detail):
-        """Saves the input behind a failure (JSON and a psql script); returns the file name."""
+        """Saves the input behind a failure (JSON and a psql script), the first 3 per entry point and kind."""
+        same = sum(1 for f in self.findings if f[0] == name and f[1] == kind)
+        if same >= 3:
+            if same == 3:
+                print(f"# more {kind} in {name}: not saved", flush=True)
+                self.findings.append((name, kind, "(not saved)", detail))
+            return None
         n = len(self.findings) + 1
         base = os.path.join(self.a.artifacts, f"{n:03d}-{re.sub(r'[^a-z0-9]+', '_', name.lower())[:40]}")
         with open(base + ".json", "w") as f:
             json.dump({"entry_point": name, "kind": kind, "sql": sql, "args": args, "detail": detail,
                        "seed": self.a.seed}, f, ensure_ascii=False, indent=1)
-        script = re.sub(r"\$(\d)", lambda m: (sql_literal(args[int(m.group(1)) - 1]) + "::text")
-                        if int(m.group(1)) <= len(args) else "NULL", sql)
+        rows = args if args and isinstance(args[0], list) else [args]   # a whole batch, or one input
+        script = ";\n".join(re.sub(r"\$(\d)", lambda m: (sql_literal(row[int(m.group(1)) - 1]) + "::text")
+                                   if int(m.group(1)) <= len(row) else "NULL", sql) for row in rows)
         with open(base + ".sql", "w") as f:
             f.write(f"-- {kind} in {name} (seed {self.a.seed}): {detail[:300]!r}\n"
                     "SET search_path = public;\nBEGIN;\n" + script + ";\nROLLBACK;\n")
@@ -261,8 +271,11 @@ class Fuzzer:
                 counts[k] = counts.get(k, 0) + v
             lines = log.crashes()
             if lines:
-                self.save(name, "server log shows a crash", sql, inputs, "\n".join(lines)[:2000])
-                kind = kind or "crash (server log)"
+                for ln in lines[:10]:
+                    print(f"# server log: {ln[:300]}", flush=True)
+                if not (kind or "").startswith(("crash", "hang")):
+                    self.save(name, "server log shows a crash", sql, inputs, "\n".join(lines)[:2000])
+                    kind = "crash (server log)"
             if kind:
                 failure = failure or kind
                 if kind.startswith(("crash", "hang")):
@@ -290,21 +303,28 @@ class Fuzzer:
                 counts[key] = counts.get(key, 0) + 1
                 total += 1
             sent = [raw for raw, _ in sent]
-            ok = None
-            for _ in range(3):
+            # a good request must be answered; connections the worker has not
+            # closed yet (it notices a client's close only at its 10 s idle
+            # timeout) may fill the 64 per client for that long: wait it out
+            ok, t0 = None, time.time()
+            while time.time() - t0 < 30:
                 try:
-                    ok, _ = gen_http.send(self.a.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", True, 10)
-                    if ok == 200:
-                        break
+                    ok, _ = gen_http.send(self.a.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", True, 5)
                 except OSError:
-                    time.sleep(1)
+                    ok = None
+                if ok == 200:
+                    break
+                time.sleep(0.5)
+            waited = time.time() - t0
+            if waited > 1:
+                counts["health check waits (s)"] = round(counts.get("health check waits (s)", 0) + waited)
             lines = log.crashes()
             pid = self.http_pid()
             detail = None
             if lines:
                 detail = "server log: " + "\n".join(lines)
             elif ok != 200:
-                detail = f"GET / answered {ok} after the batch (no answer within 10 s: hang)"
+                detail = f"GET / answered {ok} after the batch (no 200 within 30 s: hang)"
             elif pid != pid0:
                 detail = f"HTTP worker pid changed from {pid0} to {pid} (restarted)"
             if detail:

@@ -96,8 +96,12 @@ def request(r):
 
 
 def send(port, raw, half_close, timeout=3.0):
-    """Sends raw to 127.0.0.1:port; returns (status code or None, timed out?)."""
+    """Sends raw to 127.0.0.1:port; returns (status code or None, timed out?).
+
+    Reading stops at the end of the first response (Content-Length, the last
+    chunk, or the server closing), so keep-alive costs no wait."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    head = raw.split(b" ", 1)[0].upper() == b"HEAD"
     try:
         try:
             s.sendall(raw)
@@ -107,13 +111,11 @@ def send(port, raw, half_close, timeout=3.0):
             pass
         data = b""
         try:
-            while len(data) < (1 << 20):
+            while len(data) < (1 << 21) and not _complete(data, head):
                 chunk = s.recv(65536)
                 if not chunk:
                     break
                 data += chunk
-                if not half_close and b"\r\n\r\n" in data:
-                    break
         except socket.timeout:
             return _status(data), True
         except OSError:
@@ -121,6 +123,27 @@ def send(port, raw, half_close, timeout=3.0):
         return _status(data), False
     finally:
         s.close()
+
+
+def _complete(data, head):
+    """Whether data holds a whole response."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    headers = data[:end].lower()
+    body = data[end + 4:]
+    code = _status(data)
+    if head or code in (204, 304) or (code or 0) < 200:
+        return True
+    for line in headers.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            try:
+                return len(body) >= int(line.split(b":", 1)[1])
+            except ValueError:
+                return False
+        if line.startswith(b"transfer-encoding:") and b"chunked" in line:
+            return body.endswith(b"0\r\n\r\n")
+    return False
 
 
 def _status(data):
