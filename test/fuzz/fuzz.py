@@ -184,23 +184,31 @@ class Fuzzer:
         cols = [[row[i] if i < len(row) else None for row in inputs] for i in range(8)]
         state = {"hang": False}
 
+        done = threading.Event()
+        pid = self.pid
+
+        def alive(cur):
+            # still this run's backend, still running this batch
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND backend_type = 'client backend' "
+                        "AND datname = current_database()", (pid,))
+            return cur.fetchone()[0] > 0 and not done.is_set()
+
         def watchdog():
             # the backend ignored statement_timeout: cancel, terminate, then kill it
             state["hang"] = True
             try:
                 with self.control() as c, c.cursor() as cur:
-                    cur.execute("SELECT pg_cancel_backend(%s)", (self.pid,))
+                    c.autocommit = True
+                    cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
                     for step in ("pg_terminate_backend", "kill"):
                         for _ in range(20):
-                            time.sleep(0.5)
-                            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (self.pid,))
-                            if cur.fetchone()[0] == 0:
+                            if done.wait(0.5) or not alive(cur):
                                 return
                         if step == "pg_terminate_backend":
-                            cur.execute("SELECT pg_terminate_backend(%s)", (self.pid,))
-                        else:
-                            print(f"# backend {self.pid} ignores cancel and terminate: SIGKILL", flush=True)
-                            os.kill(self.pid, 9)
+                            cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                        elif alive(cur):
+                            print(f"# backend {pid} ignores cancel and terminate: SIGKILL", flush=True)
+                            os.kill(pid, 9)
             except Exception as e:  # noqa: BLE001
                 print(f"# watchdog: {e}", flush=True)
 
@@ -216,6 +224,7 @@ class Fuzzer:
         except psycopg2.Error as e:
             err = e
         finally:
+            done.set()
             timer.cancel()
         running = None
         for msg in reversed(self.conn.notices):
