@@ -237,7 +237,7 @@ class Fuzzer:
             for b in res["bad"]:
                 self.save(name, f"SQLSTATE {b['sqlstate']}", sql, inputs[b["i"] - 1], b["message"])
             kind = "unexpected SQLSTATE" if res["bad"] else None
-            return res["n"], res["sqlstates"], kind
+            return res["n"], dict(res["sqlstates"], succeeded=res["ok"]), kind
         lost = self.conn.closed or isinstance(err, (psycopg2.OperationalError, psycopg2.InterfaceError)) \
             and not isinstance(err, psycopg2.extensions.QueryCanceledError)
         if isinstance(err, psycopg2.extensions.QueryCanceledError) and not state["hang"]:
