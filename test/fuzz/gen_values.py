@@ -145,21 +145,67 @@ def config_case(r):
     return [key, config_value(r, vtype, key)]
 
 
+VALID_PROVIDERS = {
+    "smtp": {"url": "smtp://127.0.0.1:2525", "from": "Support <support@example.com>", "tls": "none"},
+    "sendgrid": {"api_key": "env:EMAIL_API_KEY", "from": "support@example.com"},
+    "mailgun": {"api_key": "env:EMAIL_API_KEY", "domain": "mg.example.com", "from": "support@example.com",
+                "base_url": "https://api.eu.mailgun.net"},
+    "ses": {"access_key_id": "env:AWS_ACCESS_KEY_ID", "secret_access_key": "env:AWS_SECRET_ACCESS_KEY",
+            "region": "eu-west-1", "from": "support@example.com"},
+    "twilio": {"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "env:SMS_API_KEY",
+               "from": "+14155550100"},
+    "sns": {"access_key_id": "env:AWS_ACCESS_KEY_ID", "secret_access_key": "env:AWS_SECRET_ACCESS_KEY",
+            "region": "us-east-1"},
+}
+
+
+def setting_value(r):
+    """An odd or plausible value for any provider setting."""
+    return r.choice([
+        url(r), email(r), phone(r), "env:EMAIL_API_KEY", "env:", "env:1BAD", "env:" + "A" * 300,
+        "AC" + "0" * 32, "MG" + "f" * 32, "eu-west-1", "us-east-1\n", "required", "implicit", "none",
+        "/etc/ssl/certs/ca-certificates.crt", "../../etc/passwd", rand_scalar(r), "Name <a@b.co>",
+        "smtps://127.0.0.1", "smtp://[::1]:25", "smtp://user:pw@127.0.0.1", "\"Quo, ted\" <a@b.co>"])
+
+
 def provider_case(r):
-    """set_troubleshooting_provider(channel, provider, settings)."""
-    channel = r.choice(["email", "sms", "email", "sms", "slack", None])
-    prov = r.choice(PROVIDERS.get(channel, ["smtp"]) + (["twilio", "x"] if r.random() < 0.1 else []))
-    s = {}
-    for key in r.sample(SETTING_KEYS, r.randint(0, 7)):
-        s[key] = r.choice([
-            url(r), email(r), phone(r), "env:EMAIL_API_KEY", "env:", "env:1BAD", "env:" + "A" * 300,
-            "AC" + "0" * 32, "MG" + "f" * 32, "eu-west-1", "us-east-1\n", "required", "implicit", "none",
-            "/etc/ssl/certs/ca-certificates.crt", "../../etc/passwd", rand_scalar(r), "Name <a@b.co>"])
-    v = s if r.random() < 0.95 else rand_json(r, 2)
+    """set_troubleshooting_provider(channel, provider, settings): valid settings, then edited."""
+    prov = r.choice(list(VALID_PROVIDERS))
+    channel = "email" if prov in PROVIDERS["email"] else "sms"
+    if r.random() < 0.05:
+        channel = r.choice(["email", "sms", "slack", None])
+    if r.random() < 0.03:
+        prov = r.choice(["x", "", None, "SMTP"])
+    s = dict(VALID_PROVIDERS.get(prov, {}))
+    for _ in range(r.choice([0, 0, 1, 1, 2, 3])):
+        op = r.random()
+        if op < 0.6 or not s:
+            s[r.choice(list(s) if s and r.random() < 0.7 else SETTING_KEYS)] = setting_value(r)
+        elif op < 0.8:
+            del s[r.choice(list(s))]
+        else:
+            k = r.choice(list(s))
+            s[k] = mutate_string(r, s[k]) if isinstance(s[k], str) else s[k]
+    v = s if r.random() < 0.97 else rand_json(r, 2)
     return [channel, prov, maybe_break_json(r, json_dump(v))]
 
 
 def enqueue_case(r):
+    """send_troubleshooting_notification(...): half valid calls with one or two edits, half random."""
+    if r.random() < 0.5:
+        return _enqueue_random(r)
+    ch = r.choice(["email", "sms", "slack", "teams", "discord", "webhook"])
+    rcpt = {"email": "ops@example.com", "sms": "+14155550100", "webhook": "https://example.com/hook"}.get(ch, "#ops")
+    meta = {"webhook_url": "https://hooks.slack.com/services/T/B/X"} if ch in ("slack", "teams", "discord") else {}
+    args = [ch, rcpt, "session_escalated", json_dump({"session_id": "fz-1", "customer_name": "Juan P\u00e9rez",
+                                                     "failed_attempts": 3}), "high", json_dump(meta), None, None]
+    rnd = _enqueue_random(r)
+    for i in r.sample(range(8), r.choice([0, 1, 1, 2])):
+        args[i] = rnd[i]
+    return args
+
+
+def _enqueue_random(r):
     """send_troubleshooting_notification(channel, recipient, template, data, priority, metadata, key, after)."""
     ch = r.choice(CHANNELS)
     meta = {}
@@ -281,11 +327,16 @@ def filters(r):
 def report_case(r):
     """generate_troubleshooting_report(type, start, end, filters, charts, force)."""
     t = r.choice(["daily", "weekly", "monthly", "problem_analysis", "customer_satisfaction", "custom",
-                  "custom", "yearly", "", None])
-    ts = lambda: r.choice([None, None, "2026-10-01", "2026-11-15 12:00+02", "now", "infinity", "-infinity",  # noqa: E731
-                           "1970-01-01", "294276-01-01", "4713-01-01 BC", "2026-11-01", "x",
-                           "today", "yesterday", "2026-11-30 23:59:59.999999"])
-    return [t, ts(), ts(), maybe_break_json(r, json_dump(filters(r))), r.choice(["true", "false", None]),
+                  "custom", "custom"] * 4 + ["yearly", "", None])
+    good = lambda: r.choice([None, "2026-10-01", "2026-11-15 12:00+02", "now", "yesterday",  # noqa: E731
+                             "2026-11-01", "2026-11-30 23:59:59.999999", "2026-10-25 01:30 Europe/Madrid"])
+    odd = lambda: r.choice(["infinity", "-infinity", "1970-01-01", "294276-01-01", "4713-01-01 BC", "x"])  # noqa: E731
+    ts = lambda: good() if r.random() < 0.9 else odd()  # noqa: E731
+    start, end = ts(), ts()
+    if t == "custom" and r.random() < 0.7:
+        start, end = "2026-10-01", r.choice(["2026-12-01", "2026-10-02", "2026-10-01 01:00", "now"])
+    f = filters(r) if r.random() < 0.7 else {}
+    return [t, start, end, maybe_break_json(r, json_dump(f)), r.choice(["true", "false", None]),
             r.choice(["true", "false", None])]
 
 
@@ -298,19 +349,20 @@ ODD = [RawNumber("-1e308"), RawNumber("1e308"), RawNumber("1e400"), RawNumber("-
 def report_doc(r, seeds):
     """A report document: a generated one with odd values put into it."""
     doc = r.choice(seeds)
+    rate = r.choice([0, 0.005, 0.01, 0.03, 0.08])
 
     def walk(v, depth):
         if isinstance(v, dict):
-            return {k: (r.choice(ODD) if r.random() < 0.08 else walk(x, depth + 1)) for k, x in v.items()
-                    if r.random() > 0.03}
+            return {k: (r.choice(ODD) if r.random() < rate else walk(x, depth + 1)) for k, x in v.items()
+                    if r.random() > rate / 3}
         if isinstance(v, list):
-            out = [walk(x, depth + 1) for x in v if r.random() > 0.05]
+            out = [walk(x, depth + 1) for x in v if r.random() > rate]
             if out and r.random() < 0.05:
                 out = out * r.randint(2, 40)             # long tables: page breaks
             return out
         return v
     doc = walk(doc, 0)
-    for _ in range(r.randint(0, 3)):
+    for _ in range(r.choice([0, 0, 0, 1, 2])):
         doc = mutate_json(r, doc)
     if r.random() < 0.03:
         doc = rand_json(r, 3)
@@ -323,7 +375,34 @@ def export_case(r, seeds, fmts):
 
 
 def schedule_case(r):
-    """create_troubleshooting_report_schedule's arguments as one JSON object."""
+    """create_troubleshooting_report_schedule's arguments as one JSON object: valid, then edited."""
+    rt = r.choice(["daily", "weekly", "monthly", "problem_analysis", "customer_satisfaction"])
+    freq = rt if rt in ("daily", "weekly", "monthly") else r.choice(["daily", "weekly", "monthly"])
+    a = {"name": "s" + str(r.randrange(10 ** 6)), "report_type": rt, "time_of_day": "07:30",
+         "recipients": [{"channel": "email", "recipient": "ops@example.com"},
+                        {"channel": "slack", "recipient": "#ops", "webhook_url": "https://hooks.slack.com/services/T/B/X"}],
+         "time_zone": "Europe/Madrid", "format": r.choice(["pdf", "csv", "json"]),
+         "weekday": "1" if freq == "weekly" else None, "month_day": "28" if freq == "monthly" else None,
+         "frequency": None if rt == freq else freq, "filters": {}, "include_charts": r.random() < 0.5}
+    edits = {
+        "name": lambda: r.choice(["", "a" * 101, "x\ny", rand_string(r, 10)]),
+        "report_type": lambda: r.choice(["daily", "weekly", "custom", "x"]),
+        "time_of_day": lambda: r.choice(["00:00", "23:59:59.999999", "24:00", "25:00", "allballs", "x"]),
+        "recipients": lambda: _recipients(r),
+        "time_zone": lambda: r.choice(["UTC", "america/new_york", "EST5EDT", "+05:30", "Mars/Olympus", "", None,
+                                       "posix/Europe/Madrid", "Etc/GMT+14", "Australia/Lord_Howe"]),
+        "format": lambda: r.choice(["xml", None, "PDF"]),
+        "weekday": lambda: r.choice([None, "1", "7", "0", "8", "-1"]),
+        "month_day": lambda: r.choice([None, "1", "28", "29", "31", "0"]),
+        "frequency": lambda: r.choice([None, "daily", "weekly", "monthly", "hourly"]),
+        "filters": lambda: filters(r), "include_charts": lambda: r.choice([True, False, None, "x"])}
+    for k in r.sample(list(edits), r.choice([0, 1, 1, 2, 3])):
+        a[k] = edits[k]()
+    return [maybe_break_json(r, json_dump(a))]
+
+
+def _recipients(r):
+    """A recipients array: channels with recipients and webhook URLs of every kind."""
     recips = []
     for _ in range(r.randint(0, 4)):
         ch = r.choice(CHANNELS[:-1])
@@ -333,19 +412,7 @@ def schedule_case(r):
         recips.append(it if r.random() < 0.9 else rand_scalar(r))
     if r.random() < 0.05:
         recips = recips * 40
-    a = {"name": r.choice(["s", "ops daily", "", "a" * 101, "x\ny", rand_string(r, 10)]),
-         "report_type": r.choice(["daily", "weekly", "monthly", "problem_analysis", "customer_satisfaction",
-                                  "custom", "x"]),
-         "time_of_day": r.choice(["07:30", "00:00", "23:59:59.999999", "24:00", "25:00", "allballs", "x"]),
-         "recipients": recips if r.random() < 0.95 else rand_json(r, 2),
-         "time_zone": r.choice(["UTC", "Europe/Madrid", "america/new_york", "EST5EDT", "+05:30", "Mars/Olympus",
-                                "", None, "posix/Europe/Madrid", "Etc/GMT+14"]),
-         "format": r.choice(["pdf", "csv", "json", "xml", None]),
-         "weekday": r.choice([None, "1", "7", "0", "8", "-1"]),
-         "month_day": r.choice([None, "1", "28", "29", "31", "0"]),
-         "frequency": r.choice([None, "daily", "weekly", "monthly", "hourly"]),
-         "filters": filters(r), "include_charts": r.choice([True, False, None])}
-    return [maybe_break_json(r, json_dump(a))]
+    return recips if r.random() < 0.95 else rand_json(r, 2)
 
 
 def schedule_due_case(r):
