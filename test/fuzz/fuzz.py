@@ -75,6 +75,14 @@ def targets(r_heavy, seeds, has_policy):
         "ts_report_schedule_due": (
             "SELECT ts_report_schedule_due($1, $2::time, $3, $4::integer, $5::integer, $6::timestamptz, "
             "$7::boolean)", gv.schedule_due_case),
+        "set_troubleshooting_llm_api_key": ("SELECT set_troubleshooting_llm_api_key($1)", gv.llm_key_case),
+        "get_troubleshooting_metrics_by_period": (
+            "SELECT count(*) FROM get_troubleshooting_metrics_by_period($1, $2::timestamptz, $3::timestamptz)",
+            gv.metrics_case),
+        "cleanup_old_troubleshooting_data": (
+            "SELECT count(*) FROM cleanup_old_troubleshooting_data($1::interval, $2::boolean)", gv.cleanup_case),
+        "ML training (record_troubleshooting_prediction, _correction)": (
+            "SELECT fuzz.ml($1, $2, $3, $4, $5, $6)", gv.ml_case),
     }
     if has_policy:
         t["troubleshooting_destination_policy"] = ("SELECT troubleshooting_destination_policy($1)",

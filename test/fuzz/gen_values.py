@@ -431,3 +431,33 @@ def schedule_due_case(r):
 def interesting(r):
     """An interesting string (exported for other generators)."""
     return r.choice(INTERESTING_STRINGS)
+
+
+def llm_key_case(r):
+    """set_troubleshooting_llm_api_key(key)."""
+    return [r.choice(["sk-" + "a" * 48, "env:OPENAI_API_KEY", "env:", "env:1X", "env:A-B", "", None, "a b",
+                      "k\r\nX: 1", "x" * 4097, "x" * 4096, "\u00e9", rand_string(r, 60)])]
+
+
+def metrics_case(r):
+    """get_troubleshooting_metrics_by_period(period, start, end)."""
+    ts = lambda: r.choice(["2026-11-01", "2026-11-30 12:00+02", "now", "infinity", "-infinity",  # noqa: E731
+                           "4713-01-01 BC", "294276-01-01", "2026-11-01 00:00:00.000001", None, "x"])
+    return [r.choice(["hour", "day", "week", "month", "year", "HOUR", "", None, "minute", rand_string(r, 8)]),
+            ts(), ts()]
+
+
+def cleanup_case(r):
+    """cleanup_old_troubleshooting_data(older_than, dry_run): rolled back like every batch."""
+    return [r.choice(["1 day", "0", "-1 day", "1000000 years", "infinity", "-infinity", "1 microsecond",
+                      "P1Y2M", "x", None, "178000000 years", "1 mon -30 days"]), r.choice(["true", "false", None])]
+
+
+def ml_case(r):
+    """record_troubleshooting_prediction and, sometimes, the correction."""
+    sid = r.choice(["fz-1", "fz-2", "fz-300", "nope", "", None, "fz-" + "9" * 300, rand_string(r, 10)])
+    pid = r.choice(["wifi_drops", "", None, "x" * r.choice([10, 100000, 1000000]), rand_string(r, 20)])
+    conf = r.choice(["0", "1", "0.5", "-0", "1.0000001", "-0.1", "NaN", "Infinity", "1e-400", "x", None, "0.7"])
+    corr = r.choice([None, None, "vpn", "", "x" * 100000, rand_string(r, 10)])
+    return [sid, pid, conf, corr, r.choice(["ana", "", None, rand_string(r, 10)]),
+            r.choice([None, "note", "x" * 10000, rand_string(r, 30)])]

@@ -125,3 +125,17 @@ BEGIN
         coalesce((j ->> 'include_charts')::boolean, false));
 END
 $$;
+
+-- Records a prediction, then (when p_corrected is given) its correction.
+CREATE FUNCTION fuzz.ml(p_session text, p_problem text, p_confidence text, p_corrected text, p_by text,
+                        p_notes text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    id bigint := record_troubleshooting_prediction(p_session, p_problem, p_confidence::numeric);
+BEGIN
+    IF p_corrected IS NOT NULL THEN
+        PERFORM record_troubleshooting_correction(p_session, p_corrected, p_by, p_notes);
+    END IF;
+    RETURN id;
+END
+$$;
