@@ -319,7 +319,9 @@ for i in $(seq 1 300); do
     sleep 0.1
 done
 dpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")
-kill -9 "$dpid"
+# (ts_kill9 records the pid, so the run's crash scan excuses this SIGKILL only)
+ts_kill9 "$dpid"
+ok $? "the dispatcher (pid $dpid) is killed with SIGKILL and gone"
 newpid=
 for i in $(seq 1 300); do
     newpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'" 2>/dev/null)
