@@ -165,6 +165,19 @@ ok $? "a request past llm_timeout_seconds is given up and recorded"
 is "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'")" "1" \
    "the worker carries on"
 
+# --- a key from the environment with a line break never reaches a header ---
+before=$(requests)
+P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/v1')" \
+  -c "SELECT set_troubleshooting_llm_api_key('env:TS_NEWLINE_KEY')" >/dev/null
+r5=$(P -c "SELECT generate_troubleshooting_report('monthly', p_force => true) ->> 'id'")
+for i in $(seq 1 300); do grep -q "the API key holds a control character" "$LOG" && break; sleep 0.2; done
+grep -q "executive summaries are on but cannot be requested: the API key holds a control character" "$LOG"
+ok $? "env:TS_NEWLINE_KEY holding CR/LF: a warning, naming no value"
+is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries WHERE report_id = $r5")" "$before|0" \
+   "and nothing is sent"
+grep -q "sk-newline-key" "$LOG"
+ok $((! $?)) "the key is not in the server log"
+
 # --- secrets ---
 grep -qF "$KEY" "$LOG"
 ok $((! $?)) "the API key is not in the server log"
