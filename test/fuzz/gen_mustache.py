@@ -7,12 +7,12 @@ sometimes broken: unbalanced or crossed sections, unclosed tags, odd
 delimiters, text-level mutations.  Partials come as sets that include each
 other.
 
-Bounded work (default): data arrays hold at most one element in mutated
-templates, so sections never multiply; a partial set is kept only when the
-expansion count it can reach (every occurrence of a partial's name counted
-as an include) stays under a budget, which rules out include bombs while the
-engine cannot stop them.  TS_FUZZ_HEAVY=1 adds the huge cases: 100,000 nested
-sections, partial bombs, nested sections over 1,000-element arrays.
+Heavy cases (the default; the engine bounds its depth, output and work):
+100,000 nested sections, partial bombs, nested sections over 1,000-element
+arrays.  Bounded work (TS_FUZZ_HEAVY=0): data arrays hold at most one element
+in mutated templates, so sections never multiply; a partial set is kept only
+when the expansion count it can reach (every occurrence of a partial's name
+counted as an include) stays under a budget, which rules out include bombs.
 """
 import re
 
