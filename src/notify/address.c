@@ -218,14 +218,14 @@ ts_authority_problem(const char *p, int len, int *hostlen)
 }
 
 /*
- * Checks a base URL: http:// or https://, a host (and port), and a path
- * without spaces, control characters, a query or a fragment.
+ * The part of an http(s) URL both URL checks share: the scheme, at most
+ * TS_RECIPIENT_MAX bytes, and the host (and port); sets *rest to what
+ * follows the authority (its path, query and fragment).
  */
-const char *
-ts_http_url_problem(const char *s)
+static const char *
+ts_http_authority_problem(const char *s, const char **rest)
 {
 	const char *p;
-	const char *problem;
 	int			len;
 	int			hostlen;
 
@@ -235,13 +235,26 @@ ts_http_url_problem(const char *s)
 		p = s + 7;
 	else
 		return "does not start with http:// or https://";
-	if (strlen(s) > 2048)
+	if (strlen(s) > TS_RECIPIENT_MAX)
 		return "is longer than 2048 characters";
 	len = strcspn(p, "/?#");
-	problem = ts_authority_problem(p, len, &hostlen);
-	if (problem)
+	*rest = p + len;
+	return ts_authority_problem(p, len, &hostlen);
+}
+
+/*
+ * Checks a base URL: http:// or https://, a host (and port), and a path
+ * without spaces, control characters, a query or a fragment.
+ */
+const char *
+ts_http_url_problem(const char *s)
+{
+	const char *p;
+	const char *problem;
+
+	if ((problem = ts_http_authority_problem(s, &p)) != NULL)
 		return problem;
-	for (p += len; *p; p++)
+	for (; *p; p++)
 	{
 		unsigned char c = (unsigned char) *p;
 
@@ -304,22 +317,10 @@ ts_webhook_url_problem(const char *s)
 {
 	const char *p;
 	const char *problem;
-	int			len;
-	int			hostlen;
 
-	if (pg_strncasecmp(s, "https://", 8) == 0)
-		p = s + 8;
-	else if (pg_strncasecmp(s, "http://", 7) == 0)
-		p = s + 7;
-	else
-		return "does not start with http:// or https://";
-	if (strlen(s) > TS_RECIPIENT_MAX)
-		return "is longer than 2048 characters";
-	len = strcspn(p, "/?#");
-	problem = ts_authority_problem(p, len, &hostlen);
-	if (problem)
+	if ((problem = ts_http_authority_problem(s, &p)) != NULL)
 		return problem;
-	for (p += len; *p; p++)
+	for (; *p; p++)
 	{
 		unsigned char c = (unsigned char) *p;
 
