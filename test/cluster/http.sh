@@ -311,7 +311,11 @@ wait_status 503 "$BASE$RT"
 ok $? "http_role empty: 503"
 is "$(jfield error)" "troubleshooting.http_role is not set" "saying so"
 P -c "ALTER SYSTEM SET troubleshooting.http_role = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 0.3
+# (the worker has read the reload once it names the superuser)
+for i in $(seq 1 300); do
+    get "$BASE$RT" >/dev/null; [ "$(jfield error 2>/dev/null)" = 'role "postgres" is a superuser' ] && break
+    sleep 0.2
+done
 is "$(get "$BASE$RT")" "503" "http_role a superuser: 503"
 is "$(jfield error)" 'role "postgres" is a superuser' "saying so"
 P -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_http_reader'" -c "SELECT pg_reload_conf()" >/dev/null
