@@ -9,14 +9,7 @@
 . "$(dirname "$0")/tap.sh"
 
 P() { q -d postgres "$@"; }   # the database the dispatcher serves
-CAP=$TS_WORK/mailcap
-mkdir -p "$CAP"
-chown postgres: "$CAP"
-python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
-pids=($!)
-trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 300); do [ -s "$CAP/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$CAP/port")"
+start_capture_server "$TS_WORK/mailcap"
 
 q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
   -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '50ms'" \

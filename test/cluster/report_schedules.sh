@@ -10,14 +10,7 @@
 
 P() { q -d postgres "$@"; }   # the database the workers serve
 MAIN=$TS_WORK/main
-CAP=$TS_WORK/schedcap
-mkdir -p "$CAP"
-chown postgres: "$CAP"
-python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
-pids=($!)
-trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 300); do [ -s "$CAP/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$CAP/port")"
+start_capture_server "$TS_WORK/schedcap"
 
 # Waits up to 120 s for SQL $1 to return $2.
 wait_for() {

@@ -16,14 +16,7 @@
 
 P() { q -d postgres "$@"; }   # the database the workers serve (troubleshooting.database)
 M() { psql -X -qAt -U ts_mallory -d postgres -v ON_ERROR_STOP=1 "$@"; }
-CAP=$TS_WORK/takeover
-mkdir -p "$CAP"
-chown postgres: "$CAP"
-python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
-pids=($!)
-trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 50); do [ -s "$CAP/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$CAP/port")"
+start_capture_server "$TS_WORK/takeover"
 
 # Waits up to 30 s for SQL $1 to return $2.
 wait_for() {

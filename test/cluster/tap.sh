@@ -49,5 +49,22 @@ ts_maintenance_rounds() {
     done
 }
 
+# Pids of the helper servers a test started; stopped when the script exits.
+pids=()
+
+# Starts test/capture_server.py recording into folder $1 (made, owned by
+# postgres); sets CAP to it and URL to the server's loopback address.
+start_capture_server() {
+    local i
+    CAP=$1
+    mkdir -p "$CAP" && chown postgres: "$CAP"
+    python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
+    pids+=($!)
+    trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+    for i in $(seq 1 600); do [ -s "$CAP/port" ] && break; sleep 0.1; done
+    [ -s "$CAP/port" ] || { echo "# the capture server did not start: $(cat "$CAP/server.err")"; return 1; }
+    URL="http://127.0.0.1:$(cat "$CAP/port")"
+}
+
 # Prints the plan; the script's status says whether everything passed.
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
