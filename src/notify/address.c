@@ -243,11 +243,12 @@ ts_http_authority_problem(const char *s, const char **rest)
 }
 
 /*
- * Checks a base URL: http:// or https://, a host (and port), and a path
- * without spaces, control characters, a query or a fragment.
+ * Checks an http(s) URL: the shared part, then a path (and, when query_ok,
+ * a query) without spaces, control or non-ASCII characters, characters that
+ * must be percent-encoded, or a fragment.
  */
-const char *
-ts_http_url_problem(const char *s)
+static const char *
+ts_http_url_check(const char *s, bool query_ok)
 {
 	const char *p;
 	const char *problem;
@@ -258,12 +259,22 @@ ts_http_url_problem(const char *s)
 	{
 		unsigned char c = (unsigned char) *p;
 
-		if (c == '?' || c == '#')
-			return "has a query or a fragment (? or #)";
-		if (c <= 0x20 || c >= 0x7f || strchr("\"'<>\\^`{|}", c))
+		if (c == '#' || (c == '?' && !query_ok))
+			return query_ok ? "has a fragment (#)" : "has a query or a fragment (? or #)";
+		if (c <= 0x20 || c >= 0x7f || strchr(query_ok ? "\"<>\\^`{|}" : "\"'<>\\^`{|}", c))
 			return "has a space, a control or non-ASCII character, or a character that must be percent-encoded";
 	}
 	return NULL;
+}
+
+/*
+ * Checks a base URL: http:// or https://, a host (and port), and a path
+ * without spaces, control characters, a query or a fragment.
+ */
+const char *
+ts_http_url_problem(const char *s)
+{
+	return ts_http_url_check(s, false);
 }
 
 /*
@@ -315,21 +326,7 @@ ts_control_char_problem(const char *s)
 const char *
 ts_webhook_url_problem(const char *s)
 {
-	const char *p;
-	const char *problem;
-
-	if ((problem = ts_http_authority_problem(s, &p)) != NULL)
-		return problem;
-	for (; *p; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-
-		if (c == '#')
-			return "has a fragment (#)";
-		if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c))
-			return "has a space, a control or non-ASCII character, or a character that must be percent-encoded";
-	}
-	return NULL;
+	return ts_http_url_check(s, true);
 }
 
 /*
