@@ -103,6 +103,25 @@ SELECT create_troubleshooting_report_schedule('named', 'daily', '08:00',
 SELECT name, recipients FROM support_troubleshooting_report_schedules ORDER BY id;
 
 ------------------------------------------------------------------------------
+-- A chat notification's metadata webhook_url: an http(s) URL string without
+-- control characters, not refused by the destination policy
+------------------------------------------------------------------------------
+SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
+    jsonb_build_object('webhook_url', E'https://hooks.slack.com/services/T/B/x\r\nX-Injected: 1'));
+SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
+    '{"webhook_url": "ftp://hooks.example.com/x"}');
+SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
+    '{"webhook_url": "http://169.254.169.254/latest/meta-data"}');
+SELECT send_troubleshooting_notification('discord', 'ops', 'session_started', '{}', 'normal',
+    '{"webhook_url": "http://[64:ff9b::a9fe:a9fe]/x"}');
+SELECT send_troubleshooting_notification('teams', 'Ops', 'session_started', '{}', 'normal',
+    '{"webhook_url": 42}');
+SELECT send_troubleshooting_notifications_bulk('[{"channel": "slack", "recipient": "#ops", "template": "session_started",
+    "metadata": {"webhook_url": "http://10.0.0.5/hook"}}]', '{}');
+SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
+    '{"webhook_url": "https://hooks.slack.com/services/T/B/ok"}') > 0 AS accepted;
+
+------------------------------------------------------------------------------
 -- Notification events: finite times in a window around the notification;
 -- a failed notification gains no delivered or read time
 ------------------------------------------------------------------------------

@@ -69,6 +69,40 @@ ts_check_channel_enabled(const char *channel)
 			 errhint("SELECT set_troubleshooting_config('notification_channels', ...) enables it.")));
 }
 
+/*
+ * Checks metadata's webhook_url, where a chat notification is posted: a
+ * string, an http(s) URL without control characters or a fragment, and one
+ * the destination policy does not refuse (asked without connecting).
+ */
+static void
+ts_check_webhook_url(Jsonb *metadata)
+{
+	JsonbValue *v;
+	char	   *url;
+	const char *problem;
+
+	if (metadata == NULL || !JB_ROOT_IS_OBJECT(metadata))
+		return;
+	v = getKeyJsonValueFromContainer(&metadata->root, "webhook_url", 11, NULL);
+	if (v == NULL || v->type == jbvNull)
+		return;
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid webhook_url in metadata"),
+				 errdetail("It must be a JSON string.")));
+	url = pnstrdup(v->val.string.val, v->val.string.len);
+	problem = ts_webhook_url_problem(url);
+	if (problem == NULL)
+		problem = ts_destination_problem(url);
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid webhook_url in metadata"),
+				 errdetail("The URL %s.", problem),
+				 errhint("Give the http(s) URL of the chat webhook.")));
+}
+
 /* Checks the parts of a notification that do not need the database. */
 static void
 ts_enqueue_validate(TsEnqueue *n)
@@ -112,6 +146,7 @@ ts_enqueue_validate(TsEnqueue *n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("data must be a JSON object")));
 	ts_check_attachments(n->channel, n->metadata);
+	ts_check_webhook_url(n->metadata);
 	if (n->idempotency_key)
 		ts_check_idempotency_key(n->idempotency_key);
 }

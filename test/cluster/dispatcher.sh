@@ -239,16 +239,24 @@ reload_sync troubleshooting.allow_private_destinations off
 is "$(P -c "SELECT troubleshooting_destination_policy('$URL/_mode/slack/private/a')")" \
    "refused: loopback address (127.0.0.0/8); allowed only with troubleshooting.allow_private_destinations" \
    "the policy function refuses loopback when private destinations are off"
-id=$(enqueue "/_mode/slack/private/a")
+# (enqueue asks the policy too: this session turns the setting on for itself,
+# a superuser's right, so the row is written and the dispatcher must refuse it)
+id=$(P -c "SET troubleshooting.allow_private_destinations = on" \
+       -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+             jsonb_build_object('webhook_url', '$URL/_mode/slack/private/a'))")
 is "$(final_status "$id")" "failed" "loopback refused when private destinations are off"
 is "$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
    "destination refused: address not allowed" "refusal recorded"
 is "$(requests /private/a)" "0" "no request reached the server"
 P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" >/dev/null
 reload_sync troubleshooting.allow_private_destinations on
-id=$(P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      '{\"webhook_url\": \"ftp://127.0.0.1/x\"}')")
-is "$(final_status "$id")" "failed" "non-http scheme refused"
+P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+      '{\"webhook_url\": \"ftp://127.0.0.1/x\"}')" >/dev/null 2>&1
+ok $((! $?)) "non-http scheme refused at enqueue"
+# a row written around enqueue: the dispatcher refuses it too
+id=$(P -c "INSERT INTO support_troubleshooting_notifications (channel, recipient, body, metadata)
+      VALUES ('slack', '#t', 'x', '{\"webhook_url\": \"ftp://127.0.0.1/x\"}') RETURNING id")
+is "$(final_status "$id")" "failed" "non-http scheme refused when sending"
 
 # --- transactions ---
 P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',

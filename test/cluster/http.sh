@@ -279,7 +279,8 @@ is "$(get -X DELETE "$BASE/metrics")" "405" "DELETE: 405"
 
 # --- /metrics: Prometheus text format ---
 for i in 1 2 3; do
-    P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
+    P -c "SET troubleshooting.allow_private_destinations = on" \
+      -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
           jsonb_build_object('webhook_url', 'http://127.0.0.1:9/never'), NULL, now() + interval '1 day')" >/dev/null
 done
 is "$(get "$BASE/metrics")" "200" "/metrics: 200"
