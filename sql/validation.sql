@@ -21,11 +21,12 @@ SELECT set_troubleshooting_config('timeout_recipients', E'slack:#ops\nX-Injected
 SELECT set_troubleshooting_config('timeout_recipients', E'teams:Ops\tteam');
 SELECT set_troubleshooting_config('escalation_recipients', 'webhook:javascript:alert(1)');
 SELECT set_troubleshooting_config('escalation_recipients', 'webhook:' || repeat('9', 19));
--- webhook URLs get the destination policy's answer (no connection is made):
--- metadata and link-local addresses never, private ones only when allowed
-SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://169.254.169.254/latest/meta-data/');
-SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://2852039166/');
-SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://[fd00:ec2::254]/');
+-- webhook URLs get the destination policy's answer (no connection is made;
+-- every range is tested through troubleshooting_destination_policy(), so
+-- here loopback in several forms, refused while private destinations are off)
+SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://127.0.0.2/latest/meta-data/');
+SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://2130706433/');
+SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://[::1]/');
 SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://127.0.0.1:9/');
 SELECT set_troubleshooting_config('escalation_recipients', 'webhook:http://LocalHost:8080/x');
 SELECT config_key, config_value = '' AS unchanged FROM support_troubleshooting_config
@@ -72,22 +73,23 @@ UPDATE support_troubleshooting_report_schedules SET filters = '{"problem_ids": [
 UPDATE support_troubleshooting_report_schedules SET filters = '{"problem_ids": ["wifi"]}' WHERE name = 'ok';
 SELECT name, filters FROM support_troubleshooting_report_schedules ORDER BY id;
 
--- metadata, link-local and (while troubleshooting.allow_private_destinations
--- is off) private destinations, written as addresses in any form
+-- loopback written in any form, refused while
+-- troubleshooting.allow_private_destinations is off (every other range is
+-- tested through troubleshooting_destination_policy(), the same code)
 SELECT create_troubleshooting_report_schedule('d1', 'daily', '08:00',
-    '[{"channel": "webhook", "recipient": "http://169.254.169.254/latest/meta-data/"}]', 'UTC');
+    '[{"channel": "webhook", "recipient": "http://127.0.0.1/latest/meta-data/"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d2', 'daily', '08:00',
-    '[{"channel": "slack", "recipient": "#ops", "webhook_url": "http://[fd00:ec2::254]/hook"}]', 'UTC');
+    '[{"channel": "slack", "recipient": "#ops", "webhook_url": "http://[::1]/hook"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d3', 'daily', '08:00',
-    '[{"channel": "teams", "recipient": "Ops", "webhook_url": "http://2852039166/"}]', 'UTC');
+    '[{"channel": "teams", "recipient": "Ops", "webhook_url": "http://2130706433/"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d4', 'daily', '08:00',
-    '[{"channel": "discord", "recipient": "ops", "webhook_url": "http://[::ffff:169.254.169.254]/"}]', 'UTC');
+    '[{"channel": "discord", "recipient": "ops", "webhook_url": "http://[::ffff:127.0.0.1]/"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d5', 'daily', '08:00',
-    '[{"channel": "webhook", "recipient": "http://0251.0376.0251.0376:80/"}]', 'UTC');
+    '[{"channel": "webhook", "recipient": "http://0177.0.0.1:80/"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d6', 'daily', '08:00',
     '[{"channel": "webhook", "recipient": "http://localhost:8080/x"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d7', 'daily', '08:00',
-    '[{"channel": "slack", "recipient": "#ops", "webhook_url": "https://10.1.2.3/hook"}]', 'UTC');
+    '[{"channel": "slack", "recipient": "#ops", "webhook_url": "https://127.1.2.3/hook"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d8', 'daily', '08:00',
     '[{"channel": "webhook", "recipient": "https://example.com/a\r\nX-Injected: 1"}]', 'UTC');
 SELECT create_troubleshooting_report_schedule('d9', 'daily', '08:00',
@@ -95,7 +97,7 @@ SELECT create_troubleshooting_report_schedule('d9', 'daily', '08:00',
 SELECT create_troubleshooting_report_schedule('d10', 'daily', '08:00',
     '[{"channel": "webhook", "recipient": "1234567890123456789"}]', 'UTC');
 UPDATE support_troubleshooting_report_schedules
-   SET recipients = '[{"channel": "webhook", "recipient": "http://169.254.169.254/"}]' WHERE name = 'ok';
+   SET recipients = '[{"channel": "webhook", "recipient": "http://127.0.0.1/"}]' WHERE name = 'ok';
 -- a host name is checked when it is resolved at send time
 SELECT create_troubleshooting_report_schedule('named', 'daily', '08:00',
     '[{"channel": "webhook", "recipient": "https://hooks.example.com/reports"},
@@ -111,13 +113,13 @@ SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}
 SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
     '{"webhook_url": "ftp://hooks.example.com/x"}');
 SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
-    '{"webhook_url": "http://169.254.169.254/latest/meta-data"}');
+    '{"webhook_url": "http://127.0.0.1/latest/meta-data"}');
 SELECT send_troubleshooting_notification('discord', 'ops', 'session_started', '{}', 'normal',
-    '{"webhook_url": "http://[64:ff9b::a9fe:a9fe]/x"}');
+    '{"webhook_url": "http://[::ffff:127.0.0.1]/x"}');
 SELECT send_troubleshooting_notification('teams', 'Ops', 'session_started', '{}', 'normal',
     '{"webhook_url": 42}');
 SELECT send_troubleshooting_notifications_bulk('[{"channel": "slack", "recipient": "#ops", "template": "session_started",
-    "metadata": {"webhook_url": "http://10.0.0.5/hook"}}]', '{}');
+    "metadata": {"webhook_url": "http://127.0.0.5/hook"}}]', '{}');
 SELECT send_troubleshooting_notification('slack', '#ops', 'session_started', '{}', 'normal',
     '{"webhook_url": "https://hooks.slack.com/services/T/B/ok"}') > 0 AS accepted;
 
@@ -202,7 +204,7 @@ UPDATE support_troubleshooting_config SET config_value = 'javascript:alert(1)' W
 SELECT set_troubleshooting_config('llm_base_url', 'https://');
 SELECT set_troubleshooting_config('llm_base_url', 'https://key:secret@api.example.com/v1');
 SELECT set_troubleshooting_config('llm_base_url', E'https://api.example.com/v1\r\nX: 1');
-SELECT set_troubleshooting_config('llm_base_url', 'http://169.254.169.254/v1');
+SELECT set_troubleshooting_config('llm_base_url', 'http://2130706433/v1');
 SELECT set_troubleshooting_config('llm_base_url', 'http://[::1]:8080/v1');
 SELECT set_troubleshooting_config('llm_base_url', ' https://api.example.com/v1/ ');
 SELECT get_troubleshooting_config('llm_base_url');

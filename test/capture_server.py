@@ -60,8 +60,6 @@ Modes
                         body, then a reset (SO_LINGER 0 + close)
     drip                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
                         one byte a second (each byte its own write)
-    redirect-metadata   302, Location: http://169.254.169.254/latest/meta-data/
-                        iam/security-credentials/ (a client must not follow)
     redirect-loopback   302, Location: http://127.0.0.1:<this server's port>/
                         _mode/ok/followed-redirect (a request there shows
                         that a client followed a redirect)
@@ -280,11 +278,9 @@ HOSTILE_MODES = {
     "endless": (200, "endless"),
     "reset-mid": (200, "reset-mid"),
     "drip": (200, "drip"),
-    "redirect-metadata": (302, "redirect-metadata"),
     "redirect-loopback": (302, "redirect-loopback"),
 }
 HUGE_HEADER = 1024 * 1024
-METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 LAST_HTTP_DATE = 253402300799  # Fri, 31 Dec 9999 23:59:59 GMT
 INVALID_UTF8_BODY = (b'{"id":"12\xff\xfe3","message":"bad \xc3\x28 bytes \xed\xa0\x80\xc0\xaf",'
                      b'"retry_after":1}')
@@ -580,7 +576,7 @@ class Handler(BaseHTTPRequestHandler):
             self.respond(400, xml.encode("ascii"), "text/xml",
                          [("x-amzn-RequestId", request_id)])
         elif kind in ("retry-after-text", "retry-after-date", "discord-429-body", "huge-header",
-                      "endless", "reset-mid", "drip", "redirect-metadata", "redirect-loopback", "invalid-utf8",
+                      "endless", "reset-mid", "drip", "redirect-loopback", "invalid-utf8",
                       "not-json"):
             try:
                 self.perform_hostile(action)
@@ -635,8 +631,6 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 self.wfile.write(DRIP_RESPONSE[i:i + 1])
                 self.wfile.flush()
-        elif kind == "redirect-metadata":
-            self.respond(302, b"", headers=[("Location", METADATA_URL)])
         elif kind == "redirect-loopback":
             self.respond(302, b"", headers=[("Location", "http://%s:%d/_mode/ok/followed-redirect"
                                               % (HOST, self.server.server_address[1]))])

@@ -279,10 +279,6 @@ print("# %r" % got)
 sys.exit(0 if got == [b"H", b"T", b"T"] else 1)
 EOF
 expected=$((expected + 1))
-expect "redirect-metadata: 302 to the metadata address (not followed)" \
-    "$(code "$base/_mode/redirect-metadata/r" -d '{}') $(hdr Location)" \
-    "302 http://169.254.169.254/latest/meta-data/iam/security-credentials/"
-expected=$((expected + 1))
 expect "redirect-loopback: 302 to this server's /_mode/ok/followed-redirect" \
     "$(code "$base/_mode/redirect-loopback/r" -d '{}') $(hdr Location)" \
     "302 $base/_mode/ok/followed-redirect"

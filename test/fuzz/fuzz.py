@@ -86,7 +86,7 @@ def targets(r_heavy, seeds, has_policy):
     }
     if has_policy:
         t["troubleshooting_destination_policy"] = ("SELECT troubleshooting_destination_policy($1)",
-                                                   lambda r: [gv.url(r)])
+                                                   lambda r: [gv.url(r, any_host=True)])
     return t
 
 

@@ -10,14 +10,22 @@ Each function returns the argument list of one execution (text or None).
 from gen_common import (INTERESTING_STRINGS, RawNumber, clean, json_dump, maybe_break_json,
                         mutate_json, mutate_string, rand_json, rand_scalar, rand_string)
 
-HOSTS = ["127.0.0.1", "localhost", "[::1]", "169.254.169.254", "[fd00:ec2::254]", "100.100.100.200",
-         "metadata.google.internal", "10.0.0.1", "192.168.1.1", "172.16.0.1", "0.0.0.0", "[::]",
-         "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "[::ffff:169.254.169.254]",
-         "[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::]", "[::a9fe:a9fe]", "[fec0::1]", "198.18.0.1",
-         "192.0.0.170", "[fe80::1%25eth0]", "[fe80::1%eth0]", "hooks.slack.com", "example.com",
-         "xn--nxasmq6b.com", "ex\u00e4mple.com", "a" * 300, "", "[", "[::1", "256.256.256.256",
-         "1.2.3.4.5", "-1", "user@evil.com", "example.com.", "EXAMPLE.COM", "localhost.",
-         "127.0.0.1.nip.io", "[::ffff:127.0.0.1]", "0", "%31%32%37.0.0.1", "[0:0:0:0:0:ffff:a9fe:a9fe]"]
+# Hosts written into values that could be stored as destinations (enqueue,
+# config, schedules, providers): loopback in every spelling, malformed hosts
+# and names under .invalid (reserved, never resolved), so that even a row that
+# escaped its rollback could reach nothing but loopback.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "2130706433", "0x7f000001", "0177.0.0.1", "127.1",
+                  "127.0.0.2", "[::ffff:127.0.0.1]", "[0:0:0:0:0:ffff:7f00:1]", "%31%32%37.0.0.1",
+                  "localhost.", "api.localhost", "hooks.invalid", "a" * 300, "", "[", "[::1",
+                  "256.256.256.256", "1.2.3.4.5", "-1", "user@hooks.invalid", "xn--nxasmq6b.invalid",
+                  "ex\u00e4mple.invalid", "HOOKS.INVALID."]
+# Every other range and spelling: only ever given to
+# troubleshooting_destination_policy(), which never resolves or connects.
+POLICY_ONLY_HOSTS = ["169.254.169.254", "[fd00:ec2::254]", "100.100.100.200", "metadata.google.internal",
+                     "10.0.0.1", "192.168.1.1", "172.16.0.1", "0.0.0.0", "[::]", "[::ffff:169.254.169.254]",
+                     "[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::]", "[::a9fe:a9fe]", "[fec0::1]", "198.18.0.1",
+                     "192.0.0.170", "[fe80::1%25eth0]", "[fe80::1%eth0]", "hooks.slack.com", "example.com",
+                     "0", "[0:0:0:0:0:ffff:a9fe:a9fe]"]
 SCHEMES = ["http", "https", "HTTP", "ftp", "file", "gopher", "javascript", "data", "smtp", "smtps",
            "dict", "ldap", "", "ht tp", "http\t", "https+unix"]
 CHANNELS = ["email", "sms", "slack", "teams", "discord", "webhook", "fax", "", "EMAIL", None]
@@ -41,9 +49,10 @@ SETTING_KEYS = ["url", "username", "password", "from", "tls", "ca_file", "api_ke
                 "account_sid", "auth_token", "messaging_service_sid", "extra"]
 
 
-def url(r):
-    """A URL: built from parts, then sometimes mutated."""
-    host = r.choice(HOSTS)
+def url(r, any_host=False):
+    """A URL: built from parts, then sometimes mutated; hosts other than
+    loopback only with any_host (for the policy function alone)."""
+    host = r.choice(LOOPBACK_HOSTS + POLICY_ONLY_HOSTS if any_host else LOOPBACK_HOSTS)
     u = f"{r.choice(SCHEMES)}://"
     if r.random() < 0.15:
         u += r.choice(["user:pass@", "a@", "@", "x:y@z@", "%40@"])
@@ -149,7 +158,7 @@ VALID_PROVIDERS = {
     "smtp": {"url": "smtp://127.0.0.1:2525", "from": "Support <support@example.com>", "tls": "none"},
     "sendgrid": {"api_key": "env:EMAIL_API_KEY", "from": "support@example.com"},
     "mailgun": {"api_key": "env:EMAIL_API_KEY", "domain": "mg.example.com", "from": "support@example.com",
-                "base_url": "https://api.eu.mailgun.net"},
+                "base_url": "https://api.mailgun.invalid"},
     "ses": {"access_key_id": "env:AWS_ACCESS_KEY_ID", "secret_access_key": "env:AWS_SECRET_ACCESS_KEY",
             "region": "eu-west-1", "from": "support@example.com"},
     "twilio": {"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "env:SMS_API_KEY",
@@ -195,8 +204,8 @@ def enqueue_case(r):
     if r.random() < 0.5:
         return _enqueue_random(r)
     ch = r.choice(["email", "sms", "slack", "teams", "discord", "webhook"])
-    rcpt = {"email": "ops@example.com", "sms": "+14155550100", "webhook": "https://example.com/hook"}.get(ch, "#ops")
-    meta = {"webhook_url": "https://hooks.slack.com/services/T/B/X"} if ch in ("slack", "teams", "discord") else {}
+    rcpt = {"email": "ops@example.com", "sms": "+14155550100", "webhook": "https://hooks.invalid/hook"}.get(ch, "#ops")
+    meta = {"webhook_url": "https://hooks.invalid/services/T/B/X"} if ch in ("slack", "teams", "discord") else {}
     args = [ch, rcpt, "session_escalated", json_dump({"session_id": "fz-1", "customer_name": "Juan P\u00e9rez",
                                                      "failed_attempts": 3}), "high", json_dump(meta), None, None]
     rnd = _enqueue_random(r)
@@ -380,7 +389,7 @@ def schedule_case(r):
     freq = rt if rt in ("daily", "weekly", "monthly") else r.choice(["daily", "weekly", "monthly"])
     a = {"name": "s" + str(r.randrange(10 ** 6)), "report_type": rt, "time_of_day": "07:30",
          "recipients": [{"channel": "email", "recipient": "ops@example.com"},
-                        {"channel": "slack", "recipient": "#ops", "webhook_url": "https://hooks.slack.com/services/T/B/X"}],
+                        {"channel": "slack", "recipient": "#ops", "webhook_url": "https://hooks.invalid/services/T/B/X"}],
          "time_zone": "Europe/Madrid", "format": r.choice(["pdf", "csv", "json"]),
          "weekday": "1" if freq == "weekly" else None, "month_day": "28" if freq == "monthly" else None,
          "frequency": None if rt == freq else freq, "filters": {}, "include_charts": r.random() < 0.5}
