@@ -308,14 +308,21 @@ ts_smtp_url_problem(const char *s, bool *implicit_tls, bool *loopback)
 	return NULL;
 }
 
-/* Checks that s has no control character (C0 or DEL: no CR/LF injection). */
-const char *
-ts_control_char_problem(const char *s)
+/* True if s has a control character (C0 or DEL): CR/LF would end a header. */
+bool
+ts_has_control_char(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return "contains a control character (such as CR or LF)";
-	return NULL;
+			return true;
+	return false;
+}
+
+/* Checks that s has no control character (no CR/LF injection). */
+const char *
+ts_control_char_problem(const char *s)
+{
+	return ts_has_control_char(s) ? "contains a control character (such as CR or LF)" : NULL;
 }
 
 /*
@@ -347,6 +354,25 @@ ts_destination_problem(const char *url)
 	if (strncmp(reason, "refused: ", 9) == 0)
 		reason += 9;
 	return psprintf("is refused by the destination policy: %s", reason);
+}
+
+/*
+ * Errors unless url is a webhook URL (ts_webhook_url_problem) that the
+ * destination policy does not refuse; what names it in the message.
+ */
+void
+ts_check_webhook_url(const char *what, const char *url, const char *hint)
+{
+	const char *problem = ts_webhook_url_problem(url);
+
+	if (problem == NULL)
+		problem = ts_destination_problem(url);
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s", what),
+				 errdetail("The URL %s.", problem),
+				 errhint("%s", hint)));
 }
 
 /*

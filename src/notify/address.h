@@ -23,9 +23,11 @@ extern const char *ts_e164_problem(const char *s);
 extern const char *ts_host_problem(const char *host, int len, bool need_dot);
 extern const char *ts_http_url_problem(const char *s);
 extern const char *ts_smtp_url_problem(const char *s, bool *implicit_tls, bool *loopback);
+extern bool ts_has_control_char(const char *s);
 extern const char *ts_control_char_problem(const char *s);
 extern const char *ts_webhook_url_problem(const char *s);
 extern const char *ts_destination_problem(const char *url);
+extern void ts_check_webhook_url(const char *what, const char *url, const char *hint);
 extern const char *ts_recipient_problem(const char *channel, const char *recipient);
 
 extern void ts_check_recipient(const char *channel, const char *recipient);

@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "extschema.h"
+#include "notify/address.h"
 #include "notify/content.h"
 #include "notify/payload.h"
 
@@ -169,16 +170,6 @@ ts_header_token(const char *key, const char *keep, char **error)
 	return out.data;
 }
 
-/* True if s has a control character (or, with space, a space). */
-static bool
-ts_has_control(const char *s, bool space)
-{
-	for (; *s; s++)
-		if ((unsigned char) *s < 0x20 || *s == 0x7f || (space && *s == ' '))
-			return true;
-	return false;
-}
-
 /*
  * The last check before a request leaves: no control character in its URL
  * or any header (a secret or setting written around validation, say).
@@ -189,7 +180,7 @@ ts_request_safe(TsRequest *req, char **error)
 {
 	ListCell   *lc;
 
-	if (req->url && ts_has_control(req->url, true))
+	if (req->url && (ts_has_control_char(req->url) || strchr(req->url, ' ') != NULL))
 	{
 		*error = pstrdup("the destination URL has a control character or a space: not sent");
 		return false;
@@ -198,7 +189,7 @@ ts_request_safe(TsRequest *req, char **error)
 	{
 		const char *h = lfirst(lc);
 
-		if (ts_has_control(h, false))
+		if (ts_has_control_char(h))
 		{
 			*error = psprintf("header %.*s has a control character: not sent",
 							  (int) strcspn(h, ":\r\n"), h);

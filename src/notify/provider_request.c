@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "compat.h"
+#include "notify/address.h"
 #include "notify/content.h"
 #include "notify/payload.h"
 
@@ -257,16 +258,6 @@ ts_plain_ascii(const char *s)
 		if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e)
 			return false;
 	return true;
-}
-
-/* True if s has a control character. */
-static bool
-ts_has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char) *s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
 }
 
 /*
@@ -522,11 +513,11 @@ ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req, cha
 		if (left == NULL)
 			return false;
 		/* the envelope goes into SMTP commands as is */
-		if (strpbrk(addr, "<>") || ts_has_control(addr) ||
-			strpbrk(n->recipient, "<>") || ts_has_control(n->recipient))
+		if (strpbrk(addr, "<>") || ts_has_control_char(addr) ||
+			strpbrk(n->recipient, "<>") || ts_has_control_char(n->recipient))
 		{
 			*error = psprintf("the %s has a control character or an angle bracket: not sent",
-							  strpbrk(addr, "<>") || ts_has_control(addr) ? "from address" : "recipient");
+							  strpbrk(addr, "<>") || ts_has_control_char(addr) ? "from address" : "recipient");
 			return false;
 		}
 		if (domain[0] == '\0' || strlen(domain) > 253 ||

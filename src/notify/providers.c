@@ -135,16 +135,6 @@ ts_settings_hint(const TsProviderDef *def)
 static const char *ts_providers_hint =
 "E-mail providers are smtp, sendgrid, mailgun and ses; SMS providers are twilio and sns.";
 
-/* True if s has a control character. */
-static bool
-ts_has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char) *s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /*
  * True if s is a Twilio SID of the given kind: its two-letter prefix, then
  * letters and digits (real ones have 32 hex digits; the account's goes into
@@ -245,7 +235,7 @@ ts_secret_problem(const char *v)
 				return "is not env: followed by an environment variable name ([A-Z_][A-Z0-9_]*)";
 		return NULL;
 	}
-	if (ts_has_control(v))
+	if (ts_has_control_char(v))
 		return "has a control character";
 	if (strlen(v) > 4096)
 		return "is longer than 4096 characters";
@@ -268,7 +258,7 @@ ts_setting_problem(TsSettingKind kind, const char *v, bool *implicit, bool *loop
 		case TS_SET_SECRET:
 			return ts_secret_problem(v);
 		case TS_SET_TEXT:
-			if (ts_has_control(v) || strlen(v) > 1024)
+			if (ts_has_control_char(v) || strlen(v) > 1024)
 				return "has a control character or is longer than 1024 characters";
 			return NULL;
 		case TS_SET_SMTP_URL:
@@ -286,7 +276,7 @@ ts_setting_problem(TsSettingKind kind, const char *v, bool *implicit, bool *loop
 				return "is not required, implicit or none";
 			return NULL;
 		case TS_SET_PATH:
-			if (v[0] != '/' || ts_has_control(v) || strlen(v) > 4096)
+			if (v[0] != '/' || ts_has_control_char(v) || strlen(v) > 4096)
 				return "is not an absolute file path";
 			return NULL;
 		case TS_SET_REGION:

@@ -70,16 +70,13 @@ ts_check_channel_enabled(const char *channel)
 }
 
 /*
- * Checks metadata's webhook_url, where a chat notification is posted: a
- * string, an http(s) URL without control characters or a fragment, and one
- * the destination policy does not refuse (asked without connecting).
+ * Checks metadata's webhook_url, where a chat notification is posted: a JSON
+ * string that ts_check_webhook_url accepts.
  */
 static void
-ts_check_webhook_url(Jsonb *metadata)
+ts_check_metadata_webhook_url(Jsonb *metadata)
 {
 	JsonbValue *v;
-	char	   *url;
-	const char *problem;
 
 	if (metadata == NULL || !JB_ROOT_IS_OBJECT(metadata))
 		return;
@@ -91,24 +88,14 @@ ts_check_webhook_url(Jsonb *metadata)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid webhook_url in metadata"),
 				 errdetail("It must be a JSON string.")));
-	url = pnstrdup(v->val.string.val, v->val.string.len);
-	problem = ts_webhook_url_problem(url);
-	if (problem == NULL)
-		problem = ts_destination_problem(url);
-	if (problem)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid webhook_url in metadata"),
-				 errdetail("The URL %s.", problem),
-				 errhint("Give the http(s) URL of the chat webhook.")));
+	ts_check_webhook_url("webhook_url in metadata", pnstrdup(v->val.string.val, v->val.string.len),
+						 "Give the http(s) URL of the chat webhook.");
 }
 
 /* Checks the parts of a notification that do not need the database. */
 static void
 ts_enqueue_validate(TsEnqueue *n)
 {
-	const char *p;
-
 	if (n->channel == NULL)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("channel must not be null")));
 	ts_check_channel_enabled(n->channel);
@@ -121,11 +108,10 @@ ts_enqueue_validate(TsEnqueue *n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recipient is longer than %d bytes", TS_MAX_RECIPIENT)));
-	for (p = n->recipient; *p; p++)
-		if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("recipient must not contain control characters")));
+	if (ts_has_control_char(n->recipient))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recipient must not contain control characters")));
 	if (n->priority == NULL ||
 		(strcmp(n->priority, "low") != 0 && strcmp(n->priority, "normal") != 0 &&
 		 strcmp(n->priority, "high") != 0 && strcmp(n->priority, "critical") != 0))
@@ -146,7 +132,7 @@ ts_enqueue_validate(TsEnqueue *n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("data must be a JSON object")));
 	ts_check_attachments(n->channel, n->metadata);
-	ts_check_webhook_url(n->metadata);
+	ts_check_metadata_webhook_url(n->metadata);
 	if (n->idempotency_key)
 		ts_check_idempotency_key(n->idempotency_key);
 }

@@ -161,16 +161,13 @@ ts_llm_key(const char *schema, const char *base_url)
 							  "Set it in the server's environment and restart, or store the key itself.");
 		return NULL;
 	}
-	for (const char *c = key; *c; c++)
+	if (ts_has_control_char(key))
 	{
 		/* the key goes into a header: a CR/LF (a trailing newline) would end it */
-		if ((unsigned char) *c < 0x20 || *c == 0x7f)
-		{
-			explicit_bzero(key, strlen(key));
-			ts_llm_config_problem("the API key holds a control character (a trailing newline?)",
-								  "Store the key without line breaks or other control characters.");
-			return NULL;
-		}
+		explicit_bzero(key, strlen(key));
+		ts_llm_config_problem("the API key holds a control character (a trailing newline?)",
+							  "Store the key without line breaks or other control characters.");
+		return NULL;
 	}
 	if (ts_llm_logged_problem)
 	{

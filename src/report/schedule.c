@@ -94,25 +94,6 @@ typedef struct TsDelivery
 } TsDelivery;
 
 /*
- * Errors unless s is a webhook URL (http or https, a host, no spaces or
- * control characters) that the destination policy does not refuse.
- */
-static void
-ts_check_url(const char *what, const char *s, const char *hint)
-{
-	const char *problem = ts_webhook_url_problem(s);
-
-	if (problem == NULL)
-		problem = ts_destination_problem(s);
-	if (problem)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s", what),
-				 errdetail("The URL %s.", problem),
-				 errhint("%s", hint)));
-}
-
-/*
  * ts_report_schedule_recipient_check(channel, recipient, webhook_url):
  * errors unless the outbox takes it: one e-mail address, an E.164 number, a
  * URL or subscription id for webhooks, a label for chat channels (their
@@ -144,14 +125,13 @@ ts_report_schedule_recipient_check(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("recipient must have 1 to %d bytes", TS_SCHEDULE_MAX_RECIPIENT)));
-	for (const char *p = recipient; *p; p++)
-		if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("recipient must not contain control characters")));
+	if (ts_has_control_char(recipient))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recipient must not contain control characters")));
 	ts_check_recipient(channel, recipient);
 	if (webhook && strspn(recipient, "0123456789") != strlen(recipient))
-		ts_check_url("recipient for channel webhook", recipient,
+		ts_check_webhook_url("recipient for channel webhook", recipient,
 					 "Give the URL the webhook posts to, or a webhook subscription id.");
 	else if (webhook && strlen(recipient) > 18)
 		ereport(ERROR,
@@ -165,7 +145,7 @@ ts_report_schedule_recipient_check(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("only slack, teams and discord recipients take a webhook_url")));
-		ts_check_url("webhook_url", text_to_cstring(PG_GETARG_TEXT_PP(2)),
+		ts_check_webhook_url("webhook_url", text_to_cstring(PG_GETARG_TEXT_PP(2)),
 					 "Give the channel's incoming webhook URL.");
 	}
 	PG_RETURN_VOID();
