@@ -14,10 +14,7 @@ OUT=$TS_WORK/report_pdf
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-q -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-q -c "CREATE DATABASE $DB" >/dev/null
-D -c "CREATE EXTENSION troubleshooting" >/dev/null
-ok $? "extension created in $DB"
+fresh_extension_db "$DB"
 
 # --- the documents ---
 D >/dev/null <<'SQL'

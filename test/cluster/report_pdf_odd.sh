@@ -12,10 +12,7 @@ OUT=$TS_WORK/report_pdf_odd
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-q -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-q -c "CREATE DATABASE $DB" >/dev/null
-D -c "CREATE EXTENSION troubleshooting" >/dev/null
-ok $? "extension created in $DB"
+fresh_extension_db "$DB"
 
 D >/dev/null <<'SQL'
 CREATE TABLE base (doc jsonb NOT NULL);

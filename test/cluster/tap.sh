@@ -66,5 +66,13 @@ start_capture_server() {
     URL="http://127.0.0.1:$(cat "$CAP/port")"
 }
 
+# Creates database $1 afresh with the extension in it (one TAP check).
+fresh_extension_db() {
+    q -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1
+    q -c "CREATE DATABASE $1" >/dev/null
+    q -d "$1" -c "CREATE EXTENSION troubleshooting" >/dev/null
+    ok $? "extension created in $1"
+}
+
 # Prints the plan; the script's status says whether everything passed.
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }

@@ -16,10 +16,7 @@ expect() {
     if echo "$1" | grep -qF -- "$2"; then ok 0 "$3"; else ok 1 "$3"; echo "$1" | sed 's/^/#   /'; fi
 }
 
-q -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-q -c "CREATE DATABASE $DB" >/dev/null
-D -c "CREATE EXTENSION troubleshooting" >/dev/null
-ok $? "extension created in $DB"
+fresh_extension_db "$DB"
 q -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 q -c "CREATE ROLE $ROLE LOGIN" >/dev/null
 ok $? "a fresh LOGIN role with no grants"
