@@ -34,6 +34,9 @@ OBJS = \
 	src/http/dashboard.o \
 	src/report/generate.o \
 	src/report/report_data.o \
+	src/report/rollup_contrib.o \
+	src/report/rollup_triggers.o \
+	src/report/rollup_read.o \
 	src/report/report_trends.o \
 	src/report/export.o \
 	src/report/export_csv.o \

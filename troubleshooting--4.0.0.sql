@@ -657,6 +657,7 @@ BEGIN
            0, 0, 0, 0, 0, 0, 0, 0, count(*), sum(rating), count(nps_score),
            count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6), 0, 0, 0
     FROM @extschema@.support_troubleshooting_feedback GROUP BY 1;
+    PERFORM @extschema@.ts_report_rebuild();
     PERFORM @extschema@.refresh_troubleshooting_metrics();
 END
 $$;
@@ -727,6 +728,7 @@ BEGIN
                     WHERE ph.bucket = t.bucket AND ph.sessions > 0), '{}')
          WHERE t.bucket = ANY (touched);
     END IF;
+    PERFORM @extschema@.ts_report_fold();
     RETURN folded;
 END
 $$;
@@ -751,6 +753,258 @@ CREATE TRIGGER ts_metrics_truncated
 CREATE TRIGGER ts_metrics_truncated
     AFTER TRUNCATE ON @extschema@.support_troubleshooting_feedback
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_metrics_truncated();
+
+------------------------------------------------------------------------------
+-- Reports: hourly rollups of sessions, attempts and feedback by problem
+--
+-- Triggers (src/report/rollup_triggers.c) write, in the writer's transaction,
+-- how each change moves what its session contributes: sessions by start hour,
+-- problem, title and status (with how many have feedback and the sorted exact
+-- resolution times of the resolved ones); attempts by hour, problem, step and
+-- step title (with first tries: no earlier attempt at the same step of the
+-- same session, by (attempted_at, id)); feedback by hour, problem, rating and
+-- the hour of the session's previous feedback (NULL for its first).  Pending
+-- changes sit in ts_report_delta until refresh_troubleshooting_metrics()
+-- folds them; readers add the visible pending rows, so reports are exact
+-- whether or not anything was folded.
+------------------------------------------------------------------------------
+
+-- pending changes; unindexed, append-only
+CREATE TABLE @extschema@.ts_report_delta (
+    kind        "char" NOT NULL,        -- s sessions, a attempts, f feedback
+    bucket      timestamptz NOT NULL,   -- UTC hour
+    problem     text,                   -- the session's detected_problem_id
+    label       text,                   -- s: detected_problem_title, a: step_title
+    status      text,                   -- s: the session's status
+    num         integer NOT NULL,       -- a: step_number, f: rating
+    prev_hour   timestamptz,            -- f: hour of the session's previous feedback
+    m1          bigint NOT NULL,        -- s sessions, a attempts, f responses
+    m2          bigint NOT NULL,        -- s rated (with feedback), a successes, f NPS answers
+    m3          bigint NOT NULL,        -- s res_n, a first tries, f promoters
+    m4          bigint NOT NULL,        -- a first-try successes, f detractors
+    m5          bigint NOT NULL,        -- f helpful answers
+    m6          bigint NOT NULL,        -- f helpful yes
+    us          bigint NOT NULL,        -- s: sum of resolution times, microseconds
+    dur_add     bigint[],               -- s: resolution times added
+    dur_del     bigint[]                -- s: resolution times removed
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000);
+
+CREATE TABLE @extschema@.ts_report_sessions_hourly (
+    bucket      timestamptz NOT NULL,
+    problem     text,
+    title       text,
+    status      text NOT NULL,
+    sessions    bigint NOT NULL,
+    rated       bigint NOT NULL,        -- of them, with at least one feedback row
+    res_n       bigint NOT NULL,        -- resolved with a resolved_at
+    res_us      bigint NOT NULL,
+    durations   bigint[] NOT NULL DEFAULT '{}',  -- their resolution times, sorted
+    UNIQUE NULLS NOT DISTINCT (bucket, problem, title, status)
+);
+
+CREATE TABLE @extschema@.ts_report_attempts_hourly (
+    bucket          timestamptz NOT NULL,
+    problem         text,
+    step            integer NOT NULL,
+    title           text,
+    attempts        bigint NOT NULL,
+    successes       bigint NOT NULL,
+    first_tries     bigint NOT NULL,
+    first_successes bigint NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (bucket, problem, step, title)
+);
+
+CREATE TABLE @extschema@.ts_report_feedback_hourly (
+    bucket      timestamptz NOT NULL,
+    problem     text,
+    rating      integer NOT NULL,
+    prev_hour   timestamptz,
+    responses   bigint NOT NULL,
+    nps_n       bigint NOT NULL,
+    promoters   bigint NOT NULL,
+    detractors  bigint NOT NULL,
+    helpful_n   bigint NOT NULL,
+    helpful_yes bigint NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (bucket, problem, rating, prev_hour)
+);
+
+COMMENT ON TABLE @extschema@.ts_report_delta IS
+    'Report machinery: changes not yet folded into the ts_report_*_hourly rollups (internal)';
+COMMENT ON TABLE @extschema@.ts_report_sessions_hourly IS
+    'Report machinery: sessions per UTC start hour, problem, title and status (internal)';
+COMMENT ON TABLE @extschema@.ts_report_attempts_hourly IS
+    'Report machinery: attempts per UTC hour, problem and step, with first tries (internal)';
+COMMENT ON TABLE @extschema@.ts_report_feedback_hourly IS
+    'Report machinery: feedback per UTC hour, problem and rating (internal)';
+
+CREATE FUNCTION @extschema@.ts_report_durations_merge(bigint[], bigint[], bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'ts_report_durations_merge' LANGUAGE C IMMUTABLE;
+CREATE AGGREGATE @extschema@.ts_report_array_cat(bigint[]) (
+    SFUNC = pg_catalog.array_cat, STYPE = bigint[]);
+
+CREATE FUNCTION @extschema@.ts_report_sessions_rollup() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_report_sessions_rollup' LANGUAGE C;
+CREATE FUNCTION @extschema@.ts_report_attempts_rollup() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_report_attempts_rollup' LANGUAGE C;
+CREATE FUNCTION @extschema@.ts_report_feedback_rollup() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ts_report_feedback_rollup' LANGUAGE C;
+
+-- Named to sort before the foreign keys' RI_ConstraintTrigger_* (triggers
+-- fire in name order): a session's delete or problem change counts its
+-- attempts and feedback before the cascade touches them.
+CREATE TRIGGER "A_ts_report_rollup"
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.support_troubleshooting_sessions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ts_report_sessions_rollup();
+CREATE TRIGGER ts_report_rollup_insert
+    AFTER INSERT ON @extschema@.support_troubleshooting_attempts
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_attempts_rollup();
+CREATE TRIGGER ts_report_rollup_update
+    AFTER UPDATE ON @extschema@.support_troubleshooting_attempts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_attempts_rollup();
+CREATE TRIGGER ts_report_rollup_delete
+    AFTER DELETE ON @extschema@.support_troubleshooting_attempts
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_attempts_rollup();
+CREATE TRIGGER ts_report_rollup_insert
+    AFTER INSERT ON @extschema@.support_troubleshooting_feedback
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_feedback_rollup();
+CREATE TRIGGER ts_report_rollup_update
+    AFTER UPDATE ON @extschema@.support_troubleshooting_feedback
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_feedback_rollup();
+CREATE TRIGGER ts_report_rollup_delete
+    AFTER DELETE ON @extschema@.support_troubleshooting_feedback
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_feedback_rollup();
+
+-- The report rollups' pending rows, from the raw tables (rebuild_troubleshooting_metrics()
+-- runs it inside its single statement's snapshot reasoning: one statement).
+CREATE FUNCTION @extschema@.ts_report_rebuild() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    WITH d0 AS (DELETE FROM @extschema@.ts_report_delta),
+         d1 AS (DELETE FROM @extschema@.ts_report_sessions_hourly),
+         d2 AS (DELETE FROM @extschema@.ts_report_attempts_hourly),
+         d3 AS (DELETE FROM @extschema@.ts_report_feedback_hourly)
+    INSERT INTO @extschema@.ts_report_delta
+    SELECT 's', date_trunc('hour', s.started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+           s.detected_problem_id, s.detected_problem_title, s.status, 0, NULL::timestamptz,
+           count(*), count(*) FILTER (WHERE s.rated), count(*) FILTER (WHERE s.res), 0, 0, 0,
+           coalesce(sum(s.us) FILTER (WHERE s.res), 0),
+           array_agg(s.us ORDER BY s.us) FILTER (WHERE s.res), NULL::bigint[]
+    FROM (SELECT x.started_at, x.detected_problem_id, x.detected_problem_title, x.status,
+                 x.status = 'resolved' AND x.resolved_at IS NOT NULL AS res,
+                 (extract(epoch FROM x.resolved_at - x.started_at) * 1000000)::bigint AS us,
+                 r.session_id IS NOT NULL AS rated
+          FROM @extschema@.support_troubleshooting_sessions x
+          LEFT JOIN (SELECT DISTINCT session_id FROM @extschema@.support_troubleshooting_feedback) r
+            ON r.session_id = x.session_id) s
+    GROUP BY 2, 3, 4, 5
+    UNION ALL
+    SELECT 'a', date_trunc('hour', a.attempted_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+           s.detected_problem_id, a.step_title, NULL, a.step_number, NULL,
+           count(*), count(*) FILTER (WHERE a.success), count(*) FILTER (WHERE a.first),
+           count(*) FILTER (WHERE a.first AND a.success), 0, 0, 0, NULL, NULL
+    FROM (SELECT b.session_id, b.step_number, b.step_title, b.success, b.attempted_at,
+                 row_number() OVER (PARTITION BY b.session_id, b.step_number
+                                    ORDER BY b.attempted_at, b.id) = 1 AS first
+          FROM @extschema@.support_troubleshooting_attempts b) a
+    JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = a.session_id
+    GROUP BY 2, 3, 4, 6
+    UNION ALL
+    SELECT 'f', date_trunc('hour', f.collected_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+           s.detected_problem_id, NULL, NULL, f.rating,
+           date_trunc('hour', f.prev AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+           count(*), count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),
+           count(*) FILTER (WHERE f.nps_score <= 6), count(f.was_helpful),
+           count(*) FILTER (WHERE f.was_helpful), 0, NULL, NULL
+    FROM (SELECT g.session_id, g.rating, g.nps_score, g.was_helpful, g.collected_at,
+                 lag(g.collected_at) OVER (PARTITION BY g.session_id ORDER BY g.collected_at, g.id) AS prev
+          FROM @extschema@.support_troubleshooting_feedback g) f
+    JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = f.session_id
+    GROUP BY 2, 3, 6, 7;
+END
+$$;
+
+-- Folds pending report changes into the rollups; returns how many it folded.
+-- refresh_troubleshooting_metrics() runs it under its lock.
+CREATE FUNCTION @extschema@.ts_report_fold() RETURNS bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    folded bigint;
+    touched timestamptz[];
+BEGIN
+    WITH d AS (
+        DELETE FROM @extschema@.ts_report_delta RETURNING *
+    ), gs AS (
+        SELECT bucket, problem, label, status, sum(m1) AS m1, sum(m2) AS m2, sum(m3) AS m3,
+               sum(us) AS us, @extschema@.ts_report_array_cat(dur_add) AS adds,
+               @extschema@.ts_report_array_cat(dur_del) AS dels
+        FROM d WHERE kind = 's' GROUP BY 1, 2, 3, 4
+    ), su AS (
+        UPDATE @extschema@.ts_report_sessions_hourly t
+           SET sessions = t.sessions + gs.m1, rated = t.rated + gs.m2,
+               res_n = t.res_n + gs.m3, res_us = t.res_us + gs.us,
+               durations = CASE WHEN gs.adds IS NULL AND gs.dels IS NULL THEN t.durations
+                                ELSE @extschema@.ts_report_durations_merge(t.durations, gs.adds, gs.dels) END
+          FROM gs
+         WHERE t.bucket = gs.bucket AND t.problem IS NOT DISTINCT FROM gs.problem
+           AND t.title IS NOT DISTINCT FROM gs.label AND t.status = gs.status
+        RETURNING t.bucket, t.problem, t.title, t.status
+    ), si AS (
+        INSERT INTO @extschema@.ts_report_sessions_hourly
+            (bucket, problem, title, status, sessions, rated, res_n, res_us, durations)
+        SELECT gs.bucket, gs.problem, gs.label, gs.status, gs.m1, gs.m2, gs.m3, gs.us,
+               @extschema@.ts_report_durations_merge(NULL, gs.adds, gs.dels)
+        FROM gs
+        WHERE NOT EXISTS (SELECT 1 FROM su WHERE su.bucket = gs.bucket
+                            AND su.problem IS NOT DISTINCT FROM gs.problem
+                            AND su.title IS NOT DISTINCT FROM gs.label AND su.status = gs.status)
+    ), a AS (
+        INSERT INTO @extschema@.ts_report_attempts_hourly AS t
+            (bucket, problem, step, title, attempts, successes, first_tries, first_successes)
+        SELECT bucket, problem, num, label, sum(m1), sum(m2), sum(m3), sum(m4)
+        FROM d WHERE kind = 'a' GROUP BY bucket, problem, num, label
+        ON CONFLICT (bucket, problem, step, title) DO UPDATE SET
+            attempts = t.attempts + excluded.attempts,
+            successes = t.successes + excluded.successes,
+            first_tries = t.first_tries + excluded.first_tries,
+            first_successes = t.first_successes + excluded.first_successes
+    ), f AS (
+        INSERT INTO @extschema@.ts_report_feedback_hourly AS t
+            (bucket, problem, rating, prev_hour, responses, nps_n, promoters, detractors,
+             helpful_n, helpful_yes)
+        SELECT bucket, problem, num, prev_hour, sum(m1), sum(m2), sum(m3), sum(m4), sum(m5), sum(m6)
+        FROM d WHERE kind = 'f' GROUP BY bucket, problem, num, prev_hour
+        ON CONFLICT (bucket, problem, rating, prev_hour) DO UPDATE SET
+            responses = t.responses + excluded.responses,
+            nps_n = t.nps_n + excluded.nps_n,
+            promoters = t.promoters + excluded.promoters,
+            detractors = t.detractors + excluded.detractors,
+            helpful_n = t.helpful_n + excluded.helpful_n,
+            helpful_yes = t.helpful_yes + excluded.helpful_yes
+    )
+    SELECT count(*), array_agg(DISTINCT bucket) INTO folded, touched FROM d;
+
+    IF touched IS NOT NULL THEN
+        DELETE FROM @extschema@.ts_report_sessions_hourly
+         WHERE bucket = ANY (touched) AND sessions = 0 AND rated = 0 AND res_n = 0
+           AND res_us = 0 AND cardinality(durations) = 0;
+        DELETE FROM @extschema@.ts_report_attempts_hourly
+         WHERE bucket = ANY (touched) AND attempts = 0 AND successes = 0
+           AND first_tries = 0 AND first_successes = 0;
+        DELETE FROM @extschema@.ts_report_feedback_hourly
+         WHERE bucket = ANY (touched) AND responses = 0 AND nps_n = 0 AND promoters = 0
+           AND detractors = 0 AND helpful_n = 0 AND helpful_yes = 0;
+    END IF;
+    RETURN folded;
+END
+$$;
 
 CREATE FUNCTION @extschema@.get_troubleshooting_metrics_by_period(
     p_period text DEFAULT 'day',
@@ -2038,8 +2292,16 @@ REVOKE ALL ON @extschema@.support_troubleshooting_sessions,
               @extschema@.ts_metrics_delta,
               @extschema@.ts_metrics_hourly,
               @extschema@.ts_metrics_problems,
-              @extschema@.ts_metrics_problem_hourly
+              @extschema@.ts_metrics_problem_hourly,
+              @extschema@.ts_report_delta,
+              @extschema@.ts_report_sessions_hourly,
+              @extschema@.ts_report_attempts_hourly,
+              @extschema@.ts_report_feedback_hourly
     FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ts_report_durations_merge(bigint[], bigint[], bigint[]),
+              @extschema@.ts_report_rebuild(), @extschema@.ts_report_fold()
+    FROM PUBLIC;
+REVOKE ALL ON ROUTINE @extschema@.ts_report_array_cat(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.refresh_troubleshooting_metrics() FROM PUBLIC;
 -- metrics run as the owner (they read the internal rollups); who may call
 -- them is up to GRANT EXECUTE (the realtime document names customers)
@@ -2078,6 +2340,8 @@ REVOKE ALL ON FUNCTION @extschema@.ts_sessions_lifecycle(), @extschema@.ts_confi
               @extschema@.ts_config_record_history(), @extschema@.ts_templates_merge(),
               @extschema@.ts_metrics_sessions_delta(), @extschema@.ts_metrics_attempts_delta(),
               @extschema@.ts_metrics_feedback_delta(), @extschema@.ts_metrics_truncated(),
+              @extschema@.ts_report_sessions_rollup(), @extschema@.ts_report_attempts_rollup(),
+              @extschema@.ts_report_feedback_rollup(),
               @extschema@.ts_report_schedule_check(), @extschema@.ts_notify_wake(),
               @extschema@.ts_webhook_events(), @extschema@.ts_auto_escalate(),
               @extschema@.ts_feedback_request(), @extschema@.ts_live_events(),

@@ -4,7 +4,11 @@
  *	  parameters: sessions by start time (the cohort), attempts by attempt
  *	  time and feedback by collection time, as get_troubleshooting_metrics_by_period
  *	  counts them, per series bucket and per problem and step, plus the
- *	  resolution times behind the median and 90th percentile.
+ *	  resolution times behind the median and 90th percentile.  Whole hours
+ *	  come from the report rollups (rollup_read.c) for the parts whose
+ *	  filters are dimensions of them; the raw queries here count the partial
+ *	  hours at the edges of buckets, and whole periods under the other
+ *	  filters.
  */
 #include "postgres.h"
 
@@ -100,9 +104,9 @@ static const char *const ts_q_feedback =
 /* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
 
-/* Runs one of the queries above with the period and filters bound. */
+/* Runs one of the queries above over [from, to) with the filters bound. */
 static void
-ts_report_query(const char *sql, const TsPeriodStats *st, const TsReportFilters *f,
+ts_report_query(const char *sql, TimestampTz from, TimestampTz to, const TsReportFilters *f,
 				const char *granularity)
 {
 	Oid			types[TS_NPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -113,8 +117,8 @@ ts_report_query(const char *sql, const TsPeriodStats *st, const TsReportFilters 
 	int			ret;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(st->start);
-	values[1] = TimestampTzGetDatum(st->end);
+	values[0] = TimestampTzGetDatum(from);
+	values[1] = TimestampTzGetDatum(to);
 	values[2] = f->problem_ids;
 	nulls[2] = f->problem_ids ? ' ' : 'n';
 	values[3] = f->statuses;
@@ -147,19 +151,8 @@ ts_get_text(int row, int col)
 	return v;
 }
 
-/* The greater of two texts in byte order (max(... COLLATE "C")), NULLs ignored. */
-static char *
-ts_max_text(char *a, char *b)
-{
-	if (a == NULL)
-		return b;
-	if (b == NULL)
-		return a;
-	return strcmp(a, b) >= 0 ? a : b;
-}
-
-/* The bucket of the series that starts at t (buckets sorted by start). */
-static TsBucket *
+/* The index of the series bucket that starts at t (buckets sorted by start). */
+static int
 ts_find_bucket(TsPeriodStats *st, TimestampTz t)
 {
 	int			lo = 0,
@@ -170,7 +163,7 @@ ts_find_bucket(TsPeriodStats *st, TimestampTz t)
 		int			mid = (lo + hi) / 2;
 
 		if (st->buckets[mid].start == t)
-			return &st->buckets[mid];
+			return mid;
 		if (st->buckets[mid].start < t)
 			lo = mid + 1;
 		else
@@ -179,8 +172,8 @@ ts_find_bucket(TsPeriodStats *st, TimestampTz t)
 	elog(ERROR, "report row outside the period's buckets");
 }
 
-/* The bucket named by column 1 (date_trunc of the row's time) of result row r. */
-static TsBucket *
+/* The bucket index named by column 1 (date_trunc of the row's time) of result row r. */
+static int
 ts_row_bucket(TsPeriodStats *st, uint64 r)
 {
 	bool		isnull;
@@ -190,8 +183,8 @@ ts_row_bucket(TsPeriodStats *st, uint64 r)
 }
 
 /* The stats of a problem (NULL id: undetected), created on first use. */
-static TsProblemStats *
-ts_problem(TsPeriodStats *st, const char *id)
+TsProblemStats *
+ts_report_problem(TsPeriodStats *st, const char *id)
 {
 	ListCell   *lc;
 	TsProblemStats *p;
@@ -205,8 +198,50 @@ ts_problem(TsPeriodStats *st, const char *id)
 	}
 	p = palloc0(sizeof(TsProblemStats));
 	p->problem_id = id ? pstrdup(id) : NULL;
+	p->bucket_sessions = palloc0(sizeof(int64) * Max(st->nbuckets, 1));
 	st->problems = lappend(st->problems, p);
 	return p;
+}
+
+/* Counts n rows that carried title (NULL titles count for nothing, as max() skips them). */
+void
+ts_report_title(List **tally, const char *title, int64 n)
+{
+	ListCell   *lc;
+	TsTitleCount *t;
+
+	if (title == NULL || n == 0)
+		return;
+	foreach(lc, *tally)
+	{
+		t = lfirst(lc);
+		if (strcmp(t->title, title) == 0)
+		{
+			t->n += n;
+			return;
+		}
+	}
+	t = palloc(sizeof(TsTitleCount));
+	t->title = pstrdup(title);
+	t->n = n;
+	*tally = lappend(*tally, t);
+}
+
+/* The greatest title (byte order, as max(... COLLATE "C")) with rows left, or NULL. */
+static char *
+ts_title_max(List *tally)
+{
+	ListCell   *lc;
+	char	   *best = NULL;
+
+	foreach(lc, tally)
+	{
+		TsTitleCount *t = lfirst(lc);
+
+		if (t->n > 0 && (best == NULL || strcmp(t->title, best) > 0))
+			best = t->title;
+	}
+	return best;
 }
 
 /* qsort comparator for doubles, ascending. */
@@ -245,9 +280,34 @@ ts_step_cmp(const ListCell *a, const ListCell *b)
 	return (x->step_number > y->step_number) - (x->step_number < y->step_number);
 }
 
-/* Appends the microseconds array in column col to *vals as minutes; returns their sum. */
+/* Appends v to a growable array of doubles. */
+static void
+ts_push_double(double **vals, int *n, int *cap, double v)
+{
+	if (*n >= *cap)
+	{
+		*cap = Max(64, *cap * 2);
+		*vals = *vals ? repalloc(*vals, sizeof(double) * *cap) : palloc(sizeof(double) * *cap);
+	}
+	(*vals)[(*n)++] = v;
+}
+
+/* Adds (or, removed, takes away) one resolution time of a problem, in minutes. */
+void
+ts_report_add_minutes(TsProblemStats *p, int64 us, bool removed)
+{
+	/* as extract(epoch ...)::float8 / 60 computes it */
+	double		minutes = ((double) us / 1000000.0) / 60.0;
+
+	if (removed)
+		ts_push_double(&p->del_minutes, &p->ndel, &p->capdel, minutes);
+	else
+		ts_push_double(&p->res_minutes, &p->nres, &p->capres, minutes);
+}
+
+/* Adds the microseconds array in column col of row `row` to p; returns (sum, count). */
 static int64
-ts_add_minutes(int row, int col, double **vals, int *n, int *cap)
+ts_add_minutes(int row, int col, TsProblemStats *p, int64 *count)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
@@ -256,57 +316,89 @@ ts_add_minutes(int row, int col, double **vals, int *n, int *cap)
 	int			nelems;
 	int64		sum = 0;
 
+	*count = 0;
 	if (isnull)
 		return 0;
 	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &enulls, &nelems);
-	if (*n + nelems > *cap)
-	{
-		*cap = Max(*cap * 2, *n + nelems);
-		*vals = *vals ? repalloc(*vals, sizeof(double) * *cap) : palloc(sizeof(double) * *cap);
-	}
 	for (int i = 0; i < nelems; i++)
 	{
-		int64		us = DatumGetInt64(elems[i]);
-
-		sum += us;
-		/* as extract(epoch ...)::float8 / 60 computes it */
-		(*vals)[(*n)++] = ((double) us / 1000000.0) / 60.0;
+		sum += DatumGetInt64(elems[i]);
+		ts_report_add_minutes(p, DatumGetInt64(elems[i]), false);
 	}
+	*count = nelems;
 	return sum;
 }
 
-/* Reads the sessions query into buckets, problems and resolution times. */
-static void
-ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+/* Adds n sessions (rated of them with feedback) of one status to a bucket and a problem. */
+void
+ts_report_add_sessions(TsPeriodStats *st, int bucket, TsProblemStats *p, const char *status,
+					   int64 n, int64 rated)
 {
-	ts_report_query(ts_q_sessions, st, f, granularity);
+	TsBucket   *bk = &st->buckets[bucket];
+	bool		finished = false;
+
+	bk->m.m[M_SESSIONS] += n;
+	p->sessions += n;
+	p->bucket_sessions[bucket] += n;
+	if (strcmp(status, "resolved") == 0)
+	{
+		bk->m.m[M_RESOLVED] += n;
+		p->resolved += n;
+		finished = true;
+	}
+	else if (strcmp(status, "escalated") == 0)
+	{
+		bk->m.m[M_ESCALATED] += n;
+		p->escalated += n;
+		finished = true;
+	}
+	else if (strcmp(status, "abandoned") == 0 || strcmp(status, "timed_out") == 0)
+	{
+		bk->m.m[M_ABANDONED] += n;
+		finished = true;
+	}
+	if (finished)
+	{
+		st->finished += n;
+		st->finished_rated += rated;
+	}
+}
+
+/* Reads the sessions query over [from, to) into buckets, problems and resolution times. */
+static void
+ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+					TimestampTz from, TimestampTz to)
+{
+	ts_report_query(ts_q_sessions, from, to, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = ts_row_bucket(st, r);
-		TsProblemStats *p = ts_problem(st, ts_get_text(r, 2));
-		int			pcap = p->nres;
-		int			before = p->nres;
+		int			b = ts_row_bucket(st, r);
+		TsBucket   *bk = &st->buckets[b];
+		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
+		int64		n = ts_get_int64(r, 4);
+		int64		nres;
 
-		p->title = ts_max_text(p->title, ts_get_text(r, 3));
-		p->sessions += ts_get_int64(r, 4);
+		ts_report_title(&p->titles, ts_get_text(r, 3), n);
+		p->sessions += n;
 		p->resolved += ts_get_int64(r, 5);
 		p->escalated += ts_get_int64(r, 6);
-		bk->m.m[M_SESSIONS] += ts_get_int64(r, 4);
+		p->bucket_sessions[b] += n;
+		bk->m.m[M_SESSIONS] += n;
 		bk->m.m[M_RESOLVED] += ts_get_int64(r, 5);
 		bk->m.m[M_ESCALATED] += ts_get_int64(r, 6);
 		bk->m.m[M_ABANDONED] += ts_get_int64(r, 7);
 		st->finished += ts_get_int64(r, 8);
-		if (p->problem_id)
-			bk->unique_problems++;	/* rows are distinct (bucket, problem) pairs */
-		bk->m.m[M_RES_US] += ts_add_minutes(r, 9, &p->res_minutes, &p->nres, &pcap);
-		bk->m.m[M_RES_N] += p->nres - before;
+		bk->m.m[M_RES_US] += ts_add_minutes(r, 9, p, &nres);
+		bk->m.m[M_RES_N] += nres;
 	}
+	ts_report_query(ts_q_rated, from, to, f, granularity);
+	st->finished_rated += ts_get_int64(0, 1);
 }
 
 /* The stats of a problem's step, created on first use. */
-static TsStepStats *
-ts_step(TsProblemStats *p, int step_number)
+TsStepStats *
+ts_report_step(TsProblemStats *p, int step_number)
 {
 	ListCell   *lc;
 	TsStepStats *s;
@@ -323,20 +415,21 @@ ts_step(TsProblemStats *p, int step_number)
 	return s;
 }
 
-/* Reads the attempts query into buckets, problems' steps and first tries. */
+/* Reads the attempts query over [from, to) into buckets, problems' steps and first tries. */
 static void
-ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+					TimestampTz from, TimestampTz to)
 {
-	ts_report_query(ts_q_attempts, st, f, granularity);
+	ts_report_query(ts_q_attempts, from, to, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = ts_row_bucket(st, r);
-		TsProblemStats *p = ts_problem(st, ts_get_text(r, 2));
-		TsStepStats *s = ts_step(p, (int) ts_get_int64(r, 3));
+		TsBucket   *bk = &st->buckets[ts_row_bucket(st, r)];
+		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
+		TsStepStats *s = ts_report_step(p, (int) ts_get_int64(r, 3));
 		int64		n = ts_get_int64(r, 5);
 		int64		ok = ts_get_int64(r, 6);
 
-		s->step_title = ts_max_text(s->step_title, ts_get_text(r, 4));
+		ts_report_title(&s->titles, ts_get_text(r, 4), n);
 		s->attempts += n;
 		s->failed += n - ok;
 		bk->m.m[M_ATTEMPTS] += n;
@@ -346,11 +439,16 @@ ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	}
 }
 
-/* Reads the feedback and response-rate queries into buckets and the satisfaction figures. */
+/*
+ * Reads the feedback query over [from, to) into buckets and the satisfaction
+ * figures; with whole, [from, to) is the period and its distinct rated
+ * sessions are taken from the query's total row.
+ */
 static void
-ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
+ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+					TimestampTz from, TimestampTz to, bool whole)
 {
-	ts_report_query(ts_q_feedback, st, f, granularity);
+	ts_report_query(ts_q_feedback, from, to, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		TsBucket   *bk;
@@ -359,10 +457,11 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		(void) SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &total);
 		if (total)
 		{
-			st->rated_sessions = ts_get_int64(r, 15);
+			if (whole)
+				st->rated_sessions = ts_get_int64(r, 15);
 			continue;
 		}
-		bk = ts_row_bucket(st, r);
+		bk = &st->buckets[ts_row_bucket(st, r)];
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);
 		bk->m.m[M_NPS_N] += ts_get_int64(r, 4);
@@ -374,8 +473,74 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		st->helpful_n += ts_get_int64(r, 13);
 		st->helpful_yes += ts_get_int64(r, 14);
 	}
-	ts_report_query(ts_q_rated, st, f, granularity);
-	st->finished_rated = ts_get_int64(0, 1);
+}
+
+/* A range [lo, hi) that the raw queries count. */
+typedef struct TsRange
+{
+	TimestampTz lo;
+	TimestampTz hi;
+} TsRange;
+
+/*
+ * The parts of the period outside whole hours of single buckets (which the
+ * rollups answer): each bucket's partial first and last hour, or all of a
+ * bucket without a whole hour, adjacent ranges merged.
+ */
+static TsRange *
+ts_raw_ranges(const TsPeriodStats *st, int *n)
+{
+	TsRange    *r = palloc(sizeof(TsRange) * (2 * st->nbuckets + 1));
+
+	*n = 0;
+	for (int i = 0; i < st->nbuckets; i++)
+	{
+		const TsBucket *b = &st->buckets[i];
+		TimestampTz ff = ts_hour_ceil(b->lo);
+		TimestampTz lf = ts_hour_floor(b->hi);
+		TsRange		parts[2];
+		int			np = 0;
+
+		if (b->lo >= b->hi)
+			continue;
+		if (ff >= lf)
+			parts[np++] = (TsRange) {b->lo, b->hi};
+		else
+		{
+			if (b->lo < ff)
+				parts[np++] = (TsRange) {b->lo, ff};
+			if (lf < b->hi)
+				parts[np++] = (TsRange) {lf, b->hi};
+		}
+		for (int k = 0; k < np; k++)
+		{
+			if (*n > 0 && r[*n - 1].hi == parts[k].lo)
+				r[*n - 1].hi = parts[k].hi;
+			else
+				r[(*n)++] = parts[k];
+		}
+	}
+	return r;
+}
+
+/* Removes the sorted values of del from the sorted values of vals (as multisets). */
+static void
+ts_remove_minutes(double *vals, int *n, double *del, int ndel)
+{
+	int			k = 0;
+
+	for (int i = 0, j = 0; i < *n; i++)
+	{
+		while (j < ndel && del[j] < vals[i])
+			j++;
+		if (j < ndel && del[j] == vals[i])
+		{
+			j++;
+			continue;
+		}
+		vals[k++] = vals[i];
+	}
+	*n = k;
 }
 
 /* Collects every figure of the period [st->start, st->end) (SPI connected). */
@@ -384,25 +549,83 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 {
 	ListCell   *lc;
 	int			cap;
+	TsRange    *raw;
+	int			nraw;
+
+	/* which parts the rollups answer: their dimensions are problem, status and rating */
+	bool		other = f->email_domain || f->agent;
+	bool		sessions_rollup = !other && !f->min_rating && !f->max_rating;
+	bool		attempts_rollup = sessions_rollup && !f->statuses;
+	bool		feedback_rollup = !other && !f->statuses;
+	bool		distinct_rollup = feedback_rollup && !f->min_rating && !f->max_rating;
 
 	st->buckets = ts_make_buckets(granularity, st->start, st->end, &st->nbuckets);
 	/* a bucket that starts at the end of the range counts nothing */
 	while (st->nbuckets > 0 && st->buckets[st->nbuckets - 1].lo >= st->buckets[st->nbuckets - 1].hi)
 		st->nbuckets--;
+	raw = ts_raw_ranges(st, &nraw);
 
-	ts_collect_sessions(st, f, granularity);
-	ts_collect_attempts(st, f, granularity);
-	ts_collect_feedback(st, f, granularity);
+	if (sessions_rollup)
+	{
+		ts_rollup_sessions(st, f);
+		for (int i = 0; i < nraw; i++)
+			ts_collect_sessions(st, f, granularity, raw[i].lo, raw[i].hi);
+	}
+	else
+		ts_collect_sessions(st, f, granularity, st->start, st->end);
+
+	if (attempts_rollup)
+	{
+		ts_rollup_attempts(st, f);
+		for (int i = 0; i < nraw; i++)
+			ts_collect_attempts(st, f, granularity, raw[i].lo, raw[i].hi);
+	}
+	else
+		ts_collect_attempts(st, f, granularity, st->start, st->end);
+
+	if (feedback_rollup)
+	{
+		ts_rollup_feedback(st, f, distinct_rollup);
+		for (int i = 0; i < nraw; i++)
+		{
+			ts_collect_feedback(st, f, granularity, raw[i].lo, raw[i].hi, false);
+			if (distinct_rollup)
+				st->rated_sessions += ts_rollup_rated_edge(st, f, raw[i].lo, raw[i].hi);
+		}
+		if (!distinct_rollup)
+			st->rated_sessions = ts_rollup_rated_raw(st, f);
+	}
+	else
+		ts_collect_feedback(st, f, granularity, st->start, st->end, true);
 
 	for (int i = 0; i < st->nbuckets; i++)
 		ts_measures_add(&st->total, &st->buckets[i].m);
 
-	/* all resolution times, and each problem's, sorted */
+	/* titles, unique problems per bucket, and all resolution times sorted */
 	cap = 0;
 	foreach(lc, st->problems)
 	{
 		TsProblemStats *p = lfirst(lc);
+		ListCell   *lc2;
 
+		p->title = ts_title_max(p->titles);
+		foreach(lc2, p->steps)
+		{
+			TsStepStats *s = lfirst(lc2);
+
+			s->step_title = ts_title_max(s->titles);
+		}
+		if (p->problem_id)
+			for (int i = 0; i < st->nbuckets; i++)
+				if (p->bucket_sessions[i] > 0)
+					st->buckets[i].unique_problems++;
+		if (p->nres > 0)
+			qsort(p->res_minutes, p->nres, sizeof(double), ts_double_cmp);
+		if (p->ndel > 0)
+		{
+			qsort(p->del_minutes, p->ndel, sizeof(double), ts_double_cmp);
+			ts_remove_minutes(p->res_minutes, &p->nres, p->del_minutes, p->ndel);
+		}
 		cap += p->nres;
 		if (p->problem_id && p->sessions > 0)
 			st->unique_problems++;
@@ -414,7 +637,6 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 
 		if (p->nres > 0)
 		{
-			qsort(p->res_minutes, p->nres, sizeof(double), ts_double_cmp);
 			memcpy(st->res_minutes + st->nres, p->res_minutes, sizeof(double) * p->nres);
 			st->nres += p->nres;
 		}

@@ -27,11 +27,19 @@ typedef struct TsReportFilters
 	bool		on_sessions;	/* any filter on which sessions count */
 } TsReportFilters;
 
+/* How many rows carried one title (the greatest title with a positive count wins). */
+typedef struct TsTitleCount
+{
+	char	   *title;
+	int64		n;
+} TsTitleCount;
+
 /* Failed attempts of one fix step of one problem. */
 typedef struct TsStepStats
 {
 	int			step_number;
 	char	   *step_title;
+	List	   *titles;			/* TsTitleCount, while collecting */
 	int64		attempts;
 	int64		failed;
 } TsStepStats;
@@ -46,6 +54,12 @@ typedef struct TsProblemStats
 	int64		escalated;
 	int			nres;			/* resolution minutes, sorted */
 	double	   *res_minutes;
+	int			capres;
+	int			ndel;			/* resolution minutes that pending changes removed */
+	double	   *del_minutes;
+	int			capdel;
+	List	   *titles;			/* TsTitleCount, while collecting */
+	int64	   *bucket_sessions;	/* sessions per series bucket */
 	List	   *steps;			/* TsStepStats, most failed first */
 } TsProblemStats;
 
@@ -76,6 +90,21 @@ typedef struct TsPeriodStats
 extern void ts_report_collect(TsPeriodStats *st, const TsReportFilters *f,
 							  const char *granularity);
 extern Numeric ts_percentile(const double *sorted, int n, double p);
+extern TsProblemStats *ts_report_problem(TsPeriodStats *st, const char *id);
+extern TsStepStats *ts_report_step(TsProblemStats *p, int step_number);
+extern void ts_report_title(List **tally, const char *title, int64 n);
+extern void ts_report_add_sessions(TsPeriodStats *st, int bucket, TsProblemStats *p,
+								   const char *status, int64 n, int64 rated);
+extern void ts_report_add_minutes(TsProblemStats *p, int64 us, bool removed);
+
+/* rollup_read.c: whole hours from the rollups (with pending changes) */
+extern void ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f);
+extern void ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f);
+extern void ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct);
+extern int	ts_rollup_bucket(const TsPeriodStats *st, TimestampTz hour);
+extern int64 ts_rollup_rated_raw(const TsPeriodStats *st, const TsReportFilters *f);
+extern int64 ts_rollup_rated_edge(const TsPeriodStats *st, const TsReportFilters *f,
+								  TimestampTz lo, TimestampTz hi);
 
 /* report_trends.c */
 extern void ts_report_trends(StringInfo out, const TsPeriodStats *cur,

@@ -1,0 +1,342 @@
+/*
+ * rollup_read.c
+ *	  The whole hours of a report period, read from the report rollups
+ *	  (ts_report_*_hourly) plus the pending changes the reader can see in
+ *	  ts_report_delta, so the figures are exact under the reader's snapshot
+ *	  whether or not anything was folded.  An hour counts here when it lies
+ *	  whole inside one series bucket; report_data.c reads the rest (partial
+ *	  hours) from the raw tables.  Also the distinct rated sessions, which
+ *	  need the hour of each session's previous feedback.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "extschema.h"
+#include "report/report_int.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#define TS_RNPARAMS 6
+
+/* Which rows count ($3 problems, $4 statuses, $5/$6 rating bounds); NULL: no filter. */
+#define TS_PROBLEM_FILTER " AND ($3::text[] IS NULL OR problem = ANY ($3::text[]))"
+#define TS_STATUS_FILTER " AND ($4::text[] IS NULL OR status = ANY ($4::text[]))"
+#define TS_RATING_FILTER(col) " AND " col " BETWEEN coalesce($5::int4, 1) AND coalesce($6::int4, 5)"
+
+static const char *const ts_r_sessions =
+"SELECT bucket, problem, title, status, sessions, rated, res_n, res_us, durations, NULL::bigint[]"
+" FROM %1$s.ts_report_sessions_hourly"
+" WHERE bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_STATUS_FILTER
+" UNION ALL "
+"SELECT bucket, problem, label, status, m1, m2, m3, us, dur_add, dur_del"
+" FROM %1$s.ts_report_delta"
+" WHERE kind = 's' AND bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_STATUS_FILTER;
+
+static const char *const ts_r_attempts =
+"SELECT bucket, problem, step, title, attempts, successes, first_tries, first_successes"
+" FROM %1$s.ts_report_attempts_hourly"
+" WHERE bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER
+" UNION ALL "
+"SELECT bucket, problem, num, label, m1, m2, m3, m4"
+" FROM %1$s.ts_report_delta"
+" WHERE kind = 'a' AND bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER;
+
+static const char *const ts_r_feedback =
+"SELECT bucket, rating, prev_hour, responses, nps_n, promoters, detractors, helpful_n, helpful_yes"
+" FROM %1$s.ts_report_feedback_hourly"
+" WHERE bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_RATING_FILTER("rating")
+" UNION ALL "
+"SELECT bucket, num, prev_hour, m1, m2, m3, m4, m5, m6"
+" FROM %1$s.ts_report_delta"
+" WHERE kind = 'f' AND bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_RATING_FILTER("num");
+
+/* Feedback rows of matching sessions in [$1, $2) with no feedback of their session in [$4, the row). */
+static const char *const ts_r_first_in_period =
+"SELECT count(*) FROM %1$s.support_troubleshooting_feedback f"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2"
+"   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
+"        WHERE s.session_id = f.session_id AND s.detected_problem_id = ANY ($3::text[])))"
+"   AND NOT EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_feedback p"
+"        WHERE p.session_id = f.session_id AND p.collected_at >= $4"
+"          AND (p.collected_at < f.collected_at OR (p.collected_at = f.collected_at AND p.id < f.id)))";
+
+/* The next feedback of the same session after each matching feedback row in [$1, $2). */
+static const char *const ts_r_next_feedback =
+"SELECT n.collected_at FROM %1$s.support_troubleshooting_feedback p"
+" CROSS JOIN LATERAL (SELECT q.collected_at FROM %1$s.support_troubleshooting_feedback q"
+"      WHERE q.session_id = p.session_id"
+"        AND (q.collected_at > p.collected_at OR (q.collected_at = p.collected_at AND q.id > p.id))"
+"      ORDER BY q.collected_at, q.id LIMIT 1) n"
+" WHERE p.collected_at >= $1 AND p.collected_at < $2"
+"   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
+"        WHERE s.session_id = p.session_id AND s.detected_problem_id = ANY ($3::text[])))";
+
+/* Distinct sessions with feedback in [$1, $2) within the rating bounds. */
+static const char *const ts_r_rated_raw =
+"SELECT count(DISTINCT f.session_id) FROM %1$s.support_troubleshooting_feedback f"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2"
+"   AND f.rating BETWEEN coalesce($5::int4, 1) AND coalesce($6::int4, 5)"
+"   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
+"        WHERE s.session_id = f.session_id AND s.detected_problem_id = ANY ($3::text[])))";
+
+/* Runs sql over [from, to) with the filters (and a, the period start, as $4 when given). */
+static void
+ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
+				const TsReportFilters *f, const TimestampTz *a)
+{
+	Oid			types[TS_RNPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	a ? TIMESTAMPTZOID : TEXTARRAYOID, INT4OID, INT4OID};
+	Datum		values[TS_RNPARAMS];
+	char		nulls[TS_RNPARAMS];
+	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
+	int			ret;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = TimestampTzGetDatum(from);
+	values[1] = TimestampTzGetDatum(to);
+	values[2] = f->problem_ids;
+	nulls[2] = f->problem_ids ? ' ' : 'n';
+	if (a)
+		values[3] = TimestampTzGetDatum(*a);
+	else
+	{
+		values[3] = f->statuses;
+		nulls[3] = f->statuses ? ' ' : 'n';
+	}
+	values[4] = Int32GetDatum(f->min_rating);
+	nulls[4] = f->min_rating ? ' ' : 'n';
+	values[5] = Int32GetDatum(f->max_rating);
+	nulls[5] = f->max_rating ? ' ' : 'n';
+	ret = SPI_execute_with_args(psprintf(sql, nsp),
+								TS_RNPARAMS, types, values, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
+}
+
+/* The bucket an hour lies whole inside, or -1 (the raw queries count it). */
+int
+ts_rollup_bucket(const TsPeriodStats *st, TimestampTz hour)
+{
+	int			lo = 0,
+				hi = st->nbuckets - 1,
+				found = -1;
+
+	/* the last bucket whose counted range starts at or before the hour */
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (st->buckets[mid].lo <= hour)
+		{
+			found = mid;
+			lo = mid + 1;
+		}
+		else
+			hi = mid - 1;
+	}
+	if (found < 0 || hour + TS_USECS_PER_HOUR > st->buckets[found].hi)
+		return -1;
+	return found;
+}
+
+/* Column col of row r as text, or NULL. */
+static char *
+ts_col_text(uint64 r, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col);
+}
+
+/* Column col of row r as a timestamptz; *isnull says whether it is NULL. */
+static TimestampTz
+ts_col_time(uint64 r, int col, bool *isnull)
+{
+	return DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+											 col, isnull));
+}
+
+/* Adds the bigint[] in column col of row r to p's resolution times (or their removals). */
+static void
+ts_col_durations(uint64 r, int col, TsProblemStats *p, bool removed)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull);
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+
+	if (isnull)
+		return;
+	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &enulls, &n);
+	for (int i = 0; i < n; i++)
+		ts_report_add_minutes(p, DatumGetInt64(elems[i]), removed);
+}
+
+/* The whole hours [ceil(start), floor(end)), or false when there are none. */
+static bool
+ts_whole_hours(const TsPeriodStats *st, TimestampTz *from, TimestampTz *to)
+{
+	*from = ts_hour_ceil(st->start);
+	*to = ts_hour_floor(st->end);
+	return *from < *to && st->nbuckets > 0;
+}
+
+/* Sessions of the whole hours: counts by status, problems, titles, resolution times. */
+void
+ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f)
+{
+	TimestampTz from,
+				to;
+
+	if (!ts_whole_hours(st, &from, &to))
+		return;
+	ts_rollup_query(ts_r_sessions, from, to, f, NULL);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int			b = ts_rollup_bucket(st, ts_col_time(r, 1, &isnull));
+		TsProblemStats *p;
+		int64		n;
+
+		if (b < 0)
+			continue;
+		p = ts_report_problem(st, ts_col_text(r, 2));
+		n = ts_get_int64(r, 5);
+		ts_report_title(&p->titles, ts_col_text(r, 3), n);
+		ts_report_add_sessions(st, b, p, ts_col_text(r, 4), n, ts_get_int64(r, 6));
+		st->buckets[b].m.m[M_RES_N] += ts_get_int64(r, 7);
+		st->buckets[b].m.m[M_RES_US] += ts_get_int64(r, 8);
+		ts_col_durations(r, 9, p, false);
+		ts_col_durations(r, 10, p, true);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Attempts of the whole hours: per bucket, per problem and step, first tries. */
+void
+ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f)
+{
+	TimestampTz from,
+				to;
+
+	if (!ts_whole_hours(st, &from, &to))
+		return;
+	ts_rollup_query(ts_r_attempts, from, to, f, NULL);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int			b = ts_rollup_bucket(st, ts_col_time(r, 1, &isnull));
+		TsProblemStats *p;
+		TsStepStats *s;
+		int64		n,
+					ok;
+
+		if (b < 0)
+			continue;
+		p = ts_report_problem(st, ts_col_text(r, 2));
+		s = ts_report_step(p, (int) ts_get_int64(r, 3));
+		n = ts_get_int64(r, 5);
+		ok = ts_get_int64(r, 6);
+		ts_report_title(&s->titles, ts_col_text(r, 4), n);
+		s->attempts += n;
+		s->failed += n - ok;
+		st->buckets[b].m.m[M_ATTEMPTS] += n;
+		st->buckets[b].m.m[M_ATTEMPTS_OK] += ok;
+		st->first_tries += ts_get_int64(r, 7);
+		st->first_ok += ts_get_int64(r, 8);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Feedback of the whole hours.  With distinct, also the distinct rated
+ * sessions among them: a row counts when its session's previous feedback is
+ * before the period (or there is none); when the period starts inside the
+ * previous feedback's hour, the raw rows of that hour decide.
+ */
+void
+ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct)
+{
+	TimestampTz from,
+				to;
+	TimestampTz a = st->start;
+	TimestampTz a_hour = ts_hour_floor(a);
+
+	if (!ts_whole_hours(st, &from, &to))
+		return;
+	ts_rollup_query(ts_r_feedback, from, to, f, NULL);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int			b = ts_rollup_bucket(st, ts_col_time(r, 1, &isnull));
+		TsBucket   *bk;
+		int64		rating,
+					n,
+					nps_n,
+					prom,
+					det;
+		TimestampTz prev;
+
+		if (b < 0)
+			continue;
+		bk = &st->buckets[b];
+		rating = ts_get_int64(r, 2);
+		prev = ts_col_time(r, 3, &isnull);
+		n = ts_get_int64(r, 4);
+		nps_n = ts_get_int64(r, 5);
+		prom = ts_get_int64(r, 6);
+		det = ts_get_int64(r, 7);
+		bk->m.m[M_FEEDBACK] += n;
+		bk->m.m[M_RATING_SUM] += rating * n;
+		bk->m.m[M_NPS_N] += nps_n;
+		bk->m.m[M_PROMOTERS] += prom;
+		bk->m.m[M_DETRACTORS] += det;
+		st->passives += nps_n - prom - det;
+		if (rating >= 1 && rating <= 5)
+			st->ratings[rating] += n;
+		st->helpful_n += ts_get_int64(r, 8);
+		st->helpful_yes += ts_get_int64(r, 9);
+		if (distinct && (isnull || prev + TS_USECS_PER_HOUR <= a))
+			st->rated_sessions += n;
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* rows whose previous feedback lies in the period's first, partial hour but before it */
+	if (distinct && a_hour < a)
+	{
+		ts_rollup_query(ts_r_next_feedback, a_hour, a, f, NULL);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			TimestampTz next = ts_col_time(r, 1, &isnull);
+
+			if (ts_rollup_bucket(st, ts_hour_floor(next)) >= 0)
+				st->rated_sessions++;
+		}
+	}
+}
+
+/* Distinct rated sessions contributed by the raw range [lo, hi) of the period. */
+int64
+ts_rollup_rated_edge(const TsPeriodStats *st, const TsReportFilters *f, TimestampTz lo,
+					 TimestampTz hi)
+{
+	TimestampTz a = st->start;
+
+	ts_rollup_query(ts_r_first_in_period, lo, hi, f, &a);
+	return ts_get_int64(0, 1);
+}
+
+/* Distinct rated sessions of the whole period from the raw rows (under rating bounds). */
+int64
+ts_rollup_rated_raw(const TsPeriodStats *st, const TsReportFilters *f)
+{
+	ts_rollup_query(ts_r_rated_raw, st->start, st->end, f, NULL);
+	return ts_get_int64(0, 1);
+}

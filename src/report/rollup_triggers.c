@@ -1,0 +1,524 @@
+/*
+ * rollup_triggers.c
+ *	  The triggers that keep the report rollups exact, in the writer's
+ *	  transaction: a row trigger on sessions and statement triggers (with
+ *	  transition tables) on attempts and feedback.  Each change recomputes
+ *	  what the touched session contributes before and after it
+ *	  (rollup_contrib.c) and writes the difference to ts_report_delta.
+ *
+ *	  Exactness rests on three rules:
+ *	  - The rollups hold the sum, over the sessions that exist, of each
+ *	    session's contribution with its attempts and feedback.  Rows whose
+ *	    session is not there (a restore that loads children first) count
+ *	    nothing until the session arrives: its insert adds them.
+ *	  - The sessions trigger is named "A_ts_report_rollup" so that it fires
+ *	    before the foreign keys' RI_ConstraintTrigger_* (triggers fire in
+ *	    name order): a session's delete or key change accounts for its
+ *	    attempts and feedback while they are still there, and the cascaded
+ *	    child changes (whose old session is gone) are skipped.
+ *	  - Writers of a session's children lock the session row (FOR NO KEY
+ *	    UPDATE), so changes to one session are serialized, and read the
+ *	    children with a snapshot that sees every committed row.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "report/rollup.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(ts_report_sessions_rollup);
+PG_FUNCTION_INFO_V1(ts_report_attempts_rollup);
+PG_FUNCTION_INFO_V1(ts_report_feedback_rollup);
+
+enum
+{
+	Q_LOCK_SESSION,
+	Q_ATTEMPTS,
+	Q_FEEDBACK,
+	Q_COUNT
+};
+
+static const char *const ts_rep_queries[Q_COUNT] = {
+	[Q_LOCK_SESSION] = "SELECT session_id, started_at, detected_problem_id, detected_problem_title,"
+	" status, resolved_at FROM %s.support_troubleshooting_sessions"
+	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text FOR NO KEY UPDATE",
+	[Q_ATTEMPTS] = "SELECT id, step_number, step_title, success, attempted_at"
+	" FROM %s.support_troubleshooting_attempts"
+	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+	[Q_FEEDBACK] = "SELECT id, collected_at, rating, nps_score, was_helpful"
+	" FROM %s.support_troubleshooting_feedback"
+	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+};
+
+/* Saved plans, prepared for the schema they were made in. */
+static SPIPlanPtr ts_rep_plans[Q_COUNT];
+static Oid	ts_rep_plans_nsp = InvalidOid;
+
+/* Runs query q for one session id; children are read with a snapshot that sees every committed row. */
+static void
+ts_rep_exec(int q, const char *session_id, Oid nspid)
+{
+	Datum		arg = CStringGetTextDatum(session_id);
+	int			ret;
+
+	if (ts_rep_plans_nsp != nspid)
+	{
+		const char *nsp = quote_identifier(get_namespace_name(nspid));
+		Oid			type = TEXTOID;
+
+		for (int i = 0; i < Q_COUNT; i++)
+		{
+			SPIPlanPtr	p = SPI_prepare(psprintf(ts_rep_queries[i], nsp), 1, &type);
+
+			if (p == NULL)
+				elog(ERROR, "report rollup query failed to prepare: %s",
+					 SPI_result_code_string(SPI_result));
+			if (ts_rep_plans[i])
+				SPI_freeplan(ts_rep_plans[i]);
+			SPI_keepplan(p);
+			ts_rep_plans[i] = p;
+		}
+		ts_rep_plans_nsp = nspid;
+	}
+	if (q != Q_LOCK_SESSION && IsolationUsesXactSnapshot())
+	{
+		/* the transaction's snapshot may predate a child whose writer held the lock */
+		CommandCounterIncrement();
+		ret = SPI_execute_snapshot(ts_rep_plans[q], &arg, NULL, GetLatestSnapshot(),
+								   InvalidSnapshot, false, false, 0);
+	}
+	else
+		ret = SPI_execute_plan(ts_rep_plans[q], &arg, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
+}
+
+/* Locks a session row and reads it into *s; false when it does not exist. */
+static bool
+ts_rep_lock_session(const char *session_id, Oid nspid, TsRepSession *s)
+{
+	ts_rep_exec(Q_LOCK_SESSION, session_id, nspid);
+	if (SPI_processed == 0)
+		return false;
+	ts_rep_session_from_tuple(s, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	return true;
+}
+
+/* Reads the attempts of a session (room for `extra` more); returns their number. */
+static int
+ts_rep_read_attempts(const char *session_id, Oid nspid, TsRepAttempt **out, int extra)
+{
+	int			n;
+
+	ts_rep_exec(Q_ATTEMPTS, session_id, nspid);
+	n = (int) SPI_processed;
+	*out = palloc(sizeof(TsRepAttempt) * (n + extra + 1));
+	for (int i = 0; i < n; i++)
+		ts_rep_attempt_from_tuple(&(*out)[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	return n;
+}
+
+/* Reads the feedback of a session (room for `extra` more); returns their number. */
+static int
+ts_rep_read_feedback(const char *session_id, Oid nspid, TsRepFeedback **out, int extra)
+{
+	int			n;
+
+	ts_rep_exec(Q_FEEDBACK, session_id, nspid);
+	n = (int) SPI_processed;
+	*out = palloc(sizeof(TsRepFeedback) * (n + extra + 1));
+	for (int i = 0; i < n; i++)
+		ts_rep_feedback_from_tuple(&(*out)[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	return n;
+}
+
+/* True when two session rows put the session under the same rollup keys and measures. */
+static bool
+ts_rep_session_same(const TsRepSession *a, const TsRepSession *b)
+{
+	return a->started_at == b->started_at && a->has_res == b->has_res &&
+		a->res_us == b->res_us && strcmp(a->status, b->status) == 0 &&
+		((a->problem == NULL && b->problem == NULL) ||
+		 (a->problem && b->problem && strcmp(a->problem, b->problem) == 0)) &&
+		((a->title == NULL && b->title == NULL) ||
+		 (a->title && b->title && strcmp(a->title, b->title) == 0));
+}
+
+/* True when two sessions' problems differ. */
+static bool
+ts_rep_problem_changed(const TsRepSession *a, const TsRepSession *b)
+{
+	if (a->problem == NULL || b->problem == NULL)
+		return a->problem != b->problem;
+	return strcmp(a->problem, b->problem) != 0;
+}
+
+/* Adds sign times everything session s contributes with its current children. */
+static void
+ts_rep_add_whole(TsRepDeltas *d, const TsRepSession *s, const char *children_of, Oid nspid,
+				 int sign)
+{
+	TsRepAttempt *a;
+	TsRepFeedback *f;
+	int			na = ts_rep_read_attempts(children_of, nspid, &a, 0);
+	int			nf = ts_rep_read_feedback(children_of, nspid, &f, 0);
+
+	ts_rep_add_session(d, s, nf > 0, sign);
+	ts_rep_add_attempts(d, s->problem, a, na, sign);
+	ts_rep_add_feedback(d, s->problem, f, nf, sign);
+}
+
+/* AFTER ROW INSERT OR UPDATE OR DELETE on support_troubleshooting_sessions. */
+Datum
+ts_report_sessions_rollup(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	Oid			nspid;
+	TsRepDeltas *d;
+	TsRepSession old,
+				new;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "report rollup trigger must be an AFTER ROW trigger");
+	desc = RelationGetDescr(td->tg_relation);
+	nspid = RelationGetNamespace(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		ts_rep_session_from_tuple(&old, td->tg_trigtuple, desc);
+		ts_rep_session_from_tuple(&new, td->tg_newtuple, desc);
+		/* a new session_id alone changes no key: the children follow by cascade */
+		if (ts_rep_session_same(&old, &new))
+			return PointerGetDatum(NULL);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	d = ts_rep_deltas_create();
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		ts_rep_session_from_tuple(&new, td->tg_trigtuple, desc);
+		ts_rep_add_whole(d, &new, new.session_id, nspid, 1);
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		ts_rep_session_from_tuple(&old, td->tg_trigtuple, desc);
+		ts_rep_add_whole(d, &old, old.session_id, nspid, -1);
+	}
+	else if (ts_rep_problem_changed(&old, &new))
+	{
+		/* the children are still under the old id: the cascade comes after */
+		ts_rep_add_whole(d, &old, old.session_id, nspid, -1);
+		ts_rep_add_whole(d, &new, old.session_id, nspid, 1);
+	}
+	else
+	{
+		TsRepFeedback *f;
+		bool		rated = ts_rep_read_feedback(old.session_id, nspid, &f, 0) > 0;
+
+		ts_rep_add_session(d, &old, rated, -1);
+		ts_rep_add_session(d, &new, rated, 1);
+	}
+	ts_rep_deltas_write(d, nspid);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* The rows of a transition table, as heap tuples in the current context. */
+static HeapTuple *
+ts_rep_transition_rows(Tuplestorestate *ts, TupleDesc desc, int *n)
+{
+	TupleTableSlot *slot;
+	HeapTuple  *rows;
+	int			cap = 16;
+
+	*n = 0;
+	if (ts == NULL)
+		return NULL;
+	rows = palloc(sizeof(HeapTuple) * cap);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		if (*n >= cap)
+		{
+			cap *= 2;
+			rows = repalloc(rows, sizeof(HeapTuple) * cap);
+		}
+		rows[(*n)++] = ExecCopySlotHeapTuple(slot);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return rows;
+}
+
+/* A changed child row: its session and whether it is kept (its session exists). */
+typedef struct TsRepChange
+{
+	HeapTuple	tup;
+	char	   *session_id;
+	int64		id;
+	bool		keep;
+} TsRepChange;
+
+/* One session the statement touched. */
+typedef struct TsRepTouched
+{
+	char	   *session_id;
+	bool		exists;
+	TsRepSession s;
+} TsRepTouched;
+
+/* qsort comparator: session ids in byte order (the lock order). */
+static int
+ts_rep_touched_cmp(const void *a, const void *b)
+{
+	return strcmp(((const TsRepTouched *) a)->session_id, ((const TsRepTouched *) b)->session_id);
+}
+
+/* Finds a session in the sorted touched list. */
+static TsRepTouched *
+ts_rep_find_touched(TsRepTouched *t, int n, const char *session_id)
+{
+	TsRepTouched key;
+
+	key.session_id = (char *) session_id;
+	return bsearch(&key, t, n, sizeof(TsRepTouched), ts_rep_touched_cmp);
+}
+
+/* Kept changes first, by session id, then by row id; dropped ones last. */
+static int
+ts_rep_change_cmp(const void *a, const void *b)
+{
+	const TsRepChange *x = a;
+	const TsRepChange *y = b;
+	int			c;
+
+	if (x->keep != y->keep)
+		return x->keep ? -1 : 1;
+	if (!x->keep)
+		return 0;
+	c = strcmp(x->session_id, y->session_id);
+	if (c != 0)
+		return c;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The range [*lo, *hi) of kept changes of one session in sorted changes. */
+static void
+ts_rep_range(TsRepChange *c, int n, const char *session_id, int *lo, int *hi)
+{
+	int			a = 0,
+				b = n;
+
+	while (a < b)
+	{
+		int			mid = (a + b) / 2;
+
+		if (c[mid].keep && strcmp(c[mid].session_id, session_id) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (a < n && c[a].keep && strcmp(c[a].session_id, session_id) == 0)
+		a++;
+	*hi = a;
+}
+
+/* True when row id is among the sorted changes [lo, hi). */
+static bool
+ts_rep_in_range(TsRepChange *c, int lo, int hi, int64 id)
+{
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (c[mid].id == id)
+			return true;
+		if (c[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Shared body of the attempts and feedback statement triggers. */
+static Datum
+ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	Oid			nspid;
+	HeapTuple  *oldrows,
+			   *newrows;
+	int			nold,
+				nnew,
+				ntouched = 0;
+	TsRepChange *olds,
+			   *news;
+	TsRepTouched *touched;
+	TsRepDeltas *d;
+	int			idcol;
+	bool		isnull;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "report rollup trigger must be an AFTER STATEMENT trigger");
+	desc = RelationGetDescr(td->tg_relation);
+	nspid = RelationGetNamespace(td->tg_relation);
+	idcol = SPI_fnumber(desc, "id");
+	if (idcol <= 0)
+		elog(ERROR, "column \"id\" is missing");
+	oldrows = ts_rep_transition_rows(td->tg_oldtable, desc, &nold);
+	newrows = ts_rep_transition_rows(td->tg_newtable, desc, &nnew);
+	if (nold == 0 && nnew == 0)
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* the sessions touched, locked in id order */
+	olds = palloc(sizeof(TsRepChange) * (nold + 1));
+	news = palloc(sizeof(TsRepChange) * (nnew + 1));
+	touched = palloc(sizeof(TsRepTouched) * (nold + nnew));
+	for (int i = 0; i < nold + nnew; i++)
+	{
+		bool		is_old = i < nold;
+		TsRepChange *c = is_old ? &olds[i] : &news[i - nold];
+
+		c->tup = is_old ? oldrows[i] : newrows[i - nold];
+		c->session_id = ts_rep_text_col(c->tup, desc, "session_id");
+		c->id = DatumGetInt64(heap_getattr(c->tup, idcol, desc, &isnull));
+		touched[ntouched].session_id = c->session_id;
+		touched[ntouched].exists = false;
+		ntouched++;
+	}
+	qsort(touched, ntouched, sizeof(TsRepTouched), ts_rep_touched_cmp);
+	{
+		int			k = 0;
+
+		for (int i = 0; i < ntouched; i++)
+			if (k == 0 || strcmp(touched[k - 1].session_id, touched[i].session_id) != 0)
+				touched[k++] = touched[i];
+		ntouched = k;
+	}
+	for (int i = 0; i < ntouched; i++)
+	{
+		touched[i].exists = ts_rep_lock_session(touched[i].session_id, nspid, &touched[i].s);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/*
+	 * A row whose (old) session is gone belongs to a cascade that the
+	 * sessions trigger already accounted for; an inserted row whose session
+	 * is missing counts when the session comes.  UPDATE transition tables
+	 * hold old and new rows in the same order.
+	 */
+	for (int i = 0; i < nold; i++)
+		olds[i].keep = ts_rep_find_touched(touched, ntouched, olds[i].session_id)->exists;
+	for (int i = 0; i < nnew; i++)
+	{
+		news[i].keep = ts_rep_find_touched(touched, ntouched, news[i].session_id)->exists;
+		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			news[i].keep = news[i].keep && olds[i].keep;
+	}
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		for (int i = 0; i < nold; i++)
+			olds[i].keep = olds[i].keep && news[i].keep;
+
+	/* the kept changes of each side, grouped by session */
+	qsort(olds, nold, sizeof(TsRepChange), ts_rep_change_cmp);
+	qsort(news, nnew, sizeof(TsRepChange), ts_rep_change_cmp);
+
+	d = ts_rep_deltas_create();
+	for (int t = 0; t < ntouched; t++)
+	{
+		TsRepTouched *s = &touched[t];
+		int			olo,
+					ohi,
+					nlo,
+					nhi;
+
+		if (!s->exists)
+			continue;
+		ts_rep_range(olds, nold, s->session_id, &olo, &ohi);
+		ts_rep_range(news, nnew, s->session_id, &nlo, &nhi);
+		if (olo == ohi && nlo == nhi)
+			continue;
+
+		if (attempts)
+		{
+			TsRepAttempt *after,
+					   *before;
+			int			nafter = ts_rep_read_attempts(s->session_id, nspid, &after, 0);
+			int			nbefore = 0;
+
+			/* before = after - the statement's new rows + its old rows */
+			before = palloc(sizeof(TsRepAttempt) * (nafter + ohi - olo + 1));
+			for (int i = 0; i < nafter; i++)
+				if (!ts_rep_in_range(news, nlo, nhi, after[i].id))
+					before[nbefore++] = after[i];
+			for (int j = olo; j < ohi; j++)
+				ts_rep_attempt_from_tuple(&before[nbefore++], olds[j].tup, desc);
+			ts_rep_add_attempts(d, s->s.problem, before, nbefore, -1);
+			ts_rep_add_attempts(d, s->s.problem, after, nafter, 1);
+		}
+		else
+		{
+			TsRepFeedback *after,
+					   *before;
+			int			nafter = ts_rep_read_feedback(s->session_id, nspid, &after, 0);
+			int			nbefore = 0;
+
+			before = palloc(sizeof(TsRepFeedback) * (nafter + ohi - olo + 1));
+			for (int i = 0; i < nafter; i++)
+				if (!ts_rep_in_range(news, nlo, nhi, after[i].id))
+					before[nbefore++] = after[i];
+			for (int j = olo; j < ohi; j++)
+				ts_rep_feedback_from_tuple(&before[nbefore++], olds[j].tup, desc);
+			ts_rep_add_feedback(d, s->s.problem, before, nbefore, -1);
+			ts_rep_add_feedback(d, s->s.problem, after, nafter, 1);
+			if ((nbefore > 0) != (nafter > 0))
+			{
+				ts_rep_add_session(d, &s->s, nbefore > 0, -1);
+				ts_rep_add_session(d, &s->s, nafter > 0, 1);
+			}
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	ts_rep_deltas_write(d, nspid);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* AFTER STATEMENT trigger (with transition tables) on support_troubleshooting_attempts. */
+Datum
+ts_report_attempts_rollup(PG_FUNCTION_ARGS)
+{
+	return ts_rep_child_trigger(fcinfo, true);
+}
+
+/* AFTER STATEMENT trigger (with transition tables) on support_troubleshooting_feedback. */
+Datum
+ts_report_feedback_rollup(PG_FUNCTION_ARGS)
+{
+	return ts_rep_child_trigger(fcinfo, false);
+}
