@@ -35,6 +35,7 @@ OBJS = \
 	src/report/generate.o \
 	src/report/report_data.o \
 	src/report/rollup_contrib.o \
+	src/report/rollup_batch.o \
 	src/report/rollup_triggers.o \
 	src/report/rollup_read.o \
 	src/report/report_trends.o \

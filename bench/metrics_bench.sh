@@ -146,6 +146,13 @@ P -d bench_wbase <<'SQL'
 DROP TRIGGER ts_metrics_delta ON support_troubleshooting_sessions;
 DROP TRIGGER ts_metrics_delta ON support_troubleshooting_attempts;
 DROP TRIGGER ts_metrics_delta ON support_troubleshooting_feedback;
+DROP TRIGGER "A_ts_report_rollup" ON support_troubleshooting_sessions;
+DROP TRIGGER ts_report_rollup_insert ON support_troubleshooting_attempts;
+DROP TRIGGER ts_report_rollup_update ON support_troubleshooting_attempts;
+DROP TRIGGER ts_report_rollup_delete ON support_troubleshooting_attempts;
+DROP TRIGGER ts_report_rollup_insert ON support_troubleshooting_feedback;
+DROP TRIGGER ts_report_rollup_update ON support_troubleshooting_feedback;
+DROP TRIGGER ts_report_rollup_delete ON support_troubleshooting_feedback;
 DROP INDEX idx_sessions_resolved_at, idx_sessions_escalated_at, idx_sessions_active_started_at;
 SQL
 P -d bench_wfull -c "SELECT refresh_troubleshooting_metrics()" -c "VACUUM ANALYZE" >/dev/null
@@ -175,7 +182,7 @@ avg() { echo "$1" | awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.1f", s/NF}';
 base=$(avg "${tps[bench_wbase]}")
 full=$(avg "${tps[bench_wfull]}")
 log ""
-log "Write cost (pgbench -c 4 -j 2, ${PGBENCH_SECONDS}s x 2 rounds each; one transaction = session insert, 3 attempts,"
+log "Write cost of all rollups, metrics and reports (pgbench -c 4 -j 2, ${PGBENCH_SECONDS}s x 2 rounds each; one transaction = session insert, 3 attempts,"
 log "resolve, feedback; 200k sessions already present; maintenance worker folding): without machinery $base tps,"
 log "with it $full tps: $(awk "BEGIN { printf \"%.1f\", 100 * ($base - $full) / $base }")% slower."
 fi

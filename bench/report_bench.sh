@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
-# bench/report_bench.sh: report generation and export at scale.
+# bench/report_bench.sh: uncached reports at scale, and how they hold as history doubles.
 #
-#   bash bench/report_bench.sh                 # load 10M sessions over 2 years, then measure (~40 min)
-#   TS_BENCH_SESSIONS=1000000 bash bench/report_bench.sh
+#   bash bench/report_bench.sh                 # 5M sessions over the last year, measure;
+#                                              # 5M more over the year before, measure again
+#   TS_BENCH_SESSIONS=1000000 bash bench/report_bench.sh    # a smaller total (half per phase)
 #   TS_BENCH_REUSE=/path/to/sockdir TS_BENCH_PORT=5432 TS_BENCH_DB=bench bash bench/report_bench.sh
-#                                              # measure on a cluster already loaded
+#                                              # measure once on a cluster already loaded
 #
-# Measures, in one run (median server-side milliseconds of several calls):
-#   - generate_troubleshooting_report('monthly', p_force => true): uncached,
-#     the last calendar month with its previous month for the trends;
-#   - the same call served from the cache;
-#   - export_troubleshooting_report(id, 'pdf') and (id, 'csv') of that report;
-#   - the baseline: the plain-SQL summary of the same month
-#     (ts_ref.report_summary from test/fixtures/report_reference.sql), which
-#     computes a part of what the report holds.
-# Results go to bench/results/reports-<date>.md and to stdout.
+# Each phase loads sessions with attempts and feedback (bench/generate_data.sql,
+# TS_BENCH_JOBS loaders at once) with the extension's row triggers off, builds
+# the rollups with rebuild_troubleshooting_metrics(), then measures, in one run:
+#   - the median server-side ms of generate_troubleshooting_report(type, p_force => true)
+#     (uncached) for monthly, weekly, daily, problem_analysis, customer_satisfaction
+#     and a custom report of the last 90 days, each next to the plain-SQL summary of
+#     the same period (ts_ref.report_summary from test/fixtures/report_reference.sql);
+#   - at the full size, the monthly report under each kind of filter;
+#   - the storage of the rollups next to the base tables.
+# Results go to bench/results/reports-<date>.md and to stdout.  The write cost of
+# the rollups is measured by TS_BENCH_PHASES=write bash bench/metrics_bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
 
 TOTAL=${TS_BENCH_SESSIONS:-10000000}
 CHUNK=${TS_BENCH_CHUNK:-1000000}
+JOBS=${TS_BENCH_JOBS:-2}
+RUNS=${TS_BENCH_RUNS:-5}
 P() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+OUT=bench/results/reports-$(date -u +%Y-%m-%d).md
+mkdir -p bench/results
+: >"$OUT.tmp"
+log() { echo "$*" | tee -a "$OUT.tmp"; }
 
 if [ -n "${TS_BENCH_REUSE:-}" ]; then
     export PGHOST=$TS_BENCH_REUSE PGPORT=${TS_BENCH_PORT:-5432} PGUSER=postgres
@@ -50,65 +59,141 @@ troubleshooting.database = 'postgres'" ts_cluster_init "$DATA" "$PGPORT" "$WORK"
     DB=bench
     P -d postgres -c "CREATE DATABASE bench"
     P -d bench -c "CREATE EXTENSION troubleshooting"
-    # the bulk path: delta triggers off while loading, rollups rebuilt after
-    P -d bench -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER ts_metrics_delta"
-    k=0
-    from=0
-    while [ "$from" -lt "$TOTAL" ]; do
-        n=$((TOTAL - from < CHUNK ? TOTAL - from : CHUNK))
-        k=$((k + 1))
-        # two years: the first half of the chunks over the last year, the rest the year before
-        off=$(( from < TOTAL / 2 ? 0 : 365 ))
-        P -d bench -v sessions="$n" -v days=365 -v offset_days="$off" -v seed="0.$k" -v prefix="r$k" \
-          -f bench/generate_data.sql >/dev/null
-        from=$((from + n))
-        echo "   loaded $from sessions ($(date -u +%H:%M:%S))"
-    done
-    P -d bench -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER ts_metrics_delta"
-    P -d bench -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
-    # rows in time order, as a live system writes them (each chunk spans a whole year)
-    P -d bench -c "CLUSTER support_troubleshooting_sessions USING idx_sessions_started_at" \
-      -c "CLUSTER support_troubleshooting_attempts USING idx_attempts_attempted_at" \
-      -c "CLUSTER support_troubleshooting_feedback USING idx_feedback_collected_at"
-    P -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"
 fi
+
+# Loads n sessions over the year that ends offset days ago, TS_BENCH_JOBS chunks at once,
+# with the row triggers off; then builds every rollup from the raw rows.
+load() {
+    local n=$1 offset=$2 from=0 k
+    P -d "$DB" -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER USER;
+        ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER USER;
+        ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER USER"
+    while [ "$from" -lt "$n" ]; do
+        local pids=()
+        for _ in $(seq 1 "$JOBS"); do
+            [ "$from" -lt "$n" ] || break
+            local c=$((n - from < CHUNK ? n - from : CHUNK))
+            k=$((LOADED_CHUNKS += 1))
+            P -d "$DB" -v sessions="$c" -v days=365 -v offset_days="$offset" -v seed="0.$k" -v prefix="r$k" \
+              -f bench/generate_data.sql >/dev/null &
+            pids+=($!)
+            from=$((from + c))
+        done
+        for p in "${pids[@]}"; do wait "$p"; done
+        echo "   loaded $from of $n sessions ($(date -u +%H:%M:%S))"
+    done
+    P -d "$DB" -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER USER;
+        ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER USER;
+        ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER USER"
+    echo "   rebuilding the rollups ($(date -u +%H:%M:%S))"
+    P -d "$DB" -c "SET work_mem = '1GB'" -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
+    P -d "$DB" -c "VACUUM ANALYZE ts_metrics_hourly, ts_metrics_problem_hourly, ts_report_sessions_hourly,
+                   ts_report_attempts_hourly, ts_report_feedback_hourly" \
+      -c "ANALYZE support_troubleshooting_sessions, support_troubleshooting_attempts, support_troubleshooting_feedback" \
+      -c "CHECKPOINT" >/dev/null
+    echo "   ready ($(date -u +%H:%M:%S))"
+}
+LOADED_CHUNKS=0
 
 P -d "$DB" -c "SET client_min_messages = warning" -f test/fixtures/metrics_reference.sql \
   -f test/fixtures/report_reference.sql >/dev/null
 P -d "$DB" -f bench/time_ms.sql >/dev/null
 
-read -r sessions month_sessions uncached cached pdf csv baseline pdf_bytes < <(P -d "$DB" -At -F ' ' <<'SQL'
+# The report calls measured: type, start, end (NULL: the type's default period).
+CASES="monthly|NULL|NULL
+weekly|NULL|NULL
+daily|NULL|NULL
+problem_analysis|NULL|NULL
+customer_satisfaction|NULL|NULL
+custom|now() - interval '90 days'|now()"
+
+declare -A MS
+# Measures every case at the current size; rows of the results table.
+measure() {
+    local sessions
+    sessions=$(P -d "$DB" -At -c "SELECT count(*) FROM support_troubleshooting_sessions")
+    while IFS='|' read -r t s e; do
+        local row
+        row=$(P -d "$DB" -At -F '|' <<SQL
 SET client_min_messages = warning;
-SELECT (SELECT count(*) FROM support_troubleshooting_sessions),
-       (SELECT generate_troubleshooting_report('monthly', p_include_charts => true)->'summary'->>'total_sessions'),
-       bench.time_ms($$SELECT generate_troubleshooting_report('monthly', p_include_charts => true, p_force => true)$$, 3),
-       bench.time_ms($$SELECT generate_troubleshooting_report('monthly', p_include_charts => true)$$, 50),
-       bench.time_ms($$SELECT length(export_troubleshooting_report((generate_troubleshooting_report('monthly', p_include_charts => true)->>'id')::bigint, 'pdf'))$$, 10),
-       bench.time_ms($$SELECT length(export_troubleshooting_report((generate_troubleshooting_report('monthly', p_include_charts => true)->>'id')::bigint, 'csv'))$$, 10),
-       bench.time_ms($$SELECT ts_ref.report_summary(date_trunc('month', now()) - interval '1 month', date_trunc('month', now()), '{}')$$, 1),
-       length(export_troubleshooting_report((generate_troubleshooting_report('monthly', p_include_charts => true)->>'id')::bigint, 'pdf'));
+WITH p AS (SELECT generate_troubleshooting_report('$t', $s, $e)->'period' AS p)
+SELECT (p->>'start')::timestamptz, (p->>'end')::timestamptz,
+       (SELECT generate_troubleshooting_report('$t', $s, $e)->'summary'->>'total_sessions'),
+       bench.time_ms(format('SELECT generate_troubleshooting_report(%L, %s, %s, p_force => true)', '$t', \$q\$$s\$q\$, \$q\$$e\$q\$), $RUNS),
+       bench.time_ms(format('SELECT ts_ref.report_summary(%L, %L, %L)', (p->>'start')::timestamptz, (p->>'end')::timestamptz, '{}'), 1)
+FROM p;
 SQL
 )
+        IFS='|' read -r ps pe n ms base <<<"$row"
+        MS[$t,$sessions]=$ms
+        log "| $sessions | $t | ${ps%%+*} .. ${pe%%+*} | $n | $ms | $base | $(awk "BEGIN { printf \"%.0f\", $base / $ms }")x |"
+    done <<<"$CASES"
+    LAST_SIZE=$sessions
+}
 
-OUT=bench/results/reports-$(date -u +%Y-%m-%d).md
-mkdir -p bench/results
-ratio() { awk "BEGIN { printf \"%.1f\", $1 / $2 }"; }
-{
-echo "# Report benchmark, $(date -u +%Y-%m-%d) ($(nproc) cores, PostgreSQL $(P -d "$DB" -At -c 'SHOW server_version'))"
-echo ""
-echo "Command: \`bash bench/report_bench.sh\`${TS_BENCH_REUSE:+ (on a cluster loaded by the same generator: TS_BENCH_REUSE)}."
-echo "$sessions sessions in the database; the monthly report covers $month_sessions sessions (last calendar month, with the month before for the trends)."
-echo "Median server-side milliseconds."
-echo ""
-echo "| call | ms | target | speed-up against the baseline (baseline ms / ms; below 1 = slower) |"
-echo "|---|---|---|---|"
-echo "| monthly report, uncached (p_force) | $uncached | < 500 | $(ratio "$baseline" "$uncached")x |"
-echo "| monthly report, from the cache | $cached | < 2 | $(ratio "$baseline" "$cached")x |"
-echo "| PDF export of it ($pdf_bytes bytes, charts) | $pdf | < 100 | |"
-echo "| CSV export of it | $csv | | |"
-echo "| baseline: plain-SQL summary of the same month (ts_ref.report_summary) | $baseline | | 1x |"
-} | tee "$OUT"
+log "# Report benchmark, $(date -u +%Y-%m-%d) ($(nproc) cores, PostgreSQL $(P -d "$DB" -At -c 'SHOW server_version'))"
+log ""
+log "Command: \`bash bench/report_bench.sh\`${TS_BENCH_REUSE:+ (on a cluster loaded by the same generator: TS_BENCH_REUSE)}."
+log "Median server-side ms of $RUNS uncached calls (p_force => true; the report reads its period and the"
+log "previous one for the trends) next to one run of the plain-SQL summary of the same period"
+log "(ts_ref.report_summary: counts, median and p90 resolution time, first-try success, CSAT; a floor, not the same work)."
+log "Session time zone: $(P -d "$DB" -At -c 'SHOW TimeZone')."
+log ""
+log "| sessions in the database | report | period | its sessions | uncached report ms | plain-SQL summary ms | summary / report |"
+log "|---|---|---|---|---|---|---|"
+
+if [ -n "${TS_BENCH_REUSE:-}" ]; then
+    measure
+    FIRST_SIZE=""
+else
+    echo "== phase 1: $((TOTAL / 2)) sessions over the last year"
+    load $((TOTAL / 2)) 0
+    measure
+    FIRST_SIZE=$LAST_SIZE
+    echo "== phase 2: $((TOTAL - TOTAL / 2)) more over the year before"
+    load $((TOTAL - TOTAL / 2)) 365
+    measure
+fi
+
+if [ -n "$FIRST_SIZE" ]; then
+    log ""
+    log "History doubled ($FIRST_SIZE -> $LAST_SIZE sessions, same density): uncached report time x$(
+        for t in monthly weekly daily problem_analysis customer_satisfaction custom; do
+            awk "BEGIN { printf \"%s %s %.2f; \", \"\", \"$t\", ${MS[$t,$LAST_SIZE]} / ${MS[$t,$FIRST_SIZE]} }"
+        done)"
+fi
+
+log ""
+log "Monthly report under each kind of filter (median of 3 uncached calls, $LAST_SIZE sessions):"
+log ""
+log "| filter | answered from | ms |"
+log "|---|---|---|"
+while IFS='|' read -r f how; do
+    ms=$(P -d "$DB" -At -c "SELECT bench.time_ms(format('SELECT generate_troubleshooting_report(''monthly'', p_filters => %L, p_force => true)', '$f'::jsonb), 3)")
+    log "| \`$f\` | $how | $ms |"
+done <<'CASES'
+{}|rollups
+{"problem_ids": ["wifi_drops", "no_internet"]}|rollups
+{"statuses": ["resolved", "escalated"]}|sessions from rollups; attempts and feedback raw (status is not their dimension)
+{"min_rating": 4}|feedback from rollups; sessions and attempts raw
+{"customer_email_domain": "example.com"}|raw, through the period's time indexes
+{"assigned_agent": "agent.kim"}|raw, through the period's time indexes
+CASES
+
+log ""
+log "| relation | rows | total size |"
+log "|---|---|---|"
+P -d "$DB" -At -F '|' -c "
+SELECT c.relname, c.reltuples::bigint, pg_size_pretty(pg_total_relation_size(c.oid))
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname = 'public'
+  AND c.relname IN ('support_troubleshooting_sessions', 'support_troubleshooting_attempts',
+                    'support_troubleshooting_feedback', 'ts_metrics_hourly', 'ts_metrics_problem_hourly',
+                    'ts_report_sessions_hourly', 'ts_report_attempts_hourly', 'ts_report_feedback_hourly',
+                    'ts_report_delta')
+ORDER BY pg_total_relation_size(c.oid) DESC" | while IFS='|' read -r r n sz; do log "| $r | $n | $sz |"; done
+log ""
+log "Resolution-time percentiles come from the sorted exact durations kept per hour, problem, title and"
+log "status in ts_report_sessions_hourly.durations (8 bytes per resolved session, inside the size above)."
+mv "$OUT.tmp" "$OUT"
+echo "== written to $OUT"

@@ -13,8 +13,10 @@
  *	  triggers, rules or foreign keys of their own to these tables, the batch
  *	  goes by set-based statements with session_replication_role = replica,
  *	  which skips the per-row cascade queries of the foreign keys and the
- *	  per-row metric triggers; the metric deltas of the batch are then
- *	  written here, merged per hour.  Otherwise it is a plain DELETE.
+ *	  per-row metric and report triggers; the metric deltas of the batch are
+ *	  then written here, merged per hour, and the report rollups lose each
+ *	  deleted session's whole contribution (rollup_batch.c).  Otherwise it
+ *	  is a plain DELETE.
  */
 #include "postgres.h"
 
@@ -22,6 +24,7 @@
 #include "config.h"
 #include "extschema.h"
 #include "metrics.h"
+#include "report/rollup_batch.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -148,8 +151,12 @@ ts_fast_path_allowed(TsCleanup *c)
 		   "                    AND d.objid = t.tgfoid AND d.deptype = 'e')"
 		   "        OR t.tgname NOT IN ('ts_metrics_delta', 'ts_sessions_lifecycle', 'ts_webhook_events',"
 		   "                         'ts_feedback_request', 'ts_live_events', 'ts_auto_escalate',"
-		   "                         'ts_notify_wake', 'ts_metrics_truncated')"
-		   "        OR (t.tgname = 'ts_metrics_delta' AND t.tgenabled <> 'O')))"
+		   "                         'ts_notify_wake', 'ts_metrics_truncated', 'A_ts_report_rollup',"
+		   "                         'ts_report_rollup_insert', 'ts_report_rollup_update',"
+		   "                         'ts_report_rollup_delete')"
+		   "        OR (t.tgname IN ('ts_metrics_delta', 'A_ts_report_rollup', 'ts_report_rollup_insert',"
+		   "                         'ts_report_rollup_update', 'ts_report_rollup_delete')"
+		   "            AND t.tgenabled <> 'O')))"
 		   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r"
 		   "   WHERE r.oid = ANY ($1) AND (r.relhasrules OR r.relkind <> 'r'))"
 		   " AND (SELECT count(*) FILTER (WHERE f.confrelid = ($1)[1] AND f.conrelid = ANY (($1)[2:5])"
@@ -197,9 +204,10 @@ ts_cleanup_init(TsCleanup *c, Interval *older_than, bool dry_run, int batch_size
 										 ALLOCSET_DEFAULT_SIZES);
 }
 
-/* Runs a DELETE ... RETURNING and adds the deleted rows' metric deltas to batch. */
+/* Runs a DELETE ... RETURNING and adds the deleted rows to the metric and report batches. */
 static int64
-ts_delete_returning(const char *sql, Datum sids, TsRowKind kind, TsDeltaBatch *batch)
+ts_delete_returning(const char *sql, Datum sids, TsRowKind kind, TsDeltaBatch *batch,
+					TsRepBatch *rbatch)
 {
 	Oid			type = TEXTARRAYOID;
 	int64		n;
@@ -207,7 +215,13 @@ ts_delete_returning(const char *sql, Datum sids, TsRowKind kind, TsDeltaBatch *b
 	ts_run(sql, 1, &type, &sids, SPI_OK_DELETE_RETURNING);
 	n = (int64) SPI_processed;
 	for (uint64 i = 0; i < SPI_processed; i++)
+	{
 		ts_delta_batch_add(batch, kind, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, -1);
+		if (kind == TS_ROW_ATTEMPT)
+			ts_rep_batch_attempt(rbatch, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		else
+			ts_rep_batch_feedback(rbatch, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	}
 	SPI_freetuptable(SPI_tuptable);
 	return n;
 }
@@ -219,6 +233,7 @@ ts_sessions_delete_fast(TsCleanup *c, Datum ids, Datum sids)
 	Oid			type = TEXTARRAYOID;
 	Oid			idtype = INT8ARRAYOID;
 	TsDeltaBatch *batch = ts_delta_batch_create();
+	TsRepBatch *rbatch = ts_rep_batch_create();
 	int			nestlevel = NewGUCNestLevel();
 
 	/* replica: no per-row foreign key actions and no per-row triggers */
@@ -228,11 +243,13 @@ ts_sessions_delete_fast(TsCleanup *c, Datum ids, Datum sids)
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	c->counts[T_ATTEMPTS] += ts_delete_returning(
-		psprintf("DELETE FROM %s WHERE session_id = ANY ($1) RETURNING attempted_at, success",
-				 c->name[T_ATTEMPTS]), sids, TS_ROW_ATTEMPT, batch);
+		psprintf("DELETE FROM %s WHERE session_id = ANY ($1)"
+				 " RETURNING id, session_id, step_number, step_title, attempted_at, success",
+				 c->name[T_ATTEMPTS]), sids, TS_ROW_ATTEMPT, batch, rbatch);
 	c->counts[T_FEEDBACK] += ts_delete_returning(
-		psprintf("DELETE FROM %s WHERE session_id = ANY ($1) RETURNING collected_at, rating, nps_score",
-				 c->name[T_FEEDBACK]), sids, TS_ROW_FEEDBACK, batch);
+		psprintf("DELETE FROM %s WHERE session_id = ANY ($1)"
+				 " RETURNING id, session_id, collected_at, rating, nps_score, was_helpful",
+				 c->name[T_FEEDBACK]), sids, TS_ROW_FEEDBACK, batch, rbatch);
 	ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1) AND NOT use_for_training",
 					c->name[T_ML]), 1, &type, &sids, SPI_OK_DELETE);
 	c->counts[T_ML] += SPI_processed;
@@ -242,13 +259,18 @@ ts_sessions_delete_fast(TsCleanup *c, Datum ids, Datum sids)
 	ts_run(psprintf("UPDATE %s SET session_id = NULL WHERE session_id = ANY ($1)",
 					c->name[T_NOTIFICATIONS]), 1, &type, &sids, SPI_OK_UPDATE);
 	ts_run(psprintf("DELETE FROM %s WHERE id = ANY ($1)"
-					" RETURNING started_at, status, detected_problem_id, resolved_at, escalated_at",
+					" RETURNING session_id, started_at, status, detected_problem_id,"
+					" detected_problem_title, resolved_at, escalated_at",
 					c->name[T_SESSIONS]), 1, &idtype, &ids, SPI_OK_DELETE_RETURNING);
 	for (uint64 i = 0; i < SPI_processed; i++)
+	{
 		ts_delta_batch_add(batch, TS_ROW_SESSION, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, -1);
+		ts_rep_batch_session(rbatch, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	}
 	SPI_freetuptable(SPI_tuptable);
 	AtEOXact_GUC(true, nestlevel);
 	ts_delta_batch_write(batch, c->nspid);
+	ts_rep_batch_write(rbatch, c->nspid);
 }
 
 /*
