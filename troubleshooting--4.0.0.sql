@@ -880,53 +880,65 @@ CREATE TRIGGER ts_report_rollup_delete
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ts_report_feedback_rollup();
 
--- The report rollups' pending rows, from the raw tables (rebuild_troubleshooting_metrics()
--- runs it inside its single statement's snapshot reasoning: one statement).
+-- The report rollups, from the raw tables (rebuild_troubleshooting_metrics()
+-- runs it under its lock).  Only fold and rebuild write the rollups, so they
+-- are emptied first; then one statement, so one snapshot, drops the pending
+-- changes it can see and counts the raw rows of that same snapshot: a row
+-- committed before it is counted from the raw tables, a row committed after
+-- it keeps its pending change.  Nothing goes through ts_report_delta.
 CREATE FUNCTION @extschema@.ts_report_rebuild() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    WITH d0 AS (DELETE FROM @extschema@.ts_report_delta),
-         d1 AS (DELETE FROM @extschema@.ts_report_sessions_hourly),
-         d2 AS (DELETE FROM @extschema@.ts_report_attempts_hourly),
-         d3 AS (DELETE FROM @extschema@.ts_report_feedback_hourly)
-    INSERT INTO @extschema@.ts_report_delta
-    SELECT 's', date_trunc('hour', s.started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-           s.detected_problem_id, s.detected_problem_title, s.status, 0, NULL::timestamptz,
-           count(*), count(*) FILTER (WHERE s.rated), count(*) FILTER (WHERE s.res), 0, 0, 0,
-           coalesce(sum(s.us) FILTER (WHERE s.res), 0),
-           array_agg(s.us ORDER BY s.us) FILTER (WHERE s.res), NULL::bigint[]
-    FROM (SELECT x.started_at, x.detected_problem_id, x.detected_problem_title, x.status,
-                 x.status = 'resolved' AND x.resolved_at IS NOT NULL AS res,
-                 (extract(epoch FROM x.resolved_at - x.started_at) * 1000000)::bigint AS us,
-                 r.session_id IS NOT NULL AS rated
-          FROM @extschema@.support_troubleshooting_sessions x
-          LEFT JOIN (SELECT DISTINCT session_id FROM @extschema@.support_troubleshooting_feedback) r
-            ON r.session_id = x.session_id) s
-    GROUP BY 2, 3, 4, 5
-    UNION ALL
-    SELECT 'a', date_trunc('hour', a.attempted_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-           s.detected_problem_id, a.step_title, NULL, a.step_number, NULL,
-           count(*), count(*) FILTER (WHERE a.success), count(*) FILTER (WHERE a.first),
-           count(*) FILTER (WHERE a.first AND a.success), 0, 0, 0, NULL, NULL
-    FROM (SELECT b.session_id, b.step_number, b.step_title, b.success, b.attempted_at,
-                 row_number() OVER (PARTITION BY b.session_id, b.step_number
-                                    ORDER BY b.attempted_at, b.id) = 1 AS first
-          FROM @extschema@.support_troubleshooting_attempts b) a
-    JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = a.session_id
-    GROUP BY 2, 3, 4, 6
-    UNION ALL
-    SELECT 'f', date_trunc('hour', f.collected_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-           s.detected_problem_id, NULL, NULL, f.rating,
+    DELETE FROM @extschema@.ts_report_sessions_hourly;
+    DELETE FROM @extschema@.ts_report_attempts_hourly;
+    DELETE FROM @extschema@.ts_report_feedback_hourly;
+    WITH d AS (
+        DELETE FROM @extschema@.ts_report_delta
+    ), s AS (
+        INSERT INTO @extschema@.ts_report_sessions_hourly
+            (bucket, problem, title, status, sessions, rated, res_n, res_us, durations)
+        SELECT date_trunc('hour', s.started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+               s.detected_problem_id, s.detected_problem_title, s.status,
+               count(*), count(*) FILTER (WHERE s.rated), count(*) FILTER (WHERE s.res),
+               coalesce(sum(s.us) FILTER (WHERE s.res), 0),
+               coalesce(array_agg(s.us ORDER BY s.us) FILTER (WHERE s.res), '{}')
+        FROM (SELECT x.started_at, x.detected_problem_id, x.detected_problem_title, x.status,
+                     x.status = 'resolved' AND x.resolved_at IS NOT NULL AS res,
+                     (extract(epoch FROM x.resolved_at - x.started_at) * 1000000)::bigint AS us,
+                     r.session_id IS NOT NULL AS rated
+              FROM @extschema@.support_troubleshooting_sessions x
+              LEFT JOIN (SELECT DISTINCT session_id FROM @extschema@.support_troubleshooting_feedback) r
+                ON r.session_id = x.session_id) s
+        GROUP BY 1, 2, 3, 4
+    ), a AS (
+        INSERT INTO @extschema@.ts_report_attempts_hourly
+            (bucket, problem, step, title, attempts, successes, first_tries, first_successes)
+        SELECT date_trunc('hour', a.attempted_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+               s.detected_problem_id, a.step_number, a.step_title,
+               count(*), count(*) FILTER (WHERE a.success), count(*) FILTER (WHERE a.first),
+               count(*) FILTER (WHERE a.first AND a.success)
+        FROM (SELECT b.session_id, b.step_number, b.step_title, b.success, b.attempted_at,
+                     row_number() OVER (PARTITION BY b.session_id, b.step_number
+                                        ORDER BY b.attempted_at, b.id) = 1 AS first
+              FROM @extschema@.support_troubleshooting_attempts b) a
+        JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = a.session_id
+        GROUP BY 1, 2, 3, 4
+    )
+    INSERT INTO @extschema@.ts_report_feedback_hourly
+        (bucket, problem, rating, prev_hour, responses, nps_n, promoters, detractors,
+         helpful_n, helpful_yes)
+    SELECT date_trunc('hour', f.collected_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+           s.detected_problem_id, f.rating,
            date_trunc('hour', f.prev AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
            count(*), count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),
            count(*) FILTER (WHERE f.nps_score <= 6), count(f.was_helpful),
-           count(*) FILTER (WHERE f.was_helpful), 0, NULL, NULL
+           count(*) FILTER (WHERE f.was_helpful)
     FROM (SELECT g.session_id, g.rating, g.nps_score, g.was_helpful, g.collected_at,
                  lag(g.collected_at) OVER (PARTITION BY g.session_id ORDER BY g.collected_at, g.id) AS prev
           FROM @extschema@.support_troubleshooting_feedback g) f
     JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = f.session_id
-    GROUP BY 2, 3, 6, 7;
+    GROUP BY 1, 2, 3, 4;
 END
 $$;
 

@@ -87,8 +87,9 @@ load() {
         ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER USER"
     echo "   rebuilding the rollups ($(date -u +%H:%M:%S))"
     P -d "$DB" -c "SET work_mem = '1GB'" -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
-    P -d "$DB" -c "VACUUM ANALYZE ts_metrics_hourly, ts_metrics_problem_hourly, ts_report_sessions_hourly,
-                   ts_report_attempts_hourly, ts_report_feedback_hourly" \
+    # what autovacuum does to the delta tables the rebuild emptied (their thresholds are low)
+    P -d "$DB" -c "VACUUM ANALYZE ts_metrics_delta, ts_report_delta, ts_metrics_hourly, ts_metrics_problem_hourly,
+                   ts_report_sessions_hourly, ts_report_attempts_hourly, ts_report_feedback_hourly" \
       -c "ANALYZE support_troubleshooting_sessions, support_troubleshooting_attempts, support_troubleshooting_feedback" \
       -c "CHECKPOINT" >/dev/null
     echo "   ready ($(date -u +%H:%M:%S))"
