@@ -911,6 +911,7 @@ BEGIN
               LEFT JOIN (SELECT DISTINCT session_id FROM @extschema@.support_troubleshooting_feedback) r
                 ON r.session_id = x.session_id) s
         GROUP BY 1, 2, 3, 4
+        ORDER BY 1  -- rows of an hour together, as folds add them
     ), a AS (
         INSERT INTO @extschema@.ts_report_attempts_hourly
             (bucket, problem, step, title, attempts, successes, first_tries, first_successes)
@@ -924,6 +925,7 @@ BEGIN
               FROM @extschema@.support_troubleshooting_attempts b) a
         JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = a.session_id
         GROUP BY 1, 2, 3, 4
+        ORDER BY 1
     )
     INSERT INTO @extschema@.ts_report_feedback_hourly
         (bucket, problem, rating, prev_hour, responses, nps_n, promoters, detractors,
@@ -938,7 +940,8 @@ BEGIN
                  lag(g.collected_at) OVER (PARTITION BY g.session_id ORDER BY g.collected_at, g.id) AS prev
           FROM @extschema@.support_troubleshooting_feedback g) f
     JOIN @extschema@.support_troubleshooting_sessions s ON s.session_id = f.session_id
-    GROUP BY 1, 2, 3, 4;
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1;
 END
 $$;
 

@@ -153,35 +153,6 @@ BEGIN
 END
 $$;
 
--- The rollups after a fold, as rows; compared with the ones the rebuild makes.
-CREATE FUNCTION ts_ref.report_rollup_rows() RETURNS SETOF text LANGUAGE sql AS $$
-SELECT 's|' || concat_ws('|', bucket, problem, title, status, sessions, rated, res_n, res_us, durations)
-FROM ts_report_sessions_hourly
-UNION ALL
-SELECT 'a|' || concat_ws('|', bucket, problem, step, title, attempts, successes, first_tries, first_successes)
-FROM ts_report_attempts_hourly
-UNION ALL
-SELECT 'f|' || concat_ws('|', bucket, problem, rating, prev_hour, responses, nps_n, promoters,
-                          detractors, helpful_n, helpful_yes)
-FROM ts_report_feedback_hourly
-$$;
-
-CREATE FUNCTION ts_ref.report_rollups_match() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    m bigint;
-BEGIN
-    PERFORM refresh_troubleshooting_metrics();
-    CREATE TEMP TABLE kept AS SELECT * FROM ts_ref.report_rollup_rows() r;
-    PERFORM rebuild_troubleshooting_metrics();
-    SELECT count(*) INTO m FROM (
-        (SELECT * FROM kept EXCEPT ALL SELECT * FROM ts_ref.report_rollup_rows())
-        UNION ALL
-        (SELECT * FROM ts_ref.report_rollup_rows() EXCEPT ALL SELECT * FROM kept)) d;
-    DROP TABLE kept;
-    RETURN m;
-END
-$$;
-
 -- three random histories: compared unfolded or part-folded, then folded,
 -- then the kept rollups against a rebuild
 SELECT ts_ref.report_workload(0.11, 250, 20);

@@ -23,38 +23,59 @@
 #include "utils/timestamp.h"
 
 #define TS_RNPARAMS 6
+#define TS_BNPARAMS 8
 
-/* Which rows count ($3 problems, $4 statuses, $5/$6 rating bounds); NULL: no filter. */
-#define TS_PROBLEM_FILTER " AND ($3::text[] IS NULL OR problem = ANY ($3::text[]))"
-#define TS_STATUS_FILTER " AND ($4::text[] IS NULL OR status = ANY ($4::text[]))"
-#define TS_RATING_FILTER(col) " AND " col " BETWEEN coalesce($5::int4, 1) AND coalesce($6::int4, 5)"
+/*
+ * The rollup queries sum the rollup rows and the pending changes of the whole
+ * hours of the series buckets per bucket: $1 holds each bucket's whole-hour
+ * range as a pair of bounds (lo0, hi0, lo1, hi1, ...), so width_bucket() is
+ * odd inside bucket (k - 1) / 2 and even in the partial hours between them;
+ * $2/$3 span them all; $4 problems, $5 statuses, $6/$7 rating bounds (NULL:
+ * no filter), $8 the period's start.
+ */
+#define TS_BUCKET "(width_bucket(x.bucket, $1::timestamptz[]) - 1) / 2"
+#define TS_INSIDE " WHERE width_bucket(x.bucket, $1::timestamptz[]) %% 2 = 1"
+#define TS_SPAN " bucket >= $2 AND bucket < $3"
+#define TS_PROBLEM_FILTER " AND ($4::text[] IS NULL OR problem = ANY ($4::text[]))"
+#define TS_STATUS_FILTER " AND ($5::text[] IS NULL OR status = ANY ($5::text[]))"
+#define TS_RATING_FILTER(col) " AND " col " BETWEEN coalesce($6::int4, 1) AND coalesce($7::int4, 5)"
 
 static const char *const ts_r_sessions =
-"SELECT bucket, problem, title, status, sessions, rated, res_n, res_us, durations, NULL::bigint[]"
-" FROM %1$s.ts_report_sessions_hourly"
-" WHERE bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_STATUS_FILTER
+"SELECT " TS_BUCKET ", x.problem, x.title, x.status, sum(x.sessions)::int8, sum(x.rated)::int8,"
+"       sum(x.res_n)::int8, sum(x.res_us)::int8,"
+"       %1$s.ts_report_array_cat(x.durations), %1$s.ts_report_array_cat(x.dels)"
+" FROM (SELECT bucket, problem, title, status, sessions, rated, res_n, res_us, durations, NULL::bigint[] AS dels"
+" FROM %1$s.ts_report_sessions_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
 " UNION ALL "
 "SELECT bucket, problem, label, status, m1, m2, m3, us, dur_add, dur_del"
-" FROM %1$s.ts_report_delta"
-" WHERE kind = 's' AND bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_STATUS_FILTER;
+" FROM %1$s.ts_report_delta WHERE kind = 's' AND" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
+") x" TS_INSIDE
+" GROUP BY 1, 2, 3, 4";
 
 static const char *const ts_r_attempts =
-"SELECT bucket, problem, step, title, attempts, successes, first_tries, first_successes"
-" FROM %1$s.ts_report_attempts_hourly"
-" WHERE bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER
+"SELECT " TS_BUCKET ", x.problem, x.step, x.title, sum(x.attempts)::int8, sum(x.successes)::int8,"
+"       sum(x.first_tries)::int8, sum(x.first_successes)::int8"
+" FROM (SELECT bucket, problem, step, title, attempts, successes, first_tries, first_successes"
+" FROM %1$s.ts_report_attempts_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER
 " UNION ALL "
 "SELECT bucket, problem, num, label, m1, m2, m3, m4"
-" FROM %1$s.ts_report_delta"
-" WHERE kind = 'a' AND bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER;
+" FROM %1$s.ts_report_delta WHERE kind = 'a' AND" TS_SPAN TS_PROBLEM_FILTER
+") x" TS_INSIDE
+" GROUP BY 1, 2, 3, 4";
 
+/* The last column: responses whose session's previous feedback is an hour or more before $10 (or none). */
 static const char *const ts_r_feedback =
-"SELECT bucket, rating, prev_hour, responses, nps_n, promoters, detractors, helpful_n, helpful_yes"
-" FROM %1$s.ts_report_feedback_hourly"
-" WHERE bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_RATING_FILTER("rating")
+"SELECT " TS_BUCKET ", x.rating, sum(x.responses)::int8, sum(x.nps_n)::int8, sum(x.promoters)::int8,"
+"       sum(x.detractors)::int8, sum(x.helpful_n)::int8, sum(x.helpful_yes)::int8,"
+"       coalesce(sum(x.responses) FILTER (WHERE x.prev_hour IS NULL"
+"                 OR x.prev_hour + interval '1 hour' <= $8), 0)::int8"
+" FROM (SELECT bucket, rating, prev_hour, responses, nps_n, promoters, detractors, helpful_n, helpful_yes"
+" FROM %1$s.ts_report_feedback_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_RATING_FILTER("rating")
 " UNION ALL "
 "SELECT bucket, num, prev_hour, m1, m2, m3, m4, m5, m6"
-" FROM %1$s.ts_report_delta"
-" WHERE kind = 'f' AND bucket >= $1 AND bucket < $2" TS_PROBLEM_FILTER TS_RATING_FILTER("num");
+" FROM %1$s.ts_report_delta WHERE kind = 'f' AND" TS_SPAN TS_PROBLEM_FILTER TS_RATING_FILTER("num")
+") x" TS_INSIDE
+" GROUP BY 1, 2";
 
 /* Feedback rows of matching sessions in [$1, $2) with no feedback of their session in [$4, the row). */
 static const char *const ts_r_first_in_period =
@@ -85,7 +106,21 @@ static const char *const ts_r_rated_raw =
 "   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
 "        WHERE s.session_id = f.session_id AND s.detected_problem_id = ANY ($3::text[])))";
 
-/* Runs sql over [from, to) with the filters (and a, the period start, as $4 when given). */
+/* Binds problems, statuses, min and max rating (NULL when not given) to four parameters. */
+static void
+ts_bind_filters(const TsReportFilters *f, Datum *values, char *nulls)
+{
+	values[0] = f->problem_ids;
+	nulls[0] = f->problem_ids ? ' ' : 'n';
+	values[1] = f->statuses;
+	nulls[1] = f->statuses ? ' ' : 'n';
+	values[2] = Int32GetDatum(f->min_rating);
+	nulls[2] = f->min_rating ? ' ' : 'n';
+	values[3] = Int32GetDatum(f->max_rating);
+	nulls[3] = f->max_rating ? ' ' : 'n';
+}
+
+/* Runs a raw query over [from, to): $3 problems, $4 a (the period start) or statuses, $5/$6 rating bounds. */
 static void
 ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 				const TsReportFilters *f, const TimestampTz *a)
@@ -100,23 +135,58 @@ ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = TimestampTzGetDatum(from);
 	values[1] = TimestampTzGetDatum(to);
-	values[2] = f->problem_ids;
-	nulls[2] = f->problem_ids ? ' ' : 'n';
+	ts_bind_filters(f, values + 2, nulls + 2);
 	if (a)
-		values[3] = TimestampTzGetDatum(*a);
-	else
 	{
-		values[3] = f->statuses;
-		nulls[3] = f->statuses ? ' ' : 'n';
+		values[3] = TimestampTzGetDatum(*a);
+		nulls[3] = ' ';
 	}
-	values[4] = Int32GetDatum(f->min_rating);
-	nulls[4] = f->min_rating ? ' ' : 'n';
-	values[5] = Int32GetDatum(f->max_rating);
-	nulls[5] = f->max_rating ? ' ' : 'n';
 	ret = SPI_execute_with_args(psprintf(sql, nsp),
 								TS_RNPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * Runs a rollup query over the whole hours of the series buckets; false
+ * (nothing run) when no bucket has a whole hour.
+ */
+static bool
+ts_rollup_buckets_query(const char *sql, const TsPeriodStats *st, const TsReportFilters *f)
+{
+	Oid			types[TS_BNPARAMS] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	TEXTARRAYOID, TEXTARRAYOID, INT4OID, INT4OID, TIMESTAMPTZOID};
+	Datum		values[TS_BNPARAMS];
+	char		nulls[TS_BNPARAMS];
+	Datum	   *bounds = palloc(sizeof(Datum) * (2 * st->nbuckets + 1));
+	int			n = 0;
+	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
+	int			ret;
+
+	for (int i = 0; i < st->nbuckets; i++)
+	{
+		TimestampTz lo = ts_hour_ceil(st->buckets[i].lo);
+		TimestampTz hi = ts_hour_floor(st->buckets[i].hi);
+
+		/* a bucket without a whole hour gets an empty range: its number stays i */
+		if (hi < lo)
+			hi = lo;
+		bounds[n++] = TimestampTzGetDatum(lo);
+		bounds[n++] = TimestampTzGetDatum(hi);
+	}
+	if (n == 0 || DatumGetTimestampTz(bounds[0]) >= DatumGetTimestampTz(bounds[n - 1]))
+		return false;
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = PointerGetDatum(construct_array(bounds, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[1] = bounds[0];
+	values[2] = bounds[n - 1];
+	ts_bind_filters(f, values + 3, nulls + 3);
+	values[7] = TimestampTzGetDatum(st->start);
+	ret = SPI_execute_with_args(psprintf(sql, nsp), TS_BNPARAMS, types, values, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
+	return true;
 }
 
 /* The bucket an hour lies whole inside, or -1 (the raw queries count it). */
@@ -145,13 +215,6 @@ ts_rollup_bucket(const TsPeriodStats *st, TimestampTz hour)
 	return found;
 }
 
-/* Column col of row r as text, or NULL. */
-static char *
-ts_col_text(uint64 r, int col)
-{
-	return SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col);
-}
-
 /* Column col of row r as a timestamptz; *isnull says whether it is NULL. */
 static TimestampTz
 ts_col_time(uint64 r, int col, bool *isnull)
@@ -178,38 +241,40 @@ ts_col_durations(uint64 r, int col, TsProblemStats *p, bool removed)
 		ts_report_add_minutes(p, DatumGetInt64(elems[i]), removed);
 }
 
-/* The whole hours [ceil(start), floor(end)), or false when there are none. */
-static bool
-ts_whole_hours(const TsPeriodStats *st, TimestampTz *from, TimestampTz *to)
+/* Column col of row r as an int4. */
+static int
+ts_col_int(uint64 r, int col)
 {
-	*from = ts_hour_ceil(st->start);
-	*to = ts_hour_floor(st->end);
-	return *from < *to && st->nbuckets > 0;
+	bool		isnull;
+
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull));
+}
+
+/* Column col of row r (text) as a C string, or NULL. */
+static char *
+ts_col_str(uint64 r, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /* Sessions of the whole hours: counts by status, problems, titles, resolution times. */
 void
 ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f)
 {
-	TimestampTz from,
-				to;
-
-	if (!ts_whole_hours(st, &from, &to))
+	if (!ts_rollup_buckets_query(ts_r_sessions, st, f))
 		return;
-	ts_rollup_query(ts_r_sessions, from, to, f, NULL);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		int			b = ts_rollup_bucket(st, ts_col_time(r, 1, &isnull));
-		TsProblemStats *p;
-		int64		n;
+		int			b = ts_col_int(r, 1);
+		TsProblemStats *p = ts_report_problem(st, ts_col_str(r, 2));
+		int64		n = ts_get_int64(r, 5);
+		char	   *status = ts_col_str(r, 4);
 
-		if (b < 0)
-			continue;
-		p = ts_report_problem(st, ts_col_text(r, 2));
-		n = ts_get_int64(r, 5);
-		ts_report_title(&p->titles, ts_col_text(r, 3), n);
-		ts_report_add_sessions(st, b, p, ts_col_text(r, 4), n, ts_get_int64(r, 6));
+		ts_report_title(&p->titles, ts_col_str(r, 3), n);
+		ts_report_add_sessions(st, b, p, status ? status : "", n, ts_get_int64(r, 6));
 		st->buckets[b].m.m[M_RES_N] += ts_get_int64(r, 7);
 		st->buckets[b].m.m[M_RES_US] += ts_get_int64(r, 8);
 		ts_col_durations(r, 9, p, false);
@@ -222,28 +287,17 @@ ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f)
 void
 ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f)
 {
-	TimestampTz from,
-				to;
-
-	if (!ts_whole_hours(st, &from, &to))
+	if (!ts_rollup_buckets_query(ts_r_attempts, st, f))
 		return;
-	ts_rollup_query(ts_r_attempts, from, to, f, NULL);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		int			b = ts_rollup_bucket(st, ts_col_time(r, 1, &isnull));
-		TsProblemStats *p;
-		TsStepStats *s;
-		int64		n,
-					ok;
+		int			b = ts_col_int(r, 1);
+		TsProblemStats *p = ts_report_problem(st, ts_col_str(r, 2));
+		TsStepStats *s = ts_report_step(p, ts_col_int(r, 3));
+		int64		n = ts_get_int64(r, 5);
+		int64		ok = ts_get_int64(r, 6);
 
-		if (b < 0)
-			continue;
-		p = ts_report_problem(st, ts_col_text(r, 2));
-		s = ts_report_step(p, (int) ts_get_int64(r, 3));
-		n = ts_get_int64(r, 5);
-		ok = ts_get_int64(r, 6);
-		ts_report_title(&s->titles, ts_col_text(r, 4), n);
+		ts_report_title(&s->titles, ts_col_str(r, 4), n);
 		s->attempts += n;
 		s->failed += n - ok;
 		st->buckets[b].m.m[M_ATTEMPTS] += n;
@@ -263,35 +317,20 @@ ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f)
 void
 ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct)
 {
-	TimestampTz from,
-				to;
 	TimestampTz a = st->start;
 	TimestampTz a_hour = ts_hour_floor(a);
 
-	if (!ts_whole_hours(st, &from, &to))
+	if (!ts_rollup_buckets_query(ts_r_feedback, st, f))
 		return;
-	ts_rollup_query(ts_r_feedback, from, to, f, NULL);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		int			b = ts_rollup_bucket(st, ts_col_time(r, 1, &isnull));
-		TsBucket   *bk;
-		int64		rating,
-					n,
-					nps_n,
-					prom,
-					det;
-		TimestampTz prev;
+		TsBucket   *bk = &st->buckets[ts_col_int(r, 1)];
+		int64		rating = ts_col_int(r, 2);
+		int64		n = ts_get_int64(r, 3);
+		int64		nps_n = ts_get_int64(r, 4);
+		int64		prom = ts_get_int64(r, 5);
+		int64		det = ts_get_int64(r, 6);
 
-		if (b < 0)
-			continue;
-		bk = &st->buckets[b];
-		rating = ts_get_int64(r, 2);
-		prev = ts_col_time(r, 3, &isnull);
-		n = ts_get_int64(r, 4);
-		nps_n = ts_get_int64(r, 5);
-		prom = ts_get_int64(r, 6);
-		det = ts_get_int64(r, 7);
 		bk->m.m[M_FEEDBACK] += n;
 		bk->m.m[M_RATING_SUM] += rating * n;
 		bk->m.m[M_NPS_N] += nps_n;
@@ -300,10 +339,10 @@ ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct)
 		st->passives += nps_n - prom - det;
 		if (rating >= 1 && rating <= 5)
 			st->ratings[rating] += n;
-		st->helpful_n += ts_get_int64(r, 8);
-		st->helpful_yes += ts_get_int64(r, 9);
-		if (distinct && (isnull || prev + TS_USECS_PER_HOUR <= a))
-			st->rated_sessions += n;
+		st->helpful_n += ts_get_int64(r, 7);
+		st->helpful_yes += ts_get_int64(r, 8);
+		if (distinct)
+			st->rated_sessions += ts_get_int64(r, 9);
 		CHECK_FOR_INTERRUPTS();
 	}
 

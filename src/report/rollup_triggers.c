@@ -19,6 +19,9 @@
  *	  - Writers of a session's children lock the session row (FOR NO KEY
  *	    UPDATE), so changes to one session are serialized, and read the
  *	    children with a snapshot that sees every committed row.
+ *	  The reads and the lock run as the table's owner, as foreign key checks
+ *	  do: a writer needs no rights on the other tables, and the queries name
+ *	  every object and operator by schema.
  */
 #include "postgres.h"
 
@@ -33,6 +36,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -146,6 +150,25 @@ ts_rep_read_feedback(const char *session_id, Oid nspid, TsRepFeedback **out, int
 	return n;
 }
 
+/* Connects SPI and acts as the owner of rel until ts_rep_end(); returns the saved identity. */
+static void
+ts_rep_begin(Relation rel, Oid *save_userid, int *save_sec)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(RelationGetForm(rel)->relowner,
+						   *save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+}
+
+/* Restores the caller's identity and closes SPI. */
+static void
+ts_rep_end(Oid save_userid, int save_sec)
+{
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+}
+
 /* True when two session rows put the session under the same rollup keys and measures. */
 static bool
 ts_rep_session_same(const TsRepSession *a, const TsRepSession *b)
@@ -192,6 +215,8 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 	TsRepDeltas *d;
 	TsRepSession old,
 				new;
+	Oid			save_userid;
+	int			save_sec;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -208,8 +233,7 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 			return PointerGetDatum(NULL);
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	ts_rep_begin(td->tg_relation, &save_userid, &save_sec);
 	d = ts_rep_deltas_create();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
@@ -236,7 +260,7 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 		ts_rep_add_session(d, &new, rated, 1);
 	}
 	ts_rep_deltas_write(d, nspid);
-	SPI_finish();
+	ts_rep_end(save_userid, save_sec);
 	return PointerGetDatum(NULL);
 }
 
@@ -378,6 +402,8 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 	TsRepDeltas *d;
 	int			idcol;
 	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -392,8 +418,7 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 	if (nold == 0 && nnew == 0)
 		return PointerGetDatum(NULL);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	ts_rep_begin(td->tg_relation, &save_userid, &save_sec);
 
 	/* the sessions touched, locked in id order */
 	olds = palloc(sizeof(TsRepChange) * (nold + 1));
@@ -505,7 +530,7 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 		CHECK_FOR_INTERRUPTS();
 	}
 	ts_rep_deltas_write(d, nspid);
-	SPI_finish();
+	ts_rep_end(save_userid, save_sec);
 	return PointerGetDatum(NULL);
 }
 

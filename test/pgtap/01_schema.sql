@@ -15,7 +15,8 @@ SELECT tables_are('public', ARRAY[
     'support_troubleshooting_config_history', 'support_troubleshooting_ml_training',
     'support_troubleshooting_report_schedules', 'support_troubleshooting_report_schedule_runs',
     'support_troubleshooting_llm_credentials', 'support_troubleshooting_report_summaries',
-    'ts_metrics_delta', 'ts_metrics_hourly', 'ts_metrics_problems', 'ts_metrics_problem_hourly']);
+    'ts_metrics_delta', 'ts_metrics_hourly', 'ts_metrics_problems', 'ts_metrics_problem_hourly',
+    'ts_report_delta', 'ts_report_sessions_hourly', 'ts_report_attempts_hourly', 'ts_report_feedback_hourly']);
 SELECT views_are('public', ARRAY['vw_troubleshooting_realtime_metrics']);
 
 -- columns: table, column, type, not null
