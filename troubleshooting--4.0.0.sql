@@ -769,6 +769,11 @@ CREATE TRIGGER ts_metrics_truncated
 -- whether or not anything was folded.
 ------------------------------------------------------------------------------
 
+-- the first-try check of the raw rows a report reads (partial hours, and
+-- filters the rollups do not answer): one probe per attempt
+CREATE INDEX idx_attempts_session_step
+    ON @extschema@.support_troubleshooting_attempts (session_id, step_number, attempted_at, id);
+
 -- pending changes; unindexed, append-only
 CREATE TABLE @extschema@.ts_report_delta (
     kind        "char" NOT NULL,        -- s sessions, a attempts, f feedback

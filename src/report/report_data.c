@@ -601,7 +601,7 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 	for (int i = 0; i < st->nbuckets; i++)
 		ts_measures_add(&st->total, &st->buckets[i].m);
 
-	/* titles, unique problems per bucket, and all resolution times sorted */
+	/* titles, unique problems per bucket, and all resolution times (percentiles select, not sort) */
 	cap = 0;
 	foreach(lc, st->problems)
 	{
@@ -619,10 +619,10 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 			for (int i = 0; i < st->nbuckets; i++)
 				if (p->bucket_sessions[i] > 0)
 					st->buckets[i].unique_problems++;
-		if (p->nres > 0)
-			qsort(p->res_minutes, p->nres, sizeof(double), ts_double_cmp);
 		if (p->ndel > 0)
 		{
+			/* pending changes removed some: take them out of the sorted values */
+			qsort(p->res_minutes, p->nres, sizeof(double), ts_double_cmp);
 			qsort(p->del_minutes, p->ndel, sizeof(double), ts_double_cmp);
 			ts_remove_minutes(p->res_minutes, &p->nres, p->del_minutes, p->ndel);
 		}
@@ -642,25 +642,105 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 		}
 		list_sort(p->steps, ts_step_cmp);
 	}
-	qsort(st->res_minutes, st->nres, sizeof(double), ts_double_cmp);
 	list_sort(st->problems, ts_problem_cmp);
 }
 
-/* percentile_cont(p) of sorted values, rounded to 2 decimals as numeric (NULL if none). */
+/* Swaps two doubles. */
+static inline void
+ts_swap(double *a, double *b)
+{
+	double		t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Puts the k-th smallest of v[0..n) at v[k], smaller ones before it and
+ * greater or equal ones after it (quickselect; a range that does not shrink
+ * fast enough is sorted instead, so crafted data cannot make it quadratic).
+ */
+static void
+ts_select(double *v, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+	int			budget = 64;
+
+	for (int m = n; m > 1; m >>= 1)
+		budget += 2;
+	while (hi > lo)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		double		pivot;
+		int			i,
+					j;
+
+		if (--budget < 0)
+		{
+			qsort(v + lo, hi - lo + 1, sizeof(double), ts_double_cmp);
+			return;
+		}
+		/* median of three as the pivot */
+		if (v[mid] < v[lo])
+			ts_swap(&v[mid], &v[lo]);
+		if (v[hi] < v[lo])
+			ts_swap(&v[hi], &v[lo]);
+		if (v[hi] < v[mid])
+			ts_swap(&v[hi], &v[mid]);
+		pivot = v[mid];
+		i = lo;
+		j = hi;
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				ts_swap(&v[i], &v[j]);
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;				/* v[j+1..i-1] all equal the pivot */
+	}
+}
+
+/*
+ * percentile_cont(p) of the n values (reordered in place), rounded to 2
+ * decimals as numeric (NULL if none).
+ */
 Numeric
-ts_percentile(const double *sorted, int n, double p)
+ts_percentile(double *vals, int n, double p)
 {
 	double		pos;
 	double		lo;
 	double		hi;
 	double		v;
+	int			k;
 
 	if (n == 0)
 		return NULL;
-	/* the arithmetic of PostgreSQL's percentile_cont */
+	/* the arithmetic of PostgreSQL's percentile_cont, on the two neighbours of pos */
 	pos = p * (n - 1);
-	lo = sorted[(int) floor(pos)];
-	hi = sorted[(int) ceil(pos)];
+	k = (int) floor(pos);
+	ts_select(vals, n, k);
+	lo = vals[k];
+	hi = lo;
+	if ((int) ceil(pos) != k)
+	{
+		hi = vals[k + 1];
+		for (int i = k + 2; i < n; i++)
+			if (vals[i] < hi)
+				hi = vals[i];
+	}
 	v = lo + (hi - lo) * (pos - floor(pos));
 	return DatumGetNumeric(DirectFunctionCall2(numeric_round,
 											   DirectFunctionCall1(float8_numeric, Float8GetDatum(v)),

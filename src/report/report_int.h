@@ -52,7 +52,7 @@ typedef struct TsProblemStats
 	int64		sessions;
 	int64		resolved;
 	int64		escalated;
-	int			nres;			/* resolution minutes, sorted */
+	int			nres;			/* resolution minutes (in no order) */
 	double	   *res_minutes;
 	int			capres;
 	int			ndel;			/* resolution minutes that pending changes removed */
@@ -72,7 +72,7 @@ typedef struct TsPeriodStats
 	int			nbuckets;
 	TsMeasures	total;
 	int64		unique_problems;
-	int			nres;			/* all resolution minutes, sorted */
+	int			nres;			/* all resolution minutes (in no order) */
 	double	   *res_minutes;
 	int64		finished;		/* resolved, escalated, abandoned or timed out */
 	int64		finished_rated; /* ... with feedback */
@@ -89,7 +89,7 @@ typedef struct TsPeriodStats
 /* report_data.c */
 extern void ts_report_collect(TsPeriodStats *st, const TsReportFilters *f,
 							  const char *granularity);
-extern Numeric ts_percentile(const double *sorted, int n, double p);
+extern Numeric ts_percentile(double *vals, int n, double p);
 extern TsProblemStats *ts_report_problem(TsPeriodStats *st, const char *id);
 extern TsStepStats *ts_report_step(TsProblemStats *p, int step_number);
 extern void ts_report_title(List **tally, const char *title, int64 n);

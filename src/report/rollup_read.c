@@ -23,22 +23,22 @@
 #include "utils/timestamp.h"
 
 #define TS_RNPARAMS 6
-#define TS_BNPARAMS 8
+#define TS_BNPARAMS 9
 
 /*
  * The rollup queries sum the rollup rows and the pending changes of the whole
- * hours of the series buckets per bucket: $1 holds each bucket's whole-hour
- * range as a pair of bounds (lo0, hi0, lo1, hi1, ...), so width_bucket() is
- * odd inside bucket (k - 1) / 2 and even in the partial hours between them;
- * $2/$3 span them all; $4 problems, $5 statuses, $6/$7 rating bounds (NULL:
- * no filter), $8 the period's start.
+ * hours of the series buckets per bucket: $1 maps each hour from $2 (an
+ * epoch in hours) to its bucket, or -1 for the partial hours the raw queries
+ * count; $3/$4 span them all; $5 problems, $6 statuses, $7/$8 rating bounds
+ * (NULL: no filter), $9 the period's start.
  */
-#define TS_BUCKET "(width_bucket(x.bucket, $1::timestamptz[]) - 1) / 2"
-#define TS_INSIDE " WHERE width_bucket(x.bucket, $1::timestamptz[]) %% 2 = 1"
-#define TS_SPAN " bucket >= $2 AND bucket < $3"
-#define TS_PROBLEM_FILTER " AND ($4::text[] IS NULL OR problem = ANY ($4::text[]))"
-#define TS_STATUS_FILTER " AND ($5::text[] IS NULL OR status = ANY ($5::text[]))"
-#define TS_RATING_FILTER(col) " AND " col " BETWEEN coalesce($6::int4, 1) AND coalesce($7::int4, 5)"
+#define TS_HOUR "(($1::int4[])[(pg_catalog.date_part('epoch', x.bucket)::int8 / 3600 - $2 + 1)::int4])"
+#define TS_BUCKET TS_HOUR
+#define TS_INSIDE " WHERE " TS_HOUR " >= 0"
+#define TS_SPAN " bucket >= $3 AND bucket < $4"
+#define TS_PROBLEM_FILTER " AND ($5::text[] IS NULL OR problem = ANY ($5::text[]))"
+#define TS_STATUS_FILTER " AND ($6::text[] IS NULL OR status = ANY ($6::text[]))"
+#define TS_RATING_FILTER(col) " AND " col " BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
 
 static const char *const ts_r_sessions =
 "SELECT " TS_BUCKET ", x.problem, x.title, x.status, sum(x.sessions)::int8, sum(x.rated)::int8,"
@@ -68,7 +68,7 @@ static const char *const ts_r_feedback =
 "SELECT " TS_BUCKET ", x.rating, sum(x.responses)::int8, sum(x.nps_n)::int8, sum(x.promoters)::int8,"
 "       sum(x.detractors)::int8, sum(x.helpful_n)::int8, sum(x.helpful_yes)::int8,"
 "       coalesce(sum(x.responses) FILTER (WHERE x.prev_hour IS NULL"
-"                 OR x.prev_hour + interval '1 hour' <= $8), 0)::int8"
+"                 OR x.prev_hour + interval '1 hour' <= $9), 0)::int8"
 " FROM (SELECT bucket, rating, prev_hour, responses, nps_n, promoters, detractors, helpful_n, helpful_yes"
 " FROM %1$s.ts_report_feedback_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_RATING_FILTER("rating")
 " UNION ALL "
@@ -154,35 +154,41 @@ ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 static bool
 ts_rollup_buckets_query(const char *sql, const TsPeriodStats *st, const TsReportFilters *f)
 {
-	Oid			types[TS_BNPARAMS] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	Oid			types[TS_BNPARAMS] = {INT4ARRAYOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 	TEXTARRAYOID, TEXTARRAYOID, INT4OID, INT4OID, TIMESTAMPTZOID};
 	Datum		values[TS_BNPARAMS];
 	char		nulls[TS_BNPARAMS];
-	Datum	   *bounds = palloc(sizeof(Datum) * (2 * st->nbuckets + 1));
-	int			n = 0;
+	TimestampTz from = ts_hour_ceil(st->start);
+	TimestampTz to = ts_hour_floor(st->end);
+	int64		nhours;
+	Datum	   *map;
 	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
 	int			ret;
+	bool		any = false;
 
-	for (int i = 0; i < st->nbuckets; i++)
+	if (from >= to || st->nbuckets == 0)
+		return false;
+	nhours = (to - from) / TS_USECS_PER_HOUR;
+	map = palloc(sizeof(Datum) * nhours);
+	for (int64 h = 0; h < nhours; h++)
 	{
-		TimestampTz lo = ts_hour_ceil(st->buckets[i].lo);
-		TimestampTz hi = ts_hour_floor(st->buckets[i].hi);
+		int			b = ts_rollup_bucket(st, from + h * TS_USECS_PER_HOUR);
 
-		/* a bucket without a whole hour gets an empty range: its number stays i */
-		if (hi < lo)
-			hi = lo;
-		bounds[n++] = TimestampTzGetDatum(lo);
-		bounds[n++] = TimestampTzGetDatum(hi);
+		map[h] = Int32GetDatum(b);
+		any = any || b >= 0;
+		if ((h & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
-	if (n == 0 || DatumGetTimestampTz(bounds[0]) >= DatumGetTimestampTz(bounds[n - 1]))
+	if (!any)
 		return false;
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(construct_array(bounds, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	values[1] = bounds[0];
-	values[2] = bounds[n - 1];
-	ts_bind_filters(f, values + 3, nulls + 3);
-	values[7] = TimestampTzGetDatum(st->start);
+	values[0] = PointerGetDatum(construct_array(map, (int) nhours, INT4OID, 4, true, TYPALIGN_INT));
+	/* the epoch hour of from: PostgreSQL's epoch is 2000-01-01, Unix time 946684800 */
+	values[1] = Int64GetDatum(from / TS_USECS_PER_HOUR + INT64CONST(946684800) / 3600);
+	values[2] = TimestampTzGetDatum(from);
+	values[3] = TimestampTzGetDatum(to);
+	ts_bind_filters(f, values + 4, nulls + 4);
+	values[8] = TimestampTzGetDatum(st->start);
 	ret = SPI_execute_with_args(psprintf(sql, nsp), TS_BNPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));

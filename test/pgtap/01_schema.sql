@@ -153,7 +153,7 @@ SELECT indexes_are('public', t, ix) FROM (VALUES
         'idx_sessions_problem_started_at', 'idx_sessions_active_last_activity',
         'idx_sessions_resolved_at', 'idx_sessions_escalated_at', 'idx_sessions_active_started_at']),
     ('support_troubleshooting_attempts', ARRAY['support_troubleshooting_attempts_pkey',
-        'idx_attempts_session_success', 'idx_attempts_attempted_at']),
+        'idx_attempts_session_success', 'idx_attempts_attempted_at', 'idx_attempts_session_step']),
     ('support_troubleshooting_feedback', ARRAY['support_troubleshooting_feedback_pkey',
         'idx_feedback_rating_collected_at', 'idx_feedback_session_id', 'idx_feedback_collected_at']),
     ('support_troubleshooting_ml_training', ARRAY['support_troubleshooting_ml_training_pkey',
