@@ -17,11 +17,15 @@
  *	    attempts and feedback while they are still there, and the cascaded
  *	    child changes (whose old session is gone) are skipped.
  *	  - Writers of a session's children lock the session row (FOR NO KEY
- *	    UPDATE), so changes to one session are serialized, and read the
- *	    children with a snapshot that sees every committed row.
- *	  The reads and the lock run as the table's owner, as foreign key checks
- *	  do: a writer needs no rights on the other tables, and the queries name
- *	  every object and operator by schema.
+ *	    UPDATE, the lock an UPDATE of the session takes too, so the two
+ *	    cannot deadlock over it), and the sessions trigger runs under the
+ *	    row lock of its own UPDATE or DELETE: changes to one session are
+ *	    counted one after the other.  Children are read with a snapshot that
+ *	    sees every committed row.  (An inserted session needs no lock: no
+ *	    other transaction can add children to it before it commits.)
+ *	  The reads run as the table's owner, as foreign key checks do: a writer
+ *	  needs no rights on the other tables, and the queries name every object
+ *	  and operator by schema.
  */
 #include "postgres.h"
 
@@ -50,22 +54,37 @@ PG_FUNCTION_INFO_V1(ts_report_feedback_rollup);
 
 enum
 {
-	Q_LOCK_SESSION,
-	Q_ATTEMPTS,
-	Q_FEEDBACK,
+	Q_LOCK,
+	Q_ATTEMPTS_OF,
+	Q_FEEDBACK_OF,
+	Q_CHILDREN,
+	Q_HAS_FEEDBACK,
 	Q_COUNT
 };
 
+#define TS_SESSION_COLS "s.session_id, s.started_at, s.detected_problem_id, s.detected_problem_title," \
+	" s.status, s.resolved_at"
+
 static const char *const ts_rep_queries[Q_COUNT] = {
-	[Q_LOCK_SESSION] = "SELECT session_id, started_at, detected_problem_id, detected_problem_title,"
-	" status, resolved_at FROM %s.support_troubleshooting_sessions"
-	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text FOR NO KEY UPDATE",
-	[Q_ATTEMPTS] = "SELECT id, step_number, step_title, success, attempted_at"
-	" FROM %s.support_troubleshooting_attempts"
+	/* a session, locked against other writers of its children */
+	[Q_LOCK] = "SELECT " TS_SESSION_COLS " FROM %1$s.support_troubleshooting_sessions s"
+	" WHERE s.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text FOR NO KEY UPDATE",
+	[Q_ATTEMPTS_OF] = "SELECT id, step_number, step_title, success, attempted_at"
+	" FROM %1$s.support_troubleshooting_attempts"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
-	[Q_FEEDBACK] = "SELECT id, collected_at, rating, nps_score, was_helpful"
-	" FROM %s.support_troubleshooting_feedback"
+	[Q_FEEDBACK_OF] = "SELECT id, collected_at, rating, nps_score, was_helpful"
+	" FROM %1$s.support_troubleshooting_feedback"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+	/* a session's attempts (kind a) and feedback (kind f) */
+	[Q_CHILDREN] = "SELECT 'a'::pg_catalog.\"char\" AS kind, id, step_number, step_title, success,"
+	" attempted_at AS at, NULL::pg_catalog.int2 AS rating, NULL::pg_catalog.int2 AS nps_score,"
+	" NULL::pg_catalog.bool AS was_helpful FROM %1$s.support_troubleshooting_attempts"
+	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text"
+	" UNION ALL SELECT 'f', id, NULL, NULL, NULL, collected_at, rating, nps_score, was_helpful"
+	" FROM %1$s.support_troubleshooting_feedback"
+	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+	[Q_HAS_FEEDBACK] = "SELECT 1 FROM %1$s.support_troubleshooting_feedback"
+	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text LIMIT 1",
 };
 
 /* Saved plans, prepared for the schema they were made in. */
@@ -98,9 +117,9 @@ ts_rep_exec(int q, const char *session_id, Oid nspid)
 		}
 		ts_rep_plans_nsp = nspid;
 	}
-	if (q != Q_LOCK_SESSION && IsolationUsesXactSnapshot())
+	if (IsolationUsesXactSnapshot())
 	{
-		/* the transaction's snapshot may predate a child whose writer held the lock */
+		/* the transaction's snapshot may predate a change whose writer held the lock */
 		CommandCounterIncrement();
 		ret = SPI_execute_snapshot(ts_rep_plans[q], &arg, NULL, GetLatestSnapshot(),
 								   InvalidSnapshot, false, false, 0);
@@ -111,43 +130,81 @@ ts_rep_exec(int q, const char *session_id, Oid nspid)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
 }
 
-/* Locks a session row and reads it into *s; false when it does not exist. */
+/*
+ * Locks a session row and reads it with its attempts (or feedback); false
+ * when the session does not exist.  *out gets the children.
+ */
 static bool
-ts_rep_lock_session(const char *session_id, Oid nspid, TsRepSession *s)
+ts_rep_read_session(const char *session_id, Oid nspid, bool attempts, TsRepSession *s,
+					void **out, int *n)
 {
-	ts_rep_exec(Q_LOCK_SESSION, session_id, nspid);
+	size_t		size = attempts ? sizeof(TsRepAttempt) : sizeof(TsRepFeedback);
+
+	*n = 0;
+	*out = NULL;
+	ts_rep_exec(Q_LOCK, session_id, nspid);
 	if (SPI_processed == 0)
 		return false;
 	ts_rep_session_from_tuple(s, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	ts_rep_exec(attempts ? Q_ATTEMPTS_OF : Q_FEEDBACK_OF, session_id, nspid);
+	*out = palloc(size * (SPI_processed + 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		if (attempts)
+			ts_rep_attempt_from_tuple(&((TsRepAttempt *) *out)[(*n)++], SPI_tuptable->vals[r],
+									  SPI_tuptable->tupdesc);
+		else
+			ts_rep_feedback_from_tuple(&((TsRepFeedback *) *out)[(*n)++], SPI_tuptable->vals[r],
+									   SPI_tuptable->tupdesc);
+	}
 	return true;
 }
 
-/* Reads the attempts of a session (room for `extra` more); returns their number. */
-static int
-ts_rep_read_attempts(const char *session_id, Oid nspid, TsRepAttempt **out, int extra)
+/* Column col of result row r as a Datum (NULL-safe readers below). */
+static Datum
+ts_rep_val(uint64 r, int col, bool *isnull)
 {
-	int			n;
-
-	ts_rep_exec(Q_ATTEMPTS, session_id, nspid);
-	n = (int) SPI_processed;
-	*out = palloc(sizeof(TsRepAttempt) * (n + extra + 1));
-	for (int i = 0; i < n; i++)
-		ts_rep_attempt_from_tuple(&(*out)[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-	return n;
+	return SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, isnull);
 }
 
-/* Reads the feedback of a session (room for `extra` more); returns their number. */
-static int
-ts_rep_read_feedback(const char *session_id, Oid nspid, TsRepFeedback **out, int extra)
+/* Reads all attempts and feedback of a session (Q_CHILDREN, locked by the caller). */
+static void
+ts_rep_read_children(const char *session_id, Oid nspid, TsRepAttempt **a, int *na,
+					 TsRepFeedback **f, int *nf)
 {
-	int			n;
+	ts_rep_exec(Q_CHILDREN, session_id, nspid);
+	*a = palloc(sizeof(TsRepAttempt) * (SPI_processed + 1));
+	*f = palloc(sizeof(TsRepFeedback) * (SPI_processed + 1));
+	*na = *nf = 0;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		v;
 
-	ts_rep_exec(Q_FEEDBACK, session_id, nspid);
-	n = (int) SPI_processed;
-	*out = palloc(sizeof(TsRepFeedback) * (n + extra + 1));
-	for (int i = 0; i < n; i++)
-		ts_rep_feedback_from_tuple(&(*out)[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-	return n;
+		if (DatumGetChar(ts_rep_val(r, 1, &isnull)) == 'a')
+		{
+			TsRepAttempt *x = &(*a)[(*na)++];
+
+			x->id = DatumGetInt64(ts_rep_val(r, 2, &isnull));
+			x->step = DatumGetInt32(ts_rep_val(r, 3, &isnull));
+			v = ts_rep_val(r, 4, &isnull);
+			x->title = isnull ? NULL : TextDatumGetCString(v);
+			x->success = DatumGetBool(ts_rep_val(r, 5, &isnull)) && !isnull;
+			x->at = DatumGetTimestampTz(ts_rep_val(r, 6, &isnull));
+		}
+		else
+		{
+			TsRepFeedback *x = &(*f)[(*nf)++];
+
+			x->id = DatumGetInt64(ts_rep_val(r, 2, &isnull));
+			x->at = DatumGetTimestampTz(ts_rep_val(r, 6, &isnull));
+			x->rating = DatumGetInt16(ts_rep_val(r, 7, &isnull));
+			v = ts_rep_val(r, 8, &isnull);
+			x->nps = isnull ? -1 : DatumGetInt16(v);
+			v = ts_rep_val(r, 9, &isnull);
+			x->helpful = isnull ? -1 : (DatumGetBool(v) ? 1 : 0);
+		}
+	}
 }
 
 /* Connects SPI and acts as the owner of rel until ts_rep_end(); returns the saved identity. */
@@ -197,9 +254,10 @@ ts_rep_add_whole(TsRepDeltas *d, const TsRepSession *s, const char *children_of,
 {
 	TsRepAttempt *a;
 	TsRepFeedback *f;
-	int			na = ts_rep_read_attempts(children_of, nspid, &a, 0);
-	int			nf = ts_rep_read_feedback(children_of, nspid, &f, 0);
+	int			na,
+				nf;
 
+	ts_rep_read_children(children_of, nspid, &a, &na, &f, &nf);
 	ts_rep_add_session(d, s, nf > 0, sign);
 	ts_rep_add_attempts(d, s->problem, a, na, sign);
 	ts_rep_add_feedback(d, s->problem, f, nf, sign);
@@ -253,9 +311,10 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		TsRepFeedback *f;
-		bool		rated = ts_rep_read_feedback(old.session_id, nspid, &f, 0) > 0;
+		bool		rated;
 
+		ts_rep_exec(Q_HAS_FEEDBACK, old.session_id, nspid);
+		rated = SPI_processed > 0;
 		ts_rep_add_session(d, &old, rated, -1);
 		ts_rep_add_session(d, &new, rated, 1);
 	}
@@ -307,6 +366,8 @@ typedef struct TsRepTouched
 	char	   *session_id;
 	bool		exists;
 	TsRepSession s;
+	void	   *children;		/* TsRepAttempt or TsRepFeedback, after the statement */
+	int			nchildren;
 } TsRepTouched;
 
 /* qsort comparator: session ids in byte order (the lock order). */
@@ -420,7 +481,7 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 
 	ts_rep_begin(td->tg_relation, &save_userid, &save_sec);
 
-	/* the sessions touched, locked in id order */
+	/* the sessions touched, locked and read in id order */
 	olds = palloc(sizeof(TsRepChange) * (nold + 1));
 	news = palloc(sizeof(TsRepChange) * (nnew + 1));
 	touched = palloc(sizeof(TsRepTouched) * (nold + nnew));
@@ -447,7 +508,9 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 	}
 	for (int i = 0; i < ntouched; i++)
 	{
-		touched[i].exists = ts_rep_lock_session(touched[i].session_id, nspid, &touched[i].s);
+		touched[i].exists = ts_rep_read_session(touched[i].session_id, nspid, attempts,
+												&touched[i].s, &touched[i].children,
+												&touched[i].nchildren);
 		CHECK_FOR_INTERRUPTS();
 	}
 
@@ -491,9 +554,9 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 
 		if (attempts)
 		{
-			TsRepAttempt *after,
+			TsRepAttempt *after = s->children,
 					   *before;
-			int			nafter = ts_rep_read_attempts(s->session_id, nspid, &after, 0);
+			int			nafter = s->nchildren;
 			int			nbefore = 0;
 
 			/* before = after - the statement's new rows + its old rows */
@@ -508,9 +571,9 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 		}
 		else
 		{
-			TsRepFeedback *after,
+			TsRepFeedback *after = s->children,
 					   *before;
-			int			nafter = ts_rep_read_feedback(s->session_id, nspid, &after, 0);
+			int			nafter = s->nchildren;
 			int			nbefore = 0;
 
 			before = palloc(sizeof(TsRepFeedback) * (nafter + ohi - olo + 1));
