@@ -153,7 +153,8 @@ DROP TRIGGER ts_report_rollup_delete ON support_troubleshooting_attempts;
 DROP TRIGGER ts_report_rollup_insert ON support_troubleshooting_feedback;
 DROP TRIGGER ts_report_rollup_update ON support_troubleshooting_feedback;
 DROP TRIGGER ts_report_rollup_delete ON support_troubleshooting_feedback;
-DROP INDEX idx_sessions_resolved_at, idx_sessions_escalated_at, idx_sessions_active_started_at;
+DROP INDEX idx_sessions_resolved_at, idx_sessions_escalated_at, idx_sessions_active_started_at,
+    idx_attempts_session_step;
 SQL
 P -d bench_wfull -c "SELECT refresh_troubleshooting_metrics()" -c "VACUUM ANALYZE" >/dev/null
 P -d bench_wbase -c "VACUUM ANALYZE" >/dev/null
