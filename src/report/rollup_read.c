@@ -42,15 +42,26 @@
 
 static const char *const ts_r_sessions =
 "SELECT " TS_BUCKET ", x.problem, x.title, x.status, sum(x.sessions)::int8, sum(x.rated)::int8,"
-"       sum(x.res_n)::int8, sum(x.res_us)::int8,"
-"       %1$s.ts_report_array_cat(x.durations), %1$s.ts_report_array_cat(x.dels)"
-" FROM (SELECT bucket, problem, title, status, sessions, rated, res_n, res_us, durations, NULL::bigint[] AS dels"
+"       sum(x.res_n)::int8, sum(x.res_us)::int8"
+" FROM (SELECT bucket, problem, title, status, sessions, rated, res_n, res_us"
 " FROM %1$s.ts_report_sessions_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
 " UNION ALL "
-"SELECT bucket, problem, label, status, m1, m2, m3, us, dur_add, dur_del"
+"SELECT bucket, problem, label, status, m1, m2, m3, us"
 " FROM %1$s.ts_report_delta WHERE kind = 's' AND" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
 ") x" TS_INSIDE
 " GROUP BY 1, 2, 3, 4";
+
+/* The resolution times of the same rows, one array per row (merged in C, not in SQL). */
+static const char *const ts_r_durations =
+"SELECT x.problem, x.durations, x.dels"
+" FROM (SELECT bucket, problem, durations, NULL::bigint[] AS dels"
+" FROM %1$s.ts_report_sessions_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
+"   AND status = 'resolved' AND cardinality(durations) > 0"
+" UNION ALL "
+"SELECT bucket, problem, dur_add, dur_del"
+" FROM %1$s.ts_report_delta WHERE kind = 's' AND" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
+"   AND (dur_add IS NOT NULL OR dur_del IS NOT NULL)"
+") x" TS_INSIDE;
 
 static const char *const ts_r_attempts =
 "SELECT " TS_BUCKET ", x.problem, x.step, x.title, sum(x.attempts)::int8, sum(x.successes)::int8,"
@@ -283,8 +294,18 @@ ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f)
 		ts_report_add_sessions(st, b, p, status ? status : "", n, ts_get_int64(r, 6));
 		st->buckets[b].m.m[M_RES_N] += ts_get_int64(r, 7);
 		st->buckets[b].m.m[M_RES_US] += ts_get_int64(r, 8);
-		ts_col_durations(r, 9, p, false);
-		ts_col_durations(r, 10, p, true);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	if (!ts_rollup_buckets_query(ts_r_durations, st, f))
+		return;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		TsProblemStats *p = ts_report_problem(st, ts_col_str(r, 1));
+
+		ts_col_durations(r, 2, p, false);
+		ts_col_durations(r, 3, p, true);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
