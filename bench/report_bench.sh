@@ -6,6 +6,8 @@
 #   TS_BENCH_SESSIONS=1000000 bash bench/report_bench.sh    # a smaller total (half per phase)
 #   TS_BENCH_REUSE=/path/to/sockdir TS_BENCH_PORT=5432 TS_BENCH_DB=bench bash bench/report_bench.sh
 #                                              # measure once on a cluster already loaded
+#   TS_BENCH_FILTERS=0 ...                     # without the filtered monthly reports
+#   TS_BENCH_OUT=path ...                      # write the results there
 #
 # Each phase loads sessions with attempts and feedback (bench/generate_data.sql,
 # TS_BENCH_JOBS loaders at once) with the extension's row triggers off, builds
@@ -27,7 +29,7 @@ CHUNK=${TS_BENCH_CHUNK:-1000000}
 JOBS=${TS_BENCH_JOBS:-2}
 RUNS=${TS_BENCH_RUNS:-5}
 P() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-OUT=bench/results/reports-$(date -u +%Y-%m-%d).md
+OUT=${TS_BENCH_OUT:-bench/results/reports-$(date -u +%Y-%m-%d).md}
 mkdir -p bench/results
 : >"$OUT.tmp"
 log() { echo "$*" | tee -a "$OUT.tmp"; }
@@ -164,6 +166,7 @@ if [ -n "$FIRST_SIZE" ]; then
         done)"
 fi
 
+if [ "${TS_BENCH_FILTERS:-1}" != 0 ]; then
 log ""
 log "Monthly report under each kind of filter (median of 3 uncached calls, $LAST_SIZE sessions):"
 log ""
@@ -180,6 +183,7 @@ done <<'CASES'
 {"customer_email_domain": "example.com"}|raw, through the period's time indexes
 {"assigned_agent": "agent.kim"}|raw, through the period's time indexes
 CASES
+fi
 
 log ""
 log "| relation | rows | total size |"
