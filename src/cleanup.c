@@ -217,10 +217,8 @@ ts_delete_returning(const char *sql, Datum sids, TsRowKind kind, TsDeltaBatch *b
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		ts_delta_batch_add(batch, kind, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, -1);
-		if (kind == TS_ROW_ATTEMPT)
-			ts_rep_batch_attempt(rbatch, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-		else
-			ts_rep_batch_feedback(rbatch, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		ts_rep_batch_child(rbatch, kind == TS_ROW_ATTEMPT, SPI_tuptable->vals[i],
+						   SPI_tuptable->tupdesc);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return n;

@@ -16,22 +16,18 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
-/* One deleted session with its deleted children. */
+/* One deleted session (by id; ids are at most 200 bytes) with its deleted children. */
 typedef struct TsRepBatchEntry
 {
-	char		key[NAMEDATALEN * 4];	/* hash key: the session id (truncated) */
-	List	   *sessions;		/* TsRepSession (one, or several if ids share a prefix) */
-	List	   *attempts;		/* (session_id, TsRepAttempt) */
-	List	   *feedback;
+	char		key[256];		/* hash key: the session id */
+	TsRepSession *session;		/* NULL until the session row comes */
+	TsRepAttempt *attempts;
+	int			nattempts,
+				capattempts;
+	TsRepFeedback *feedback;
+	int			nfeedback,
+				capfeedback;
 } TsRepBatchEntry;
-
-/* A child row with the session it belongs to. */
-typedef struct TsRepChild
-{
-	char	   *session_id;
-	TsRepAttempt a;
-	TsRepFeedback f;
-} TsRepChild;
 
 struct TsRepBatch
 {
@@ -57,24 +53,33 @@ ts_rep_batch_create(void)
 	return b;
 }
 
-/* The entry of a session id, created when new. */
+/* The entry of the session id in column session_id of tup, created when new. */
 static TsRepBatchEntry *
-ts_rep_batch_entry(TsRepBatch *b, const char *session_id)
+ts_rep_batch_entry(TsRepBatch *b, HeapTuple tup, TupleDesc desc)
 {
-	char		key[NAMEDATALEN * 4];
+	char		key[256];
+	char	   *id = ts_rep_text_col(tup, desc, "session_id");
 	bool		found;
 	TsRepBatchEntry *e;
 
+	if (id == NULL || strlen(id) >= sizeof(key))
+		elog(ERROR, "deleted row has no valid session_id");
 	memset(key, 0, sizeof(key));
-	strlcpy(key, session_id, sizeof(key));
+	strlcpy(key, id, sizeof(key));
 	e = hash_search(b->entries, key, HASH_ENTER, &found);
 	if (!found)
-	{
-		e->sessions = NIL;
-		e->attempts = NIL;
-		e->feedback = NIL;
-	}
+		memset((char *) e + sizeof(e->key), 0, sizeof(*e) - sizeof(e->key));
 	return e;
+}
+
+/* Grows a batch array of elements of size `size` to hold one more. */
+static void *
+ts_rep_batch_grow(void *arr, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = Max(4, *cap * 2);
+	return arr ? repalloc(arr, size * *cap) : palloc(size * *cap);
 }
 
 /* Adds a deleted session row. */
@@ -82,42 +87,32 @@ void
 ts_rep_batch_session(TsRepBatch *b, HeapTuple tup, TupleDesc desc)
 {
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
-	TsRepSession *s = palloc(sizeof(TsRepSession));
-	TsRepBatchEntry *e;
+	TsRepBatchEntry *e = ts_rep_batch_entry(b, tup, desc);
 
-	ts_rep_session_from_tuple(s, tup, desc);
-	e = ts_rep_batch_entry(b, s->session_id);
-	e->sessions = lappend(e->sessions, s);
+	e->session = palloc(sizeof(TsRepSession));
+	ts_rep_session_from_tuple(e->session, tup, desc);
 	MemoryContextSwitchTo(old);
 }
 
-/* Adds a deleted attempt row (with its session_id). */
+/* Adds a deleted attempt or feedback row (with its session_id). */
 void
-ts_rep_batch_attempt(TsRepBatch *b, HeapTuple tup, TupleDesc desc)
+ts_rep_batch_child(TsRepBatch *b, bool attempt, HeapTuple tup, TupleDesc desc)
 {
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
-	TsRepChild *c = palloc0(sizeof(TsRepChild));
-	TsRepBatchEntry *e;
+	TsRepBatchEntry *e = ts_rep_batch_entry(b, tup, desc);
 
-	c->session_id = ts_rep_text_col(tup, desc, "session_id");
-	ts_rep_attempt_from_tuple(&c->a, tup, desc);
-	e = ts_rep_batch_entry(b, c->session_id);
-	e->attempts = lappend(e->attempts, c);
-	MemoryContextSwitchTo(old);
-}
-
-/* Adds a deleted feedback row (with its session_id). */
-void
-ts_rep_batch_feedback(TsRepBatch *b, HeapTuple tup, TupleDesc desc)
-{
-	MemoryContext old = MemoryContextSwitchTo(b->cxt);
-	TsRepChild *c = palloc0(sizeof(TsRepChild));
-	TsRepBatchEntry *e;
-
-	c->session_id = ts_rep_text_col(tup, desc, "session_id");
-	ts_rep_feedback_from_tuple(&c->f, tup, desc);
-	e = ts_rep_batch_entry(b, c->session_id);
-	e->feedback = lappend(e->feedback, c);
+	if (attempt)
+	{
+		e->attempts = ts_rep_batch_grow(e->attempts, e->nattempts, &e->capattempts,
+										sizeof(TsRepAttempt));
+		ts_rep_attempt_from_tuple(&e->attempts[e->nattempts++], tup, desc);
+	}
+	else
+	{
+		e->feedback = ts_rep_batch_grow(e->feedback, e->nfeedback, &e->capfeedback,
+										sizeof(TsRepFeedback));
+		ts_rep_feedback_from_tuple(&e->feedback[e->nfeedback++], tup, desc);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -132,35 +127,11 @@ ts_rep_batch_write(TsRepBatch *b, Oid nspid)
 	hash_seq_init(&seq, b->entries);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		ListCell   *lc;
-
-		foreach(lc, e->sessions)
-		{
-			TsRepSession *s = lfirst(lc);
-			TsRepAttempt *a = palloc(sizeof(TsRepAttempt) * (list_length(e->attempts) + 1));
-			TsRepFeedback *f = palloc(sizeof(TsRepFeedback) * (list_length(e->feedback) + 1));
-			int			na = 0,
-						nf = 0;
-			ListCell   *lc2;
-
-			foreach(lc2, e->attempts)
-			{
-				TsRepChild *c = lfirst(lc2);
-
-				if (strcmp(c->session_id, s->session_id) == 0)
-					a[na++] = c->a;
-			}
-			foreach(lc2, e->feedback)
-			{
-				TsRepChild *c = lfirst(lc2);
-
-				if (strcmp(c->session_id, s->session_id) == 0)
-					f[nf++] = c->f;
-			}
-			ts_rep_add_session(d, s, nf > 0, -1);
-			ts_rep_add_attempts(d, s->problem, a, na, -1);
-			ts_rep_add_feedback(d, s->problem, f, nf, -1);
-		}
+		if (e->session == NULL)
+			continue;
+		ts_rep_add_session(d, e->session, e->nfeedback > 0, -1);
+		ts_rep_add_attempts(d, e->session->problem, e->attempts, e->nattempts, -1);
+		ts_rep_add_feedback(d, e->session->problem, e->feedback, e->nfeedback, -1);
 	}
 	ts_rep_deltas_write(d, nspid);
 	MemoryContextDelete(b->cxt);

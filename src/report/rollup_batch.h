@@ -15,8 +15,7 @@ typedef struct TsRepBatch TsRepBatch;
 
 extern TsRepBatch *ts_rep_batch_create(void);
 extern void ts_rep_batch_session(TsRepBatch *b, HeapTuple tup, TupleDesc desc);
-extern void ts_rep_batch_attempt(TsRepBatch *b, HeapTuple tup, TupleDesc desc);
-extern void ts_rep_batch_feedback(TsRepBatch *b, HeapTuple tup, TupleDesc desc);
+extern void ts_rep_batch_child(TsRepBatch *b, bool attempt, HeapTuple tup, TupleDesc desc);
 extern void ts_rep_batch_write(TsRepBatch *b, Oid nspid);
 
 #endif							/* TS_REPORT_ROLLUP_BATCH_H */

@@ -372,8 +372,8 @@ ts_rep_deltas_write(TsRepDeltas *d, Oid nspid)
 	hash_seq_init(&seq, d->entries);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[17];
-		bool		nulls[17] = {0};
+		Datum		values[16];	/* the columns of ts_report_delta */
+		bool		nulls[16] = {0};
 		bool		zero = (e->us == 0);
 		HeapTuple	tup;
 

@@ -247,10 +247,13 @@ ts_rep_problem_changed(const TsRepSession *a, const TsRepSession *b)
 	return strcmp(a->problem, b->problem) != 0;
 }
 
-/* Adds sign times everything session s contributes with its current children. */
+/*
+ * Subtracts everything session row old contributes and adds everything new
+ * contributes (either may be NULL), with the children read once.
+ */
 static void
-ts_rep_add_whole(TsRepDeltas *d, const TsRepSession *s, const char *children_of, Oid nspid,
-				 int sign)
+ts_rep_add_whole(TsRepDeltas *d, const TsRepSession *old, const TsRepSession *new,
+				 const char *children_of, Oid nspid)
 {
 	TsRepAttempt *a;
 	TsRepFeedback *f;
@@ -258,9 +261,16 @@ ts_rep_add_whole(TsRepDeltas *d, const TsRepSession *s, const char *children_of,
 				nf;
 
 	ts_rep_read_children(children_of, nspid, &a, &na, &f, &nf);
-	ts_rep_add_session(d, s, nf > 0, sign);
-	ts_rep_add_attempts(d, s->problem, a, na, sign);
-	ts_rep_add_feedback(d, s->problem, f, nf, sign);
+	for (int sign = -1; sign <= 1; sign += 2)
+	{
+		const TsRepSession *s = sign < 0 ? old : new;
+
+		if (s == NULL)
+			continue;
+		ts_rep_add_session(d, s, nf > 0, sign);
+		ts_rep_add_attempts(d, s->problem, a, na, sign);
+		ts_rep_add_feedback(d, s->problem, f, nf, sign);
+	}
 }
 
 /* AFTER ROW INSERT OR UPDATE OR DELETE on support_troubleshooting_sessions. */
@@ -296,18 +306,17 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		ts_rep_session_from_tuple(&new, td->tg_trigtuple, desc);
-		ts_rep_add_whole(d, &new, new.session_id, nspid, 1);
+		ts_rep_add_whole(d, NULL, &new, new.session_id, nspid);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		ts_rep_session_from_tuple(&old, td->tg_trigtuple, desc);
-		ts_rep_add_whole(d, &old, old.session_id, nspid, -1);
+		ts_rep_add_whole(d, &old, NULL, old.session_id, nspid);
 	}
 	else if (ts_rep_problem_changed(&old, &new))
 	{
 		/* the children are still under the old id: the cascade comes after */
-		ts_rep_add_whole(d, &old, old.session_id, nspid, -1);
-		ts_rep_add_whole(d, &new, old.session_id, nspid, 1);
+		ts_rep_add_whole(d, &old, &new, old.session_id, nspid);
 	}
 	else
 	{
