@@ -38,6 +38,7 @@ OBJS = \
 	src/report/rollup_batch.o \
 	src/report/rollup_triggers.o \
 	src/report/rollup_read.o \
+	src/report/rollup_scan.o \
 	src/report/report_trends.o \
 	src/report/export.o \
 	src/report/export_csv.o \

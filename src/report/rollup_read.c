@@ -13,6 +13,7 @@
 #include "compat.h"
 #include "extschema.h"
 #include "report/report_int.h"
+#include "report/rollup_scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -23,70 +24,360 @@
 #include "utils/timestamp.h"
 
 #define TS_RNPARAMS 6
-#define TS_BNPARAMS 9
 
 /*
- * The rollup queries sum the rollup rows and the pending changes of the whole
- * hours of the series buckets per bucket: $1 maps each hour from $2 (an
- * epoch in hours) to its bucket, or -1 for the partial hours the raw queries
- * count; $3/$4 span them all; $5 problems, $6 statuses, $7/$8 rating bounds
- * (NULL: no filter), $9 the period's start.
+ * The pending changes of the whole hours [$1, $2), one row each (the
+ * filters apply in C, to these rows and the rollup rows alike).
  */
-#define TS_HOUR "(($1::int4[])[(pg_catalog.date_part('epoch', x.bucket)::int8 / 3600 - $2 + 1)::int4])"
-#define TS_BUCKET TS_HOUR
-#define TS_INSIDE " WHERE " TS_HOUR " >= 0"
-#define TS_SPAN " bucket >= $3 AND bucket < $4"
-#define TS_PROBLEM_FILTER " AND ($5::text[] IS NULL OR problem = ANY ($5::text[]))"
-#define TS_STATUS_FILTER " AND ($6::text[] IS NULL OR status = ANY ($6::text[]))"
-#define TS_RATING_FILTER(col) " AND " col " BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
-
-static const char *const ts_r_sessions =
-"SELECT " TS_BUCKET ", x.problem, x.title, x.status, sum(x.sessions)::int8, sum(x.rated)::int8,"
-"       sum(x.res_n)::int8, sum(x.res_us)::int8"
-" FROM (SELECT bucket, problem, title, status, sessions, rated, res_n, res_us"
-" FROM %1$s.ts_report_sessions_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
-" UNION ALL "
-"SELECT bucket, problem, label, status, m1, m2, m3, us"
-" FROM %1$s.ts_report_delta WHERE kind = 's' AND" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
-") x" TS_INSIDE
-" GROUP BY 1, 2, 3, 4";
-
-/* The resolution times of the same rows, one array per row (merged in C, not in SQL). */
-static const char *const ts_r_durations =
-"SELECT x.problem, x.durations, x.dels"
-" FROM (SELECT bucket, problem, durations, NULL::bigint[] AS dels"
-" FROM %1$s.ts_report_sessions_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
-"   AND status = 'resolved' AND cardinality(durations) > 0"
-" UNION ALL "
-"SELECT bucket, problem, dur_add, dur_del"
-" FROM %1$s.ts_report_delta WHERE kind = 's' AND" TS_SPAN TS_PROBLEM_FILTER TS_STATUS_FILTER
-"   AND (dur_add IS NOT NULL OR dur_del IS NOT NULL)"
-") x" TS_INSIDE;
-
-static const char *const ts_r_attempts =
-"SELECT " TS_BUCKET ", x.problem, x.step, x.title, sum(x.attempts)::int8, sum(x.successes)::int8,"
-"       sum(x.first_tries)::int8, sum(x.first_successes)::int8"
-" FROM (SELECT bucket, problem, step, title, attempts, successes, first_tries, first_successes"
-" FROM %1$s.ts_report_attempts_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER
-" UNION ALL "
+static const char *const ts_d_sessions =
+"SELECT bucket, problem, label, status, m1, m2, m3, us, dur_add, dur_del"
+" FROM %1$s.ts_report_delta WHERE kind = 's' AND bucket >= $1 AND bucket < $2";
+static const char *const ts_d_attempts =
 "SELECT bucket, problem, num, label, m1, m2, m3, m4"
-" FROM %1$s.ts_report_delta WHERE kind = 'a' AND" TS_SPAN TS_PROBLEM_FILTER
-") x" TS_INSIDE
-" GROUP BY 1, 2, 3, 4";
+" FROM %1$s.ts_report_delta WHERE kind = 'a' AND bucket >= $1 AND bucket < $2";
+static const char *const ts_d_feedback =
+"SELECT bucket, problem, num, prev_hour, m1, m2, m3, m4, m5, m6"
+" FROM %1$s.ts_report_delta WHERE kind = 'f' AND bucket >= $1 AND bucket < $2";
 
-/* The last column: responses whose session's previous feedback is an hour or more before $10 (or none). */
-static const char *const ts_r_feedback =
-"SELECT " TS_BUCKET ", x.rating, sum(x.responses)::int8, sum(x.nps_n)::int8, sum(x.promoters)::int8,"
-"       sum(x.detractors)::int8, sum(x.helpful_n)::int8, sum(x.helpful_yes)::int8,"
-"       coalesce(sum(x.responses) FILTER (WHERE x.prev_hour IS NULL"
-"                 OR x.prev_hour + interval '1 hour' <= $9), 0)::int8"
-" FROM (SELECT bucket, rating, prev_hour, responses, nps_n, promoters, detractors, helpful_n, helpful_yes"
-" FROM %1$s.ts_report_feedback_hourly WHERE" TS_SPAN TS_PROBLEM_FILTER TS_RATING_FILTER("rating")
-" UNION ALL "
-"SELECT bucket, num, prev_hour, m1, m2, m3, m4, m5, m6"
-" FROM %1$s.ts_report_delta WHERE kind = 'f' AND" TS_SPAN TS_PROBLEM_FILTER TS_RATING_FILTER("num")
-") x" TS_INSIDE
-" GROUP BY 1, 2";
+/* The rollup columns, in the order of the pending-change queries above. */
+static const char *const ts_c_sessions[] = {"bucket", "problem", "title", "status", "sessions",
+"rated", "res_n", "res_us", "durations"};
+static const char *const ts_c_attempts[] = {"bucket", "problem", "step", "title", "attempts",
+"successes", "first_tries", "first_successes"};
+static const char *const ts_c_feedback[] = {"bucket", "problem", "rating", "prev_hour",
+"responses", "nps_n", "promoters", "detractors", "helpful_n", "helpful_yes"};
+
+/* A problem id seen in the rows, with its stats. */
+typedef struct TsSeenProblem
+{
+	const char *id;
+	int			len;
+	TsProblemStats *p;
+} TsSeenProblem;
+
+/*
+ * What the row readers need: the period, which bucket each whole hour from
+ * `from` falls in (-1: a partial hour, counted from the raw rows), the
+ * filters as C strings, and the problems seen so far.
+ */
+typedef struct TsRowCtx
+{
+	TsPeriodStats *st;
+	TimestampTz from;
+	TimestampTz to;
+	int64		nhours;
+	int		   *map;
+	bool		delta;			/* rows of ts_report_delta (durations added and removed) */
+	bool		distinct;		/* feedback: count distinct rated sessions too */
+	char	  **problems;		/* NULL: no problem filter */
+	int			nproblems;
+	char	  **statuses;		/* NULL: no status filter */
+	int			nstatuses;
+	int			rmin;
+	int			rmax;
+	TsSeenProblem *seen;
+	int			nseen;
+	int			capseen;
+	TsProblemStats *undetected; /* the NULL problem, once seen */
+	StringInfoData buf;			/* a title or status as a C string */
+} TsRowCtx;
+
+/* The non-NULL elements of a text[] filter as C strings. */
+static char **
+ts_filter_strings(Datum arr, int *n)
+{
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems;
+	char	  **out;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &enulls, &nelems);
+	out = palloc(sizeof(char *) * (nelems + 1));
+	*n = 0;
+	for (int i = 0; i < nelems; i++)
+		if (!enulls[i])
+			out[(*n)++] = TextDatumGetCString(elems[i]);
+	return out;
+}
+
+/*
+ * Sets up the readers for the whole hours of the series buckets; false when
+ * no bucket has a whole hour.
+ */
+static bool
+ts_row_ctx_init(TsRowCtx *c, TsPeriodStats *st, const TsReportFilters *f)
+{
+	bool		any = false;
+
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	c->from = ts_hour_ceil(st->start);
+	c->to = ts_hour_floor(st->end);
+	if (c->from >= c->to || st->nbuckets == 0)
+		return false;
+	c->nhours = (c->to - c->from) / TS_USECS_PER_HOUR;
+	c->map = palloc(sizeof(int) * c->nhours);
+	for (int64 h = 0; h < c->nhours; h++)
+	{
+		c->map[h] = ts_rollup_bucket(st, c->from + h * TS_USECS_PER_HOUR);
+		any = any || c->map[h] >= 0;
+		if ((h & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (!any)
+		return false;
+	if (f->problem_ids)
+		c->problems = ts_filter_strings(f->problem_ids, &c->nproblems);
+	if (f->statuses)
+		c->statuses = ts_filter_strings(f->statuses, &c->nstatuses);
+	c->rmin = f->min_rating ? f->min_rating : 1;
+	c->rmax = f->max_rating ? f->max_rating : 5;
+	initStringInfo(&c->buf);
+	return true;
+}
+
+/* The bucket of a rollup hour, or -1 (a partial hour, or outside the whole hours). */
+static int
+ts_row_bucket(const TsRowCtx *c, TimestampTz hour)
+{
+	if (hour < c->from || hour >= c->to)
+		return -1;
+	return c->map[(hour - c->from) / TS_USECS_PER_HOUR];
+}
+
+/* True when text d equals one of the strings (as = ANY (filter) compares). */
+static bool
+ts_text_in(Datum d, char **set, int n)
+{
+	text	   *t = DatumGetTextPP(d);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	const char *data = VARDATA_ANY(t);
+
+	for (int i = 0; i < n; i++)
+		if ((int) strlen(set[i]) == len && memcmp(set[i], data, len) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a row's problem (and status, when given) pass the filters. */
+static bool
+ts_row_passes(const TsRowCtx *c, Datum problem, bool problem_null, const Datum *status)
+{
+	if (c->problems && (problem_null || !ts_text_in(problem, c->problems, c->nproblems)))
+		return false;
+	if (status && c->statuses && !ts_text_in(*status, c->statuses, c->nstatuses))
+		return false;
+	return true;
+}
+
+/* The stats of a row's problem (looked up by its bytes, created on first use). */
+static TsProblemStats *
+ts_row_problem(TsRowCtx *c, Datum problem, bool isnull)
+{
+	text	   *t;
+	int			len;
+	const char *data;
+	char	   *id;
+
+	if (isnull)
+	{
+		if (c->undetected == NULL)
+			c->undetected = ts_report_problem(c->st, NULL);
+		return c->undetected;
+	}
+	t = DatumGetTextPP(problem);
+	len = VARSIZE_ANY_EXHDR(t);
+	data = VARDATA_ANY(t);
+	for (int i = 0; i < c->nseen; i++)
+		if (c->seen[i].len == len && memcmp(c->seen[i].id, data, len) == 0)
+			return c->seen[i].p;
+	if (c->nseen == c->capseen)
+	{
+		c->capseen = c->capseen ? c->capseen * 2 : 16;
+		c->seen = c->seen ? repalloc(c->seen, sizeof(TsSeenProblem) * c->capseen) :
+			palloc(sizeof(TsSeenProblem) * c->capseen);
+	}
+	id = text_to_cstring(t);
+	c->seen[c->nseen].id = id;
+	c->seen[c->nseen].len = len;
+	c->seen[c->nseen].p = ts_report_problem(c->st, id);
+	return c->seen[c->nseen++].p;
+}
+
+/* A text value as a C string in the context's buffer (valid until the next call), or NULL. */
+static const char *
+ts_row_cstr(TsRowCtx *c, Datum d, bool isnull)
+{
+	text	   *t;
+
+	if (isnull)
+		return NULL;
+	t = DatumGetTextPP(d);
+	resetStringInfo(&c->buf);
+	appendBinaryStringInfo(&c->buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	return c->buf.data;
+}
+
+/* Adds (or, removed, takes away) the resolution times of a bigint[] to a problem. */
+static void
+ts_row_durations(TsProblemStats *p, Datum d, bool removed)
+{
+	ArrayType  *a = DatumGetArrayTypeP(d);
+	int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+
+	if (ARR_ELEMTYPE(a) != INT8OID)
+		elog(ERROR, "resolution times must be a bigint array");
+	if (ARR_HASNULL(a))
+	{
+		Datum	   *elems;
+		bool	   *enulls;
+
+		deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &enulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!enulls[i])
+				ts_report_add_minutes(p, DatumGetInt64(elems[i]), removed);
+	}
+	else
+	{
+		/* no NULLs: the data follows the fixed header */
+		const int64 *v = (const int64 *) ((const char *) a + ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+
+		for (int i = 0; i < n; i++)
+			ts_report_add_minutes(p, v[i], removed);
+	}
+	if ((Pointer) a != DatumGetPointer(d))
+		pfree(a);
+}
+
+/*
+ * One sessions row: bucket, problem, title, status, sessions, rated, res_n,
+ * res_us, then the sorted resolution times (rollup rows, counted when
+ * resolved) or the times added and removed (pending changes).
+ */
+static void
+ts_session_row(void *arg, Datum *v, bool *n)
+{
+	TsRowCtx   *c = arg;
+	int			b = ts_row_bucket(c, DatumGetTimestampTz(v[0]));
+	TsProblemStats *p;
+	const char *status;
+	int64		sessions;
+
+	if (b < 0 || !ts_row_passes(c, v[1], n[1], &v[3]))
+		return;
+	p = ts_row_problem(c, v[1], n[1]);
+	sessions = DatumGetInt64(v[4]);
+	ts_report_title(&p->titles, ts_row_cstr(c, v[2], n[2]), sessions);
+	status = ts_row_cstr(c, v[3], n[3]);
+	ts_report_add_sessions(c->st, b, p, status ? status : "", sessions, DatumGetInt64(v[5]));
+	c->st->buckets[b].m.m[M_RES_N] += DatumGetInt64(v[6]);
+	c->st->buckets[b].m.m[M_RES_US] += DatumGetInt64(v[7]);
+	if (c->delta)
+	{
+		if (!n[8])
+			ts_row_durations(p, v[8], false);
+		if (!n[9])
+			ts_row_durations(p, v[9], true);
+	}
+	else if (!n[8] && status && strcmp(status, "resolved") == 0)
+		ts_row_durations(p, v[8], false);
+}
+
+/* One attempts row: bucket, problem, step, title, attempts, successes, first tries and their successes. */
+static void
+ts_attempt_row(void *arg, Datum *v, bool *n)
+{
+	TsRowCtx   *c = arg;
+	int			b = ts_row_bucket(c, DatumGetTimestampTz(v[0]));
+	TsProblemStats *p;
+	TsStepStats *s;
+	int64		attempts;
+	int64		ok;
+
+	if (b < 0 || !ts_row_passes(c, v[1], n[1], NULL))
+		return;
+	p = ts_row_problem(c, v[1], n[1]);
+	s = ts_report_step(p, DatumGetInt32(v[2]));
+	attempts = DatumGetInt64(v[4]);
+	ok = DatumGetInt64(v[5]);
+	ts_report_title(&s->titles, ts_row_cstr(c, v[3], n[3]), attempts);
+	s->attempts += attempts;
+	s->failed += attempts - ok;
+	c->st->buckets[b].m.m[M_ATTEMPTS] += attempts;
+	c->st->buckets[b].m.m[M_ATTEMPTS_OK] += ok;
+	c->st->first_tries += DatumGetInt64(v[6]);
+	c->st->first_ok += DatumGetInt64(v[7]);
+}
+
+/*
+ * One feedback row: bucket, problem, rating, the hour of the session's
+ * previous feedback, responses, NPS answers, promoters, detractors, helpful
+ * answers and yes.  A response counts as a distinct rated session when its
+ * session's previous feedback is an hour or more before the period (or
+ * there is none).
+ */
+static void
+ts_feedback_row(void *arg, Datum *v, bool *n)
+{
+	TsRowCtx   *c = arg;
+	int			b = ts_row_bucket(c, DatumGetTimestampTz(v[0]));
+	TsBucket   *bk;
+	int			rating = DatumGetInt32(v[2]);
+	int64		responses = DatumGetInt64(v[4]);
+	int64		nps_n = DatumGetInt64(v[5]);
+	int64		prom = DatumGetInt64(v[6]);
+	int64		det = DatumGetInt64(v[7]);
+
+	if (b < 0 || rating < c->rmin || rating > c->rmax || !ts_row_passes(c, v[1], n[1], NULL))
+		return;
+	bk = &c->st->buckets[b];
+	bk->m.m[M_FEEDBACK] += responses;
+	bk->m.m[M_RATING_SUM] += rating * responses;
+	bk->m.m[M_NPS_N] += nps_n;
+	bk->m.m[M_PROMOTERS] += prom;
+	bk->m.m[M_DETRACTORS] += det;
+	c->st->passives += nps_n - prom - det;
+	if (rating >= 1 && rating <= 5)
+		c->st->ratings[rating] += responses;
+	c->st->helpful_n += DatumGetInt64(v[8]);
+	c->st->helpful_yes += DatumGetInt64(v[9]);
+	if (c->distinct &&
+		(n[3] || DatumGetTimestampTz(v[3]) + TS_USECS_PER_HOUR <= c->st->start))
+		c->st->rated_sessions += responses;
+}
+
+/* Feeds the rows of a rollup, then its pending changes in the same hours, to fn. */
+static void
+ts_rollup_rows(TsRowCtx *c, const char *rollup, const char *const *cols, int ncols,
+			   const char *delta_sql, TsRollupRowFn fn)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[2];
+	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
+	Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
+	bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
+	int			ret;
+
+	c->delta = false;
+	ts_rollup_scan(rollup, cols, ncols, c->from, c->to, fn, c);
+
+	args[0] = TimestampTzGetDatum(c->from);
+	args[1] = TimestampTzGetDatum(c->to);
+	ret = SPI_execute_with_args(psprintf(delta_sql, nsp), 2, types, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
+	c->delta = true;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		for (int i = 0; i < SPI_tuptable->tupdesc->natts; i++)
+			values[i] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, i + 1,
+									  &nulls[i]);
+		fn(c, values, nulls);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
 
 /* Feedback rows of matching sessions in [$1, $2) with no feedback of their session in [$4, the row). */
 static const char *const ts_r_first_in_period =
@@ -158,53 +449,6 @@ ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
 }
 
-/*
- * Runs a rollup query over the whole hours of the series buckets; false
- * (nothing run) when no bucket has a whole hour.
- */
-static bool
-ts_rollup_buckets_query(const char *sql, const TsPeriodStats *st, const TsReportFilters *f)
-{
-	Oid			types[TS_BNPARAMS] = {INT4ARRAYOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	TEXTARRAYOID, TEXTARRAYOID, INT4OID, INT4OID, TIMESTAMPTZOID};
-	Datum		values[TS_BNPARAMS];
-	char		nulls[TS_BNPARAMS];
-	TimestampTz from = ts_hour_ceil(st->start);
-	TimestampTz to = ts_hour_floor(st->end);
-	int64		nhours;
-	Datum	   *map;
-	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
-	int			ret;
-	bool		any = false;
-
-	if (from >= to || st->nbuckets == 0)
-		return false;
-	nhours = (to - from) / TS_USECS_PER_HOUR;
-	map = palloc(sizeof(Datum) * nhours);
-	for (int64 h = 0; h < nhours; h++)
-	{
-		int			b = ts_rollup_bucket(st, from + h * TS_USECS_PER_HOUR);
-
-		map[h] = Int32GetDatum(b);
-		any = any || b >= 0;
-		if ((h & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	if (!any)
-		return false;
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(construct_array(map, (int) nhours, INT4OID, 4, true, TYPALIGN_INT));
-	/* the epoch hour of from: PostgreSQL's epoch is 2000-01-01, Unix time 946684800 */
-	values[1] = Int64GetDatum(from / TS_USECS_PER_HOUR + INT64CONST(946684800) / 3600);
-	values[2] = TimestampTzGetDatum(from);
-	values[3] = TimestampTzGetDatum(to);
-	ts_bind_filters(f, values + 4, nulls + 4);
-	values[8] = TimestampTzGetDatum(st->start);
-	ret = SPI_execute_with_args(psprintf(sql, nsp), TS_BNPARAMS, types, values, nulls, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
-	return true;
-}
 
 /* The bucket an hour lies whole inside, or -1 (the raw queries count it). */
 int
@@ -240,99 +484,29 @@ ts_col_time(uint64 r, int col, bool *isnull)
 											 col, isnull));
 }
 
-/* Adds the bigint[] in column col of row r to p's resolution times (or their removals). */
-static void
-ts_col_durations(uint64 r, int col, TsProblemStats *p, bool removed)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull);
-	Datum	   *elems;
-	bool	   *enulls;
-	int			n;
-
-	if (isnull)
-		return;
-	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &enulls, &n);
-	for (int i = 0; i < n; i++)
-		ts_report_add_minutes(p, DatumGetInt64(elems[i]), removed);
-}
-
-/* Column col of row r as an int4. */
-static int
-ts_col_int(uint64 r, int col)
-{
-	bool		isnull;
-
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull));
-}
-
-/* Column col of row r (text) as a C string, or NULL. */
-static char *
-ts_col_str(uint64 r, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
 
 /* Sessions of the whole hours: counts by status, problems, titles, resolution times. */
 void
 ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f)
 {
-	if (!ts_rollup_buckets_query(ts_r_sessions, st, f))
+	TsRowCtx	c;
+
+	if (!ts_row_ctx_init(&c, st, f))
 		return;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		int			b = ts_col_int(r, 1);
-		TsProblemStats *p = ts_report_problem(st, ts_col_str(r, 2));
-		int64		n = ts_get_int64(r, 5);
-		char	   *status = ts_col_str(r, 4);
-
-		ts_report_title(&p->titles, ts_col_str(r, 3), n);
-		ts_report_add_sessions(st, b, p, status ? status : "", n, ts_get_int64(r, 6));
-		st->buckets[b].m.m[M_RES_N] += ts_get_int64(r, 7);
-		st->buckets[b].m.m[M_RES_US] += ts_get_int64(r, 8);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_freetuptable(SPI_tuptable);
-
-	if (!ts_rollup_buckets_query(ts_r_durations, st, f))
-		return;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		TsProblemStats *p = ts_report_problem(st, ts_col_str(r, 1));
-
-		ts_col_durations(r, 2, p, false);
-		ts_col_durations(r, 3, p, true);
-		CHECK_FOR_INTERRUPTS();
-	}
+	ts_rollup_rows(&c, "ts_report_sessions_hourly", ts_c_sessions, lengthof(ts_c_sessions),
+				   ts_d_sessions, ts_session_row);
 }
 
 /* Attempts of the whole hours: per bucket, per problem and step, first tries. */
 void
 ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f)
 {
-	if (!ts_rollup_buckets_query(ts_r_attempts, st, f))
-		return;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		int			b = ts_col_int(r, 1);
-		TsProblemStats *p = ts_report_problem(st, ts_col_str(r, 2));
-		TsStepStats *s = ts_report_step(p, ts_col_int(r, 3));
-		int64		n = ts_get_int64(r, 5);
-		int64		ok = ts_get_int64(r, 6);
+	TsRowCtx	c;
 
-		ts_report_title(&s->titles, ts_col_str(r, 4), n);
-		s->attempts += n;
-		s->failed += n - ok;
-		st->buckets[b].m.m[M_ATTEMPTS] += n;
-		st->buckets[b].m.m[M_ATTEMPTS_OK] += ok;
-		st->first_tries += ts_get_int64(r, 7);
-		st->first_ok += ts_get_int64(r, 8);
-		CHECK_FOR_INTERRUPTS();
-	}
+	if (!ts_row_ctx_init(&c, st, f))
+		return;
+	ts_rollup_rows(&c, "ts_report_attempts_hourly", ts_c_attempts, lengthof(ts_c_attempts),
+				   ts_d_attempts, ts_attempt_row);
 }
 
 /*
@@ -346,32 +520,13 @@ ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct)
 {
 	TimestampTz a = st->start;
 	TimestampTz a_hour = ts_hour_floor(a);
+	TsRowCtx	c;
 
-	if (!ts_rollup_buckets_query(ts_r_feedback, st, f))
+	if (!ts_row_ctx_init(&c, st, f))
 		return;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		TsBucket   *bk = &st->buckets[ts_col_int(r, 1)];
-		int64		rating = ts_col_int(r, 2);
-		int64		n = ts_get_int64(r, 3);
-		int64		nps_n = ts_get_int64(r, 4);
-		int64		prom = ts_get_int64(r, 5);
-		int64		det = ts_get_int64(r, 6);
-
-		bk->m.m[M_FEEDBACK] += n;
-		bk->m.m[M_RATING_SUM] += rating * n;
-		bk->m.m[M_NPS_N] += nps_n;
-		bk->m.m[M_PROMOTERS] += prom;
-		bk->m.m[M_DETRACTORS] += det;
-		st->passives += nps_n - prom - det;
-		if (rating >= 1 && rating <= 5)
-			st->ratings[rating] += n;
-		st->helpful_n += ts_get_int64(r, 7);
-		st->helpful_yes += ts_get_int64(r, 8);
-		if (distinct)
-			st->rated_sessions += ts_get_int64(r, 9);
-		CHECK_FOR_INTERRUPTS();
-	}
+	c.distinct = distinct;
+	ts_rollup_rows(&c, "ts_report_feedback_hourly", ts_c_feedback, lengthof(ts_c_feedback),
+				   ts_d_feedback, ts_feedback_row);
 
 	/* rows whose previous feedback lies in the period's first, partial hour but before it */
 	if (distinct && a_hour < a)
@@ -406,3 +561,4 @@ ts_rollup_rated_raw(const TsPeriodStats *st, const TsReportFilters *f)
 	ts_rollup_query(ts_r_rated_raw, st->start, st->end, f, NULL);
 	return ts_get_int64(0, 1);
 }
+
