@@ -22,7 +22,9 @@
  *	    row lock of its own UPDATE or DELETE: changes to one session are
  *	    counted one after the other.  Children are read with a snapshot that
  *	    sees every committed row.  (An inserted session needs no lock: no
- *	    other transaction can add children to it before it commits.)
+ *	    other transaction can add children to it before it commits.  Nor
+ *	    does a session whose row version this transaction wrote: no one else
+ *	    can lock it before the transaction ends; see ts_rep_read_session.)
  *	  The reads run as the table's owner, as foreign key checks do: a writer
  *	  needs no rights on the other tables, and the queries name every object
  *	  and operator by schema.
@@ -41,6 +43,8 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -59,6 +63,8 @@ enum
 	Q_FEEDBACK_OF,
 	Q_CHILDREN,
 	Q_HAS_FEEDBACK,
+	Q_OWN_ATTEMPTS,
+	Q_OWN_FEEDBACK,
 	Q_COUNT
 };
 
@@ -85,7 +91,77 @@ static const char *const ts_rep_queries[Q_COUNT] = {
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 	[Q_HAS_FEEDBACK] = "SELECT 1 FROM %1$s.support_troubleshooting_feedback"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text LIMIT 1",
+	/* a session, unlocked, with the writer of its row version and its attempts (or feedback) */
+	[Q_OWN_ATTEMPTS] = "SELECT " TS_SESSION_COLS ", s.xmin AS ts_xmin, c.id, c.step_number,"
+	" c.step_title, c.success, c.attempted_at FROM %1$s.support_troubleshooting_sessions s"
+	" LEFT JOIN %1$s.support_troubleshooting_attempts c"
+	" ON c.session_id OPERATOR(pg_catalog.=) s.session_id"
+	" WHERE s.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+	[Q_OWN_FEEDBACK] = "SELECT " TS_SESSION_COLS ", s.xmin AS ts_xmin, c.id, c.collected_at,"
+	" c.rating, c.nps_score, c.was_helpful FROM %1$s.support_troubleshooting_sessions s"
+	" LEFT JOIN %1$s.support_troubleshooting_feedback c"
+	" ON c.session_id OPERATOR(pg_catalog.=) s.session_id"
+	" WHERE s.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 };
+
+/*
+ * The sessions this transaction inserted or updated, as a hint of which
+ * sessions' children can be read without a lock (ts_rep_read_session checks
+ * the row itself).  The table lives in TopTransactionContext and belongs to
+ * the transaction whose id is ts_rep_own_xid.
+ */
+#define TS_REP_OWN_KEY 64
+#define TS_REP_OWN_MAX 4096
+static HTAB *ts_rep_own = NULL;
+static TransactionId ts_rep_own_xid = InvalidTransactionId;
+
+/* The current transaction's table of its own sessions (NULL when there is none and !create). */
+static HTAB *
+ts_rep_own_table(bool create)
+{
+	TransactionId xid = GetTopTransactionIdIfAny();
+
+	if (ts_rep_own_xid != xid || !TransactionIdIsValid(xid))
+	{
+		ts_rep_own = NULL;
+		ts_rep_own_xid = xid;
+	}
+	if (ts_rep_own == NULL && create && TransactionIdIsValid(xid))
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = TS_REP_OWN_KEY;
+		ctl.entrysize = TS_REP_OWN_KEY;
+		ctl.hcxt = TopTransactionContext;
+		ts_rep_own = hash_create("troubleshooting own sessions", 64, &ctl,
+								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	return ts_rep_own;
+}
+
+/* Notes that this transaction wrote a session's row (ids too long are not noted). */
+static void
+ts_rep_own_note(const char *session_id)
+{
+	HTAB	   *h;
+
+	if (session_id == NULL || strlen(session_id) >= TS_REP_OWN_KEY)
+		return;
+	h = ts_rep_own_table(true);
+	if (h && hash_get_num_entries(h) < TS_REP_OWN_MAX)
+		(void) hash_search(h, session_id, HASH_ENTER, NULL);
+}
+
+/* True when this transaction noted writing the session's row. */
+static bool
+ts_rep_own_noted(const char *session_id)
+{
+	HTAB	   *h = ts_rep_own_table(false);
+
+	if (h == NULL || strlen(session_id) >= TS_REP_OWN_KEY)
+		return false;
+	return hash_search(h, session_id, HASH_FIND, NULL) != NULL;
+}
 
 /* Saved plans, prepared for the schema they were made in. */
 static SPIPlanPtr ts_rep_plans[Q_COUNT];
@@ -131,6 +207,48 @@ ts_rep_exec(int q, const char *session_id, Oid nspid)
 }
 
 /*
+ * Reads a session row with its attempts (or feedback) when this transaction
+ * wrote the row version it reads: then no other transaction can lock the row
+ * until this one ends, so the row needs no lock of its own.  False (nothing
+ * read) otherwise.
+ */
+static bool
+ts_rep_read_own_session(const char *session_id, Oid nspid, bool attempts, TsRepSession *s,
+						void **out, int *n)
+{
+	size_t		size = attempts ? sizeof(TsRepAttempt) : sizeof(TsRepFeedback);
+	TupleDesc	desc;
+	bool		isnull;
+	int			idcol;
+	Datum		xmin;
+
+	if (!ts_rep_own_noted(session_id))
+		return false;
+	ts_rep_exec(attempts ? Q_OWN_ATTEMPTS : Q_OWN_FEEDBACK, session_id, nspid);
+	if (SPI_processed == 0)
+		return false;
+	desc = SPI_tuptable->tupdesc;
+	xmin = SPI_getbinval(SPI_tuptable->vals[0], desc, SPI_fnumber(desc, "ts_xmin"), &isnull);
+	if (isnull || !TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
+		return false;
+	ts_rep_session_from_tuple(s, SPI_tuptable->vals[0], desc);
+	idcol = SPI_fnumber(desc, "id");
+	*out = palloc(size * (SPI_processed + 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		(void) SPI_getbinval(SPI_tuptable->vals[r], desc, idcol, &isnull);
+		if (isnull)
+			continue;			/* the LEFT JOIN's row of a session without children */
+		if (attempts)
+			ts_rep_attempt_from_tuple(&((TsRepAttempt *) *out)[(*n)++], SPI_tuptable->vals[r], desc);
+		else
+			ts_rep_feedback_from_tuple(&((TsRepFeedback *) *out)[(*n)++], SPI_tuptable->vals[r],
+									   desc);
+	}
+	return true;
+}
+
+/*
  * Locks a session row and reads it with its attempts (or feedback); false
  * when the session does not exist.  *out gets the children.
  */
@@ -140,6 +258,10 @@ ts_rep_read_session(const char *session_id, Oid nspid, bool attempts, TsRepSessi
 {
 	size_t		size = attempts ? sizeof(TsRepAttempt) : sizeof(TsRepFeedback);
 
+	*n = 0;
+	*out = NULL;
+	if (ts_rep_read_own_session(session_id, nspid, attempts, s, out, n))
+		return true;
 	*n = 0;
 	*out = NULL;
 	ts_rep_exec(Q_LOCK, session_id, nspid);
@@ -292,6 +414,9 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(td->tg_relation);
 	nspid = RelationGetNamespace(td->tg_relation);
 
+	if (!TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		ts_rep_own_note(ts_rep_text_col(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
+										td->tg_newtuple : td->tg_trigtuple, desc, "session_id"));
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		ts_rep_session_from_tuple(&old, td->tg_trigtuple, desc);
