@@ -7,6 +7,12 @@
  *	  whole inside one series bucket; report_data.c reads the rest (partial
  *	  hours) from the raw tables.  Also the distinct rated sessions, which
  *	  need the hour of each session's previous feedback.
+ *
+ *	  The rollup rows come straight from each rollup's hour index
+ *	  (rollup_scan.c) and are added up row by row as they come: a 90-day
+ *	  period is some 250,000 rollup rows, and grouping them in SQL cost
+ *	  more than reading them.  The pending changes, usually few, come
+ *	  through SPI.  Both pass the same filters and the same adders.
  */
 #include "postgres.h"
 
