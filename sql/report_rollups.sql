@@ -200,6 +200,45 @@ WHERE table_name IN ('support_troubleshooting_sessions', 'support_troubleshootin
 SELECT * FROM ts_ref.report_compare();
 SELECT ts_ref.report_rollups_match() AS rollup_rows_unlike_rebuild;
 
+-- a transaction's own sessions: children written after the session's insert or
+-- update in the same transaction (read without a second lock), also after a
+-- savepoint that undid the session's insert or update
+BEGIN;
+INSERT INTO support_troubleshooting_sessions (session_id, customer_email, detected_problem_id,
+       detected_problem_title, status, started_at)
+VALUES ('own-1', 'own@example.com', 'wifi_drops', 'Wi-Fi drops', 'in_progress', now() - interval '3 hours');
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, attempted_at)
+VALUES ('own-1', 1, 'Restart', false, now() - interval '170 minutes');
+SAVEPOINT s1;
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, attempted_at)
+VALUES ('own-1', 1, 'Restart', true, now() - interval '175 minutes');
+ROLLBACK TO SAVEPOINT s1;
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, attempted_at)
+VALUES ('own-1', 1, 'Restart', true, now() - interval '180 minutes'), ('own-1', 2, 'Reset', true, now() - interval '160 minutes');
+UPDATE support_troubleshooting_sessions SET status = 'resolved', resolved_at = now() - interval '150 minutes'
+ WHERE session_id = 'own-1';
+INSERT INTO support_troubleshooting_feedback (session_id, rating, nps_score, was_helpful, collected_at)
+VALUES ('own-1', 4, 9, true, now() - interval '140 minutes');
+SAVEPOINT s2;
+INSERT INTO support_troubleshooting_sessions (session_id, customer_email, detected_problem_id,
+       detected_problem_title, status, started_at)
+VALUES ('own-2', 'own@example.com', 'no_internet', 'No internet', 'in_progress', now() - interval '2 hours');
+ROLLBACK TO SAVEPOINT s2;
+COMMIT;
+BEGIN;
+SAVEPOINT s3;
+UPDATE support_troubleshooting_sessions SET detected_problem_id = 'no_internet' WHERE session_id = 'own-1';
+ROLLBACK TO SAVEPOINT s3;
+INSERT INTO support_troubleshooting_attempts (session_id, step_number, step_title, success, attempted_at)
+VALUES ('own-1', 2, 'Reset', false, now() - interval '165 minutes');
+UPDATE support_troubleshooting_sessions SET detected_problem_title = 'Wi-Fi keeps dropping' WHERE session_id = 'own-1';
+DELETE FROM support_troubleshooting_attempts WHERE session_id = 'own-1' AND step_number = 1
+   AND attempted_at = (SELECT min(attempted_at) FROM support_troubleshooting_attempts WHERE session_id = 'own-1');
+COMMIT;
+SELECT count(*) AS own_attempts FROM support_troubleshooting_attempts WHERE session_id = 'own-1';
+SELECT * FROM ts_ref.report_compare();
+SELECT ts_ref.report_rollups_match() AS rollup_rows_unlike_rebuild;
+
 -- TRUNCATE of a child table rebuilds
 TRUNCATE support_troubleshooting_feedback;
 SELECT count(*) AS feedback_rows FROM ts_report_feedback_hourly;
