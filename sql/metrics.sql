@@ -86,3 +86,19 @@ FROM ts_ref.random_realtime_check(15);
 SELECT jsonb_typeof(j -> 'top_problems') AS top_problems, jsonb_typeof(j -> 'active_sessions') AS active,
        (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(j -> 'metrics') k) AS metric_keys
 FROM (SELECT get_troubleshooting_realtime_metrics() AS j) x;
+
+-- buckets cover [p_start, p_end): none starts at or after p_end, in any zone
+SET TimeZone = 'Europe/Madrid';
+INSERT INTO support_troubleshooting_sessions (session_id, status, started_at)
+SELECT 'mad-' || i, 'started', timestamptz '2026-04-05 00:00 Europe/Madrid' + i * interval '1 minute'
+FROM generate_series(1, 30) i;
+SELECT count(*) AS buckets, min(period_start) AS first_bucket, max(period_start) AS last_bucket,
+       sum(total_sessions) AS sessions_before_end
+FROM get_troubleshooting_metrics_by_period('day', '2026-03-20', '2026-04-05');
+SELECT count(*) AS buckets_ending_mid_day, max(period_start) AS last_bucket, sum(total_sessions) AS sessions
+FROM get_troubleshooting_metrics_by_period('day', '2026-03-20', '2026-04-05 12:00');
+SELECT count(*) AS buckets_of_an_empty_range
+FROM get_troubleshooting_metrics_by_period('hour', '2026-04-05', '2026-04-05');
+SELECT count(*) AS hour_buckets, max(period_start) AS last_hour
+FROM get_troubleshooting_metrics_by_period('hour', '2026-04-05 00:00', '2026-04-05 03:00');
+RESET TimeZone;

@@ -77,7 +77,10 @@ ts_bucket_of(TsBucket *b, int n, TimestampTz t)
 	return lo;
 }
 
-/* Builds the bucket list from date_trunc(period, start) to end, inclusive. */
+/*
+ * Builds the bucket list from date_trunc(period, start) up to end, exclusive:
+ * no bucket starts at or after end (none at all when start equals end).
+ */
 TsBucket *
 ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbuckets)
 {
@@ -89,7 +92,7 @@ ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbu
 	int			n = 0;
 	TsBucket   *buckets = palloc0(sizeof(TsBucket) * cap);
 
-	while (b <= end)
+	while (b < end)
 	{
 		TimestampTz next = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 																   TimestampTzGetDatum(b),

@@ -172,6 +172,14 @@ assert [list(r) for r in got] == [list(r) for r in want]
 assert got[0]["period_start"].endswith("+00:00"), got[0]
 PY
 ok $? "rows equal the SQL rows (json_agg, TimeZone UTC), ISO 8601 in UTC"
+python3 - "$H/body" "$end" <<'PY'
+import json, sys
+from datetime import datetime, timedelta
+got, end = json.load(open(sys.argv[1])), datetime.fromisoformat(sys.argv[2].replace("Z", "+00:00"))
+last = datetime.fromisoformat(got[-1]["period_start"])
+assert last == end - timedelta(hours=1), (last, end)
+PY
+ok $? "the buckets cover [start, end): the last starts an hour before end, none at end"
 is "$(get "$BASE$MT")" "200" "metrics with the defaults: 200"
 is "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$H/body")" \
    "$(P -c "SET TimeZone = 'UTC'" -c "SELECT count(*) FROM get_troubleshooting_metrics_by_period('day', now() - interval '30 days', now())")" \
