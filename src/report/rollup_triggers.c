@@ -83,10 +83,11 @@ static const char *const ts_rep_queries[Q_COUNT] = {
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 	/* a session's attempts (kind a) and feedback (kind f) */
 	[Q_CHILDREN] = "SELECT 'a'::pg_catalog.\"char\" AS kind, id, step_number, step_title, success,"
-	" attempted_at AS at, NULL::pg_catalog.int2 AS rating, NULL::pg_catalog.int2 AS nps_score,"
-	" NULL::pg_catalog.bool AS was_helpful FROM %1$s.support_troubleshooting_attempts"
+	" attempted_at, NULL::pg_catalog.timestamptz AS collected_at, NULL::pg_catalog.int2 AS rating,"
+	" NULL::pg_catalog.int2 AS nps_score, NULL::pg_catalog.bool AS was_helpful"
+	" FROM %1$s.support_troubleshooting_attempts"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text"
-	" UNION ALL SELECT 'f', id, NULL, NULL, NULL, collected_at, rating, nps_score, was_helpful"
+	" UNION ALL SELECT 'f', id, NULL, NULL, NULL, NULL, collected_at, rating, nps_score, was_helpful"
 	" FROM %1$s.support_troubleshooting_feedback"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 	[Q_HAS_FEEDBACK] = "SELECT 1 FROM %1$s.support_troubleshooting_feedback"
@@ -106,30 +107,36 @@ static const char *const ts_rep_queries[Q_COUNT] = {
 
 /*
  * The sessions this transaction inserted or updated, as a hint of which
- * sessions' children can be read without a lock (ts_rep_read_session checks
- * the row itself).  The table lives in TopTransactionContext and belongs to
- * the transaction whose id is ts_rep_own_xid.
+ * sessions' children can be read without a lock (ts_rep_read_own_session
+ * checks the row itself).  The table lives in TopTransactionContext; a
+ * transaction callback forgets it when the transaction ends.
  */
 #define TS_REP_OWN_KEY 64
 #define TS_REP_OWN_MAX 4096
 static HTAB *ts_rep_own = NULL;
-static TransactionId ts_rep_own_xid = InvalidTransactionId;
 
-/* The current transaction's table of its own sessions (NULL when there is none and !create). */
+/* Forgets the own-sessions table when the top transaction ends (its memory goes with it). */
+static void
+ts_rep_own_xact_end(XactEvent event, void *arg)
+{
+	ts_rep_own = NULL;
+}
+
+/* The current transaction's table of its own sessions, made on first use when create. */
 static HTAB *
 ts_rep_own_table(bool create)
 {
-	TransactionId xid = GetTopTransactionIdIfAny();
+	static bool registered = false;
 
-	if (ts_rep_own_xid != xid || !TransactionIdIsValid(xid))
-	{
-		ts_rep_own = NULL;
-		ts_rep_own_xid = xid;
-	}
-	if (ts_rep_own == NULL && create && TransactionIdIsValid(xid))
+	if (ts_rep_own == NULL && create)
 	{
 		HASHCTL		ctl;
 
+		if (!registered)
+		{
+			RegisterXactCallback(ts_rep_own_xact_end, NULL);
+			registered = true;
+		}
 		ctl.keysize = TS_REP_OWN_KEY;
 		ctl.entrysize = TS_REP_OWN_KEY;
 		ctl.hcxt = TopTransactionContext;
@@ -148,7 +155,7 @@ ts_rep_own_note(const char *session_id)
 	if (session_id == NULL || strlen(session_id) >= TS_REP_OWN_KEY)
 		return;
 	h = ts_rep_own_table(true);
-	if (h && hash_get_num_entries(h) < TS_REP_OWN_MAX)
+	if (hash_get_num_entries(h) < TS_REP_OWN_MAX)
 		(void) hash_search(h, session_id, HASH_ENTER, NULL);
 }
 
@@ -207,6 +214,38 @@ ts_rep_exec(int q, const char *session_id, Oid nspid)
 }
 
 /*
+ * The attempts (or feedback) among the last query's rows, read by column
+ * name: with kind, only the rows whose "kind" column says so; rows with a
+ * NULL id (the empty side of an outer join) are skipped.
+ */
+static void
+ts_rep_result_children(bool attempts, char kind, void **out, int *n)
+{
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	int			idcol = SPI_fnumber(desc, "id");
+	int			kindcol = kind ? SPI_fnumber(desc, "kind") : 0;
+
+	*out = palloc((attempts ? sizeof(TsRepAttempt) : sizeof(TsRepFeedback)) *
+				  (SPI_processed + 1));
+	*n = 0;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		bool		isnull;
+
+		if (kindcol > 0 && DatumGetChar(SPI_getbinval(row, desc, kindcol, &isnull)) != kind)
+			continue;
+		(void) SPI_getbinval(row, desc, idcol, &isnull);
+		if (isnull)
+			continue;
+		if (attempts)
+			ts_rep_attempt_from_tuple(&((TsRepAttempt *) *out)[(*n)++], row, desc);
+		else
+			ts_rep_feedback_from_tuple(&((TsRepFeedback *) *out)[(*n)++], row, desc);
+	}
+}
+
+/*
  * Reads a session row with its attempts (or feedback) when this transaction
  * wrote the row version it reads: then no other transaction can lock the row
  * until this one ends, so the row needs no lock of its own.  False (nothing
@@ -216,10 +255,8 @@ static bool
 ts_rep_read_own_session(const char *session_id, Oid nspid, bool attempts, TsRepSession *s,
 						void **out, int *n)
 {
-	size_t		size = attempts ? sizeof(TsRepAttempt) : sizeof(TsRepFeedback);
 	TupleDesc	desc;
 	bool		isnull;
-	int			idcol;
 	Datum		xmin;
 
 	if (!ts_rep_own_noted(session_id))
@@ -232,61 +269,30 @@ ts_rep_read_own_session(const char *session_id, Oid nspid, bool attempts, TsRepS
 	if (isnull || !TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
 		return false;
 	ts_rep_session_from_tuple(s, SPI_tuptable->vals[0], desc);
-	idcol = SPI_fnumber(desc, "id");
-	*out = palloc(size * (SPI_processed + 1));
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		(void) SPI_getbinval(SPI_tuptable->vals[r], desc, idcol, &isnull);
-		if (isnull)
-			continue;			/* the LEFT JOIN's row of a session without children */
-		if (attempts)
-			ts_rep_attempt_from_tuple(&((TsRepAttempt *) *out)[(*n)++], SPI_tuptable->vals[r], desc);
-		else
-			ts_rep_feedback_from_tuple(&((TsRepFeedback *) *out)[(*n)++], SPI_tuptable->vals[r],
-									   desc);
-	}
+	ts_rep_result_children(attempts, 0, out, n);
 	return true;
 }
 
 /*
- * Locks a session row and reads it with its attempts (or feedback); false
- * when the session does not exist.  *out gets the children.
+ * Reads a session row with its attempts (or feedback), locking it unless
+ * this transaction wrote it; false when the session does not exist.  *out
+ * gets the children.
  */
 static bool
 ts_rep_read_session(const char *session_id, Oid nspid, bool attempts, TsRepSession *s,
 					void **out, int *n)
 {
-	size_t		size = attempts ? sizeof(TsRepAttempt) : sizeof(TsRepFeedback);
-
 	*n = 0;
 	*out = NULL;
 	if (ts_rep_read_own_session(session_id, nspid, attempts, s, out, n))
 		return true;
-	*n = 0;
-	*out = NULL;
 	ts_rep_exec(Q_LOCK, session_id, nspid);
 	if (SPI_processed == 0)
 		return false;
 	ts_rep_session_from_tuple(s, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	ts_rep_exec(attempts ? Q_ATTEMPTS_OF : Q_FEEDBACK_OF, session_id, nspid);
-	*out = palloc(size * (SPI_processed + 1));
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		if (attempts)
-			ts_rep_attempt_from_tuple(&((TsRepAttempt *) *out)[(*n)++], SPI_tuptable->vals[r],
-									  SPI_tuptable->tupdesc);
-		else
-			ts_rep_feedback_from_tuple(&((TsRepFeedback *) *out)[(*n)++], SPI_tuptable->vals[r],
-									   SPI_tuptable->tupdesc);
-	}
+	ts_rep_result_children(attempts, 0, out, n);
 	return true;
-}
-
-/* Column col of result row r as a Datum (NULL-safe readers below). */
-static Datum
-ts_rep_val(uint64 r, int col, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, isnull);
 }
 
 /* Reads all attempts and feedback of a session (Q_CHILDREN, locked by the caller). */
@@ -295,38 +301,8 @@ ts_rep_read_children(const char *session_id, Oid nspid, TsRepAttempt **a, int *n
 					 TsRepFeedback **f, int *nf)
 {
 	ts_rep_exec(Q_CHILDREN, session_id, nspid);
-	*a = palloc(sizeof(TsRepAttempt) * (SPI_processed + 1));
-	*f = palloc(sizeof(TsRepFeedback) * (SPI_processed + 1));
-	*na = *nf = 0;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool		isnull;
-		Datum		v;
-
-		if (DatumGetChar(ts_rep_val(r, 1, &isnull)) == 'a')
-		{
-			TsRepAttempt *x = &(*a)[(*na)++];
-
-			x->id = DatumGetInt64(ts_rep_val(r, 2, &isnull));
-			x->step = DatumGetInt32(ts_rep_val(r, 3, &isnull));
-			v = ts_rep_val(r, 4, &isnull);
-			x->title = isnull ? NULL : TextDatumGetCString(v);
-			x->success = DatumGetBool(ts_rep_val(r, 5, &isnull)) && !isnull;
-			x->at = DatumGetTimestampTz(ts_rep_val(r, 6, &isnull));
-		}
-		else
-		{
-			TsRepFeedback *x = &(*f)[(*nf)++];
-
-			x->id = DatumGetInt64(ts_rep_val(r, 2, &isnull));
-			x->at = DatumGetTimestampTz(ts_rep_val(r, 6, &isnull));
-			x->rating = DatumGetInt16(ts_rep_val(r, 7, &isnull));
-			v = ts_rep_val(r, 8, &isnull);
-			x->nps = isnull ? -1 : DatumGetInt16(v);
-			v = ts_rep_val(r, 9, &isnull);
-			x->helpful = isnull ? -1 : (DatumGetBool(v) ? 1 : 0);
-		}
-	}
+	ts_rep_result_children(true, 'a', (void **) a, na);
+	ts_rep_result_children(false, 'f', (void **) f, nf);
 }
 
 /* Connects SPI and acts as the owner of rel until ts_rep_end(); returns the saved identity. */
