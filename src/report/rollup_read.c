@@ -361,8 +361,9 @@ ts_rollup_rows(TsRowCtx *c, const char *rollup, const char *const *cols, int nco
 	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		args[2];
 	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
-	Datum	   *values = palloc(sizeof(Datum) * (ncols + 1));
-	bool	   *nulls = palloc(sizeof(bool) * (ncols + 1));
+	Datum	   *values;
+	bool	   *nulls;
+	int			natts;
 	int			ret;
 
 	c->delta = false;
@@ -374,9 +375,12 @@ ts_rollup_rows(TsRowCtx *c, const char *rollup, const char *const *cols, int nco
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
 	c->delta = true;
+	natts = SPI_tuptable->tupdesc->natts;
+	values = palloc(sizeof(Datum) * natts);
+	nulls = palloc(sizeof(bool) * natts);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		for (int i = 0; i < SPI_tuptable->tupdesc->natts; i++)
+		for (int i = 0; i < natts; i++)
 			values[i] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, i + 1,
 									  &nulls[i]);
 		fn(c, values, nulls);
@@ -455,7 +459,6 @@ ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
 }
 
-
 /* The bucket an hour lies whole inside, or -1 (the raw queries count it). */
 int
 ts_rollup_bucket(const TsPeriodStats *st, TimestampTz hour)
@@ -489,7 +492,6 @@ ts_col_time(uint64 r, int col, bool *isnull)
 	return DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
 											 col, isnull));
 }
-
 
 /* Sessions of the whole hours: counts by status, problems, titles, resolution times. */
 void
@@ -567,4 +569,3 @@ ts_rollup_rated_raw(const TsPeriodStats *st, const TsReportFilters *f)
 	ts_rollup_query(ts_r_rated_raw, st->start, st->end, f, NULL);
 	return ts_get_int64(0, 1);
 }
-
