@@ -13,6 +13,10 @@ OBJS = \
 	src/metrics_read.o \
 	src/metrics.o \
 	src/realtime.o \
+	src/worker/worker.o \
+	src/worker/registry.o \
+	src/worker/launcher.o \
+	src/worker/utility.o \
 	src/maintenance.o \
 	src/cleanup.o \
 	src/notify/template.o \

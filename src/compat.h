@@ -24,6 +24,19 @@
 #define TS_HAVE_SHMEM_REQUEST_HOOK 1
 #endif
 
+/* ProcessUtility_hook gained readOnlyTree in 14. */
+#if PG_VERSION_NUM >= 140000
+#define TS_UTILITY_HOOK_PARAMS PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv, \
+	DestReceiver *dest, QueryCompletion *qc
+#define TS_UTILITY_HOOK_ARGS pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+#else
+#define TS_UTILITY_HOOK_PARAMS PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv, \
+	DestReceiver *dest, QueryCompletion *qc
+#define TS_UTILITY_HOOK_ARGS pstmt, queryString, context, params, queryEnv, dest, qc
+#endif
+
 /* varatt.h was split out of postgres.h in 16. */
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"

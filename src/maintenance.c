@@ -1,17 +1,17 @@
 /*
  * maintenance.c
- *	  The maintenance background worker: connects to troubleshooting.database,
- *	  finds the extension there (idling while it is absent), and every
- *	  troubleshooting.maintenance_naptime runs its jobs: fold pending metric
- *	  deltas into the hourly rollups; every cleanup_interval_minutes (or at a
- *	  configuration reload), delete data past retention a batch per table at
- *	  a time; time out idle sessions; run due report schedules and request
- *	  executive summaries (src/report/schedule.c, llm.c).  Each job runs in
- *	  short transactions of its own: a failing job is logged with its name,
- *	  rolled back and retried after a back-off, the others go on, and the
- *	  worker never turns into a crash loop.  Also the plumbing every worker of
- *	  the extension shares: registration, connection (search_path pinned) and
- *	  units of work.
+ *	  The maintenance background worker of one database, started by the
+ *	  launcher (src/worker/launcher.c) in a slot of its own.  It looks for
+ *	  the extension first: where there is none (or once it is dropped) it
+ *	  tells the launcher and exits.  Otherwise, every
+ *	  troubleshooting.maintenance_naptime, it runs its jobs: fold pending
+ *	  metric deltas into the hourly rollups; every cleanup_interval_minutes
+ *	  (or at a configuration reload), delete data past retention a batch per
+ *	  table at a time; time out idle sessions; run due report schedules and
+ *	  request executive summaries (src/report/schedule.c, llm.c).  Each job
+ *	  runs in short transactions of its own: a failing job is logged with
+ *	  its name, rolled back and retried after a back-off, the others go on,
+ *	  and the worker never turns into a crash loop.
  */
 #include "postgres.h"
 
@@ -20,8 +20,11 @@
 #include "extschema.h"
 #include "maintenance.h"
 #include "report/report.h"
+#include "worker/registry.h"
+#include "worker/worker.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -40,95 +43,20 @@
 
 PGDLLEXPORT void ts_maintenance_main(Datum arg);
 
-char	   *ts_database = NULL;
-
 extern int64 ts_cleanup_step(void);
 static TimestampTz ts_last_cleanup = 0;
 static int	ts_last_interval = -1;
 int			ts_maintenance_naptime = 1000;
 
-/*
- * Defines the settings the maintenance worker reads.  A PGC_POSTMASTER
- * setting can only be created while the library is preloaded.
- */
+/* Defines the settings the maintenance worker reads. */
 void
-ts_maintenance_define_gucs(bool preloading)
+ts_maintenance_define_gucs(void)
 {
-	if (preloading)
-		DefineCustomStringVariable("troubleshooting.database",
-								   "Database the troubleshooting background workers connect to.",
-								   NULL, &ts_database, "postgres",
-								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("troubleshooting.maintenance_naptime",
 							"Time between two runs of the maintenance worker.",
 							"Each run folds pending metric changes into the hourly rollups and times out idle sessions.",
 							&ts_maintenance_naptime, 1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-}
-
-/*
- * Registers one of the extension's background workers (a database-connected
- * worker of this library, started once recovery has finished).
- */
-void
-ts_register_worker(const char *function, const char *name, int restart_seconds)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = restart_seconds;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "troubleshooting");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", name);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", name);
-	RegisterBackgroundWorker(&worker);
-}
-
-/*
- * Connects a worker to troubleshooting.database as the bootstrap superuser
- * and pins its search_path to pg_catalog, pg_temp: neither the database's
- * default path nor a SET run by any SQL the worker executes can put a
- * user's schema (public, owned by the database owner) in front of the
- * catalog.  PGC_S_OVERRIDE outranks every later source (ALTER DATABASE/ROLE
- * SET, SET, set_config, a function's SET clause), so the pin holds for the
- * worker's life; every extension object the workers name is qualified.
- */
-void
-ts_worker_connect(void)
-{
-	BackgroundWorkerInitializeConnection(ts_database, NULL, 0);
-	SetConfigOption("search_path", TS_WORKER_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
-}
-
-/* Registers the maintenance worker (called from _PG_init when preloaded). */
-void
-ts_maintenance_register(void)
-{
-	ts_register_worker("ts_maintenance_main", "troubleshooting maintenance", 5);
-}
-
-/* Opens a worker's unit of work: transaction, SPI connection, snapshot. */
-void
-ts_worker_begin(void)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-}
-
-/* Closes a worker's unit of work: commits and reports the worker idle. */
-void
-ts_worker_end(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /* Folds pending metric deltas into the hourly rollups. */
@@ -274,51 +202,62 @@ ts_job_run(TsMaintenanceJob *job, Oid nspid, MemoryContext cxt)
 	MemoryContextSwitchTo(cxt);
 }
 
-/* One run: every job once, while the extension is installed. */
+/*
+ * One run: every job once, while the extension is installed.  Without it,
+ * the launcher is told and the worker exits (the launcher starts it again
+ * after a CREATE EXTENSION here).
+ */
 static void
-ts_maintenance_run(MemoryContext cxt)
+ts_maintenance_run(MemoryContext cxt, int slot, bool *installed)
 {
 	Oid			nspid;
+	char	   *dbname;
 
 	ts_worker_begin();
 	nspid = ts_extension_schema(true);
+	dbname = get_database_name(MyDatabaseId);
 	ts_worker_end();
 	MemoryContextSwitchTo(cxt);
 	if (!OidIsValid(nspid))
-		return;
+	{
+		ereport(*installed ? LOG : DEBUG1,
+				(errmsg("troubleshooting maintenance worker exits: no extension in database \"%s\"",
+						dbname ? dbname : "?")));
+		ts_registry_report(slot, TS_DB_ABSENT);
+		proc_exit(0);
+	}
+	if (!*installed)
+		ereport(LOG,
+				(errmsg("troubleshooting maintenance worker started in database \"%s\"", dbname)));
+	*installed = true;
+	ts_registry_report(slot, TS_DB_INSTALLED);
 	for (size_t i = 0; i < lengthof(ts_jobs); i++)
 		ts_job_run(&ts_jobs[i], nspid, cxt);
 }
 
-/* Entry point of the maintenance worker. */
+/* Entry point of the maintenance worker: its slot is the argument. */
 void
 ts_maintenance_main(Datum arg)
 {
+	int			slot = DatumGetInt32(arg);
 	MemoryContext loopcxt;
 	volatile int failures = 0;
+	static bool installed = false;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	ts_worker_connect();
+	ts_worker_init_signals();
+	ts_worker_connect(NULL, ts_registry_worker_attach(slot, TS_WORKER_MAINTENANCE));
 
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting maintenance loop",
 									ALLOCSET_DEFAULT_SIZES);
-	elog(LOG, "troubleshooting maintenance worker started in database \"%s\"", ts_database);
 
 	for (;;)
 	{
 		/* after failures to even look for the extension, back off (at most a minute) */
 		long		wait = Min((long) ts_maintenance_naptime << Min(failures, 6), 60000L);
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(wait, ts_maintenance_naptime), PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
+		if (ts_worker_reload_pending())
 		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
 			/* a reload also wakes every job: retention and backed-off ones run now */
 			ts_last_cleanup = 0;
 			for (size_t i = 0; i < lengthof(ts_jobs); i++)
@@ -328,7 +267,7 @@ ts_maintenance_main(Datum arg)
 		MemoryContextSwitchTo(loopcxt);
 		PG_TRY();
 		{
-			ts_maintenance_run(loopcxt);
+			ts_maintenance_run(loopcxt, slot, &installed);
 			failures = 0;
 		}
 		PG_CATCH();
@@ -343,5 +282,9 @@ ts_maintenance_main(Datum arg)
 		}
 		PG_END_TRY();
 		MemoryContextReset(loopcxt);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Max(wait, ts_maintenance_naptime), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
 	}
 }

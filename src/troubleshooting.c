@@ -1,7 +1,9 @@
 /*
  * troubleshooting.c
  *	  Module entry point: _PG_init registers settings, caches and (when the
- *	  library is preloaded) the background workers of later subsystems.
+ *	  library is preloaded) shared memory, the utility hook, the launcher
+ *	  (which starts each database's maintenance and dispatcher workers) and
+ *	  the HTTP worker.
  */
 #include "postgres.h"
 
@@ -12,6 +14,9 @@
 #include "notify/dispatcher.h"
 #include "notify/shmem.h"
 #include "report/report.h"
+#include "worker/launcher.h"
+#include "worker/registry.h"
+#include "worker/utility.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -30,7 +35,8 @@ _PG_init(void)
 	/* Backend-local state works whether or not the library is preloaded. */
 	ts_config_init();
 
-	ts_maintenance_define_gucs(process_shared_preload_libraries_in_progress);
+	ts_launcher_define_gucs(process_shared_preload_libraries_in_progress);
+	ts_maintenance_define_gucs();
 	ts_dispatcher_define_gucs();
 	ts_http_define_gucs(process_shared_preload_libraries_in_progress);
 	ts_report_define_gucs();
@@ -43,8 +49,9 @@ _PG_init(void)
 	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
 	if (IsBinaryUpgrade)
 		return;
-	ts_shmem_init();
-	ts_maintenance_register();
-	ts_dispatcher_register();
+	ts_shmem_init(ts_max_databases);
+	ts_registry_shmem_init(ts_max_databases);
+	ts_utility_hook_install();
+	ts_launcher_register();
 	ts_http_register();
 }

@@ -122,6 +122,10 @@ ts_cluster_init() {
         echo "log_line_prefix = '%m [%p] %q%a '"
         if [ "$mode" = preload ]; then
             echo "shared_preload_libraries = 'troubleshooting'"
+            # the workers serve the postgres database only (the databases a
+            # test creates for other purposes get none), unless the test
+            # wants every database served (TS_ALL_DATABASES=1)
+            [ -n "${TS_ALL_DATABASES:-}" ] || echo "troubleshooting.database = 'postgres'"
         fi
         if [ -n "${TS_EXTRA_CONF:-}" ]; then printf '%s\n' "$TS_EXTRA_CONF"; fi
     } >> "$data/postgresql.conf"

@@ -14,7 +14,7 @@
 #include "compat.h"
 #include "extschema.h"
 #include "http/internal.h"
-#include "maintenance.h"
+#include "http/http.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -210,8 +210,8 @@ ts_http_transaction(TsHttpWork work, const void *arg, struct MHD_Connection *con
 	roleid = get_role_oid(ts_http_role, true);
 	if (!OidIsValid(nspid))
 		ts_http_error(reply, 503, "extension \"troubleshooting\" is not installed",
-					  psprintf("The HTTP endpoint serves database \"%s\" (troubleshooting.database); run CREATE EXTENSION troubleshooting there.",
-							   ts_database));
+					  psprintf("The HTTP endpoint serves database \"%s\" (troubleshooting.http_database); run CREATE EXTENSION troubleshooting there.",
+							   ts_http_dbname()));
 	else if (!OidIsValid(roleid))
 		ts_http_error(reply, 503, psprintf("role \"%s\" does not exist", ts_http_role),
 					  "Create the role named by troubleshooting.http_role, or set it to an existing one and reload.");

@@ -27,10 +27,12 @@
 
 #include "compat.h"
 #include "http/internal.h"
-#include "maintenance.h"
+#include "worker/launcher.h"
+#include "worker/worker.h"
 
 #include "lib/ilist.h"
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -40,6 +42,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 PGDLLEXPORT void ts_http_main(Datum arg);
 
@@ -52,6 +55,7 @@ PGDLLEXPORT void ts_http_main(Datum arg);
 #define TS_HTTP_MAX_WAIT_MS 1000
 
 int			ts_http_port = 0;
+char	   *ts_http_database = NULL;
 char	   *ts_http_listen_addresses = NULL;
 char	   *ts_http_role = NULL;
 char	   *ts_http_token = NULL;
@@ -187,6 +191,9 @@ ts_http_define_gucs(bool preloading)
 {
 	if (!preloading)
 		return;
+	DefineCustomStringVariable("troubleshooting.http_database",
+							   "Database the HTTP endpoint serves (empty = the first one troubleshooting.database lists, or postgres).",
+							   NULL, &ts_http_database, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("troubleshooting.http_port",
 							"TCP port of the HTTP endpoint (0 = no endpoint).", NULL,
 							&ts_http_port, 0, 0, 65535, PGC_POSTMASTER, 0, NULL, NULL, NULL);
@@ -220,12 +227,39 @@ ts_http_define_gucs(bool preloading)
 							NULL, NULL, NULL);
 }
 
-/* Registers the HTTP worker when troubleshooting.http_port is set. */
+/*
+ * Registers the HTTP worker when troubleshooting.http_port is set.  It
+ * starts as soon as the server accepts read-only connections, so a hot
+ * standby serves the read endpoints too.
+ */
 void
 ts_http_register(void)
 {
 	if (ts_http_port > 0)
-		ts_register_worker("ts_http_main", "troubleshooting http", 5);
+		ts_worker_register_static("ts_http_main", "troubleshooting http", BgWorkerStart_ConsistentState, 5);
+}
+
+/*
+ * The database the HTTP endpoint serves: troubleshooting.http_database,
+ * else the first database troubleshooting.database lists, else postgres.
+ */
+const char *
+ts_http_dbname(void)
+{
+	static char name[NAMEDATALEN];
+	char	   *raw;
+	List	   *names = NIL;
+
+	if (ts_http_database != NULL && ts_http_database[0] != '\0')
+		return ts_http_database;
+	strlcpy(name, "postgres", sizeof(name));
+	if (ts_database != NULL && ts_database[0] != '\0')
+	{
+		raw = pstrdup(ts_database);
+		if (SplitGUCList(raw, ',', &names) && names != NIL)
+			strlcpy(name, (char *) linitial(names), sizeof(name));
+	}
+	return name;
 }
 
 /* libmicrohttpd's log: kept for the next error message, and logged at DEBUG1. */
@@ -517,14 +551,13 @@ ts_http_main(Datum arg)
 	volatile TimestampTz retry_at = 0;	/* next attempt to start the listener */
 	volatile bool wait_for_reload = false;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	ts_worker_connect();	/* search_path pinned to pg_catalog, pg_temp */
+	ts_worker_init_signals();
+	ts_worker_connect(ts_http_dbname(), InvalidOid);	/* search_path pinned to pg_catalog, pg_temp */
 
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting http loop",
 									ALLOCSET_DEFAULT_SIZES);
-	elog(LOG, "troubleshooting http worker started in database \"%s\"", ts_database);
+	elog(LOG, "troubleshooting http worker started in database \"%s\"%s", ts_http_dbname(),
+		 RecoveryInProgress() ? " (hot standby: read endpoints only)" : "");
 
 	for (;;)
 	{

@@ -11,7 +11,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "maintenance.h"
+#include "worker/worker.h"
 #include "notify/claim.h"
 #include "notify/dispatcher.h"
 

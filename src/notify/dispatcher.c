@@ -21,6 +21,8 @@
 #include "notify/payload.h"
 #include "notify/shmem.h"
 #include "notify/urlpolicy.h"
+#include "worker/registry.h"
+#include "worker/worker.h"
 
 #include <curl/curl.h>
 #include <arpa/inet.h>
@@ -28,6 +30,8 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -58,7 +62,6 @@ int			ts_retry_base_delay = 1000;
 int			ts_retry_max_delay = 3600000;
 int			ts_slack_min_interval = 1000;
 int			ts_dispatcher_batch_size = 500;
-int			ts_dispatcher_restart_interval = 1;
 
 /* One transfer in flight. */
 typedef struct TsTransfer
@@ -83,6 +86,9 @@ typedef struct TsTransfer
 	size_t		upload_off;		/* SMTP: bytes of the message handed to libcurl */
 	char	   *key;			/* idempotency key: the id when a provider gives none */
 	bool		refused;		/* the address policy refused the connection */
+	uint64		host;			/* hash of the destination's host name */
+	bool		reserved;		/* holds a server-wide transfer slot */
+	bool		host_tracked;	/* ... counted for its host too */
 	char		errbuf[CURL_ERROR_SIZE];
 } TsTransfer;
 
@@ -119,20 +125,7 @@ ts_dispatcher_define_gucs(void)
 	DefineCustomIntVariable("troubleshooting.dispatcher_batch_size",
 							"Rows the dispatcher claims in one transaction at most.", NULL,
 							&ts_dispatcher_batch_size, 500, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
-	/* bgw_restart_time is fixed at registration: only while preloading */
-	if (process_shared_preload_libraries_in_progress)
-		DefineCustomIntVariable("troubleshooting.dispatcher_restart_interval",
-								"Time before the postmaster restarts a dispatcher that exited.", NULL,
-								&ts_dispatcher_restart_interval, 1, 1, 3600, PGC_POSTMASTER, GUC_UNIT_S,
-								NULL, NULL, NULL);
 	ts_urlpolicy_define_gucs();
-}
-
-/* Registers the dispatcher worker (called from _PG_init when preloaded). */
-void
-ts_dispatcher_register(void)
-{
-	ts_register_worker("ts_dispatcher_main", "troubleshooting dispatcher", ts_dispatcher_restart_interval);
 }
 
 /* Exponential backoff with jitter for the given attempt number. */
@@ -280,6 +273,11 @@ ts_transfer_release(void *arg)
 {
 	TsTransfer *t = arg;
 
+	if (t->reserved)
+	{
+		ts_outbound_release(t->host, t->host_tracked);
+		t->reserved = false;
+	}
 	if (t->easy)
 	{
 		curl_multi_remove_handle(ts_multi, t->easy);
@@ -364,8 +362,30 @@ ts_smtp_options(TsTransfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);
 }
 
-/* Starts sending one claimed row; rows that cannot be sent get their outcome. */
-static void
+/* A hash of a URL's host name (of the whole URL when it has none). */
+static uint64
+ts_url_host(const char *url)
+{
+	CURLU	   *u = curl_url();
+	char	   *host = NULL;
+	uint64		h;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL)
+		h = hash_bytes_extended((const unsigned char *) host, strlen(host), 0);
+	else
+		h = hash_bytes_extended((const unsigned char *) url, strlen(url), 0);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return h;
+}
+
+/*
+ * Starts sending one claimed row; rows that cannot be sent get their
+ * outcome.  False when no server-wide transfer slot is free for its host:
+ * the row stays ready and nothing is recorded.
+ */
+static bool
 ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webhook_id,
 				  bool webhook_active)
 {
@@ -408,8 +428,16 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	{
 		ts_outcome(t->id, "failed", error, NULL, 0, 0, 0);
 		MemoryContextDelete(cxt);
-		return;
+		return true;
 	}
+	t->host = ts_url_host(t->req.url);
+	if (!ts_outbound_reserve(t->host, ts_dispatcher_concurrency, ts_dispatcher_host_concurrency,
+							 &t->host_tracked))
+	{
+		MemoryContextDelete(cxt);
+		return false;
+	}
+	t->reserved = true;
 	if (strcmp(n->channel, "slack") == 0)
 	{
 		int64		wait = ts_slack_delay_ms(t->req.url);
@@ -418,7 +446,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 		{
 			ts_outcome(t->id, "pending", NULL, NULL, wait, 1, 0);	/* rate limit: later */
 			MemoryContextDelete(cxt);
-			return;
+			return true;
 		}
 	}
 
@@ -481,11 +509,11 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	{
 		ts_outcome(t->id, "pending", "could not start the transfer", NULL, ts_backoff_ms(1), 1, 0);
 		ts_transfer_free(t);
-		return;
+		return true;
 	}
 	MemoryContextSetParent(cxt, TopMemoryContext);	/* in flight: lives until done */
 	ts_in_flight++;
-	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
+	return true;
 }
 
 /* What a finished SMTP transfer means: 4xx replies and transport errors retry. */
@@ -529,7 +557,6 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 	char	   *snippet;
 
 	ts_in_flight--;
-	pg_atomic_write_u32(&ts_shared->in_flight, ts_in_flight);
 	if (t->req.smtp)
 	{
 		ts_finish_smtp(t, rc);
@@ -596,18 +623,26 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 	ts_retry_or_fail(t, error, status == 408 || status == 429 || status >= 500);
 }
 
-/* Starts ready rows while transfer slots are free; failures are quarantined. */
+/*
+ * Starts ready rows while transfer slots are free; failures are
+ * quarantined.  A row whose host has no free slot (every database's
+ * dispatcher counts) waits for the next round, behind the others.
+ */
 static void
 ts_start_ready(MemoryContext loopcxt)
 {
+	List	   *volatile waiting = NIL;
+	MemoryContext old;
+
 	while (ts_ready != NIL && ts_in_flight < ts_dispatcher_concurrency)
 	{
 		TsReady    *volatile r = linitial(ts_ready);
+		volatile bool started = true;
 
 		ts_ready = list_delete_first(ts_ready);
 		PG_TRY();
 		{
-			ts_start_transfer(&r->n, r->attempts, r->max_attempts, r->webhook_id, r->webhook_active);
+			started = ts_start_transfer(&r->n, r->attempts, r->max_attempts, r->webhook_id, r->webhook_active);
 		}
 		PG_CATCH();
 		{
@@ -621,6 +656,18 @@ ts_start_ready(MemoryContext loopcxt)
 					   NULL, 0, 0, 0);
 		}
 		PG_END_TRY();
+		if (!started)
+		{
+			old = MemoryContextSwitchTo(ts_ready_cxt);
+			waiting = lappend(waiting, r);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	if (waiting != NIL)
+	{
+		old = MemoryContextSwitchTo(ts_ready_cxt);
+		ts_ready = list_concat(ts_ready, waiting);
+		MemoryContextSwitchTo(old);
 	}
 	if (ts_ready == NIL)
 		MemoryContextReset(ts_ready_cxt);
@@ -645,21 +692,19 @@ ts_collect_done(void)
 	}
 }
 
-/* At exit (any exit that runs the shmem callbacks): the dispatcher no longer runs. */
-static void
-ts_dispatcher_detach(int code, Datum arg)
+/* True while the extension is installed in this database (checked each naptime). */
+static bool
+ts_dispatcher_installed(void)
 {
-	SpinLockAcquire(&ts_shared->mutex);
-	if (ts_shared->dispatcher_pid == MyProcPid)
-	{
-		ts_shared->dispatcher_latch = NULL;
-		ts_shared->dispatcher_pid = 0;
-	}
-	SpinLockRelease(&ts_shared->mutex);
-	pg_atomic_write_u32(&ts_shared->in_flight, 0);
+	bool		installed;
+
+	ts_worker_begin();
+	installed = OidIsValid(ts_extension_schema(true));
+	ts_worker_end();
+	return installed;
 }
 
-/* Entry point of the dispatcher worker. */
+/* Entry point of the dispatcher worker: its registry slot is the argument. */
 void
 ts_dispatcher_main(Datum arg)
 {
@@ -669,10 +714,9 @@ ts_dispatcher_main(Datum arg)
 	volatile bool more_due = false;
 	volatile TimestampTz last_claim = 0;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	ts_worker_connect();	/* search_path pinned to pg_catalog, pg_temp */
+	ts_worker_init_signals();
+	/* search_path pinned to pg_catalog, pg_temp */
+	ts_worker_connect(NULL, ts_registry_worker_attach(DatumGetInt32(arg), TS_WORKER_DISPATCHER));
 
 	/*
 	 * The claim must walk the pending index in priority order even when the
@@ -692,12 +736,10 @@ ts_dispatcher_main(Datum arg)
 	ctl.entrysize = 256 + sizeof(TimestampTz);
 	ts_rate = hash_create("troubleshooting slack rate", 64, &ctl, HASH_ELEM | HASH_STRINGS);
 
-	SpinLockAcquire(&ts_shared->mutex);
-	ts_shared->dispatcher_latch = MyLatch;
-	ts_shared->dispatcher_pid = MyProcPid;
-	SpinLockRelease(&ts_shared->mutex);
-	before_shmem_exit(ts_dispatcher_detach, (Datum) 0);
-	elog(LOG, "troubleshooting dispatcher started in database \"%s\"", ts_database);
+	ts_dispatcher_attach();
+	ts_worker_begin();
+	elog(LOG, "troubleshooting dispatcher started in database \"%s\"", get_database_name(MyDatabaseId));
+	ts_worker_end();
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "troubleshooting dispatcher loop",
 									ALLOCSET_DEFAULT_SIZES);
 
@@ -715,11 +757,14 @@ ts_dispatcher_main(Datum arg)
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
-		if (ConfigReloadPending)
+		(void) ts_worker_reload_pending();
+		if (tick && !ts_dispatcher_installed())
 		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
+			/* DROP EXTENSION: nothing left to send here */
+			elog(LOG, "troubleshooting dispatcher exits: the extension was dropped");
+			proc_exit(0);
 		}
+		MemoryContextSwitchTo(loopcxt);
 		curl_multi_setopt(ts_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) ts_dispatcher_concurrency);
 		curl_multi_setopt(ts_multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) ts_dispatcher_host_concurrency);
 
@@ -772,7 +817,7 @@ ts_dispatcher_main(Datum arg)
 		}
 
 		if (ts_in_flight > 0 || ts_ready != NIL || ts_outcomes_count() > 0 || more_due)
-			curl_multi_poll(ts_multi, NULL, 0, ts_in_flight > 0 ? 5 : 0, NULL);
+			curl_multi_poll(ts_multi, NULL, 0, ts_in_flight > 0 || ts_ready != NIL ? 5 : 0, NULL);
 		else if (!MyLatch->is_set)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 ts_maintenance_naptime, PG_WAIT_EXTENSION);

@@ -14,6 +14,5 @@ extern int	ts_retry_max_delay;
 extern int	ts_slack_min_interval;
 
 extern void ts_dispatcher_define_gucs(void);
-extern void ts_dispatcher_register(void);
 
 #endif							/* TS_DISPATCHER_H */

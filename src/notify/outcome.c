@@ -15,7 +15,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "maintenance.h"
+#include "worker/worker.h"
 #include "notify/dispatcher.h"
 #include "notify/outcome.h"
 #include "notify/shmem.h"
@@ -205,18 +205,16 @@ ts_outcome(int64 id, const char *status, const char *error, const char *provider
 		ts_first_outcome = GetCurrentTimestamp();
 	MemoryContextSwitchTo(old);
 
+	if (ts_my_dispatcher == NULL)
+		return;
 	if (strcmp(status, "sent") == 0)
-		pg_atomic_fetch_add_u64(&ts_shared->sent, 1);
+		pg_atomic_fetch_add_u64(&ts_my_dispatcher->sent, 1);
 	else if (strcmp(status, "failed") == 0)
-		pg_atomic_fetch_add_u64(&ts_shared->failed, 1);
+		pg_atomic_fetch_add_u64(&ts_my_dispatcher->failed, 1);
 	else if (!undo)
-		pg_atomic_fetch_add_u64(&ts_shared->retried, 1);
+		pg_atomic_fetch_add_u64(&ts_my_dispatcher->retried, 1);
 	if (error)
-	{
-		SpinLockAcquire(&ts_shared->mutex);
-		ts_shared->last_error_at = GetCurrentTimestamp();
-		SpinLockRelease(&ts_shared->mutex);
-	}
+		ts_dispatcher_error_seen();
 }
 
 /* Builds an array Datum of the given element type (NULL elements allowed). */

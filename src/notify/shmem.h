@@ -1,7 +1,9 @@
 /*
  * shmem.h
- *	  Shared state between backends and the dispatcher: its latch (set at
- *	  commit when something was enqueued) and its counters.
+ *	  Shared state of the notification subsystem: for each served database
+ *	  its dispatcher's latch (set at commit when something was enqueued)
+ *	  and counters, and the outbound transfer slots every dispatcher of
+ *	  the server shares (the concurrency caps hold across databases).
  */
 #ifndef TS_SHMEM_H
 #define TS_SHMEM_H
@@ -9,24 +11,28 @@
 #include "postgres.h"
 #include "port/atomics.h"
 #include "storage/latch.h"
-#include "storage/spin.h"
 #include "datatype/timestamp.h"
 
-typedef struct TsShared
+typedef struct TsDispatcherState
 {
-	slock_t		mutex;
-	Latch	   *dispatcher_latch;	/* NULL while no dispatcher runs */
-	int			dispatcher_pid;
+	Oid			dboid;			/* InvalidOid: unused */
+	Latch	   *latch;			/* NULL while no dispatcher runs */
+	int			pid;
 	pg_atomic_uint64 sent;
 	pg_atomic_uint64 failed;
 	pg_atomic_uint64 retried;
 	pg_atomic_uint32 in_flight;
-	TimestampTz last_error_at;
-} TsShared;
+	TimestampTz last_error_at;	/* under the shared mutex */
+}			TsDispatcherState;
 
-extern TsShared *ts_shared;
+/* this process's dispatcher state: set in a dispatcher, NULL elsewhere */
+extern TsDispatcherState *ts_my_dispatcher;
 
-extern void ts_shmem_init(void);
+extern void ts_shmem_init(int ndatabases);
 extern void ts_request_wake(void);
+extern void ts_dispatcher_attach(void);
+extern void ts_dispatcher_error_seen(void);
+extern bool ts_outbound_reserve(uint64 host, int max_total, int max_host, bool *tracked);
+extern void ts_outbound_release(uint64 host, bool tracked);
 
 #endif							/* TS_SHMEM_H */

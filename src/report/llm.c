@@ -24,7 +24,7 @@
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
-#include "maintenance.h"
+#include "worker/worker.h"
 #include "notify/address.h"
 #include "notify/providers.h"
 #include "notify/urlpolicy.h"

@@ -20,7 +20,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "maintenance.h"
+#include "worker/worker.h"
 #include "notify/address.h"
 #include "notify/content.h"
 #include "report/report.h"

@@ -1,0 +1,18 @@
+/*
+ * launcher.h
+ *	  The launcher: one worker per server that starts each database's
+ *	  maintenance and dispatcher workers, and its settings.
+ */
+#ifndef TS_LAUNCHER_H
+#define TS_LAUNCHER_H
+
+#include "postgres.h"
+
+extern char *ts_database;
+extern int	ts_max_databases;
+
+extern void ts_launcher_define_gucs(bool preloading);
+extern void ts_launcher_register(void);
+extern bool ts_database_listed(const char *dbname);
+
+#endif							/* TS_LAUNCHER_H */

@@ -1,0 +1,115 @@
+/*
+ * utility.c
+ *	  A ProcessUtility hook, installed in every backend of a server that
+ *	  preloads the library.  CREATE EXTENSION troubleshooting (and DROP
+ *	  EXTENSION) asks the launcher, at commit, to look at the database
+ *	  again, so its workers start (or leave) within a second.  The commands
+ *	  PostgreSQL refuses while anyone is connected to a database (DROP
+ *	  DATABASE, ALTER DATABASE ... RENAME TO or SET TABLESPACE, CREATE
+ *	  DATABASE ... TEMPLATE) first ask the launcher to take that database's
+ *	  workers away and wait for them to leave; a command that fails gives
+ *	  the database its workers back.
+ */
+#include "postgres.h"
+
+#include "compat.h"
+#include "worker/registry.h"
+#include "worker/utility.h"
+
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+
+static ProcessUtility_hook_type prev_utility_hook = NULL;
+
+/* True when a DROP EXTENSION statement names troubleshooting. */
+static bool
+ts_drops_extension(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->removeType != OBJECT_EXTENSION)
+		return false;
+	foreach(lc, stmt->objects)
+		if (strcmp(strVal(lfirst(lc)), "troubleshooting") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The database a statement needs without connections (and whether it is
+ * gone once the statement succeeds), or InvalidOid.
+ */
+static Oid
+ts_database_to_clear(Node *stmt, bool *dropped)
+{
+	ListCell   *lc;
+
+	*dropped = false;
+	switch (nodeTag(stmt))
+	{
+		case T_DropdbStmt:
+			*dropped = true;
+			return get_database_oid(((DropdbStmt *) stmt)->dbname, true);
+		case T_RenameStmt:
+			if (((RenameStmt *) stmt)->renameType == OBJECT_DATABASE)
+				return get_database_oid(((RenameStmt *) stmt)->subname, true);
+			return InvalidOid;
+		case T_AlterDatabaseStmt:
+			foreach(lc, ((AlterDatabaseStmt *) stmt)->options)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "tablespace") == 0)
+					return get_database_oid(((AlterDatabaseStmt *) stmt)->dbname, true);
+			return InvalidOid;
+		case T_CreatedbStmt:
+			foreach(lc, ((CreatedbStmt *) stmt)->options)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "template") == 0)
+					return get_database_oid(defGetString((DefElem *) lfirst(lc)), true);
+			return InvalidOid;
+		default:
+			return InvalidOid;
+	}
+}
+
+/* The hook: see the file header. */
+static void
+ts_utility_hook(TS_UTILITY_HOOK_PARAMS)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		is_drop;
+	Oid			dboid = ts_database_to_clear(stmt, &is_drop);
+	volatile bool dropped = is_drop;
+
+	if ((IsA(stmt, CreateExtensionStmt) &&
+		 strcmp(((CreateExtensionStmt *) stmt)->extname, "troubleshooting") == 0) ||
+		(IsA(stmt, DropStmt) && ts_drops_extension((DropStmt *) stmt)))
+		ts_registry_probe_at_commit();
+
+	if (OidIsValid(dboid))
+		ts_registry_pause(dboid);
+	PG_TRY();
+	{
+		if (prev_utility_hook)
+			prev_utility_hook(TS_UTILITY_HOOK_ARGS);
+		else
+			standard_ProcessUtility(TS_UTILITY_HOOK_ARGS);
+	}
+	PG_CATCH();
+	{
+		if (OidIsValid(dboid))
+			ts_registry_unpause(dboid);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	/* a dropped database is forgotten by the launcher; the others get their workers back */
+	if (OidIsValid(dboid) && !dropped)
+		ts_registry_unpause(dboid);
+}
+
+/* Installs the hook (from _PG_init when preloaded). */
+void
+ts_utility_hook_install(void)
+{
+	prev_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = ts_utility_hook;
+}
