@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
+
 #include "compat.h"
 #include "http/internal.h"
 
@@ -165,6 +167,9 @@ ts_http_prometheus(struct MHD_Connection *conn, const char *nsp, const void *arg
 	ts_prom_kpis(buf, nsp);
 	ts_prom_notifications(buf, nsp);
 	ts_prom_dispatcher(buf, nsp);
+	ts_prom_family(buf, "troubleshooting_standby", "gauge",
+				   "1 while the server is a hot standby (read endpoints only, no dispatcher), 0 on a primary.");
+	appendStringInfo(buf, "troubleshooting_standby %d\n", RecoveryInProgress() ? 1 : 0);
 	ts_prom_family(buf, "troubleshooting_http_requests_total", "counter",
 				   "Requests the HTTP endpoint answered since its worker started, by status code.");
 	ts_http_append_request_counts(buf);

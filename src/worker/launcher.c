@@ -317,6 +317,8 @@ ts_launch_serve(TsLaunchDb *db, TimestampTz now)
 			db->state = db->probe_again ? TS_LAUNCH_PROBE : TS_LAUNCH_ABSENT;
 			db->probe_again = false;
 			db->absent_at = 0;
+			/* they left cleanly: the next look need not wait for a restart interval */
+			memset(db->retry_at, 0, sizeof(db->retry_at));
 		}
 		return;
 	}

@@ -95,8 +95,8 @@ L -d gamma -c "CREATE EXTENSION troubleshooting" >/dev/null
 wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'gamma' AND backend_type LIKE 'troubleshooting%'" 2
 ok $? "CREATE EXTENSION in gamma starts its two workers without a restart"
 ms=$((($(date +%s%N) - t0) / 1000000))
-((ms < 5000))
-ok $? "within 5 seconds (took $ms ms)"
+((ms < 3000))
+ok $? "within 3 seconds (took $ms ms)"
 
 # max_databases = 3: a fourth database is logged and waits
 L -d postgres -c "CREATE DATABASE delta" >/dev/null
