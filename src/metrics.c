@@ -133,6 +133,12 @@ ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end)
 
 	ts_metrics_schema();
 	dict = ts_problem_dict_load();
+	if (ts_metrics_read_raw())
+	{
+		/* no worker folds here and the deltas have piled up: the raw tables */
+		ts_raw_buckets(buckets, n, dict);
+		return;
+	}
 	hours = ts_hours_load(ts_hour_ceil(start), ts_hour_floor(end), dict);
 
 	/* whole hours that lie inside one bucket's counted range */

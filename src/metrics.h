@@ -100,6 +100,10 @@ enum
 	P_ACTIVE_COUNT,
 	P_TITLE,
 	P_ACTIVE_LIST,
+	P_DELTA_COUNT,
+	P_RAWB_SESSIONS,
+	P_RAWB_ATTEMPTS,
+	P_RAWB_FEEDBACK,
 	P_NPLANS
 };
 
@@ -112,6 +116,7 @@ extern int	ts_problem_number(TsProblemDict *dict, const char *problem);
 extern HTAB *ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict);
 extern void ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
 						 Bitmapset **problems, TsProblemDict *dict);
+extern bool ts_metrics_read_raw(void);
 extern Numeric ts_ratio(int64 num, int64 den, int scale);
 extern Numeric ts_avg_minutes(int64 sum_us, int64 n);
 extern Numeric ts_nps(int64 promoters, int64 detractors, int64 n);
@@ -131,5 +136,8 @@ extern Interval *ts_period_interval(const char *period);
 extern TsBucket *ts_make_buckets(const char *period, TimestampTz start, TimestampTz end,
 								 int *nbuckets);
 extern void ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end);
+
+/* metrics_read.c: every bucket from the raw tables */
+extern void ts_raw_buckets(TsBucket *buckets, int n, TsProblemDict *dict);
 
 #endif							/* TS_METRICS_H */

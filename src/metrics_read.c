@@ -11,15 +11,24 @@
 #include "compat.h"
 #include "extschema.h"
 #include "metrics.h"
+#include "worker/registry.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "commands/dbcommands.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+
+/*
+ * Pending metric changes past which a database no maintenance worker
+ * serves reads its figures from the raw tables (see ts_metrics_read_raw).
+ */
+#define TS_RAW_DELTAS 10000
 
 /* Saved plans, valid for the schema they were prepared in. */
 static SPIPlanPtr ts_plans[P_NPLANS];
@@ -35,7 +44,7 @@ static const struct
 {
 	const char *sql;
 	int			nargs;
-	Oid			types[2];
+	Oid			types[3];
 }			ts_queries[P_NPLANS] = {
 	[P_HOURS] = {"SELECT bucket, %2$s, problems FROM %1$s.ts_metrics_hourly"
 		" WHERE bucket >= $1 AND bucket < $2", 2, {TSZ, TSZ}},
@@ -94,6 +103,25 @@ static const struct
 		"  FROM (SELECT * FROM %1$s.support_troubleshooting_sessions"
 		"        WHERE status IN ('started', 'in_progress')"
 		"        ORDER BY started_at DESC, id DESC LIMIT 50) s), '[]')::text", 1, {TSZ}},
+	[P_DELTA_COUNT] = {"SELECT count(*) FROM (SELECT FROM %1$s.ts_metrics_delta LIMIT "
+		CppAsString2(TS_RAW_DELTAS) ") d", 0},
+	/* the raw tables grouped by bucket: $1 holds the buckets' bounds, $2 and $3 the range */
+	[P_RAWB_SESSIONS] = {"SELECT width_bucket(started_at, $1), count(*),"
+		" count(*) FILTER (WHERE status = 'resolved'), count(*) FILTER (WHERE status = 'escalated'),"
+		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
+		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
+		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
+		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
+		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
+		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $2 AND started_at < $3"
+		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
+	[P_RAWB_ATTEMPTS] = {"SELECT width_bucket(attempted_at, $1), count(*), count(*) FILTER (WHERE success)"
+		" FROM %1$s.support_troubleshooting_attempts WHERE attempted_at >= $2 AND attempted_at < $3"
+		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
+	[P_RAWB_FEEDBACK] = {"SELECT width_bucket(collected_at, $1), count(*), coalesce(sum(rating), 0),"
+		" count(nps_score), count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
+		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $2 AND collected_at < $3"
+		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
 };
 
 /* The measure columns, comma-separated, in TsMeasure order. */
@@ -147,7 +175,7 @@ ts_metrics_schema(void)
 void
 ts_exec(int plan, Datum a, Datum b)
 {
-	Datum		args[2] = {a, b};
+	Datum		args[3] = {a, b, 0};
 	int			ret = SPI_execute_plan(ts_plans[plan], args, NULL, true, 0);
 
 	if (ret != SPI_OK_SELECT)
@@ -447,6 +475,120 @@ ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
 	out->m[M_NPS_N] += ts_get_int64(0, 3);
 	out->m[M_PROMOTERS] += ts_get_int64(0, 4);
 	out->m[M_DETRACTORS] += ts_get_int64(0, 5);
+}
+
+/*
+ * True when this database's figures should come from the raw tables: no
+ * maintenance worker of this server folds its metric changes (the library
+ * is not preloaded, the database is not listed in troubleshooting.database
+ * or gets no slot, or the server is a hot standby whose primary does not
+ * fold) and more than TS_RAW_DELTAS of them are pending.  Reading that many
+ * deltas one by one would be slower than the raw tables, which answer in
+ * one grouped pass each.  The first time in a session it says so with a
+ * WARNING.  The answer is the same either way.
+ */
+bool
+ts_metrics_read_raw(void)
+{
+	static bool warned = false;
+
+	if (ts_registry_serves(MyDatabaseId))
+		return false;
+	ts_exec(P_DELTA_COUNT, 0, 0);
+	if (ts_get_int64(0, 1) < TS_RAW_DELTAS)
+		return false;
+	if (!warned)
+	{
+		char	   *db = get_database_name(MyDatabaseId);
+
+		warned = true;
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("metric changes are not being folded in database \"%s\"", db ? db : "?"),
+				 errdetail("%d or more changes wait in ts_metrics_delta and no troubleshooting maintenance worker serves this database; figures are read from the raw tables, which is slower than the rollups.",
+						   TS_RAW_DELTAS),
+				 errhint("Preload the library (shared_preload_libraries = 'troubleshooting') and let troubleshooting.database include this database, or run SELECT refresh_troubleshooting_metrics() regularly.")));
+	}
+	return true;
+}
+
+/* Adds one grouped raw row's measures (columns from 2 on) to bucket b, 1-based. */
+static TsBucket *
+ts_raw_bucket_of(TsBucket *buckets, int n, int row)
+{
+	int64		b = ts_get_int64(row, 1);
+
+	return (b >= 1 && b <= n) ? &buckets[b - 1] : NULL;
+}
+
+/*
+ * Fills every bucket from the raw tables, each in one pass grouped by
+ * bucket (width_bucket over the buckets' bounds): what
+ * ts_metrics_read_raw chose.  Buckets are contiguous: [lo_1, lo_2, ...,
+ * lo_n, hi_n) bounds them all.
+ */
+void
+ts_raw_buckets(TsBucket *buckets, int n, TsProblemDict *dict)
+{
+	Datum	   *bounds = palloc((n + 1) * sizeof(Datum));
+	Datum		args[3];
+	int			ret;
+	static const int plans[3] = {P_RAWB_SESSIONS, P_RAWB_ATTEMPTS, P_RAWB_FEEDBACK};
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		bounds[i] = TimestampTzGetDatum(buckets[i].lo);
+	bounds[n] = TimestampTzGetDatum(buckets[n - 1].hi);
+	args[0] = PointerGetDatum(construct_array(bounds, n + 1, TIMESTAMPTZOID, sizeof(TimestampTz),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = TimestampTzGetDatum(buckets[0].lo);
+	args[2] = TimestampTzGetDatum(buckets[n - 1].hi);
+	for (int p = 0; p < 3; p++)
+	{
+		ret = SPI_execute_plan(ts_plans[plans[p]], args, NULL, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			TsBucket   *b = ts_raw_bucket_of(buckets, n, (int) r);
+			TsMeasures *m;
+			bool		isnull;
+			Datum		arr;
+
+			CHECK_FOR_INTERRUPTS();
+			if (b == NULL)
+				continue;
+			m = &b->m;
+			if (plans[p] == P_RAWB_SESSIONS)
+			{
+				m->m[M_SESSIONS] += ts_get_int64(r, 2);
+				m->m[M_RESOLVED] += ts_get_int64(r, 3);
+				m->m[M_ESCALATED] += ts_get_int64(r, 4);
+				m->m[M_ABANDONED] += ts_get_int64(r, 5);
+				m->m[M_RES_N] += ts_get_int64(r, 6);
+				m->m[M_RES_US] += ts_get_int64(r, 7);
+				arr = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 8, &isnull);
+				if (!isnull)
+					ts_add_problem_array(arr, &b->problems, dict);
+			}
+			else if (plans[p] == P_RAWB_ATTEMPTS)
+			{
+				m->m[M_ATTEMPTS] += ts_get_int64(r, 2);
+				m->m[M_ATTEMPTS_OK] += ts_get_int64(r, 3);
+			}
+			else
+			{
+				m->m[M_FEEDBACK] += ts_get_int64(r, 2);
+				m->m[M_RATING_SUM] += ts_get_int64(r, 3);
+				m->m[M_NPS_N] += ts_get_int64(r, 4);
+				m->m[M_PROMOTERS] += ts_get_int64(r, 5);
+				m->m[M_DETRACTORS] += ts_get_int64(r, 6);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		buckets[i].unique_problems = bms_num_members(buckets[i].problems);
 }
 
 /* round(num::numeric / den, scale), or NULL when den is 0 (as SQL computes it). */

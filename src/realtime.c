@@ -127,6 +127,8 @@ ts_realtime_compute(TsRealtime *rt, bool lists)
 	last_full = Max(ts_hour_floor(end), first_full);
 
 	ts_metrics_schema();
+	if (ts_metrics_read_raw())
+		first_full = last_full = end;	/* the whole day from the raw tables */
 	ts_exec(P_ACTIVE_COUNT, 0, 0);
 	rt->active = ts_get_int64(0, 1);
 

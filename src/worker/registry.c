@@ -472,3 +472,21 @@ ts_registry_served_count(void)
 	SpinLockRelease(&ts_registry->mutex);
 	return n;
 }
+
+/* True while a maintenance worker of this server folds dboid's metric changes. */
+bool
+ts_registry_serves(Oid dboid)
+{
+	bool		serves = false;
+
+	if (ts_registry == NULL)
+		return false;
+	SpinLockAcquire(&ts_registry->mutex);
+	for (int i = 0; i < ts_registry->nslots; i++)
+		if (ts_registry->slots[i].dboid == dboid &&
+			ts_registry->slots[i].finding == TS_DB_INSTALLED &&
+			ts_registry->slots[i].pids[TS_WORKER_MAINTENANCE] != 0)
+			serves = true;
+	SpinLockRelease(&ts_registry->mutex);
+	return serves;
+}
