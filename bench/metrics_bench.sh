@@ -4,6 +4,7 @@
 #   bash bench/metrics_bench.sh            # 5M sessions over 1 year, then 10M over 2 years (~30 min)
 #   TS_BENCH_SESSIONS=1000000 bash bench/metrics_bench.sh   # smaller: N/2 then N
 #   TS_BENCH_PHASES=write bash bench/metrics_bench.sh       # only the write cost
+#   TS_BENCH_PHASES=unserved bash bench/metrics_bench.sh    # a database no worker serves
 #
 # Starts its own cluster (postgres user, loopback, library preloaded), loads
 # sessions with attempts and feedback from bench/generate_data.sql in chunks,
@@ -14,7 +15,11 @@
 #   - the write cost: a pgbench script of the agent's writes against the same
 #     tables with and without the metrics machinery (delta triggers and the
 #     realtime indexes);
-#   - the machinery's storage next to the base tables.
+#   - the machinery's storage next to the base tables;
+#   - (phase "unserved") a database no worker serves, loaded with the triggers
+#     on so its changes pile up (TS_BENCH_UNSERVED sessions, 300,000, over a
+#     year): by_period and realtime against the plain-SQL reference and a
+#     plain GROUP BY, before and after refresh_troubleshooting_metrics().
 # Results go to bench/results/metrics-<date>.md and to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -197,5 +202,66 @@ log "one transaction = session insert, 3 attempts, resolve, feedback; 200k sessi
 log "folding): median without machinery $base tps (rounds:${tps[bench_wbase]}), with it $full tps (rounds:${tps[bench_wfull]}):"
 log "$(awk "BEGIN { printf \"%.1f\", 100 * ($base - $full) / $base }")% slower."
 fi
+# a database no worker serves: changes pile up, readers go to the raw tables
+if [[ " $PHASES " == *" unserved "* ]]; then
+U=${TS_BENCH_UNSERVED:-300000}
+P -d postgres -c "CREATE DATABASE bench_unserved"
+P -d bench_unserved -c "CREATE EXTENSION troubleshooting" -f test/fixtures/metrics_reference.sql >/dev/null
+P -d bench_unserved -f bench/time_ms.sql >/dev/null
+# a plain GROUP BY by day, what a DBA writes without the extension
+P -d bench_unserved <<'SQL' >/dev/null
+CREATE FUNCTION bench.plain_by_day(p_start timestamptz, p_end timestamptz) RETURNS SETOF record LANGUAGE sql STABLE AS $$
+SELECT d, s.n, s.resolved, s.escalated, s.abandoned, round(s.resolved::numeric / nullif(s.n, 0), 4),
+       round(s.avg_res / 60, 2), s.uniq, a.n, a.ok, f.n, round(f.avg_rating, 2),
+       round((f.promoters - f.detractors) * 100.0 / nullif(f.nps_n, 0), 2)
+FROM generate_series(date_trunc('day', p_start), p_end - interval '1 microsecond', interval '1 day') d
+LEFT JOIN (SELECT date_trunc('day', started_at) AS d, count(*) AS n,
+                  count(*) FILTER (WHERE status = 'resolved') AS resolved,
+                  count(*) FILTER (WHERE status = 'escalated') AS escalated,
+                  count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')) AS abandoned,
+                  avg(extract(epoch FROM resolved_at - started_at)) FILTER (WHERE status = 'resolved') AS avg_res,
+                  count(DISTINCT detected_problem_id) AS uniq
+           FROM support_troubleshooting_sessions WHERE started_at >= p_start AND started_at < p_end GROUP BY 1) s USING (d)
+LEFT JOIN (SELECT date_trunc('day', attempted_at) AS d, count(*) AS n, count(*) FILTER (WHERE success) AS ok
+           FROM support_troubleshooting_attempts WHERE attempted_at >= p_start AND attempted_at < p_end GROUP BY 1) a USING (d)
+LEFT JOIN (SELECT date_trunc('day', collected_at) AS d, count(*) AS n, avg(rating) AS avg_rating, count(nps_score) AS nps_n,
+                  count(*) FILTER (WHERE nps_score >= 9) AS promoters, count(*) FILTER (WHERE nps_score <= 6) AS detractors
+           FROM support_troubleshooting_feedback WHERE collected_at >= p_start AND collected_at < p_end GROUP BY 1) f USING (d)
+ORDER BY d
+$$;
+SQL
+echo "== unserved: loading $U sessions over a year with the triggers on"
+P -d bench_unserved -v sessions="$U" -v days=365 -v offset_days=0 -f bench/generate_data.sql >/dev/null
+P -d bench_unserved -c "VACUUM ANALYZE"
+umeasure() {
+    P -d bench_unserved -At -F ' ' <<'SQL' 2>/dev/null
+SET client_min_messages = error;
+SELECT (SELECT count(*) FROM ts_metrics_delta),
+       bench.time_ms($$SELECT count(*) FROM get_troubleshooting_metrics_by_period('day', now() - interval '365 days', now()) t WHERE t::text IS NOT NULL$$, 5),
+       bench.time_ms($$SELECT count(*) FROM bench.plain_by_day(now() - interval '365 days', now())
+                         AS t(d timestamptz, n bigint, r bigint, e bigint, ab bigint, rr numeric, ar numeric, u bigint,
+                              an bigint, ao bigint, fn bigint, fr numeric, nps numeric) WHERE t::text IS NOT NULL$$, 5),
+       bench.time_ms($$SELECT count(*) FROM ts_ref.metrics_by_period('day', now() - interval '365 days', now()) t WHERE t::text IS NOT NULL$$, 3),
+       bench.time_ms($$SELECT get_troubleshooting_realtime_metrics()::text$$, 10),
+       bench.time_ms($$SELECT ts_ref.realtime_metrics()::text$$, 5),
+       (SELECT count(*) FROM (SELECT * FROM get_troubleshooting_metrics_by_period('day', now() - interval '365 days', now())
+                              EXCEPT ALL SELECT * FROM ts_ref.metrics_by_period('day', now() - interval '365 days', now())) d)
+SQL
+}
+read -r udeltas ud upl uref ur urr umm < <(umeasure | tail -1)
+P -d bench_unserved -At -c "SELECT refresh_troubleshooting_metrics()" >/dev/null
+read -r fdeltas fd fpl fref fr frr fmm < <(umeasure | tail -1)
+log ""
+log "A database no worker serves (\`TS_BENCH_PHASES=unserved bash bench/metrics_bench.sh\`, $U sessions over a year loaded"
+log "with the triggers on; median ms; plain = one GROUP BY per table by day, reference = test/fixtures/metrics_reference.sql):"
+log ""
+log "| state | pending changes | by_period day, 365 days | plain GROUP BY | reference | realtime | realtime reference | mismatched rows |"
+log "|---|---|---|---|---|---|---|---|"
+log "| changes piled up (raw tables) | $udeltas | $ud | $upl | $uref | $ur | $urr | $umm |"
+log "| after refresh_troubleshooting_metrics() (rollups) | $fdeltas | $fd | $fpl | $fref | $fr | $frr | $fmm |"
+log ""
+log "by_period with the changes piled up: x$(awk "BEGIN { printf \"%.2f\", $ud / $upl }") the plain GROUP BY's time."
+fi
+
 mv "$OUT.tmp" "$OUT"
 echo "== written to $OUT"

@@ -142,6 +142,47 @@ L -d alpha -c "SELECT send_troubleshooting_notification('webhook', '$URL/from/al
 wait_for alpha "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'" 2
 ok $? "alpha's dispatcher sends again"
 
+# the outbound caps hold for the whole server: with dispatcher_concurrency = 2
+# and an endpoint that answers after 1 s, no third request (of six, three per
+# database) arrives within 0.9 s of the one two places before it; then the
+# same for dispatcher_host_concurrency = 1 (no second request within 0.9 s)
+# Checks that requests to paths starting $1 arrive at least 0.9 s after the one $2 places before.
+spaced() {
+    python3 - "$CAP/requests.jsonl" "$1" "$2" <<'PY'
+import json, sys
+t = sorted(json.loads(l)['time'] for l in open(sys.argv[1]) if json.loads(l)['path'].startswith(sys.argv[2]))
+k = int(sys.argv[3])
+gaps = [round(t[i + k] - t[i], 2) for i in range(len(t) - k)]
+assert len(t) == 6 - 2 * (k == 1) and min(gaps) >= 0.9, (len(t), gaps)
+print(gaps)
+PY
+}
+# Enqueues $2 slow requests to paths $1/<db>/<n> in alpha and delta2, and waits until all are sent.
+slow_sends() {
+    for db in alpha delta2; do
+        L -d $db -c "SELECT count(send_troubleshooting_notification('webhook', '$URL/_mode/slow-1000$1/$db/' || g, NULL, '{\"type\": \"x\"}'))
+                     FROM generate_series(1, $2) g" >/dev/null
+    done
+    for db in alpha delta2; do
+        wait_for $db "SELECT count(*) FROM support_troubleshooting_notifications WHERE status IN ('pending', 'sending')" 0 || return 1
+    done
+}
+L -d postgres -c "ALTER SYSTEM SET troubleshooting.dispatcher_concurrency = 2" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+slow_sends /cap 3
+ok $? "six slow requests from two databases are sent under dispatcher_concurrency = 2"
+gaps=$(spaced /cap 2)
+ok $? "at most two are in flight at once on the server (gaps two apart: $gaps)"
+L -d postgres -c "ALTER SYSTEM SET troubleshooting.dispatcher_concurrency = 10" \
+  -c "ALTER SYSTEM SET troubleshooting.dispatcher_host_concurrency = 1" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+slow_sends /host 2
+ok $? "four slow requests to one host from two databases are sent under dispatcher_host_concurrency = 1"
+gaps=$(spaced /host 1)
+ok $? "one at a time reaches the host (gaps: $gaps)"
+L -d postgres -c "ALTER SYSTEM RESET troubleshooting.dispatcher_concurrency" \
+  -c "ALTER SYSTEM RESET troubleshooting.dispatcher_host_concurrency" -c "SELECT pg_reload_conf()" >/dev/null
+
 # troubleshooting.database set: only the listed databases are served (reload, no restart)
 L -d postgres -c "ALTER SYSTEM SET troubleshooting.database = 'delta2'" -c "SELECT pg_reload_conf()" >/dev/null
 wait_workers "troubleshooting dispatcher:delta2 troubleshooting launcher:- troubleshooting maintenance:delta2"
@@ -149,6 +190,18 @@ ok $? "with troubleshooting.database = 'delta2' only delta2 is served"
 L -d postgres -c "ALTER SYSTEM RESET troubleshooting.database" -c "SELECT pg_reload_conf()" >/dev/null
 wait_workers "troubleshooting dispatcher:alpha troubleshooting dispatcher:delta2 troubleshooting launcher:- troubleshooting maintenance:alpha troubleshooting maintenance:delta2"
 ok $? "reset, every database with the extension is served again"
+
+# no free background worker slot: with max_worker_processes = 3 (the launcher
+# and one database's two workers) the second database is logged and waits
+L -d postgres -c "ALTER SYSTEM SET max_worker_processes = 3" >/dev/null
+ts_cluster_stop "$DATA" && ts_cluster_start "$DATA"
+ok $? "restarted with max_worker_processes = 3"
+for i in $(seq 1 100); do grep -q 'no background worker slot for the' "$LOG" && break; sleep 0.1; done
+grep -qE 'troubleshooting: no background worker slot for the (maintenance|dispatcher) of database "(alpha|delta2)"' "$LOG" &&
+    grep -q 'HINT:  Raise max_worker_processes (each served database needs two slots)' "$LOG"
+ok $? "a database without a free background worker slot is logged with a hint"
+is "$(L -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'")" "3" \
+   "all three slots are in use (the launcher and the workers that got one)"
 
 ts_cluster_stop "$DATA"
 ok $? "the cluster stops"
