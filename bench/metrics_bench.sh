@@ -251,6 +251,10 @@ SQL
 read -r udeltas ud upl uref ur urr umm < <(umeasure | tail -1)
 P -d bench_unserved -At -c "SELECT refresh_troubleshooting_metrics()" >/dev/null
 read -r fdeltas fd fpl fref fr frr fmm < <(umeasure | tail -1)
+# the fold leaves the folded changes as dead rows until (auto)vacuum
+P -d bench_unserved -c "VACUUM ts_metrics_delta"
+read -r vdeltas vd vpl vref vr vrr vmm < <(umeasure | tail -1)
+[ "$PHASES" = unserved ] && log "# Metrics in a database no worker serves, $(date -u +%Y-%m-%d) ($(nproc) cores, PostgreSQL $(P -d postgres -At -c 'SHOW server_version'))"
 log ""
 log "A database no worker serves (\`TS_BENCH_PHASES=unserved bash bench/metrics_bench.sh\`, $U sessions over a year loaded"
 log "with the triggers on; median ms; plain = one GROUP BY per table by day, reference = test/fixtures/metrics_reference.sql):"
@@ -258,7 +262,8 @@ log ""
 log "| state | pending changes | by_period day, 365 days | plain GROUP BY | reference | realtime | realtime reference | mismatched rows |"
 log "|---|---|---|---|---|---|---|---|"
 log "| changes piled up (raw tables) | $udeltas | $ud | $upl | $uref | $ur | $urr | $umm |"
-log "| after refresh_troubleshooting_metrics() (rollups) | $fdeltas | $fd | $fpl | $fref | $fr | $frr | $fmm |"
+log "| after refresh_troubleshooting_metrics() (rollups; the folded changes still dead rows) | $fdeltas | $fd | $fpl | $fref | $fr | $frr | $fmm |"
+log "| after VACUUM ts_metrics_delta (what autovacuum gives) | $vdeltas | $vd | $vpl | $vref | $vr | $vrr | $vmm |"
 log ""
 log "by_period with the changes piled up: x$(awk "BEGIN { printf \"%.2f\", $ud / $upl }") the plain GROUP BY's time."
 fi
