@@ -37,6 +37,13 @@
 #define TS_UTILITY_HOOK_ARGS pstmt, queryString, context, params, queryEnv, dest, qc
 #endif
 
+/* The per-kind owner checks became object_ownercheck in 16. */
+#if PG_VERSION_NUM >= 160000
+#define ts_database_ownercheck(dboid, roleid) object_ownercheck(DatabaseRelationId, (dboid), (roleid))
+#else
+#define ts_database_ownercheck(dboid, roleid) pg_database_ownercheck((dboid), (roleid))
+#endif
+
 /* varatt.h was split out of postgres.h in 16. */
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"

@@ -7,7 +7,9 @@
  *	  PostgreSQL refuses while anyone is connected to a database (DROP
  *	  DATABASE, ALTER DATABASE ... RENAME TO or SET TABLESPACE, CREATE
  *	  DATABASE ... TEMPLATE) first ask the launcher to take that database's
- *	  workers away and wait for them to leave; a command that fails gives
+ *	  workers away and wait for them to leave (only when the role running
+ *	  it owns the database, or is a superuser: anyone else's attempt fails
+ *	  anyway and must not disturb the workers); a command that fails gives
  *	  the database its workers back.
  */
 #include "postgres.h"
@@ -16,10 +18,13 @@
 #include "worker/registry.h"
 #include "worker/utility.h"
 
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
@@ -85,6 +90,12 @@ ts_utility_hook(TS_UTILITY_HOOK_PARAMS)
 		(IsA(stmt, DropStmt) && ts_drops_extension((DropStmt *) stmt)))
 		ts_registry_probe_at_commit();
 
+	/*
+	 * only for a role the command can succeed for (the database's owner or
+	 * a superuser): anyone else's attempt must not send the workers away
+	 */
+	if (OidIsValid(dboid) && !ts_database_ownercheck(dboid, GetUserId()))
+		dboid = InvalidOid;
 	if (OidIsValid(dboid))
 		ts_registry_pause(dboid);
 	PG_TRY();

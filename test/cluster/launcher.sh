@@ -128,6 +128,14 @@ L -d postgres -c "ALTER DATABASE delta RENAME TO delta2"
 ok $? "ALTER DATABASE RENAME of a served database succeeds"
 wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'delta2' AND backend_type LIKE 'troubleshooting%'" 2
 ok $? "the renamed database gets its workers back"
+# a role that may not drop the database does not disturb its workers
+apid=$(L -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'alpha' AND backend_type = 'troubleshooting dispatcher'")
+L -d postgres -c "CREATE ROLE ts_intruder LOGIN" >/dev/null
+psql -X -qAt -h "$TS_WORK" -p "$port" -U ts_intruder -d postgres -c "DROP DATABASE alpha" 2>"$TS_WORK/launcher-intruder.err"
+[ $? != 0 ] && grep -q "must be owner of database alpha" "$TS_WORK/launcher-intruder.err"
+ok $? "DROP DATABASE by a role that does not own it fails"
+is "$(L -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'alpha' AND backend_type = 'troubleshooting dispatcher'")" "$apid" \
+   "and alpha's dispatcher was not sent away (same pid)"
 # a failed DROP DATABASE gives the database its workers back
 L -d alpha -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
 sleeper=$!
@@ -207,7 +215,7 @@ ts_cluster_stop "$DATA"
 ok $? "the cluster stops"
 ts_scan_logs <(echo "$LOG") /dev/null /nonexistent
 ok $? "no crash in the log"
-grep -E "ERROR|FATAL" "$LOG" | grep -v "is being accessed by other users\|canceling statement\|terminating background worker\|terminating connection due to administrator" | head -5 | sed 's/^/# /'
-! grep -E "ERROR|FATAL" "$LOG" | grep -qv "is being accessed by other users\|canceling statement\|terminating background worker\|terminating connection due to administrator"
+grep -E "ERROR|FATAL" "$LOG" | grep -v "is being accessed by other users\|must be owner of database\|canceling statement\|terminating background worker\|terminating connection due to administrator" | head -5 | sed 's/^/# /'
+! grep -E "ERROR|FATAL" "$LOG" | grep -qv "is being accessed by other users\|must be owner of database\|canceling statement\|terminating background worker\|terminating connection due to administrator"
 ok $? "no other error in the log"
 done_testing
