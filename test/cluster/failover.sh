@@ -35,14 +35,7 @@ mkdir -p "$H"
 # GET $1: body in $H/body, prints the status code
 get() { curl -s -o "$H/body" -w '%{http_code}' "$1"; }
 # Waits up to 30 s until SQL $2 through client $1 returns $3.
-wait_for() {
-    local i
-    for i in $(seq 1 300); do
-        [ "$($1 -c "$2" 2>/dev/null)" = "$3" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_for() { wait_output 30 "$3" "$1" -c "$2"; }
 norm() { sed -E 's/"timestamp": "[^"]*"/"timestamp": "T"/; s/"minutes_active": [0-9.]+/"minutes_active": M/g'; }
 
 P -c "CREATE EXTENSION troubleshooting" -c "CREATE ROLE ts_http_reader NOLOGIN" >/dev/null
@@ -120,10 +113,7 @@ is "$(S -c "SELECT pg_is_in_recovery()")" "f" "it is a primary now"
 wait_for S "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'" \
     "troubleshooting dispatcher,troubleshooting http,troubleshooting launcher,troubleshooting maintenance"
 ok $? "after promotion the launcher, maintenance worker and dispatcher start beside the HTTP worker"
-for i in $(seq 1 600); do
-    [ "$(S -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'")" = 100 ] && break
-    sleep 0.1
-done
+wait_output 60 100 S -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'"
 is "$(S -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'")" "100" \
    "the new primary sends all 100"
 python3 - "$CAP/requests.jsonl" <<'PY'

@@ -74,5 +74,17 @@ fresh_extension_db() {
     ok $? "extension created in $1"
 }
 
+# Waits up to $1 seconds (polling every 0.1 s) until the output of the
+# command "${@:3}" equals $2.
+wait_output() {
+    local secs=$1 want=$2 i
+    shift 2
+    for ((i = 0; i < secs * 10; i++)); do
+        [ "$("$@" 2>/dev/null)" = "$want" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # Prints the plan; the script's status says whether everything passed.
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
