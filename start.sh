@@ -29,7 +29,7 @@ fi
 SOCK=/tmp
 if [ ! -f "$DATA/PG_VERSION" ]; then
     echo "== creating the cluster in $DATA (port $PORT)"
-    ts_cluster_init "$DATA" "$PORT" "$SOCK" preload
+    TS_ALL_DATABASES=1 ts_cluster_init "$DATA" "$PORT" "$SOCK" preload   # the list is set below
 fi
 if ! ts_as_postgres pg_ctl -D "$DATA" status >/dev/null 2>&1; then
     echo "== starting PostgreSQL"
