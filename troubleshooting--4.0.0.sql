@@ -1503,7 +1503,7 @@ CREATE FUNCTION @extschema@.troubleshooting_dispatcher_stats(
     AS 'MODULE_PATHNAME', 'troubleshooting_dispatcher_stats'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.troubleshooting_dispatcher_stats() IS
-    'The dispatcher''s counters since the server started (shared memory)';
+    'The counters of this database''s dispatcher since the server started (shared memory)';
 
 -- any insert into the outbox wakes the dispatcher when its transaction commits
 CREATE FUNCTION @extschema@.ts_notify_wake() RETURNS trigger
