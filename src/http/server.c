@@ -42,7 +42,6 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/varlena.h"
 
 PGDLLEXPORT void ts_http_main(Datum arg);
 
@@ -247,18 +246,12 @@ const char *
 ts_http_dbname(void)
 {
 	static char name[NAMEDATALEN];
-	char	   *raw;
-	List	   *names = NIL;
+	List	   *names;
 
 	if (ts_http_database != NULL && ts_http_database[0] != '\0')
 		return ts_http_database;
-	strlcpy(name, "postgres", sizeof(name));
-	if (ts_database != NULL && ts_database[0] != '\0')
-	{
-		raw = pstrdup(ts_database);
-		if (SplitGUCList(raw, ',', &names) && names != NIL)
-			strlcpy(name, (char *) linitial(names), sizeof(name));
-	}
+	names = ts_database_names();
+	strlcpy(name, names != NIL ? (char *) linitial(names) : "postgres", sizeof(name));
 	return name;
 }
 

@@ -122,26 +122,31 @@ ts_launcher_register(void)
 							  BgWorkerStart_RecoveryFinished, 5);
 }
 
+/* The names troubleshooting.database lists (NIL when it is empty). */
+List *
+ts_database_names(void)
+{
+	List	   *names = NIL;
+
+	if (ts_database == NULL || ts_database[0] == '\0' ||
+		!SplitGUCList(pstrdup(ts_database), ',', &names))
+		return NIL;
+	return names;
+}
+
 /* True when troubleshooting.database is empty or names dbname. */
 bool
 ts_database_listed(const char *dbname)
 {
-	char	   *raw;
-	List	   *names = NIL;
+	List	   *names = ts_database_names();
 	ListCell   *lc;
-	bool		listed = false;
 
-	if (ts_database == NULL || ts_database[0] == '\0')
+	if (names == NIL)
 		return true;
-	raw = pstrdup(ts_database);
-	if (!SplitGUCList(raw, ',', &names))
-		return false;
 	foreach(lc, names)
 		if (strcmp((char *) lfirst(lc), dbname) == 0)
-			listed = true;
-	list_free(names);
-	pfree(raw);
-	return listed;
+			return true;
+	return false;
 }
 
 /* Status of one of a database's workers: stopped when never started. */

@@ -127,13 +127,6 @@ ts_registry_shmem_init(int nslots)
 	shmem_startup_hook = ts_registry_startup;
 }
 
-/* True when the registry exists (the library is preloaded). */
-bool
-ts_registry_available(void)
-{
-	return ts_registry != NULL;
-}
-
 /* Sets the launcher's latch (outside the spinlock: SetLatch may signal). */
 static void
 ts_registry_wake(void)
@@ -455,22 +448,6 @@ ts_registry_unpause(Oid dboid)
 	}
 	SpinLockRelease(&ts_registry->mutex);
 	ts_registry_wake();
-}
-
-/* Databases with a slot right now. */
-int
-ts_registry_served_count(void)
-{
-	int			n = 0;
-
-	if (ts_registry == NULL)
-		return 0;
-	SpinLockAcquire(&ts_registry->mutex);
-	for (int i = 0; i < ts_registry->nslots; i++)
-		if (OidIsValid(ts_registry->slots[i].dboid))
-			n++;
-	SpinLockRelease(&ts_registry->mutex);
-	return n;
 }
 
 /* True while a maintenance worker of this server folds dboid's metric changes. */

@@ -44,11 +44,9 @@ extern Oid	ts_registry_worker_attach(int slot, TsDbWorkerKind kind);
 extern void ts_registry_report(int slot, TsDbFinding finding);
 
 /* any backend */
-extern bool ts_registry_available(void);
 extern void ts_registry_probe_at_commit(void);
 extern void ts_registry_pause(Oid dboid);
 extern void ts_registry_unpause(Oid dboid);
-extern int	ts_registry_served_count(void);
 extern bool ts_registry_serves(Oid dboid);
 
 #endif							/* TS_REGISTRY_H */

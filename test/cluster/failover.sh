@@ -80,8 +80,7 @@ python3 - "$H/body" "$(S -c "SET TimeZone = 'UTC'" -c "SELECT json_agg(m ORDER B
                               FROM get_troubleshooting_metrics_by_period('day', now() - interval '30 days', now()) m")" <<'PY'
 import json, sys
 got = json.load(open(sys.argv[1])); want = json.loads(sys.argv[2])
-strip = lambda rows: [{k: v for k, v in r.items()} for r in rows]
-assert strip(got) == strip(want), (got[:2], want[:2])
+assert got == want, (got[:2], want[:2])
 assert sum(r['total_sessions'] for r in got) >= 300, sum(r['total_sessions'] for r in got)
 PY
 ok $? "its rows equal get_troubleshooting_metrics_by_period() on the standby (every sample session counted)"
