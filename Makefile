@@ -3,54 +3,9 @@ EXTENSION = troubleshooting
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big = troubleshooting
-OBJS = \
-	src/troubleshooting.o \
-	src/extschema.o \
-	src/config.o \
-	src/config_normalize.o \
-	src/sessions.o \
-	src/rollup.o \
-	src/metrics_read.o \
-	src/metrics.o \
-	src/realtime.o \
-	src/worker/worker.o \
-	src/worker/registry.o \
-	src/worker/launcher.o \
-	src/worker/utility.o \
-	src/maintenance.o \
-	src/cleanup.o \
-	src/notify/template.o \
-	src/notify/render.o \
-	src/notify/queue.o \
-	src/notify/address.o \
-	src/notify/content.o \
-	src/notify/providers.o \
-	src/notify/payload.o \
-	src/notify/provider_request.o \
-	src/notify/urlpolicy.o \
-	src/notify/shmem.o \
-	src/notify/claim.o \
-	src/notify/dispatcher.o \
-	src/notify/outcome.o \
-	src/http/server.o \
-	src/http/endpoints.o \
-	src/http/prometheus.o \
-	src/http/dashboard.o \
-	src/report/generate.o \
-	src/report/report_data.o \
-	src/report/rollup_contrib.o \
-	src/report/rollup_batch.o \
-	src/report/rollup_triggers.o \
-	src/report/rollup_read.o \
-	src/report/rollup_scan.o \
-	src/report/report_trends.o \
-	src/report/export.o \
-	src/report/export_csv.o \
-	src/report/export_pdf.o \
-	src/report/export_pdf_parts.o \
-	src/report/schedule.o \
-	src/report/schedule_time.o \
-	src/report/llm.o
+# every C file under src/ (a folder per subsystem)
+SRCS = $(sort $(shell find src -name '*.c'))
+OBJS = $(SRCS:.c=.o)
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 
@@ -72,7 +27,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(filter-out src/http/dashboard_html.h,$(wildcard src/*.h src/notify/*.h src/http/*.h src/report/*.h))
+$(OBJS): $(filter-out %/dashboard_html.h,$(shell find src -name '*.h'))
 
 # The dashboard page (GET /), embedded as a byte array generated from its source.
 src/http/dashboard.o src/http/dashboard.bc: src/http/dashboard_html.h
