@@ -8,13 +8,13 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "config.h"
+#include "config/config.h"
 #include "http/http.h"
-#include "maintenance.h"
 #include "notify/dispatcher.h"
 #include "notify/shmem.h"
 #include "report/report.h"
 #include "worker/launcher.h"
+#include "worker/maintenance.h"
 #include "worker/registry.h"
 #include "worker/utility.h"
 

@@ -20,9 +20,9 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
 #include "metrics.h"
 #include "report/rollup_batch.h"
 

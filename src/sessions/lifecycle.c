@@ -1,5 +1,5 @@
 /*
- * sessions.c
+ * lifecycle.c
  *	  Row trigger on support_troubleshooting_sessions that keeps the
  *	  lifecycle timestamps consistent with status: resolved_at, escalated_at
  *	  and ended_at are filled when a session reaches a final status and the

@@ -1,7 +1,7 @@
 /*
  * config.c
  *	  Central configuration (support_troubleshooting_config): the row trigger
- *	  that validates values (by type, in config_normalize.c), the per-backend
+ *	  that validates values (by type, in config/normalize.c), the per-backend
  *	  cache behind the typed getters, change history, and the SQL functions
  *	  get/set.
  *
@@ -14,9 +14,9 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

@@ -5,8 +5,8 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "extschema.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

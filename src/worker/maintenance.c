@@ -15,11 +15,11 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
-#include "maintenance.h"
+#include "config/config.h"
 #include "report/report.h"
+#include "worker/maintenance.h"
 #include "worker/registry.h"
 #include "worker/worker.h"
 

@@ -16,7 +16,7 @@ extern int	ts_config_get_int(const char *key);
 extern bool ts_config_get_bool(const char *key);
 extern List *ts_config_get_list(const char *key);
 
-/* config_normalize.c: a value's canonical spelling (ERROR if it is invalid). */
+/* normalize.c: a value's canonical spelling (ERROR if it is invalid). */
 extern char *ts_config_normalize(const char *key, const char *type, const char *value);
 extern bool ts_parse_count(const char *value, int *result);
 
