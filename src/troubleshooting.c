@@ -25,9 +25,6 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* True when loaded through shared_preload_libraries. */
-bool		ts_preloaded = false;
-
 /* Sets up the module in every process that loads it. */
 void
 _PG_init(void)
@@ -44,7 +41,6 @@ _PG_init(void)
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	ts_preloaded = true;
 
 	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
 	if (IsBinaryUpgrade)

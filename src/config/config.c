@@ -17,6 +17,7 @@
 #include "common/extschema.h"
 #include "compat.h"
 #include "config/config.h"
+#include "config/normalize.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

@@ -8,16 +8,10 @@
 #include "postgres.h"
 #include "nodes/pg_list.h"
 
-extern bool ts_preloaded;
-
 extern void ts_config_init(void);
 extern char *ts_config_get_text(const char *key);
 extern int	ts_config_get_int(const char *key);
 extern bool ts_config_get_bool(const char *key);
 extern List *ts_config_get_list(const char *key);
-
-/* normalize.c: a value's canonical spelling (ERROR if it is invalid). */
-extern char *ts_config_normalize(const char *key, const char *type, const char *value);
-extern bool ts_parse_count(const char *value, int *result);
 
 #endif							/* TS_CONFIG_H */

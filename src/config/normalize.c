@@ -13,13 +13,14 @@
  */
 #include "postgres.h"
 
-#include "config/config.h"
+#include "config/normalize.h"
 #include "notify/address.h"
 
 #include <ctype.h>
 #include <limits.h>
 
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 
 /* The longest value a key may have, whatever its type. */

@@ -19,6 +19,7 @@
 #include "compat.h"
 #include "config/config.h"
 #include "report/report.h"
+#include "retention/cleanup.h"
 #include "worker/maintenance.h"
 #include "worker/registry.h"
 #include "worker/worker.h"
@@ -43,7 +44,6 @@
 
 PGDLLEXPORT void ts_maintenance_main(Datum arg);
 
-extern int64 ts_cleanup_step(void);
 static TimestampTz ts_last_cleanup = 0;
 static int	ts_last_interval = -1;
 int			ts_maintenance_naptime = 1000;
