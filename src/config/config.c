@@ -161,15 +161,32 @@ ts_config_get_text(const char *key)
 	return pstrdup(ts_config_lookup(key, false)->value);
 }
 
+/* Reports a key whose value is not of the type its getter reads. */
+static void
+ts_config_not_a(const char *key, const char *what)
+{
+	elog(ERROR, "configuration key \"%s\" is not %s", key, what);
+}
+
+/* Returns the effective value of a key, which must be of the given type. */
+static const char *
+ts_config_typed(const char *key, const char *type, const char *what)
+{
+	const TsConfigEntry *e = ts_config_lookup(key, false);
+
+	if (strcmp(e->type, type) != 0)
+		ts_config_not_a(key, what);
+	return e->value;
+}
+
 /* Returns the effective value of an integer key. */
 int
 ts_config_get_int(const char *key)
 {
-	const TsConfigEntry *e = ts_config_lookup(key, false);
-	int			n;
+	int			n = 0;
 
-	if (strcmp(e->type, "integer") != 0 || !ts_parse_count(e->value, &n))
-		elog(ERROR, "configuration key \"%s\" is not an integer", key);
+	if (!ts_parse_count(ts_config_typed(key, "integer", "an integer"), &n))
+		ts_config_not_a(key, "an integer");
 	return n;
 }
 
@@ -177,11 +194,10 @@ ts_config_get_int(const char *key)
 bool
 ts_config_get_bool(const char *key)
 {
-	const TsConfigEntry *e = ts_config_lookup(key, false);
-	bool		b;
+	bool		b = false;
 
-	if (strcmp(e->type, "boolean") != 0 || !parse_bool(e->value, &b))
-		elog(ERROR, "configuration key \"%s\" is not a boolean", key);
+	if (!parse_bool(ts_config_typed(key, "boolean", "a boolean"), &b))
+		ts_config_not_a(key, "a boolean");
 	return b;
 }
 
@@ -189,15 +205,11 @@ ts_config_get_bool(const char *key)
 List *
 ts_config_get_list(const char *key)
 {
-	const TsConfigEntry *e = ts_config_lookup(key, false);
 	List	   *result = NIL;
-	char	   *copy;
+	char	   *copy = pstrdup(ts_config_typed(key, "channel_list", "a list"));
 	char	   *tok;
 	char	   *save;
 
-	if (strcmp(e->type, "channel_list") != 0)
-		elog(ERROR, "configuration key \"%s\" is not a list", key);
-	copy = pstrdup(e->value);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		result = lappend(result, pstrdup(tok));
 	return result;
