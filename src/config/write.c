@@ -86,11 +86,7 @@ set_troubleshooting_config(PG_FUNCTION_ARGS)
 static char *
 ts_tuple_text(HeapTuple tuple, TupleDesc desc, const char *attname)
 {
-	int			attnum = SPI_fnumber(desc, attname);
-
-	if (attnum <= 0)
-		elog(ERROR, "column \"%s\" is missing from %s", attname, TS_CONFIG_TABLE);
-	return SPI_getvalue(tuple, desc, attnum);
+	return SPI_getvalue(tuple, desc, ts_column_number(desc, TS_CONFIG_TABLE, attname));
 }
 
 /* True if two possibly-NULL strings differ. */

@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
 
 #include "access/htup_details.h"
@@ -38,11 +39,7 @@ typedef struct TsSessionCols
 static int
 ts_session_col(TupleDesc desc, const char *name)
 {
-	int			attnum = SPI_fnumber(desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "column \"%s\" is missing from support_troubleshooting_sessions", name);
-	return attnum;
+	return ts_column_number(desc, "support_troubleshooting_sessions", name);
 }
 
 /* True for the statuses that end a session. */
