@@ -2,7 +2,7 @@
  * normalize.c
  *	  Validation and normalisation of configuration values by type (integer,
  *	  boolean, ratio, channel list, recipient list, failure count, text), for
- *	  the config table's row trigger in config/config.c.
+ *	  the config table's row trigger in write.c.
  *
  * A value that does not parse as its key's type is an error; what is stored
  * is the canonical spelling.  Values quoted back in errors are short and
