@@ -9,7 +9,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "metrics.h"
 #include "worker/registry.h"
 

@@ -11,7 +11,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "metrics.h"
 
 #include "access/heapam.h"

@@ -8,13 +8,13 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "config.h"
+#include "config/config.h"
 #include "http/http.h"
-#include "maintenance.h"
 #include "notify/dispatcher.h"
 #include "notify/shmem.h"
 #include "report/report.h"
 #include "worker/launcher.h"
+#include "worker/maintenance.h"
 #include "worker/registry.h"
 #include "worker/utility.h"
 
@@ -24,9 +24,6 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
-
-/* True when loaded through shared_preload_libraries. */
-bool		ts_preloaded = false;
 
 /* Sets up the module in every process that loads it. */
 void
@@ -44,7 +41,6 @@ _PG_init(void)
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	ts_preloaded = true;
 
 	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
 	if (IsBinaryUpgrade)

@@ -12,7 +12,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "http/internal.h"
 #include "http/http.h"
 

@@ -10,7 +10,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "worker/worker.h"
 #include "notify/claim.h"
 #include "notify/dispatcher.h"

@@ -13,8 +13,8 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
-#include "maintenance.h"
+#include "common/extschema.h"
+#include "worker/maintenance.h"
 #include "notify/claim.h"
 #include "notify/dispatcher.h"
 #include "notify/outcome.h"

@@ -14,7 +14,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "worker/worker.h"
 #include "notify/dispatcher.h"
 #include "notify/outcome.h"

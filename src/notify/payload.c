@@ -15,7 +15,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "notify/address.h"
 #include "notify/content.h"
 #include "notify/payload.h"

@@ -12,7 +12,7 @@
  */
 #include "postgres.h"
 
-#include "extschema.h"
+#include "common/extschema.h"
 #include "notify/address.h"
 #include "notify/providers.h"
 

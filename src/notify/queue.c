@@ -14,8 +14,8 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
+#include "common/extschema.h"
 #include "notify/address.h"
 #include "notify/content.h"
 #include "notify/shmem.h"

@@ -8,7 +8,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "notify/template.h"
 
 #include "catalog/pg_type.h"

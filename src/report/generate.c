@@ -7,8 +7,8 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
+#include "common/extschema.h"
 #include "report/report.h"
 #include "report/report_int.h"
 

@@ -22,8 +22,8 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
+#include "common/extschema.h"
 #include "worker/worker.h"
 #include "notify/address.h"
 #include "notify/providers.h"

@@ -13,7 +13,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "report/report_int.h"
 
 #include "catalog/pg_type.h"

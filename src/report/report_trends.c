@@ -7,7 +7,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "config.h"
+#include "config/config.h"
 #include "report/report_int.h"
 
 #include "utils/builtins.h"

@@ -17,7 +17,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "report/report_int.h"
 #include "report/rollup_scan.h"
 

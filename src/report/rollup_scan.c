@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "extschema.h"
+#include "common/extschema.h"
 #include "report/rollup_scan.h"
 
 #include "access/genam.h"

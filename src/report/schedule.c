@@ -19,7 +19,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
+#include "common/extschema.h"
 #include "worker/worker.h"
 #include "notify/address.h"
 #include "notify/content.h"

@@ -15,11 +15,12 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
-#include "maintenance.h"
+#include "config/config.h"
 #include "report/report.h"
+#include "retention/cleanup.h"
+#include "worker/maintenance.h"
 #include "worker/registry.h"
 #include "worker/worker.h"
 
@@ -43,7 +44,6 @@
 
 PGDLLEXPORT void ts_maintenance_main(Datum arg);
 
-extern int64 ts_cleanup_step(void);
 static TimestampTz ts_last_cleanup = 0;
 static int	ts_last_interval = -1;
 int			ts_maintenance_naptime = 1000;
@@ -59,19 +59,26 @@ ts_maintenance_define_gucs(void)
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
 
-/* Folds pending metric deltas into the hourly rollups. */
+/* Runs one of the extension's SQL functions in a transaction of its own. */
 static void
-ts_job_fold(Oid nspid)
+ts_job_call(Oid nspid, const char *activity, const char *function)
 {
 	int			ret;
 
 	ts_worker_begin();
-	pgstat_report_activity(STATE_RUNNING, "folding metric deltas");
-	ret = SPI_execute(psprintf("SELECT %s.refresh_troubleshooting_metrics()",
-							   quote_identifier(get_namespace_name(nspid))), false, 0);
+	pgstat_report_activity(STATE_RUNNING, activity);
+	ret = SPI_execute(psprintf("SELECT %s.%s()",
+							   quote_identifier(get_namespace_name(nspid)), function), false, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "refresh_troubleshooting_metrics failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "%s failed: %s", function, SPI_result_code_string(ret));
 	ts_worker_end();
+}
+
+/* Folds pending metric deltas into the hourly rollups. */
+static void
+ts_job_fold(Oid nspid)
+{
+	ts_job_call(nspid, "folding metric deltas", "refresh_troubleshooting_metrics");
 }
 
 /*
@@ -108,15 +115,7 @@ ts_job_retention(Oid nspid)
 static void
 ts_job_expire(Oid nspid)
 {
-	int			ret;
-
-	ts_worker_begin();
-	pgstat_report_activity(STATE_RUNNING, "expiring idle sessions");
-	ret = SPI_execute(psprintf("SELECT %s.expire_troubleshooting_sessions()",
-							   quote_identifier(get_namespace_name(nspid))), false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "expire_troubleshooting_sessions failed: %s", SPI_result_code_string(ret));
-	ts_worker_end();
+	ts_job_call(nspid, "expiring idle sessions", "expire_troubleshooting_sessions");
 }
 
 /* Runs due report schedules (each in its own transactions). */
@@ -157,6 +156,24 @@ static TsMaintenanceJob ts_jobs[] = {
 	{.name = "executive summaries", .run = ts_job_summaries},
 };
 
+/* The wait after failures in a row: up to 64 naptimes, at most a minute. */
+static long
+ts_maintenance_backoff(int failures)
+{
+	return Min((long) ts_maintenance_naptime << Min(failures, 6), 60000L);
+}
+
+/* After an error: logs it, rolls back and goes back to cxt. */
+static void
+ts_maintenance_recover(MemoryContext cxt)
+{
+	MemoryContextSwitchTo(cxt);
+	EmitErrorReport();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
 /* Error context callback: names the maintenance job that failed. */
 static void
 ts_job_error_context(void *arg)
@@ -184,18 +201,11 @@ ts_job_run(TsMaintenanceJob *job, Oid nspid, MemoryContext cxt)
 	}
 	PG_CATCH();
 	{
-		long		backoff;
-
 		/* log it, roll back, and try again after a back-off */
-		MemoryContextSwitchTo(cxt);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
+		ts_maintenance_recover(cxt);
 		job->failures++;
-		/* up to 64 naptimes, at most a minute */
-		backoff = Min((long) ts_maintenance_naptime << Min(job->failures, 6), 60000L);
-		job->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), backoff);
+		job->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													ts_maintenance_backoff(job->failures));
 	}
 	PG_END_TRY();
 	error_context_stack = errcb.previous;
@@ -252,8 +262,8 @@ ts_maintenance_main(Datum arg)
 
 	for (;;)
 	{
-		/* after failures to even look for the extension, back off (at most a minute) */
-		long		wait = Min((long) ts_maintenance_naptime << Min(failures, 6), 60000L);
+		/* after failures to even look for the extension, back off */
+		long		wait = ts_maintenance_backoff(failures);
 
 		CHECK_FOR_INTERRUPTS();
 		if (ts_worker_reload_pending())
@@ -273,11 +283,7 @@ ts_maintenance_main(Datum arg)
 		PG_CATCH();
 		{
 			/* finding the extension failed: log it, roll back, go on */
-			MemoryContextSwitchTo(loopcxt);
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			pgstat_report_activity(STATE_IDLE, NULL);
+			ts_maintenance_recover(loopcxt);
 			failures++;
 		}
 		PG_END_TRY();

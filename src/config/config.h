@@ -1,6 +1,7 @@
 /*
  * config.h
- *	  Typed, cached access to support_troubleshooting_config for C code.
+ *	  Typed, cached access to support_troubleshooting_config for C code,
+ *	  and what the config table's writers (write.c) tell the cache.
  */
 #ifndef TS_CONFIG_H
 #define TS_CONFIG_H
@@ -8,16 +9,14 @@
 #include "postgres.h"
 #include "nodes/pg_list.h"
 
-extern bool ts_preloaded;
+#define TS_CONFIG_TABLE "support_troubleshooting_config"
 
 extern void ts_config_init(void);
 extern char *ts_config_get_text(const char *key);
 extern int	ts_config_get_int(const char *key);
 extern bool ts_config_get_bool(const char *key);
 extern List *ts_config_get_list(const char *key);
-
-/* config_normalize.c: a value's canonical spelling (ERROR if it is invalid). */
-extern char *ts_config_normalize(const char *key, const char *type, const char *value);
-extern bool ts_parse_count(const char *value, int *result);
+extern void ts_config_unknown_key(const char *key) pg_attribute_noreturn();
+extern void ts_config_note_write(void);
 
 #endif							/* TS_CONFIG_H */

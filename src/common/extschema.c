@@ -1,12 +1,13 @@
 /*
  * extschema.c
  *	  Finds the schema the extension was installed into (CREATE EXTENSION ...
- *	  SCHEMA) and the extension's relations in it, independent of search_path.
+ *	  SCHEMA), the extension's relations in it, independent of search_path,
+ *	  and their columns.
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "extschema.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -14,6 +15,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -78,4 +80,15 @@ ts_qualified_name(Oid nspid, const char *relname)
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
 				 errmsg("schema with oid %u does not exist", nspid)));
 	return quote_qualified_identifier(nspname, relname);
+}
+
+/* Returns a column's number in relname's rows; ERROR if it is gone. */
+int
+ts_column_number(TupleDesc desc, const char *relname, const char *colname)
+{
+	int			attnum = SPI_fnumber(desc, colname);
+
+	if (attnum <= 0)
+		elog(ERROR, "column \"%s\" is missing from %s", colname, relname);
+	return attnum;
 }

@@ -1,5 +1,5 @@
 /*
- * sessions.c
+ * lifecycle.c
  *	  Row trigger on support_troubleshooting_sessions that keeps the
  *	  lifecycle timestamps consistent with status: resolved_at, escalated_at
  *	  and ended_at are filled when a session reaches a final status and the
@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
 
 #include "access/htup_details.h"
@@ -38,11 +39,7 @@ typedef struct TsSessionCols
 static int
 ts_session_col(TupleDesc desc, const char *name)
 {
-	int			attnum = SPI_fnumber(desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "column \"%s\" is missing from support_troubleshooting_sessions", name);
-	return attnum;
+	return ts_column_number(desc, "support_troubleshooting_sessions", name);
 }
 
 /* True for the statuses that end a session. */

@@ -1,8 +1,8 @@
 /*
- * config_normalize.c
+ * normalize.c
  *	  Validation and normalisation of configuration values by type (integer,
  *	  boolean, ratio, channel list, recipient list, failure count, text), for
- *	  the config table's row trigger in config.c.
+ *	  the config table's row trigger in write.c.
  *
  * A value that does not parse as its key's type is an error; what is stored
  * is the canonical spelling.  Values quoted back in errors are short and
@@ -13,13 +13,14 @@
  */
 #include "postgres.h"
 
-#include "config.h"
+#include "config/normalize.h"
 #include "notify/address.h"
 
 #include <ctype.h>
 #include <limits.h>
 
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 
 /* The longest value a key may have, whatever its type. */

@@ -1,22 +1,22 @@
 /*
- * config.c
- *	  Central configuration (support_troubleshooting_config): the row trigger
- *	  that validates values (by type, in config_normalize.c), the per-backend
- *	  cache behind the typed getters, change history, and the SQL functions
- *	  get/set.
+ * write.c
+ *	  Writing the central configuration (support_troubleshooting_config):
+ *	  the SQL function set_troubleshooting_config, the row trigger that
+ *	  validates values (by type, in normalize.c) and the trigger that records
+ *	  change history.
  *
- * Every write path (the SQL functions, a direct UPDATE or INSERT, COPY during
+ * Every write path (the SQL function, a direct UPDATE or INSERT, COPY during
  * a restore) goes through the row trigger ts_config_guard, so a value that
- * does not parse as its key's type never reaches the table.  The cache is
- * dropped through a relcache invalidation that the trigger sends for the
- * config table: other backends see it when the writer commits, the writer
- * itself at its next command.
+ * does not parse as its key's type never reaches the table.  The trigger
+ * also invalidates the config table's relcache entry, which drops every
+ * backend's cache (config.c).
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
+#include "config/normalize.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -25,203 +25,21 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#define TS_CONFIG_TABLE "support_troubleshooting_config"
 #define TS_CONFIG_HISTORY_TABLE "support_troubleshooting_config_history"
-
-
-typedef struct TsConfigEntry
-{
-	char	   *key;
-	char	   *value;			/* effective value: stored, else default */
-	char	   *type;
-} TsConfigEntry;
-
-static MemoryContext ts_config_context = NULL;
-static TsConfigEntry *ts_config_entries = NULL;
-static int	ts_config_nentries = 0;
-static bool ts_config_valid = false;
-static Oid	ts_config_relid = InvalidOid;
-static uint64 ts_config_generation = 0;
-
-/* Top transaction that wrote the config table; it reads through the cache. */
-static TransactionId ts_config_writer_xid = InvalidTransactionId;
 
 /* Set while an INSERT of an existing key is merged into that row. */
 static bool ts_config_merging = false;
 
-PG_FUNCTION_INFO_V1(get_troubleshooting_config);
 PG_FUNCTION_INFO_V1(set_troubleshooting_config);
 PG_FUNCTION_INFO_V1(ts_config_guard);
 PG_FUNCTION_INFO_V1(ts_config_record_history);
-
-/* Drops the cache when the config table (or every relation) is invalidated. */
-static void
-ts_config_relcache_cb(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == ts_config_relid)
-	{
-		ts_config_valid = false;
-		ts_config_generation++;
-	}
-}
-
-/* Registers the cache's invalidation callback; called once from _PG_init. */
-void
-ts_config_init(void)
-{
-	CacheRegisterRelcacheCallback(ts_config_relcache_cb, (Datum) 0);
-}
-
-
-/* Reports a key that the config table does not know. */
-static void
-ts_config_unknown_key(const char *key)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("unknown configuration key \"%s\"", key),
-			 errhint("SELECT config_key FROM support_troubleshooting_config lists the keys.")));
-}
-
-/* Reloads the whole table into the cache. */
-static void
-ts_config_fill(void)
-{
-	Oid			relid = ts_extension_relid(TS_CONFIG_TABLE, false);
-	uint64		generation;
-	char	   *query;
-	MemoryContext oldcxt;
-	int			ret;
-
-	ts_config_relid = relid;
-	generation = ts_config_generation;
-
-	if (ts_config_context == NULL)
-		ts_config_context = AllocSetContextCreate(CacheMemoryContext,
-												  "troubleshooting config cache",
-												  ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(ts_config_context);
-	ts_config_entries = NULL;
-	ts_config_nentries = 0;
-
-	query = psprintf("SELECT config_key, coalesce(config_value, default_value), value_type FROM %s",
-					 ts_qualified_name(get_rel_namespace(relid), TS_CONFIG_TABLE));
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute(query, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", TS_CONFIG_TABLE, SPI_result_code_string(ret));
-
-	oldcxt = MemoryContextSwitchTo(ts_config_context);
-	ts_config_entries = palloc0(sizeof(TsConfigEntry) * Max(SPI_processed, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *value = SPI_getvalue(tup, desc, 2);
-
-		ts_config_entries[i].key = SPI_getvalue(tup, desc, 1);
-		ts_config_entries[i].value = value ? value : pstrdup("");
-		ts_config_entries[i].type = SPI_getvalue(tup, desc, 3);
-	}
-	ts_config_nentries = (int) SPI_processed;
-	MemoryContextSwitchTo(oldcxt);
-	SPI_finish();
-
-	/* An invalidation that arrived while reading means the copy may be old. */
-	ts_config_valid = (generation == ts_config_generation);
-}
-
-/* Finds a key's cache entry, refreshing the cache first if needed. */
-static const TsConfigEntry *
-ts_config_lookup(const char *key, bool missing_ok)
-{
-	AcceptInvalidationMessages();
-	if (!ts_config_valid)
-		ts_config_fill();
-
-	/*
-	 * A transaction that changed the table may read it under an older
-	 * snapshot later in the same statement; keep nothing it reads.
-	 */
-	if (TransactionIdIsValid(ts_config_writer_xid) &&
-		ts_config_writer_xid == GetTopTransactionIdIfAny())
-		ts_config_valid = false;
-	for (int i = 0; i < ts_config_nentries; i++)
-		if (strcmp(ts_config_entries[i].key, key) == 0)
-			return &ts_config_entries[i];
-	if (!missing_ok)
-		ts_config_unknown_key(key);
-	return NULL;
-}
-
-/* Returns the effective value of a key as text (palloc'd). */
-char *
-ts_config_get_text(const char *key)
-{
-	return pstrdup(ts_config_lookup(key, false)->value);
-}
-
-/* Returns the effective value of an integer key. */
-int
-ts_config_get_int(const char *key)
-{
-	const TsConfigEntry *e = ts_config_lookup(key, false);
-	int			n;
-
-	if (strcmp(e->type, "integer") != 0 || !ts_parse_count(e->value, &n))
-		elog(ERROR, "configuration key \"%s\" is not an integer", key);
-	return n;
-}
-
-/* Returns the effective value of a boolean key. */
-bool
-ts_config_get_bool(const char *key)
-{
-	const TsConfigEntry *e = ts_config_lookup(key, false);
-	bool		b;
-
-	if (strcmp(e->type, "boolean") != 0 || !parse_bool(e->value, &b))
-		elog(ERROR, "configuration key \"%s\" is not a boolean", key);
-	return b;
-}
-
-/* Returns the effective value of a list key as a List of palloc'd strings. */
-List *
-ts_config_get_list(const char *key)
-{
-	const TsConfigEntry *e = ts_config_lookup(key, false);
-	List	   *result = NIL;
-	char	   *copy;
-	char	   *tok;
-	char	   *save;
-
-	if (strcmp(e->type, "channel_list") != 0)
-		elog(ERROR, "configuration key \"%s\" is not a list", key);
-	copy = pstrdup(e->value);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		result = lappend(result, pstrdup(tok));
-	return result;
-}
-
-/* get_troubleshooting_config(key): the effective value of a key. */
-Datum
-get_troubleshooting_config(PG_FUNCTION_ARGS)
-{
-	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	PG_RETURN_TEXT_P(cstring_to_text(ts_config_lookup(key, false)->value));
-}
 
 /* set_troubleshooting_config(key, value): stores a value (NULL = default). */
 Datum
@@ -268,11 +86,7 @@ set_troubleshooting_config(PG_FUNCTION_ARGS)
 static char *
 ts_tuple_text(HeapTuple tuple, TupleDesc desc, const char *attname)
 {
-	int			attnum = SPI_fnumber(desc, attname);
-
-	if (attnum <= 0)
-		elog(ERROR, "column \"%s\" is missing from %s", attname, TS_CONFIG_TABLE);
-	return SPI_getvalue(tuple, desc, attnum);
+	return SPI_getvalue(tuple, desc, ts_column_number(desc, TS_CONFIG_TABLE, attname));
 }
 
 /* True if two possibly-NULL strings differ. */
@@ -390,7 +204,7 @@ ts_config_guard(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
-	ts_config_writer_xid = GetTopTransactionId();
+	ts_config_note_write();
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ||
 		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))

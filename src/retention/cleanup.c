@@ -20,11 +20,12 @@
  */
 #include "postgres.h"
 
+#include "common/extschema.h"
 #include "compat.h"
-#include "config.h"
-#include "extschema.h"
+#include "config/config.h"
 #include "metrics.h"
 #include "report/rollup_batch.h"
+#include "retention/cleanup.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -39,8 +40,6 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
-
-int64		ts_cleanup_step(void);
 
 PG_FUNCTION_INFO_V1(cleanup_old_troubleshooting_data);
 PG_FUNCTION_INFO_V1(run_troubleshooting_cleanup);
