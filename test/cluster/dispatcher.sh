@@ -23,6 +23,22 @@ enqueue() {
     P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{\"session_id\": \"d\"}',
           '${2:-normal}', jsonb_build_object('webhook_url', '$URL$1'))"
 }
+# Enqueues, in one transaction, a notification on channel $1 (recipient $2)
+# to path $3 of the capture server with max_attempts $4; $5 = more metadata
+# (jsonb_build_object arguments after webhook_url). Prints its id.
+enqueue_capped() {
+    P -c "BEGIN; SELECT send_troubleshooting_notification('$1', '$2', 'session_started', '{}', 'normal',
+          jsonb_build_object('webhook_url', '$URL$3'${5:+, $5}));
+          UPDATE support_troubleshooting_notifications SET max_attempts = $4 WHERE metadata ->> 'webhook_url' = '$URL$3'; COMMIT;" | head -1
+}
+# Prints "ok" when the capture server got exactly $2 requests whose record
+# contains $1, each at least $3 s after the one before; else their times.
+spacing() {
+    python3 -c "
+import json, sys
+t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if sys.argv[1] in l]
+print('ok' if len(t) == int(sys.argv[2]) and min(b - a for a, b in zip(t, t[1:])) >= float(sys.argv[3]) else t)" "$1" "$2" "$3"
+}
 # Reloads the configuration, waits until a new session shows setting $1 as
 # $2, then until one probe notification enqueued after that is final: the
 # dispatcher claims in a loop that first applies a pending reload, so the
@@ -137,20 +153,13 @@ is "$(final_status "$id")" "failed" "400 fails at once"
 is "$(P -c "SELECT attempts || ' ' || left(last_error, 8) FROM support_troubleshooting_notifications WHERE id = $id")" \
    "1 HTTP 400" "one attempt, error kept"
 
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/status-500/max/a'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 3 WHERE channel = 'slack' AND metadata ->> 'webhook_url' LIKE '%/max/a'; COMMIT;" | head -1)
+id=$(enqueue_capped slack '#t' "/_mode/status-500/max/a" 3)
 is "$(final_status "$id")" "failed" "500 retried, then failed after max_attempts"
 is "$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "3" "max_attempts = 3 attempts"
 
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/retry-after-1/ra/a'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/ra/a'; COMMIT;" | head -1)
+id=$(enqueue_capped slack '#t' "/_mode/retry-after-1/ra/a" 2)
 is "$(final_status "$id")" "failed" "429 twice: failed"
-gap=$(python3 -c "
-import json
-t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/ra/a' in l]
-print('ok' if len(t) == 2 and t[1] - t[0] >= 0.95 else t)")
+gap=$(spacing /ra/a 2 0.95)
 is "$gap" "ok" "Retry-After: 1 honoured (second try a second later)"
 
 id=$(P -c "SELECT send_troubleshooting_notification('webhook', '$URL/_mode/status-410/gone', NULL, '{\"type\": \"x\"}')")
@@ -161,19 +170,12 @@ is "$(P -c "SELECT active::text || ' ' || disabled_reason FROM support_webhooks 
    "false HTTP 410 Gone from the endpoint" "and disables the subscription"
 
 # --- provider-specific answers ---
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('discord', 'ops', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/discord-429/api/webhooks/2/t'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/webhooks/2/t'; COMMIT;" | head -1)
+id=$(enqueue_capped discord 'ops' "/_mode/discord-429/api/webhooks/2/t" 2)
 is "$(final_status "$id")" "failed" "discord 429 twice: failed"
-gap=$(python3 -c "
-import json
-t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/api/webhooks/2/t' in l]
-print('ok' if len(t) == 2 and t[1] - t[0] >= 1.9 else t)")
+gap=$(spacing /api/webhooks/2/t 2 1.9)
 is "$gap" "ok" "discord: waited for Retry-After (2 s) over retry_after (1.5 s)"
 
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('teams', 'ops', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/teams-legacy-429/webhookb2/x', 'teams_format', 'messagecard'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 1 WHERE metadata ->> 'webhook_url' LIKE '%/webhookb2/x'; COMMIT;" | head -1)
+id=$(enqueue_capped teams 'ops' "/_mode/teams-legacy-429/webhookb2/x" 1 "'teams_format', 'messagecard'")
 is "$(final_status "$id")" "failed" "teams: a 200 that says 429 is not a success"
 is "$(P -c "SELECT last_error LIKE 'HTTP 200: Microsoft Teams endpoint returned HTTP error 429%' FROM support_troubleshooting_notifications WHERE id = $id")" \
    "t" "teams: the throttling text is kept as the error"
@@ -195,10 +197,7 @@ P -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = '400ms'" >/dev/null
 reload_sync troubleshooting.slack_min_interval 400ms
 ids=$(for i in 1 2 3; do enqueue "/_mode/slack/rate/same"; done)
 for i in $ids; do final_status "$i" >/dev/null; done
-gaps=$(python3 -c "
-import json
-t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/rate/same' in l]
-print('ok' if len(t) == 3 and min(b - a for a, b in zip(t, t[1:])) >= 0.35 else t)")
+gaps=$(spacing /rate/same 3 0.35)
 is "$gaps" "ok" "slack rate limit spaces messages to one webhook"
 is "$(P -c "SELECT count(*) FILTER (WHERE status = 'sent' AND attempts = 1) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/rate/same'")" \
    "3" "all sent, each on its first real attempt"
@@ -251,9 +250,7 @@ is "$(final_status "$id")" "sent" "a notification enqueued after the rollback is
 is "$(requests /rollback/a)" "0" "a rolled-back enqueue sends nothing"
 
 # --- a connection reset is a transport error, retried ---
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/reset/r'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/reset/r'; COMMIT;" | head -1)
+id=$(enqueue_capped slack '#t' "/_mode/reset/r" 2)
 is "$(final_status "$id")" "failed" "connection reset twice: failed"
 is "$(P -c "SELECT attempts || ' ' || (last_error LIKE 'transport error:%') FROM support_troubleshooting_notifications WHERE id = $id")" \
    "2 true" "retried as a transport error"
@@ -263,9 +260,7 @@ is "$(P -c "SELECT attempts || ' ' || (last_error LIKE 'transport error:%') FROM
 # one is still in flight, whatever the machine's load
 P -c "ALTER SYSTEM SET troubleshooting.request_timeout = '20s'" >/dev/null
 reload_sync troubleshooting.request_timeout 20s
-hang=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/hang/h'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 1 WHERE metadata ->> 'webhook_url' LIKE '%/hang/h'; COMMIT;" | head -1)
+hang=$(enqueue_capped slack '#t' "/_mode/hang/h" 1)
 wait_output 60 1 requests /h
 ids=$(for i in 1 2 3 4 5; do enqueue "/_mode/slack/fast/$i"; done)
 sent=0
