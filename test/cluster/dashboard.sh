@@ -11,7 +11,7 @@
 . "$(dirname "$0")/tap.sh"
 
 H=$TS_WORK/dashboard
-rm -rf "$H"; mkdir -p "$H"
+fresh_dir "$H"
 HP=$(ts_free_port 18180)
 BASE="http://127.0.0.1:$HP"
 TOKEN="dash-$RANDOM$RANDOM"
@@ -137,7 +137,7 @@ if [ -n "${TS_UPDATE_SCREENSHOT:-}" ] && [ "$(wc -c < "$H/dashboard-laptop.png")
 fi
 
 # --- with a token: the page needs it too, and its fetch calls send it ---
-P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_token "$TOKEN"
 wait_status 60 401 "$BASE/"
 ok $? "token set: GET / without it is 401"
 is "$(get -H "Authorization: Bearer $TOKEN" "$BASE/")" "200" "GET / with the bearer token: 200"

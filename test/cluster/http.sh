@@ -266,11 +266,11 @@ ok $? "dispatcher counters typed counter"
 ok $? "http_requests_total{code} counts the worker's answers"
 
 # --- http_role: empty or a superuser is refused ---
-P -c "ALTER SYSTEM SET troubleshooting.http_role = ''" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_role ""
 wait_status 30 503 "$BASE$RT"
 ok $? "http_role empty: 503"
 is "$(jfield error)" "troubleshooting.http_role is not set" "saying so"
-P -c "ALTER SYSTEM SET troubleshooting.http_role = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_role postgres
 # (the worker has read the reload once it names the superuser)
 for i in $(seq 1 300); do
     get "$BASE$RT" >/dev/null; [ "$(jfield error 2>/dev/null)" = 'role "postgres" is a superuser' ] && break
@@ -278,12 +278,12 @@ for i in $(seq 1 300); do
 done
 is "$(get "$BASE$RT")" "503" "http_role a superuser: 503"
 is "$(jfield error)" 'role "postgres" is a superuser' "saying so"
-P -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_http_reader'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_role ts_http_reader
 wait_status 30 200 "$BASE$RT"
 ok $? "back to the reader role"
 
 # --- bearer token ---
-P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_token "$TOKEN"
 wait_status 30 401 "$BASE$RT"
 ok $? "token set: a request without it gets 401"
 is "$(header WWW-Authenticate)" 'Bearer realm="troubleshooting"' "with WWW-Authenticate: Bearer"
@@ -297,7 +297,7 @@ q -d postgres -c "SET ROLE ts_http_reader" -c "SHOW troubleshooting.http_token" 
 ok $((! $?)) "an ordinary role cannot SHOW the token"
 is "$(P -c "SET ROLE ts_http_reader" -c "SELECT count(*) FROM pg_settings WHERE name = 'troubleshooting.http_token'")" "0" \
    "nor see it in pg_settings"
-P -c "ALTER SYSTEM RESET troubleshooting.http_token" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset http_token
 wait_status 30 200 "$BASE$RT"
 ok $? "token reset: open again"
 
@@ -315,7 +315,7 @@ grep -q "function .*get_troubleshooting_realtime_metrics() does not exist" "$LOG
 ok $? "and logged"
 P -c "ALTER FUNCTION gtrm_away() RENAME TO get_troubleshooting_realtime_metrics" >/dev/null
 is "$(get "$BASE$RT")" "200" "renamed back: 200"
-P -c "ALTER SYSTEM SET troubleshooting.http_statement_timeout = '1ms'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_statement_timeout 1ms
 # the worker applies a reload between requests: poll until it has
 for i in $(seq 1 150); do
     code=$(get "$BASE$MT?period=hour&start=2020-01-01&end=2030-01-01")
@@ -323,7 +323,7 @@ for i in $(seq 1 150); do
     sleep 0.2
 done
 is "$code $(jfield error)" "503 canceling statement due to statement timeout" "a statement past http_statement_timeout: 503"
-P -c "ALTER SYSTEM RESET troubleshooting.http_statement_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset http_statement_timeout
 wait_status 30 200 "$BASE$MT?period=hour&start=2020-01-01&end=2030-01-01"
 ok $? "http_statement_timeout reset: 200 again"
 
@@ -334,8 +334,8 @@ is "$(curl -s --noproxy '*' -o /dev/null -o /dev/null -o /dev/null -w '%{num_con
 # --- realtime cache: troubleshooting.http_cache_ms ---
 # Sets http_cache_ms to $1 (DEFAULT: reset) and reloads; waits until realtime shows Cache-Control $2.
 cache_ms() {
-    if [ "$1" = DEFAULT ]; then P -c "ALTER SYSTEM RESET troubleshooting.http_cache_ms" -c "SELECT pg_reload_conf()" >/dev/null
-    else P -c "ALTER SYSTEM SET troubleshooting.http_cache_ms = $1" -c "SELECT pg_reload_conf()" >/dev/null; fi
+    if [ "$1" = DEFAULT ]; then conf_reset http_cache_ms
+    else conf_set http_cache_ms "$1"; fi
     local i
     for i in $(seq 1 50); do get "$BASE$RT" >/dev/null; [ "$(header Cache-Control)" = "$2" ] && return 0; sleep 0.1; done
     return 1
@@ -376,13 +376,13 @@ for i in $(seq 1 10); do
 done
 grep -q '"http-cache-1"' "$H/a3"
 ok $? "a reload drops the cached document: the new session shows at once"
-P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_token "$TOKEN"
 wait_status 30 401 "$BASE$RT"
 ok $? "token set with the cache on: 401 without it"
 is "$(get -H "Authorization: Bearer $TOKEN" "$BASE$RT")" "200" "with it: 200"
 is "$(get "$BASE$RT")" "401" "a cached document still needs the token"
 is "$(get -H "Authorization: Bearer wrong" "$BASE$RT")" "401" "or a wrong one: 401"
-P -c "ALTER SYSTEM RESET troubleshooting.http_token" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset http_token
 wait_status 30 200 "$BASE$RT"
 ok $? "token reset"
 P -c "REVOKE EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() FROM ts_http_reader" -c "SELECT pg_reload_conf()" >/dev/null
@@ -419,7 +419,7 @@ ok $? "back to the default cache for the rest"
 # every 0.3 s, well inside the 10 s idle timeout, forever): each must be
 # closed by the server, the trickling ones by http_request_timeout (2 s),
 # while normal requests are answered.  Waits poll the sockets (60 s bound).
-P -c "ALTER SYSTEM SET troubleshooting.http_request_timeout = '2s'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_request_timeout 2s
 is "$(P -c "SELECT setting || unit || ' ' || context FROM pg_settings WHERE name = 'troubleshooting.http_request_timeout'")" \
    "2000ms sighup" "http_request_timeout: milliseconds, set at reload"
 python3 - "$HP" > "$H/slow" <<'PY'
@@ -474,7 +474,7 @@ is "$trickling" "3" "the 3 clients trickling a byte at a time are disconnected (
 is "$(get "$BASE$RT")" "200" "a request after them is answered"
 is "$(curl -s --noproxy '*' -o /dev/null -o /dev/null -w '%{http_code} %{num_connects} ' "$BASE$RT" "$BASE$RT")" "200 1 200 0 " \
    "and two over one kept-alive connection"
-P -c "ALTER SYSTEM RESET troubleshooting.http_request_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset http_request_timeout
 
 # --- 200 clients, 50 at a time, while the API keeps answering ---
 seq 200 | xargs -P 50 -I{} curl -s --noproxy '*' -o /dev/null -w '%{http_code}\n' --max-time 30 "$BASE$RT" > "$H/burst" &

@@ -10,8 +10,7 @@
 
 DB=ts_report_pdf
 OUT=$TS_WORK/report_pdf
-rm -rf "$OUT"
-mkdir -p "$OUT"
+fresh_dir "$OUT"
 
 fresh_extension_db "$DB"
 
@@ -114,9 +113,7 @@ has() { pdf_text "$1" | grep -qF -- "$2"; }
 pages() { pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *//p'; }
 
 for n in charts nocharts utf8 long; do
-    export_doc "$n" pdf "$OUT/$n.pdf"
-    [ "$(head -c 5 "$OUT/$n.pdf")" = "%PDF-" ]
-    ok $? "$n: export writes a PDF"
+    export_pdf_checked "$n" "$OUT/$n.pdf"
     qpdf --check "$OUT/$n.pdf" > "$OUT/$n.qpdf" 2>&1
     ok $? "$n: qpdf --check passes"
 done

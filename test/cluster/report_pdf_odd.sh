@@ -8,8 +8,7 @@
 
 DB=ts_report_pdf_odd
 OUT=$TS_WORK/report_pdf_odd
-rm -rf "$OUT"
-mkdir -p "$OUT"
+fresh_dir "$OUT"
 
 fresh_extension_db "$DB"
 
@@ -75,9 +74,7 @@ ok $? "odd documents stored"
 
 
 for n in $(D -c "SELECT name FROM docs ORDER BY name"); do
-    export_doc "$n" pdf "$OUT/$n.pdf"
-    [ "$(head -c 5 "$OUT/$n.pdf")" = "%PDF-" ]
-    ok $? "$n: export writes a PDF"
+    export_pdf_checked "$n" "$OUT/$n.pdf"
     # qpdf: 0 = no problem, 3 = warnings (such as EOF while reading a token), 2 = errors
     qpdf --check "$OUT/$n.pdf" > "$OUT/$n.qpdf" 2>&1
     rc=$?

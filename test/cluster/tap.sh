@@ -168,6 +168,14 @@ norm_realtime() { sed -E 's/"timestamp": "[^"]*"/"timestamp": "T"/; s/"minutes_a
 # in format $2 to file $3 (bytes through base64).
 export_doc() { D -c "SELECT encode(export_troubleshooting_report(doc, '$2'), 'base64') FROM docs WHERE name = '$1'" | base64 -d > "$3"; }
 
+# Exports document $1 as PDF to file $2 (export_doc) and records whether a
+# PDF came out (one TAP check).
+export_pdf_checked() {
+    export_doc "$1" pdf "$2"
+    [ "$(head -c 5 "$2")" = "%PDF-" ]
+    ok $? "$1: export writes a PDF"
+}
+
 # The text of PDF $1 (pdftotext, layout kept; its warnings about libharu's
 # ToUnicode CMap dropped).
 pdf_text() { pdftotext -layout "$1" - 2>/dev/null; }
@@ -194,6 +202,9 @@ print(lines[0].split()[1], h.get("content-type", "-"), h.get("content-length", "
       "etag" if "etag" in h else "-", len(rest), sep="\t")
 PY
 }
+
+# Makes folder $1 afresh, empty (removed first if a run left it).
+fresh_dir() { rm -rf "$1" && mkdir -p "$1"; }
 
 # Creates database $1 afresh (dropped first if a run left it).
 fresh_db() {
