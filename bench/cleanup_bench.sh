@@ -20,7 +20,7 @@
 # Results go to bench/results/cleanup-<date>.md and to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. test/lib.sh
+. bench/lib.sh
 
 TOTAL=${TS_BENCH_SESSIONS:-10000000}
 CHUNK=${TS_BENCH_CHUNK:-1000000}
@@ -28,29 +28,14 @@ RATE=${TS_BENCH_RATE:-100}
 ts_install_deps
 ts_build_install
 
-WORK=$(mktemp -d /tmp/ts-bench.XXXXXX)
-chown postgres: "$WORK"
-DATA=$WORK/data
-export PGHOST=$WORK PGPORT PGUSER=postgres
-PGPORT=$(ts_free_port 56432)
-trap 'ts_cluster_stop "$DATA"; [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"' EXIT
-TS_EXTRA_CONF="shared_buffers = 4GB
-work_mem = 64MB
-maintenance_work_mem = 1GB
-max_wal_size = 16GB
-checkpoint_timeout = 30min
-synchronous_commit = off
-jit = off
+bench_work /tmp/ts-bench.XXXXXX 56432
+bench_cluster "$(bench_bulk_conf 4GB 16GB)
 log_lock_waits = on
 deadlock_timeout = 100ms
-troubleshooting.database = 'bench_clean'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
-ts_cluster_start "$DATA"
+troubleshooting.database = 'bench_clean'"
 
 P() { psql -X -q -v ON_ERROR_STOP=1 -d bench_clean "$@"; }
-OUT=bench/results/cleanup-$(date -u +%Y-%m-%d).md
-mkdir -p bench/results
-log() { echo "$*" | tee -a "$OUT.tmp"; }
-: > "$OUT.tmp"
+bench_results "bench/results/cleanup-$(date -u +%Y-%m-%d).md"
 
 psql -X -q -d postgres -c "CREATE DATABASE bench_clean"
 P -c "CREATE EXTENSION troubleshooting" -c "CREATE SEQUENCE pb_seq" -f test/fixtures/metrics_reference.sql
@@ -60,9 +45,7 @@ P -c "SELECT set_troubleshooting_config('cleanup_interval_minutes', '0')" >/dev/
 # Loads sessions in chunks with the delta triggers off (the bulk path): half
 # over the year ending 400 days ago (past retention), half over the last year.
 echo "== loading $TOTAL sessions"
-P -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER ts_metrics_delta;
-    ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER ts_metrics_delta;
-    ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER ts_metrics_delta"
+bench_triggers bench_clean DISABLE ts_metrics_delta
 from=0 k=0
 # each chunk covers its own slice of the year, oldest first, so that ids
 # grow with time as they do when sessions are recorded as they happen
@@ -74,16 +57,12 @@ while [ "$from" -lt "$TOTAL" ]; do
     if [ "$from" -lt "$half" ]; then base=400; j=$(( from / CHUNK )); else base=0; j=$(( (from - half) / CHUNK )); fi
     days=$(awk "BEGIN { print 365 / $per_half }")
     offset=$(awk "BEGIN { print $base + ($per_half - 1 - $j) * 365 / $per_half }")
-    P -v sessions="$n" -v days="$days" -v offset_days="$offset" -v seed="$(awk "BEGIN { print $k / 1000 }")" \
-      -v prefix="c$k" -f bench/generate_data.sql >/dev/null
+    bench_generate bench_clean "$n" "$days" "$offset" "$(awk "BEGIN { print $k / 1000 }")" "c$k"
     from=$((from + n))
     echo "   loaded $from sessions ($(date -u +%H:%M:%S))"
 done
-P -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER ts_metrics_delta;
-    ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER ts_metrics_delta;
-    ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER ts_metrics_delta"
-P -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
-P -c "VACUUM ANALYZE"
+bench_triggers bench_clean ENABLE ts_metrics_delta
+bench_rebuild bench_clean
 read -r s0 a0 f0 m0 expired < <(P -At -F ' ' -c "
 SELECT (SELECT count(*) FROM support_troubleshooting_sessions), (SELECT count(*) FROM support_troubleshooting_attempts),
        (SELECT count(*) FROM support_troubleshooting_feedback), (SELECT count(*) FROM support_troubleshooting_ml_training),
@@ -221,5 +200,4 @@ log "| during the cleanup | $dn | $d50 | $d99 | $dmax |"
 log ""
 log "Lock waits over 100 ms during the cleanup (log_lock_waits, deadlock_timeout = 100ms): $waits."
 log "Afterwards: $left expired sessions left, $orphans orphan attempts, $mism day rows differing from the reference over 800 days."
-mv "$OUT.tmp" "$OUT"
-echo "== written to $OUT"
+bench_finish

@@ -20,7 +20,7 @@
 # Results go to bench/results/dispatch-<date>.md and to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. test/lib.sh
+. bench/lib.sh
 
 N=${TS_DISPATCH_N:-100000}
 RATE=${TS_DISPATCH_RATE:-500}
@@ -35,18 +35,12 @@ if ! command -v nginx >/dev/null; then
 fi
 ts_build_install
 
-WORK=$(mktemp -d /tmp/ts-dispatch.XXXXXX)
-chown postgres: "$WORK"
-chmod 755 "$WORK"
-DATA=$WORK/data
-export PGHOST=$WORK PGPORT PGUSER=postgres
-PGPORT=$(ts_free_port 57432)
+bench_work /tmp/ts-dispatch.XXXXXX 57432
 NGINX_PORT=$(ts_free_port 18080)
+# Stops nginx too at exit.
 cleanup() {
-    ts_cluster_stop "$DATA"
     [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
-    [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"
-    return 0
+    bench_cleanup
 }
 trap cleanup EXIT
 
@@ -70,15 +64,14 @@ http {
 EOF
 nginx -c "$WORK/nginx.conf"
 
-TS_EXTRA_CONF="shared_buffers = 1GB
+bench_cluster "shared_buffers = 1GB
 synchronous_commit = off
 max_wal_size = 8GB
 troubleshooting.database = 'bench, bench2, bench3'
 troubleshooting.maintenance_naptime = 100
 troubleshooting.allow_private_destinations = on
 troubleshooting.dispatcher_concurrency = 64
-troubleshooting.dispatcher_host_concurrency = 64" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
-ts_cluster_start "$DATA"
+troubleshooting.dispatcher_host_concurrency = 64"
 P() { psql -X -q -v ON_ERROR_STOP=1 -d bench "$@"; }
 [ -n "${TS_PERF:-}" ] && export TS_PERF
 psql -X -q -d postgres -c "CREATE DATABASE bench"

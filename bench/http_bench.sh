@@ -16,7 +16,7 @@
 # the same run.  Results go to bench/results/http-<date>.md and to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. test/lib.sh
+. bench/lib.sh
 
 TOTAL=${TS_BENCH_SESSIONS:-1000000}
 CHUNK=${TS_BENCH_CHUNK:-250000}
@@ -28,41 +28,23 @@ if ! command -v wrk >/dev/null; then
 fi
 ts_build_install
 
-WORK=$(mktemp -d /tmp/ts-http-bench.XXXXXX)
-chown postgres: "$WORK"
-chmod 755 "$WORK"
-DATA=$WORK/data
-export PGHOST=$WORK PGPORT PGUSER=postgres
-PGPORT=$(ts_free_port 57532)
+bench_work /tmp/ts-http-bench.XXXXXX 57532
 HP=$(ts_free_port 18580)
 URL="http://127.0.0.1:$HP/api/support/troubleshooting/realtime"
-trap 'ts_cluster_stop "$DATA"; [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"' EXIT
-TS_EXTRA_CONF="shared_buffers = 2GB
-work_mem = 64MB
-maintenance_work_mem = 1GB
-max_wal_size = 8GB
-checkpoint_timeout = 30min
-synchronous_commit = off
-jit = off
+bench_cluster "$(bench_bulk_conf 2GB 8GB)
 troubleshooting.http_port = $HP
 troubleshooting.http_listen_addresses = '127.0.0.1'
-troubleshooting.http_role = 'bench_reader'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
-ts_cluster_start "$DATA"
+troubleshooting.http_role = 'bench_reader'"
 
 P() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
-OUT=bench/results/http-$(date -u +%Y-%m-%d).md
-mkdir -p bench/results
-log() { echo "$*" | tee -a "$OUT.tmp"; }
-: > "$OUT.tmp"
+bench_results "bench/results/http-$(date -u +%Y-%m-%d).md"
 
 P -c "CREATE EXTENSION troubleshooting" -c "CREATE ROLE bench_reader NOLOGIN" \
   -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() TO bench_reader"
 
 # sessions in chunks over the last year, the delta triggers off (the bulk path)
 echo "== loading $TOTAL sessions"
-P -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER ts_metrics_delta;
-      ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER ts_metrics_delta;
-      ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER ts_metrics_delta"
+bench_triggers postgres DISABLE ts_metrics_delta
 from=0 k=0
 while [ "$from" -lt "$TOTAL" ]; do
     n=$((TOTAL - from < CHUNK ? TOTAL - from : CHUNK))
@@ -70,16 +52,12 @@ while [ "$from" -lt "$TOTAL" ]; do
     # chunk k covers its own slice of the year, the newest last
     days=$((365 * n / TOTAL)); [ "$days" -ge 1 ] || days=1
     offset=$((365 * (TOTAL - from - n) / TOTAL))
-    P -v sessions="$n" -v days="$days" -v offset_days="$offset" -v seed="$(awk "BEGIN { print $k / 1000 }")" \
-      -v prefix="h$k" -f bench/generate_data.sql >/dev/null
+    bench_generate postgres "$n" "$days" "$offset" "$(awk "BEGIN { print $k / 1000 }")" "h$k"
     from=$((from + n))
     echo "   loaded $from sessions ($(date -u +%H:%M:%S))"
 done
-P -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER ts_metrics_delta;
-      ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER ts_metrics_delta;
-      ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER ts_metrics_delta"
-P -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
-P -c "VACUUM ANALYZE"
+bench_triggers postgres ENABLE ts_metrics_delta
+bench_rebuild postgres
 sessions=$(P -At -c "SELECT count(*) FROM support_troubleshooting_sessions")
 
 # the function's own time (median of 50 calls, server side), for scale
@@ -167,5 +145,4 @@ log "With the cache: $(awk "BEGIN { printf \"%.1f\", $rps_on / $rps_off }")x the
 log "Target: at least 5,000 requests/s with p99 under 20 ms:" \
     "$(awk "BEGIN { print ($rps_on >= 5000 && $p99_on < 20 && $bad_on == 0) ? \"met\" : \"NOT met\" }")."
 log "The machine is shared with other agents' builds and tests: load average $load_before before the runs, $load_after after."
-mv "$OUT.tmp" "$OUT"
-echo "== written to $OUT"
+bench_finish

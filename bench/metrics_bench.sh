@@ -23,7 +23,7 @@
 # Results go to bench/results/metrics-<date>.md and to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. test/lib.sh
+. bench/lib.sh
 
 TOTAL=${TS_BENCH_SESSIONS:-10000000}
 CHUNK=${TS_BENCH_CHUNK:-1000000}
@@ -33,27 +33,12 @@ PHASES=${TS_BENCH_PHASES:-read write}
 ts_install_deps
 ts_build_install
 
-WORK=$(mktemp -d /tmp/ts-bench.XXXXXX)
-chown postgres: "$WORK"
-DATA=$WORK/data
-export PGHOST=$WORK PGPORT PGUSER=postgres
-PGPORT=$(ts_free_port 56432)
-trap 'ts_cluster_stop "$DATA"; [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"' EXIT
-TS_EXTRA_CONF="shared_buffers = 4GB
-work_mem = 64MB
-maintenance_work_mem = 1GB
-max_wal_size = 16GB
-checkpoint_timeout = 30min
-synchronous_commit = off
-jit = off
-troubleshooting.database = 'bench_wfull'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
-ts_cluster_start "$DATA"
+bench_work /tmp/ts-bench.XXXXXX 56432
+bench_cluster "$(bench_bulk_conf 4GB 16GB)
+troubleshooting.database = 'bench_wfull'"
 
 P() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-OUT=bench/results/metrics$([ "$PHASES" = "read write" ] || echo "-${PHASES// /-}")-$(date -u +%Y-%m-%d).md
-mkdir -p bench/results
-log() { echo "$*" | tee -a "$OUT.tmp"; }
-: > "$OUT.tmp"
+bench_results "bench/results/metrics$([ "$PHASES" = "read write" ] || echo "-${PHASES// /-}")-$(date -u +%Y-%m-%d).md"
 
 P -d postgres -c "CREATE DATABASE bench_full" -c "CREATE DATABASE bench_wfull" -c "CREATE DATABASE bench_wbase"
 P -d bench_full -c "CREATE EXTENSION troubleshooting" -f test/fixtures/metrics_reference.sql
@@ -63,22 +48,17 @@ P -d bench_full -f bench/time_ms.sql >/dev/null
 # the delta triggers off (the bulk path), then rebuilds the rollups.
 load() {
     local from=$1 to=$2 offset=$3 k n
-    P -d bench_full -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER ts_metrics_delta"
+    bench_triggers bench_full DISABLE ts_metrics_delta
     k=$((from / CHUNK))
     while [ "$from" -lt "$to" ]; do
         n=$((to - from < CHUNK ? to - from : CHUNK))
         k=$((k + 1))
-        P -d bench_full -v sessions="$n" -v days=365 -v offset_days="$offset" -v seed="$(awk "BEGIN { print $k / 1000 }")" -v prefix="b$k" -f bench/generate_data.sql >/dev/null
+        bench_generate bench_full "$n" 365 "$offset" "$(awk "BEGIN { print $k / 1000 }")" "b$k"
         from=$((from + n))
         echo "   loaded $from sessions ($(date -u +%H:%M:%S))"
     done
-    P -d bench_full -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER ts_metrics_delta;
-        ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER ts_metrics_delta"
-    P -d bench_full -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
-    P -d bench_full -c "VACUUM ANALYZE"
+    bench_triggers bench_full ENABLE ts_metrics_delta
+    bench_rebuild bench_full
 }
 
 # Times the three calls, C and reference, at the current size.
@@ -268,5 +248,4 @@ log ""
 log "by_period with the changes piled up: x$(awk "BEGIN { printf \"%.2f\", $ud / $upl }") the plain GROUP BY's time."
 fi
 
-mv "$OUT.tmp" "$OUT"
-echo "== written to $OUT"
+bench_finish

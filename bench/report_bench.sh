@@ -22,17 +22,14 @@
 # the rollups is measured by TS_BENCH_PHASES=write bash bench/metrics_bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. test/lib.sh
+. bench/lib.sh
 
 TOTAL=${TS_BENCH_SESSIONS:-10000000}
 CHUNK=${TS_BENCH_CHUNK:-1000000}
 JOBS=${TS_BENCH_JOBS:-2}
 RUNS=${TS_BENCH_RUNS:-5}
 P() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-OUT=${TS_BENCH_OUT:-bench/results/reports-$(date -u +%Y-%m-%d).md}
-mkdir -p bench/results
-: >"$OUT.tmp"
-log() { echo "$*" | tee -a "$OUT.tmp"; }
+bench_results "${TS_BENCH_OUT:-bench/results/reports-$(date -u +%Y-%m-%d).md}"
 
 if [ -n "${TS_BENCH_REUSE:-}" ]; then
     export PGHOST=$TS_BENCH_REUSE PGPORT=${TS_BENCH_PORT:-5432} PGUSER=postgres
@@ -40,22 +37,9 @@ if [ -n "${TS_BENCH_REUSE:-}" ]; then
 else
     ts_install_deps
     ts_build_install
-    WORK=$(mktemp -d /tmp/ts-rbench.XXXXXX)
-    chown postgres: "$WORK"
-    DATA=$WORK/data
-    export PGHOST=$WORK PGUSER=postgres
-    PGPORT=$(ts_free_port 56532)
-    export PGPORT
-    trap 'ts_cluster_stop "$DATA"; [ -z "${TS_KEEP:-}" ] && rm -rf "$WORK"' EXIT
-    TS_EXTRA_CONF="shared_buffers = 4GB
-work_mem = 64MB
-maintenance_work_mem = 1GB
-max_wal_size = 16GB
-checkpoint_timeout = 30min
-synchronous_commit = off
-jit = off
-troubleshooting.database = 'postgres'" ts_cluster_init "$DATA" "$PGPORT" "$WORK" preload
-    ts_cluster_start "$DATA"
+    bench_work /tmp/ts-rbench.XXXXXX 56532
+    bench_cluster "$(bench_bulk_conf 4GB 16GB)
+troubleshooting.database = 'postgres'"
     # the workers serve database postgres, not bench: the maintenance worker's
     # retention would otherwise delete the older year while the bench runs
     DB=bench
@@ -67,26 +51,21 @@ fi
 # with the row triggers off; then builds every rollup from the raw rows.
 load() {
     local n=$1 offset=$2 from=0 k
-    P -d "$DB" -c "ALTER TABLE support_troubleshooting_sessions DISABLE TRIGGER USER;
-        ALTER TABLE support_troubleshooting_attempts DISABLE TRIGGER USER;
-        ALTER TABLE support_troubleshooting_feedback DISABLE TRIGGER USER"
+    bench_triggers "$DB" DISABLE USER
     while [ "$from" -lt "$n" ]; do
         local pids=()
         for _ in $(seq 1 "$JOBS"); do
             [ "$from" -lt "$n" ] || break
             local c=$((n - from < CHUNK ? n - from : CHUNK))
             k=$((LOADED_CHUNKS += 1))
-            P -d "$DB" -v sessions="$c" -v days=365 -v offset_days="$offset" -v seed="0.$k" -v prefix="r$k" \
-              -f bench/generate_data.sql >/dev/null &
+            bench_generate "$DB" "$c" 365 "$offset" "0.$k" "r$k" &
             pids+=($!)
             from=$((from + c))
         done
         for p in "${pids[@]}"; do wait "$p"; done
         echo "   loaded $from of $n sessions ($(date -u +%H:%M:%S))"
     done
-    P -d "$DB" -c "ALTER TABLE support_troubleshooting_sessions ENABLE TRIGGER USER;
-        ALTER TABLE support_troubleshooting_attempts ENABLE TRIGGER USER;
-        ALTER TABLE support_troubleshooting_feedback ENABLE TRIGGER USER"
+    bench_triggers "$DB" ENABLE USER
     echo "   rebuilding the rollups ($(date -u +%H:%M:%S))"
     P -d "$DB" -c "SET work_mem = '1GB'" -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
     # what autovacuum does to the delta tables the rebuild emptied (their thresholds are low)
@@ -200,5 +179,4 @@ ORDER BY pg_total_relation_size(c.oid) DESC" | while IFS='|' read -r r n sz; do 
 log ""
 log "Resolution-time percentiles come from the sorted exact durations kept per hour, problem, title and"
 log "status in ts_report_sessions_hourly.durations (8 bytes per resolved session, inside the size above)."
-mv "$OUT.tmp" "$OUT"
-echo "== written to $OUT"
+bench_finish

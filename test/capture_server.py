@@ -70,8 +70,8 @@ Modes
     not-json-NNN        NNN, application/json, but the body is
                         "<html><body>Bad Gateway\x01\x7f</body></html>"
 
-  Email and SMS providers (docs/providers.md sections 1-5; JSON bodies are
-  compact, exactly as below; <hex N> is N random lower-case hex digits,
+  Email and SMS providers (each answers as the provider's API does; JSON
+  bodies are compact, exactly as below; <hex N> is N random lower-case hex digits,
   <uuid> a random UUID4):
     sendgrid            202, empty body, X-Message-Id: <22 random base64url
                         characters>
@@ -171,6 +171,7 @@ import uuid
 from email.utils import formatdate
 from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from portfile import write_portfile
 
 HOST = "127.0.0.1"
 HANG_SECONDS = 600
@@ -748,14 +749,6 @@ class Server(ThreadingHTTPServer):
             sys.stderr.write("capture_server: error handling %s:\n" % (client_address,))
             traceback.print_exc(file=sys.stderr)
         sys.stderr.flush()
-
-
-def write_portfile(path, port):
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
 
 
 def main(argv=None):

@@ -30,12 +30,12 @@ Python 3 standard library only.
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from portfile import write_portfile
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -98,10 +98,7 @@ def main():
     server.lock = threading.Lock()
     server.record = open(args.record, "a", encoding="utf-8")
     if args.portfile:
-        tmp = args.portfile + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(server.server_address[1]))
-        os.rename(tmp, args.portfile)
+        write_portfile(args.portfile, server.server_address[1])
     signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
     try:
         server.serve_forever()

@@ -88,6 +88,7 @@ import time
 import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult
+from portfile import write_portfile
 
 HOST = "127.0.0.1"
 _rng = random.SystemRandom()
@@ -207,14 +208,6 @@ def make_authenticator(user, password):
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     return authenticator
-
-
-def write_portfile(path, port):
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
 
 
 async def serve(args):

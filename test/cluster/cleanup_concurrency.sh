@@ -5,8 +5,7 @@
 # and goes on the next run.
 . "$(dirname "$0")/tap.sh"
 
-q -c "DROP DATABASE IF EXISTS ts_clean" >/dev/null 2>&1
-q -c "CREATE DATABASE ts_clean"
+fresh_db ts_clean
 Q() { q -d ts_clean "$@"; }
 Q >/dev/null <<'SQL'
 CREATE EXTENSION troubleshooting;
@@ -18,14 +17,6 @@ INSERT INTO support_troubleshooting_attempts (session_id, step_number, success)
 SELECT session_id, k, true FROM support_troubleshooting_sessions, generate_series(1, 2) k;
 SQL
 
-# Waits (up to 60 s) until SQL $1 returns $2.
-wait_for() {
-    for _ in $(seq 1 600); do
-        [ "$(Q -c "$1")" = "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # Opens a psql session named $1 that runs what say() writes to it, so a
 # transaction stays open until the test itself sends COMMIT (no timer).
 open_session() {
@@ -45,12 +36,12 @@ cleaner=$!
 say cleaner "BEGIN;"
 say cleaner "SELECT count(*) FROM cleanup_old_troubleshooting_data(interval '1 day');"
 wait_for "SELECT state FROM pg_stat_activity WHERE application_name = 'cleaner' AND query LIKE '%cleanup_old_troubleshooting_data%'" \
-    "idle in transaction"
+    "idle in transaction" 60 Q
 ok $? "the cleanup transaction has deleted and is still open"
 ( PGAPPNAME=writer Q -c "INSERT INTO support_troubleshooting_attempts (session_id, step_number, success) VALUES ('c-7', 9, false)" \
       > "$TS_WORK/writer.out" 2>&1; echo $? > "$TS_WORK/writer.rc" ) &
 writer=$!
-wait_for "SELECT wait_event_type FROM pg_stat_activity WHERE application_name = 'writer'" "Lock"
+wait_for "SELECT wait_event_type FROM pg_stat_activity WHERE application_name = 'writer'" "Lock" 60 Q
 ok $? "the writer waits for the batch's row lock"
 say cleaner "COMMIT;"
 close_session cleaner "$cleaner"
@@ -73,7 +64,7 @@ locker=$!
 say locker "BEGIN;"
 say locker "SELECT 1 FROM support_troubleshooting_sessions WHERE session_id = 'k-3' FOR UPDATE;"
 wait_for "SELECT state FROM pg_stat_activity WHERE application_name = 'locker' AND query LIKE '%FOR UPDATE%'" \
-    "idle in transaction"
+    "idle in transaction" 60 Q
 ok $? "another transaction holds a row lock on k-3"
 got=$(Q 2>/dev/null -c "SELECT rows_deleted FROM cleanup_old_troubleshooting_data(interval '1 day') WHERE table_name = 'support_troubleshooting_sessions'")
 is "$got|$(Q -c "SELECT state FROM pg_stat_activity WHERE application_name = 'locker'")" "19|idle in transaction" \

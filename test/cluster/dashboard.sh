@@ -10,22 +10,12 @@
 # The cluster's settings are restored (and it is restarted) at the end.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }
-MAIN=$TS_WORK/main
 H=$TS_WORK/dashboard
-rm -rf "$H"; mkdir -p "$H"
+fresh_dir "$H"
 HP=$(ts_free_port 18180)
 BASE="http://127.0.0.1:$HP"
 TOKEN="dash-$RANDOM$RANDOM"
 
-get() { : > "$H/body"; curl -sS --noproxy '*' --max-time 20 -o "$H/body" -D "$H/headers" -w '%{http_code}' "$@" 2>/dev/null; }
-header() { tr -d '\r' < "$H/headers" | sed -n "s/^$1: *//Ip" | head -1; }
-restart() { ts_cluster_stop "$MAIN"; ts_cluster_start "$MAIN"; }
-wait_status() {
-    local want=$1 i; shift
-    for i in $(seq 1 600); do [ "$(get "$@")" = "$want" ] && return 0; sleep 0.1; done
-    return 1
-}
 # Headless Chromium, as root, on loopback only, with a fresh profile each run.
 chrome() {
     local prof
@@ -35,21 +25,15 @@ chrome() {
         --disable-dev-shm-usage --no-proxy-server --user-data-dir="$prof" \
         --virtual-time-budget=5000 "$@" 2>>"$H/chromium.err"
 }
-restore() {
-    P -c "DROP EXTENSION IF EXISTS troubleshooting CASCADE" >/dev/null 2>&1
-    P -c "DROP ROLE IF EXISTS ts_dash_reader" >/dev/null 2>&1
-    for s in http_port http_role http_token; do
-        P -c "ALTER SYSTEM RESET troubleshooting.$s" >/dev/null 2>&1
-    done
-    restart
-}
+# Puts the cluster back as test/run started it (also when the script stops early).
+restore() { reset_main ts_dash_reader http_port http_role http_token; }
 trap restore EXIT
 
 P -c "CREATE ROLE ts_dash_reader NOLOGIN" >/dev/null
 P -c "ALTER SYSTEM SET troubleshooting.http_port = $HP" \
   -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_dash_reader'" >/dev/null
-restart
-wait_status 200 "$BASE/"
+restart_main
+wait_status 60 200 "$BASE/"
 ok $? "GET / answers 200 on 127.0.0.1:$HP"
 
 # --- the page over curl ---
@@ -67,20 +51,7 @@ ok $? "strong ETag ($etag)"
 is "$(get -H "If-None-Match: $etag" "$BASE/")" "304" "If-None-Match: 304"
 is "$(get -I "$BASE/")" "200" "HEAD /: 200"
 is "$(header Content-Type)" "text/html; charset=utf-8" "HEAD /: text/html"
-python3 - "$HP" > "$H/head" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-head, _, rest = data.partition(b"\r\n\r\n")
-length = [l.split(":", 1)[1].strip() for l in head.decode().split("\r\n") if l.lower().startswith("content-length:")]
-print(length[0] if length else "-", len(rest))
-PY
+raw_head "$HP" / | cut -f3,5 | tr '\t' ' ' > "$H/head"
 is "$(cat "$H/head")" "$size 0" "HEAD /: Content-Length $size, no body"
 is "$(get -X POST "$BASE/")" "405" "POST /: 405"
 
@@ -166,8 +137,8 @@ if [ -n "${TS_UPDATE_SCREENSHOT:-}" ] && [ "$(wc -c < "$H/dashboard-laptop.png")
 fi
 
 # --- with a token: the page needs it too, and its fetch calls send it ---
-P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 401 "$BASE/"
+conf_set http_token "$TOKEN"
+wait_status 60 401 "$BASE/"
 ok $? "token set: GET / without it is 401"
 is "$(get -H "Authorization: Bearer $TOKEN" "$BASE/")" "200" "GET / with the bearer token: 200"
 # A browser cannot send a header with the page request itself: a loopback

@@ -8,49 +8,36 @@
 # Every wait polls the event it waits for (with a generous bound).
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }
-CAP=$TS_WORK/capture
-mkdir -p "$CAP"
-python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
-cap_pid=$!
-trap 'kill $cap_pid 2>/dev/null' EXIT
-for i in $(seq 1 600); do [ -s "$CAP/port" ] && break; sleep 0.1; done
-port=$(cat "$CAP/port")
-URL="http://127.0.0.1:$port"
-[ -n "$port" ]
-ok $? "capture server listens on 127.0.0.1:$port"
+start_capture_server "$TS_WORK/capture"
+ok $? "capture server listens on 127.0.0.1:$HELPER_PORT"
 
-P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '100ms'" \
-  -c "ALTER SYSTEM SET troubleshooting.request_timeout = '2s'" \
-  -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = 0" \
-  -c "SELECT pg_reload_conf()" >/dev/null
-# Waits (up to 60 s) until a new session shows setting $1 as $2: the
-# postmaster has reloaded and signalled its children (the dispatcher too).
-wait_setting() {
-    for i in $(seq 1 300); do
-        [ "$(P -c "SHOW $1")" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-wait_setting troubleshooting.request_timeout 2s
+conf_set allow_private_destinations on retry_base_delay 100ms request_timeout 2s slack_min_interval 0
+# (the postmaster has reloaded and signalled its children, the dispatcher
+# too, once a new session shows the setting)
+wait_for "SHOW troubleshooting.request_timeout" 2s 60
 # the dispatcher starts with the extension, forked with these settings
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 
-# Waits (up to 60 s) until notification $1 is no longer pending or sending; prints its status.
-final_status() {
-    local s
-    for i in $(seq 1 300); do
-        s=$(P -c "SELECT status FROM support_troubleshooting_notifications WHERE id = $1")
-        case "$s" in pending|sending) sleep 0.2 ;; *) echo "$s"; return ;; esac
-    done
-    echo "$s"
-}
 # Enqueues a slack-shaped notification to path $1 of the capture server; prints its id.
 enqueue() {
     P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{\"session_id\": \"d\"}',
           '${2:-normal}', jsonb_build_object('webhook_url', '$URL$1'))"
+}
+# Enqueues, in one transaction, a notification on channel $1 (recipient $2)
+# to path $3 of the capture server with max_attempts $4; $5 = more metadata
+# (jsonb_build_object arguments after webhook_url). Prints its id.
+enqueue_capped() {
+    P -c "BEGIN; SELECT send_troubleshooting_notification('$1', '$2', 'session_started', '{}', 'normal',
+          jsonb_build_object('webhook_url', '$URL$3'${5:+, $5}));
+          UPDATE support_troubleshooting_notifications SET max_attempts = $4 WHERE metadata ->> 'webhook_url' = '$URL$3'; COMMIT;" | head -1
+}
+# Prints "ok" when the capture server got exactly $2 requests whose record
+# contains $1, each at least $3 s after the one before; else their times.
+spacing() {
+    python3 -c "
+import json, sys
+t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if sys.argv[1] in l]
+print('ok' if len(t) == int(sys.argv[2]) and min(b - a for a, b in zip(t, t[1:])) >= float(sys.argv[3]) else t)" "$1" "$2" "$3"
 }
 # Reloads the configuration, waits until a new session shows setting $1 as
 # $2, then until one probe notification enqueued after that is final: the
@@ -59,7 +46,7 @@ enqueue() {
 reload_sync() {
     local probe
     P -c "SELECT pg_reload_conf()" >/dev/null
-    wait_setting "$1" "$2"
+    wait_for "SHOW $1" "$2" 60
     probe=$(enqueue "/_mode/slack/sync/$1/$2/$RANDOM$RANDOM")
     final_status "$probe" >/dev/null
 }
@@ -75,6 +62,19 @@ requests_like() {
     python3 -c "
 import json, sys
 print(sum(1 for l in open('$CAP/requests.jsonl') if sys.argv[1] in json.loads(l)['path']))" "$1"
+}
+# Succeeds once a request whose path contains $1 has been recorded.
+has_requests() { [ "$(requests_like "$1")" -gt 0 ]; }
+# Waits up to 60 s until every notification to a URL containing $1 is
+# sent; prints how many are not (the last count read).
+unsent() {
+    local left i
+    for i in $(seq 1 300); do
+        left=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%$1%' AND status <> 'sent'" 2>/dev/null)
+        [ "$left" = "0" ] && break
+        sleep 0.2
+    done
+    echo "$left"
 }
 
 # --- each channel's request as received ---
@@ -153,20 +153,13 @@ is "$(final_status "$id")" "failed" "400 fails at once"
 is "$(P -c "SELECT attempts || ' ' || left(last_error, 8) FROM support_troubleshooting_notifications WHERE id = $id")" \
    "1 HTTP 400" "one attempt, error kept"
 
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/status-500/max/a'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 3 WHERE channel = 'slack' AND metadata ->> 'webhook_url' LIKE '%/max/a'; COMMIT;" | head -1)
+id=$(enqueue_capped slack '#t' "/_mode/status-500/max/a" 3)
 is "$(final_status "$id")" "failed" "500 retried, then failed after max_attempts"
 is "$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "3" "max_attempts = 3 attempts"
 
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/retry-after-1/ra/a'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/ra/a'; COMMIT;" | head -1)
+id=$(enqueue_capped slack '#t' "/_mode/retry-after-1/ra/a" 2)
 is "$(final_status "$id")" "failed" "429 twice: failed"
-gap=$(python3 -c "
-import json
-t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/ra/a' in l]
-print('ok' if len(t) == 2 and t[1] - t[0] >= 0.95 else t)")
+gap=$(spacing /ra/a 2 0.95)
 is "$gap" "ok" "Retry-After: 1 honoured (second try a second later)"
 
 id=$(P -c "SELECT send_troubleshooting_notification('webhook', '$URL/_mode/status-410/gone', NULL, '{\"type\": \"x\"}')")
@@ -177,33 +170,26 @@ is "$(P -c "SELECT active::text || ' ' || disabled_reason FROM support_webhooks 
    "false HTTP 410 Gone from the endpoint" "and disables the subscription"
 
 # --- provider-specific answers ---
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('discord', 'ops', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/discord-429/api/webhooks/2/t'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/webhooks/2/t'; COMMIT;" | head -1)
+id=$(enqueue_capped discord 'ops' "/_mode/discord-429/api/webhooks/2/t" 2)
 is "$(final_status "$id")" "failed" "discord 429 twice: failed"
-gap=$(python3 -c "
-import json
-t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/api/webhooks/2/t' in l]
-print('ok' if len(t) == 2 and t[1] - t[0] >= 1.9 else t)")
+gap=$(spacing /api/webhooks/2/t 2 1.9)
 is "$gap" "ok" "discord: waited for Retry-After (2 s) over retry_after (1.5 s)"
 
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('teams', 'ops', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/teams-legacy-429/webhookb2/x', 'teams_format', 'messagecard'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 1 WHERE metadata ->> 'webhook_url' LIKE '%/webhookb2/x'; COMMIT;" | head -1)
+id=$(enqueue_capped teams 'ops' "/_mode/teams-legacy-429/webhookb2/x" 1 "'teams_format', 'messagecard'")
 is "$(final_status "$id")" "failed" "teams: a 200 that says 429 is not a success"
 is "$(P -c "SELECT last_error LIKE 'HTTP 200: Microsoft Teams endpoint returned HTTP error 429%' FROM support_troubleshooting_notifications WHERE id = $id")" \
    "t" "teams: the throttling text is kept as the error"
 
 # a row whose request cannot be built is failed, the worker goes on
 P -c "INSERT INTO support_webhooks (id, url, events, secret) VALUES (3, '$URL/_mode/webhook/q', ARRAY['session.resolved'], 'whsec_not*base64*at*all')" >/dev/null
-dpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")
+dpid=$(worker_pid dispatcher)
 id=$(P -c "SELECT send_troubleshooting_notification('webhook', '3', NULL, '{\"type\": \"x\"}')")
 is "$(final_status "$id")" "failed" "a row that cannot be built is quarantined as failed"
 is "$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
    "could not build the request: webhook signing secret is not valid base64" "with the reason, and not the secret"
-is "$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")" "$dpid" \
+is "$(worker_pid dispatcher)" "$dpid" \
    "the dispatcher kept running"
-! grep -q "not\*base64" "$TS_WORK/main/server.log"
+! grep -q "not\*base64" "$LOG"
 ok $? "the secret is not in the server log"
 
 # Slack: one message per interval per webhook; later ones wait, none is dropped
@@ -211,10 +197,7 @@ P -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = '400ms'" >/dev/null
 reload_sync troubleshooting.slack_min_interval 400ms
 ids=$(for i in 1 2 3; do enqueue "/_mode/slack/rate/same"; done)
 for i in $ids; do final_status "$i" >/dev/null; done
-gaps=$(python3 -c "
-import json
-t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/rate/same' in l]
-print('ok' if len(t) == 3 and min(b - a for a, b in zip(t, t[1:])) >= 0.35 else t)")
+gaps=$(spacing /rate/same 3 0.35)
 is "$gaps" "ok" "slack rate limit spaces messages to one webhook"
 is "$(P -c "SELECT count(*) FILTER (WHERE status = 'sent' AND attempts = 1) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/rate/same'")" \
    "3" "all sent, each on its first real attempt"
@@ -267,9 +250,7 @@ is "$(final_status "$id")" "sent" "a notification enqueued after the rollback is
 is "$(requests /rollback/a)" "0" "a rolled-back enqueue sends nothing"
 
 # --- a connection reset is a transport error, retried ---
-id=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/reset/r'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE metadata ->> 'webhook_url' LIKE '%/reset/r'; COMMIT;" | head -1)
+id=$(enqueue_capped slack '#t' "/_mode/reset/r" 2)
 is "$(final_status "$id")" "failed" "connection reset twice: failed"
 is "$(P -c "SELECT attempts || ' ' || (last_error LIKE 'transport error:%') FROM support_troubleshooting_notifications WHERE id = $id")" \
    "2 true" "retried as a transport error"
@@ -279,13 +260,8 @@ is "$(P -c "SELECT attempts || ' ' || (last_error LIKE 'transport error:%') FROM
 # one is still in flight, whatever the machine's load
 P -c "ALTER SYSTEM SET troubleshooting.request_timeout = '20s'" >/dev/null
 reload_sync troubleshooting.request_timeout 20s
-hang=$(P -c "BEGIN; SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
-      jsonb_build_object('webhook_url', '$URL/_mode/hang/h'));
-      UPDATE support_troubleshooting_notifications SET max_attempts = 1 WHERE metadata ->> 'webhook_url' LIKE '%/hang/h'; COMMIT;" | head -1)
-for i in $(seq 1 300); do
-    [ "$(requests /h)" = "1" ] && break
-    sleep 0.2
-done
+hang=$(enqueue_capped slack '#t' "/_mode/hang/h" 1)
+wait_output 60 1 requests /h
 ids=$(for i in 1 2 3 4 5; do enqueue "/_mode/slack/fast/$i"; done)
 sent=0
 for i in $ids; do [ "$(final_status "$i")" = "sent" ] && sent=$((sent + 1)); done
@@ -322,28 +298,20 @@ is "$(P -c "SELECT running AND sent > 0 AND failed > 0 AND retried > 0 FROM trou
 P -c "SELECT count(*) FROM (SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
       jsonb_build_object('webhook_url', '$URL/_mode/slow-20/crash/' || g)) FROM generate_series(1, 400) g) x" >/dev/null
 # the drain has started: a first request reached the server
-for i in $(seq 1 300); do
-    [ "$(requests_like /crash/)" -gt 0 ] && break
-    sleep 0.1
-done
-dpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'")
+wait_until 30 has_requests /crash/
+dpid=$(worker_pid dispatcher)
 # (ts_kill9 records the pid, so the run's crash scan excuses this SIGKILL only)
 ts_kill9 "$dpid"
 ok $? "the dispatcher (pid $dpid) is killed with SIGKILL and gone"
 newpid=
 for i in $(seq 1 300); do
-    newpid=$(P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'" 2>/dev/null)
+    newpid=$(worker_pid dispatcher 2>/dev/null)
     [ -n "$newpid" ] && [ "$newpid" != "$dpid" ] && break
     sleep 0.2
 done
 ok "$([ -n "$newpid" ] && [ "$newpid" != "$dpid" ] && ! kill -0 "$dpid" 2>/dev/null; echo $?)" \
    "dispatcher killed with SIGKILL mid-drain: gone, and a new one runs"
-for i in $(seq 1 300); do
-    left=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/crash/%' AND status <> 'sent'" 2>/dev/null)
-    [ "$left" = "0" ] && break
-    sleep 0.2
-done
-is "$left" "0" "after the restart every row is sent"
+is "$(unsent /crash/)" "0" "after the restart every row is sent"
 dups=$(python3 -c "
 import json, collections
 c = collections.Counter(json.loads(l)['path'] for l in open('$CAP/requests.jsonl') if '/crash/' in l)
@@ -358,20 +326,12 @@ is "$(( extra <= 64 + 256 ))" "1" "re-sent only what was in flight at the kill (
 # --- pg_ctl stop -m immediate in the middle of a drain loses nothing either ---
 P -c "SELECT count(*) FROM (SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
       jsonb_build_object('webhook_url', '$URL/_mode/slow-20/immediate/' || g)) FROM generate_series(1, 300) g) x" >/dev/null
-for i in $(seq 1 300); do
-    [ "$(requests_like /immediate/)" -gt 0 ] && break
-    sleep 0.1
-done
-ts_as_postgres pg_ctl -D "$TS_WORK/main" -m immediate -w stop >/dev/null
+wait_until 30 has_requests /immediate/
+ts_as_postgres pg_ctl -D "$MAIN" -m immediate -w stop >/dev/null
 ok $? "server stopped with -m immediate mid-drain"
-ts_cluster_start "$TS_WORK/main"
+ts_cluster_start "$MAIN"
 ok $? "server started again"
-for i in $(seq 1 300); do
-    left=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/immediate/%' AND status <> 'sent'" 2>/dev/null)
-    [ "$left" = "0" ] && break
-    sleep 0.2
-done
-is "$left" "0" "after the restart every row is sent"
+is "$(unsent /immediate/)" "0" "after the restart every row is sent"
 is "$(python3 -c "
 import json
 print(len({json.loads(l)['path'] for l in open('$CAP/requests.jsonl') if '/immediate/' in l}))")" "300" \

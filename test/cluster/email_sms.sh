@@ -8,13 +8,9 @@
 # (STARTTLS, implicit TLS, login) whose received message parses as RFC 5322.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }   # the database the dispatcher serves
 start_capture_server "$TS_WORK/mailcap"
 
-q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '50ms'" \
-  -c "ALTER SYSTEM SET troubleshooting.request_timeout = '5s'" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+conf_set allow_private_destinations on retry_base_delay 50ms request_timeout 5s
 P >/dev/null <<'SQL'
 CREATE EXTENSION troubleshooting;
 INSERT INTO support_troubleshooting_templates (name, channel, subject, body, format, text_body)
@@ -22,18 +18,6 @@ VALUES ('e2e_mail', 'email', 'Hola {{name}}', '<p>Hola <b>{{name}}</b></p>', 'ht
        ('e2e_sms', 'sms', NULL, 'Hola {{name}}, tu caso {{case}} sigue abierto', 'text', NULL);
 SQL
 
-# Waits (up to 120 s) until notification $1 is neither pending (due) nor sending; prints its status.
-final_status() {
-    local s
-    for i in $(seq 1 600); do
-        s=$(P -c "SELECT CASE WHEN status = 'pending' AND next_attempt_at > now() + interval '1 minute' THEN 'deferred' ELSE status END
-                  FROM support_troubleshooting_notifications WHERE id = $1")
-        case "$s" in pending|sending) sleep 0.2 ;; *) echo "$s"; return ;; esac
-    done
-    echo "$s"
-}
-# Sets the provider of channel $1 to $2 with settings $3 (JSON).
-provider() { P -c "SELECT set_troubleshooting_provider('$1', '$2', '$3')" >/dev/null; }
 # Enqueues the e2e email to $1 with metadata $2; prints the id.
 email() { P -c "SELECT send_troubleshooting_notification('email', '$1', 'e2e_mail', '{\"name\": \"Juan Pérez\"}', 'normal', '${2:-{\}}')"; }
 # Enqueues the e2e SMS to $1; prints the id.
@@ -62,7 +46,7 @@ META="{\"attachments\": [{\"filename\": \"report.csv\", \"content_type\": \"text
 # --- SendGrid, key from the server environment (the existing system's EMAIL_API_KEY) ---
 provider email sendgrid "{\"api_key\": \"env:EMAIL_API_KEY\", \"from\": \"Soporte <support@example.com>\", \"base_url\": \"$URL/_mode/sendgrid\"}"
 id=$(email juan@example.com "$META")
-is "$(final_status "$id")" "sent" "sendgrid: sent"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "sent" "sendgrid: sent"
 i=$(last_req /v3/mail/send)
 check "$i" "
 d = json.loads(b)
@@ -82,13 +66,13 @@ is "$(P -c "SELECT provider_message_id ~ '^[A-Za-z0-9_-]{22}$' FROM support_trou
    "sendgrid: X-Message-Id header recorded as the provider id"
 provider email sendgrid "{\"api_key\": \"SG.very-secret-key\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/sendgrid-400\"}"
 id=$(email ana@example.com)
-is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" \
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" \
    "sendgrid: 400 fails at once"
 
 # --- Mailgun: basic auth api:key, multipart form, id without angle brackets; 420 retries late ---
 provider email mailgun "{\"api_key\": \"key-mg-secret\", \"domain\": \"mg.example.com\", \"from\": \"Soporte <support@example.com>\", \"base_url\": \"$URL/_mode/mailgun\"}"
 id=$(email juan@example.com "$META")
-is "$(final_status "$id")" "sent" "mailgun: sent"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "sent" "mailgun: sent"
 i=$(last_req /v3/mg.example.com/messages)
 check "$i" "
 assert h['authorization'] == 'Basic ' + base64.b64encode(b'api:key-mg-secret').decode(), h
@@ -109,12 +93,12 @@ is "$(P -c "SELECT provider_message_id !~ '[<>]' AND provider_message_id LIKE '%
    "mailgun: id stored without angle brackets"
 provider email mailgun "{\"api_key\": \"key-mg-secret\", \"domain\": \"mg.example.com\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/mailgun-420\"}"
 id=$(email ana@example.com)
-is "$(final_status "$id")" "deferred" "mailgun: 420 (sending limit) waits for the window before retrying"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "deferred" "mailgun: 420 (sending limit) waits for the window before retrying"
 
 # --- Amazon SES v2: SigV4 (service ses) with a session token ---
 provider email ses "{\"access_key_id\": \"AKIDSESTEST\", \"secret_access_key\": \"ses/secret+key\", \"session_token\": \"FwoGZXIvYXdzEXAMPLE\", \"region\": \"eu-west-1\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/ses\"}"
 id=$(email juan@example.com "$META")
-is "$(final_status "$id")" "sent" "ses: sent"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "sent" "ses: sent"
 i=$(last_req /v2/email/outbound-emails)
 python3 test/sigv4.py --record "$CAP/requests.jsonl" --index "$i" --access-key AKIDSESTEST \
     --secret 'ses/secret+key' --region eu-west-1 --service ses >/dev/null
@@ -134,17 +118,17 @@ P -c "UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE st
 provider email ses "{\"access_key_id\": \"AKIDSESTEST\", \"secret_access_key\": \"ses/secret+key\", \"region\": \"eu-west-1\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/ses-throttle\"}"
 id=$(email ana@example.com)
 P -c "UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE id = $id" >/dev/null
-is "$(final_status "$id")|$(P -c "SELECT attempts || ' ' || (last_error LIKE 'HTTP 400 (ThrottlingException)%') FROM support_troubleshooting_notifications WHERE id = $id")" \
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts || ' ' || (last_error LIKE 'HTTP 400 (ThrottlingException)%') FROM support_troubleshooting_notifications WHERE id = $id")" \
    "failed|2 true" "ses: ThrottlingException on HTTP 400 is retried"
 provider email ses "{\"access_key_id\": \"AKIDSESTEST\", \"secret_access_key\": \"ses/secret+key\", \"region\": \"eu-west-1\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/ses-rejected\"}"
 id=$(email ana@example.com)
-is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" \
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" \
    "ses: MessageRejected fails at once"
 
 # --- Twilio: basic auth sid:token (token from env:SMS_API_KEY), form fields, sid; 400 fails, 429 retries ---
 provider sms twilio "{\"account_sid\": \"ACtest123\", \"auth_token\": \"env:SMS_API_KEY\", \"from\": \"+15550001111\", \"base_url\": \"$URL/_mode/twilio\"}"
 id=$(sms +15551234567)
-is "$(final_status "$id")" "sent" "twilio: sent"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "sent" "twilio: sent"
 i=$(last_req /2010-04-01/Accounts/ACtest123/Messages.json)
 check "$i" "
 assert h['authorization'] == 'Basic ' + base64.b64encode(b'ACtest123:$SMS_API_KEY').decode(), h
@@ -157,7 +141,7 @@ ok $? "twilio: Basic sid:token, To/From/Body form-encoded (+ as %2B)"
 is "$(P -c "SELECT provider_message_id ~ '^SM[0-9a-f]{32}$' FROM support_troubleshooting_notifications WHERE id = $id")" "t" "twilio: sid recorded"
 provider sms twilio "{\"account_sid\": \"ACtest123\", \"auth_token\": \"tw-secret\", \"messaging_service_sid\": \"MG123\", \"base_url\": \"$URL/_mode/twilio-400\"}"
 id=$(sms +15551234567)
-is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" "twilio: 400 (21211) fails at once"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" "twilio: 400 (21211) fails at once"
 check "$(last_req /2010-04-01/Accounts/ACtest123/Messages.json)" "
 f = urllib.parse.parse_qs(b)
 assert f['MessagingServiceSid'] == ['MG123'] and 'From' not in f, f
@@ -166,12 +150,12 @@ ok $? "twilio: MessagingServiceSid instead of From"
 provider sms twilio "{\"account_sid\": \"ACtest123\", \"auth_token\": \"tw-secret\", \"from\": \"+15550001111\", \"base_url\": \"$URL/_mode/twilio-429\"}"
 id=$(sms +15551234567)
 P -c "UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE id = $id" >/dev/null
-is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|2" "twilio: 429 is retried"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|2" "twilio: 429 is retried"
 
 # --- Amazon SNS: SigV4 (service sns), Publish form, MessageId from XML; Throttling on 400 retries ---
 provider sms sns "{\"access_key_id\": \"AKIDSNSTEST\", \"secret_access_key\": \"sns-secret\", \"region\": \"us-east-1\", \"base_url\": \"$URL/_mode/sns\"}"
 id=$(sms +15551234567)
-is "$(final_status "$id")" "sent" "sns: sent"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "sent" "sns: sent"
 i=$(python3 -c "
 import json; rows=[json.loads(l) for l in open('$CAP/requests.jsonl')]; print(max(i for i, r in enumerate(rows) if r.get('mode') == 'sns'))")
 python3 test/sigv4.py --record "$CAP/requests.jsonl" --index "$i" --access-key AKIDSNSTEST \
@@ -188,7 +172,7 @@ is "$(P -c "SELECT provider_message_id ~ '^[0-9a-f-]{36}$' FROM support_troubles
 provider sms sns "{\"access_key_id\": \"AKIDSNSTEST\", \"secret_access_key\": \"sns-secret\", \"region\": \"us-east-1\", \"base_url\": \"$URL/_mode/sns-throttle\"}"
 id=$(sms +15551234567)
 P -c "UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE id = $id" >/dev/null
-is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|2" "sns: Throttling on HTTP 400 is retried"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|2" "sns: Throttling on HTTP 400 is retried"
 
 # --- switching the provider is one call: a queued row goes out through the new one ---
 provider email sendgrid "{\"api_key\": \"SG.very-secret-key\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/sendgrid/switch\"}"
@@ -196,7 +180,7 @@ id=$(P -c "SELECT send_troubleshooting_notification('email', 'queued@example.com
       'normal', '{}', NULL, now() + interval '1 hour')")
 provider email mailgun "{\"api_key\": \"key-mg-secret\", \"domain\": \"switch.example.com\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/mailgun\"}"
 P -c "UPDATE support_troubleshooting_notifications SET next_attempt_at = now() WHERE id = $id" >/dev/null
-is "$(final_status "$id")|$(P -c "SELECT provider FROM support_troubleshooting_notifications WHERE id = $id")|$(python3 -c "
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT provider FROM support_troubleshooting_notifications WHERE id = $id")|$(python3 -c "
 import json
 paths = [json.loads(l)['path'] for l in open('$CAP/requests.jsonl')]
 print(paths.count('/v3/switch.example.com/messages'), paths.count('/switch/v3/mail/send'))")" \
@@ -205,7 +189,7 @@ print(paths.count('/v3/switch.example.com/messages'), paths.count('/switch/v3/ma
 # --- secrets never in rows or the log ---
 leak=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications
              WHERE concat_ws(' ', last_error, body, metadata::text, provider_message_id) ~ 'very-secret|key-mg-secret|ses/secret|sns-secret|tw-secret|FwoGZXIv'")
-grep -qE "very-secret|key-mg-secret|ses/secret|sns-secret|tw-secret|FwoGZXIv|$EMAIL_API_KEY|$SMS_API_KEY" "$TS_WORK/main/server.log"
+grep -qE "very-secret|key-mg-secret|ses/secret|sns-secret|tw-secret|FwoGZXIv|$EMAIL_API_KEY|$SMS_API_KEY" "$LOG"
 is "$leak|$?" "0|1" "no secret in notification rows or the server log"
 
 # --- SMTP against a real SMTP server: STARTTLS + login, implicit TLS, 4xx/5xx, no STARTTLS ---
@@ -215,23 +199,13 @@ bash test/smtp_cert.sh "$SM" >/dev/null 2>&1
 chmod 644 "$SM/cert.pem"   # the dispatcher (postgres) trusts it as ca_file
 cert=$SM/cert.pem
 key=$SM/key.pem
-# Starts an SMTP server named $1 with TLS mode $2 (rest: options); sets $sport.
-smtp_start() {
-    local name=$1 tls=$2; shift 2
-    mkdir -p "$SM/$name"
-    python3 test/smtp_server.py --port 0 --portfile "$SM/$name.port" --maildir "$SM/$name" --tls "$tls" \
-        --cert "$cert" --key "$key" "$@" >/dev/null 2>"$SM/$name.err" &
-    pids+=($!)
-    for i in $(seq 1 300); do [ -s "$SM/$name.port" ] && break; sleep 0.1; done
-    sport=$(cat "$SM/$name.port")
-}
-smtp_start starttls starttls --auth-user mailer --auth-password 'smtp-pass-secret'
-p1=$sport
+start_smtp_server "$SM/starttls" starttls --cert "$cert" --key "$key" --auth-user mailer --auth-password 'smtp-pass-secret'
+p1=$SMTP_PORT
 provider email smtp "{\"url\": \"smtp://127.0.0.1:$p1\", \"username\": \"mailer\", \"password\": \"smtp-pass-secret\", \"from\": \"Soporte Técnico <support@example.com>\", \"tls\": \"required\", \"ca_file\": \"$cert\"}"
 P -c "UPDATE support_troubleshooting_templates SET subject = 'Hola {{name}}' WHERE name = 'e2e_mail'" >/dev/null
 id=$(P -c "SELECT send_troubleshooting_notification('email', 'juan@example.com', 'e2e_mail',
       '{\"name\": \"Juan Pérez\r\nBcc: evil@example.net\"}', 'normal', '$META')")
-is "$(final_status "$id")" "sent" "smtp: sent over STARTTLS with login"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")" "sent" "smtp: sent over STARTTLS with login"
 python3 - "$SM/starttls" "$ATTACH" <<'PY'
 import json, sys, base64, email, glob, os
 from email import policy
@@ -262,28 +236,27 @@ import json, glob; print(json.load(open(sorted(glob.glob('$SM/starttls/*.json'))
 is "$(P -c "SELECT provider_message_id FROM support_troubleshooting_notifications WHERE id = $id")" "$qid" "smtp: the server's queue id recorded"
 id=$(email tempfail@example.com)
 P -c "UPDATE support_troubleshooting_notifications SET max_attempts = 2 WHERE id = $id" >/dev/null
-is "$(final_status "$id")|$(P -c "SELECT attempts || ' ' || (last_error LIKE 'SMTP 451%') FROM support_troubleshooting_notifications WHERE id = $id")" \
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts || ' ' || (last_error LIKE 'SMTP 451%') FROM support_troubleshooting_notifications WHERE id = $id")" \
    "failed|2 true" "smtp: 451 is retried"
 id=$(email reject@example.com)
-is "$(final_status "$id")|$(P -c "SELECT attempts || ' ' || (last_error LIKE 'SMTP 550%') FROM support_troubleshooting_notifications WHERE id = $id")" \
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts || ' ' || (last_error LIKE 'SMTP 550%') FROM support_troubleshooting_notifications WHERE id = $id")" \
    "failed|1 true" "smtp: 550 fails at once"
 provider email smtp "{\"url\": \"smtp://127.0.0.1:$p1\", \"username\": \"mailer\", \"password\": \"wrong-pass\", \"from\": \"support@example.com\", \"ca_file\": \"$cert\"}"
 id=$(email juan@example.com)
-is "$(final_status "$id")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" "smtp: a refused login fails at once"
-smtp_start implicit implicit
-p2=$sport
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(P -c "SELECT attempts FROM support_troubleshooting_notifications WHERE id = $id")" "failed|1" "smtp: a refused login fails at once"
+start_smtp_server "$SM/implicit" implicit --cert "$cert" --key "$key"
+p2=$SMTP_PORT
 provider email smtp "{\"url\": \"smtps://127.0.0.1:$p2\", \"from\": \"support@example.com\", \"tls\": \"implicit\", \"ca_file\": \"$cert\"}"
 id=$(email juan@example.com)
-is "$(final_status "$id")|$(ls "$SM/implicit"/*.eml 2>/dev/null | wc -l)" "sent|1" "smtp: implicit TLS (smtps://)"
-smtp_start plain none
-p3=$sport
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(ls "$SM/implicit"/*.eml 2>/dev/null | wc -l)" "sent|1" "smtp: implicit TLS (smtps://)"
+start_smtp_server "$SM/plain" none --cert "$cert" --key "$key"
+p3=$SMTP_PORT
 provider email smtp "{\"url\": \"smtp://127.0.0.1:$p3\", \"from\": \"support@example.com\", \"ca_file\": \"$cert\"}"
 id=$(email juan@example.com)
-is "$(final_status "$id")|$(ls "$SM/plain"/*.eml 2>/dev/null | wc -l)" "failed|0" "smtp: TLS required and the server offers none: nothing is sent in clear"
-grep -q "smtp-pass-secret" "$TS_WORK/main/server.log"
+is "$(final_status "$id" 120 "$DEFERRED_STATUS")|$(ls "$SM/plain"/*.eml 2>/dev/null | wc -l)" "failed|0" "smtp: TLS required and the server offers none: nothing is sent in clear"
+grep -q "smtp-pass-secret" "$LOG"
 ok $((! $?)) "smtp: the password is not in the log"
 
-q -c "ALTER SYSTEM RESET troubleshooting.allow_private_destinations" -c "ALTER SYSTEM RESET troubleshooting.retry_base_delay" \
-  -c "ALTER SYSTEM RESET troubleshooting.request_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset allow_private_destinations retry_base_delay request_timeout
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
 done_testing

@@ -28,15 +28,11 @@ troubleshooting.http_cache_ms = 0
 hot_standby = on" ts_cluster_init "$PRI" "$pport" "$TS_WORK" preload
 ts_cluster_start "$PRI"
 ok $? "the primary starts"
+# (P here is the primary, S the standby)
 P() { q -h "$TS_WORK" -p "$pport" -d postgres "$@"; }
 S() { q -h "$TS_WORK" -p "$sport" -d postgres "$@"; }
 H=$TS_WORK/failover-http
 mkdir -p "$H"
-# GET $1: body in $H/body, prints the status code
-get() { curl -s -o "$H/body" -w '%{http_code}' "$1"; }
-# Waits up to 30 s until SQL $2 through client $1 returns $3.
-wait_for() { wait_output 30 "$3" "$1" -c "$2"; }
-norm() { sed -E 's/"timestamp": "[^"]*"/"timestamp": "T"/; s/"minutes_active": [0-9.]+/"minutes_active": M/g'; }
 
 P -c "CREATE EXTENSION troubleshooting" -c "CREATE ROLE ts_http_reader NOLOGIN" >/dev/null
 P -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics(),
@@ -49,7 +45,7 @@ ok $? "extension, reader role and sample data on the primary"
 rid=$(P -c "SELECT generate_troubleshooting_report('daily') ->> 'id'")
 P -c "INSERT INTO support_troubleshooting_sessions (session_id, status, started_at)
       VALUES ('fo-live', 'in_progress', now() - interval '3 minutes')" >/dev/null
-wait_for P "SELECT count(*) FROM ts_metrics_delta" 0
+wait_for "SELECT count(*) FROM ts_metrics_delta" 0 30 P
 ok $? "the primary's maintenance worker folds the deltas"
 P -c "CHECKPOINT" >/dev/null
 
@@ -60,17 +56,17 @@ rm -f "$SB/server.log"
 ts_cluster_start "$SB"
 ok $? "the standby starts"
 is "$(S -c "SELECT pg_is_in_recovery()")" "t" "it is a hot standby"
-wait_for S "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'" \
-    "troubleshooting http"
+wait_for "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'" \
+    "troubleshooting http" 30 S
 ok $? "on the standby the HTTP worker runs, and no launcher, maintenance worker or dispatcher"
-for i in $(seq 1 100); do [ "$(get "http://127.0.0.1:$shp/metrics")" = 200 ] && break; sleep 0.1; done
+wait_status 10 200 "http://127.0.0.1:$shp/metrics"
 grep -q "troubleshooting http worker started in database \"postgres\" (hot standby: read endpoints only)" "$SB/server.log"
 ok $? "its start is logged as a standby's"
 
 # the realtime API on the standby: the standby's SQL function's document
 RT=/api/support/troubleshooting/realtime
 is "$(get "http://127.0.0.1:$shp$RT")" "200" "realtime on the standby: 200"
-cmp <(norm < "$H/body") <(S -c "SELECT get_troubleshooting_realtime_metrics()::text" | tr -d '\n' | norm) >/dev/null
+cmp <(norm_realtime < "$H/body") <(S -c "SELECT get_troubleshooting_realtime_metrics()::text" | tr -d '\n' | norm_realtime) >/dev/null
 ok $? "its body equals get_troubleshooting_realtime_metrics() on the standby"
 grep -q '"session_id": "fo-live"' "$H/body"
 ok $? "with the replicated active session in it"
@@ -101,7 +97,7 @@ P -c "SELECT count(send_troubleshooting_notification('webhook', '$URL/fo/' || g,
                     p_send_after => now() + interval '15 seconds'))
       FROM generate_series(1, 100) g" >/dev/null
 ok $? "100 notifications queued on the primary"
-wait_for S "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'pending'" 100
+wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'pending'" 100 30 S
 ok $? "the standby has replayed them"
 ts_as_postgres pg_ctl -D "$PRI" -m immediate -w stop >/dev/null 2>&1
 ok $? "the primary is stopped with -m immediate"
@@ -109,10 +105,10 @@ is "$(cat "$CAP/requests.jsonl" 2>/dev/null | wc -l)" "0" "nothing was sent befo
 ts_as_postgres pg_ctl -D "$SB" -w promote >/dev/null 2>&1
 ok $? "the standby is promoted"
 is "$(S -c "SELECT pg_is_in_recovery()")" "f" "it is a primary now"
-wait_for S "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'" \
-    "troubleshooting dispatcher,troubleshooting http,troubleshooting launcher,troubleshooting maintenance"
+wait_for "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'" \
+    "troubleshooting dispatcher,troubleshooting http,troubleshooting launcher,troubleshooting maintenance" 30 S
 ok $? "after promotion the launcher, maintenance worker and dispatcher start beside the HTTP worker"
-wait_output 60 100 S -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'"
+wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'" 100 60 S
 is "$(S -c "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'")" "100" \
    "the new primary sends all 100"
 python3 - "$CAP/requests.jsonl" <<'PY'

@@ -8,24 +8,14 @@
 # local SMTP server receive is checked header by header.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }   # the database the dispatcher serves
 D=$TS_WORK/headers
 mkdir -p "$D/mail"
 chown -R postgres: "$D"
-python3 test/capture_server.py --port 0 --record "$D/requests.jsonl" --portfile "$D/port" 2>"$D/capture.err" &
-pids=($!)
-python3 test/smtp_server.py --port 0 --portfile "$D/smtp.port" --maildir "$D/mail" --tls none \
-    >/dev/null 2>"$D/smtp.err" &
-pids+=($!)
-trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 100); do [ -s "$D/port" ] && [ -s "$D/smtp.port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$D/port")"
-SMTP="smtp://127.0.0.1:$(cat "$D/smtp.port")"
+start_capture_server "$D"
+start_smtp_server "$D/mail" none
+SMTP="smtp://127.0.0.1:$SMTP_PORT"
 
-q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '50ms'" \
-  -c "ALTER SYSTEM SET troubleshooting.request_timeout = '5s'" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+conf_set allow_private_destinations on retry_base_delay 50ms request_timeout 5s
 P >/dev/null <<'SQL'
 CREATE EXTENSION troubleshooting;
 INSERT INTO support_troubleshooting_templates (name, channel, subject, body, format, text_body)
@@ -36,23 +26,12 @@ ALTER TABLE support_troubleshooting_notifications
     DROP CONSTRAINT IF EXISTS support_troubleshooting_notifications_recipient_check;
 SQL
 
-# Waits (up to 30 s) until notification $1 is neither pending nor sending; prints its status.
-final_status() {
-    local s
-    for i in $(seq 1 150); do
-        s=$(P -c "SELECT status FROM support_troubleshooting_notifications WHERE id = $1")
-        case "$s" in pending|sending) sleep 0.2 ;; *) echo "$s"; return ;; esac
-    done
-    echo "$s"
-}
 # Enqueues a notification due in an hour (args: channel, recipient, template, data, metadata); prints its id.
 later() {
     P -c "SELECT send_troubleshooting_notification('$1', '$2', $3, '$4', 'normal', '$5', NULL, now() + interval '1 hour')"
 }
 # Runs UPDATE ... SET $2 on notification $1 and makes it due now.
 hostile() { P -c "UPDATE support_troubleshooting_notifications SET $2, next_attempt_at = now() WHERE id = $1" >/dev/null; }
-# Sets the provider of channel $1 to $2 with settings $3 (JSON).
-provider() { P -c "SELECT set_troubleshooting_provider('$1', '$2', '$3')" >/dev/null; }
 # Runs python check $2 on the last recorded HTTP request whose path contains $1 (r, h = its headers).
 check_http() {
     python3 - "$D/requests.jsonl" "$1" <<PY
@@ -76,14 +55,14 @@ token() { echo "$1=0D=0AX-Injected=3A=201"; }
 # --- webhook: the key becomes webhook-id ---
 id=$(later webhook "$URL/_mode/webhook/hooks/a" NULL '{"type": "t"}' '{}')
 hostile "$id" "idempotency_key = $(key w)"
-is "$(final_status "$id")" "sent" "webhook: a key with CR/LF is still sent"
+is "$(final_status "$id" 30)" "sent" "webhook: a key with CR/LF is still sent"
 check_http /hooks/a "
 assert h['webhook-id'] == 'w=0D=0AX-Injected:=201', h
 "
 ok $? "webhook: no injected header; webhook-id is the key with CR, LF and space encoded"
 id=$(later webhook "$URL/_mode/webhook/hooks/b" NULL '{"type": "t"}' '{}')
 hostile "$id" "idempotency_key = 'order:42@shop.v1'"
-is "$(final_status "$id")" "sent" "webhook: a key with a full stop is sent"
+is "$(final_status "$id" 30)" "sent" "webhook: a key with a full stop is sent"
 check_http /hooks/b "assert h['webhook-id'] == 'order:42@shop=2Ev1', h"
 ok $? "webhook: a full stop in the key is encoded (the spec forbids it in ids), colon and @ kept"
 
@@ -91,7 +70,7 @@ ok $? "webhook: a full stop in the key is encoded (the spec forbids it in ids), 
 provider email mailgun "{\"api_key\": \"key-mg\", \"domain\": \"mg.example.com\", \"from\": \"support@example.com\", \"base_url\": \"$URL/_mode/mailgun\"}"
 id=$(later email juan@example.com "'hi_mail'" '{"name": "Juan"}' '{}')
 hostile "$id" "idempotency_key = $(key m)"
-is "$(final_status "$id")" "sent" "mailgun: a key with CR/LF is still sent"
+is "$(final_status "$id" 30)" "sent" "mailgun: a key with CR/LF is still sent"
 check_http /v3/mg.example.com/messages "
 import base64, re
 ct = h['content-type']
@@ -109,7 +88,7 @@ P -c "UPDATE support_troubleshooting_providers SET settings = jsonb_set(settings
       WHERE channel = 'email'" >/dev/null
 id=$(later email juan@example.com "'hi_mail'" '{"name": "Juan"}' '{}')
 hostile "$id" "attempts = 0"
-is "$(final_status "$id")|$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
+is "$(final_status "$id" 30)|$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
    "failed|header Authorization has a control character: not sent" "sendgrid: an API key with CR/LF fails the row, naming the header only"
 is "$(grep -c /crlf/ "$D/requests.jsonl")" "0" "sendgrid: nothing was sent"
 
@@ -121,7 +100,7 @@ ATTACH=$(printf 'a,b\r\n1,2\r\n' | base64 -w0)
 META="{\"attachments\": [{\"filename\": \"r.csv\", \"content_type\": \"text/csv\", \"content\": \"$ATTACH\"}]}"
 id=$(later email juan@example.com "'hi_mail'" '{"name": "Juan"}' "$META")
 hostile "$id" "idempotency_key = $(key s), subject = 'Hi' || chr(13) || chr(10) || 'X-Subject-Injected: 1'"
-is "$(final_status "$id")" "sent" "smtp: a key, subject and display name with CR/LF are still sent"
+is "$(final_status "$id" 30)" "sent" "smtp: a key, subject and display name with CR/LF are still sent"
 python3 - "$D/mail" "$(token s)" <<'PY'
 import email, glob, json, os, re, sys
 from email import policy
@@ -150,16 +129,15 @@ n_before=$(ls "$D/mail"/*.eml | wc -l)
 provider email smtp "{\"url\": \"$SMTP\", \"from\": \"support@example.com\", \"tls\": \"none\"}"
 id=$(later email juan@example.com "'hi_mail'" '{"name": "Juan"}' "$META")
 hostile "$id" "metadata = jsonb_set(metadata, '{attachments,0,content_type}', to_jsonb('text/csv' || chr(13) || chr(10) || 'X-Injected: 1'))"
-is "$(final_status "$id")|$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
+is "$(final_status "$id" 30)|$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
    "failed|attachment r.csv has a content_type that is not type/subtype" "smtp: an attachment content type with CR/LF fails the row"
 id=$(later email juan@example.com "'hi_mail'" '{"name": "Juan"}' '{}')
 hostile "$id" "recipient = 'juan@example.com>' || chr(13) || chr(10) || 'RCPT TO:<evil@example.net'"
-is "$(final_status "$id")|$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
+is "$(final_status "$id" 30)|$(P -c "SELECT last_error FROM support_troubleshooting_notifications WHERE id = $id")" \
    "failed|the recipient has a control character or an angle bracket: not sent" "smtp: a recipient with CR/LF fails the row"
 is "$(ls "$D/mail"/*.eml | wc -l)|$(grep -l evil "$D/mail"/*.json 2>/dev/null | wc -l)" "$n_before|0" \
    "smtp: neither was sent, nobody else got a copy"
 
-q -c "ALTER SYSTEM RESET troubleshooting.allow_private_destinations" -c "ALTER SYSTEM RESET troubleshooting.retry_base_delay" \
-  -c "ALTER SYSTEM RESET troubleshooting.request_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset allow_private_destinations retry_base_delay request_timeout
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
 done_testing

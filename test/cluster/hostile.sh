@@ -11,13 +11,6 @@
 # dispatcher's running flag and Prometheus gauge fall when it exits.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }
-MAIN=$TS_WORK/main
-CAP=$TS_WORK/hostile
-mkdir -p "$CAP"
-chown postgres: "$CAP"
-python3 test/capture_server.py --port 0 --record "$CAP/requests.jsonl" --portfile "$CAP/port" 2>"$CAP/server.err" &
-pids=($!)
 # Puts the cluster back as test/run started it (also when the script stops early).
 restore() {
     kill "${pids[@]}" 2>/dev/null
@@ -27,54 +20,38 @@ restore() {
     P -c "DROP ROLE IF EXISTS ts_hostile_reader" >/dev/null 2>&1
     if [ -n "${restarted:-}" ]; then
         P -c "ALTER SYSTEM RESET ALL" >/dev/null 2>&1
-        ts_cluster_stop "$MAIN"; ts_cluster_start "$MAIN"
+        restart_main
     else
         P -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
     fi
 }
-trap restore EXIT
-for i in $(seq 1 50); do [ -s "$CAP/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$CAP/port")"
-[ -s "$CAP/port" ]
+start_capture_server "$TS_WORK/hostile"
 ok $? "capture server listens on $URL"
+trap restore EXIT
 
-P -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '100ms'" \
-  -c "ALTER SYSTEM SET troubleshooting.retry_max_delay = '10min'" \
-  -c "ALTER SYSTEM SET troubleshooting.request_timeout = '2s'" \
-  -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = 0" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+conf_set allow_private_destinations on retry_base_delay 100ms retry_max_delay 10min \
+    request_timeout 2s slack_min_interval 0
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 # (the reload has been seen once a new backend shows it)
-for i in $(seq 1 50); do [ "$(P -c "SHOW troubleshooting.retry_max_delay")" = 10min ] && break; sleep 0.1; done
+wait_for "SHOW troubleshooting.retry_max_delay" 10min 5
 
-# The server log written since this test started (earlier tests share it).
-log_start=$(stat -c %s "$MAIN/server.log")
-newlog() { tail -c +$((log_start + 1)) "$MAIN/server.log"; }
+# (newlog: the server log written since this test started)
+log_mark
 # Enqueues a slack-shaped notification to path $1 of the capture server; prints its id.
 enqueue_slack() {
     P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{}', 'normal',
           jsonb_build_object('webhook_url', '$URL$1'))"
 }
-dispatcher_pid() { P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting dispatcher'"; }
-dpid=$(dispatcher_pid)
+dpid=$(worker_pid dispatcher)
 [ -n "$dpid" ]
 ok $? "the dispatcher runs (pid $dpid)"
 
-# Prints "deferred" for a row pending later than a minute from now, else its status.
-state_sql="CASE WHEN status = 'pending' AND next_attempt_at > now() + interval '1 minute' THEN 'deferred' ELSE status END"
 # Waits (up to 60 s) until every row whose metadata webhook_url or recipient
 # contains $1 is neither due nor sending.
 settle() {
-    local n
-    for i in $(seq 1 300); do
-        n=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications
-                  WHERE (metadata ->> 'webhook_url' LIKE '%' || \$\$$1\$\$ || '%' OR recipient LIKE '%' || \$\$$1\$\$ || '%')
-                    AND $state_sql IN ('pending', 'sending')")
-        [ "$n" = 0 ] && return 0
-        sleep 0.2
-    done
-    return 1
+    wait_for "SELECT count(*) FROM support_troubleshooting_notifications
+              WHERE (metadata ->> 'webhook_url' LIKE '%' || \$\$$1\$\$ || '%' OR recipient LIKE '%' || \$\$$1\$\$ || '%')
+                AND $DEFERRED_STATUS IN ('pending', 'sending')" 0 60
 }
 # Requests the capture server received per path containing $1: "path count" lines.
 per_path() {
@@ -144,7 +121,7 @@ ok $? "every row reaches a final or deferred state"
 for c in "${cases[@]}"; do
     read -r tag channel mode want attempts regex <<<"$c"
     if [ "$channel" = discord ]; then path="/api/webhooks/hostile-$tag/t"; else path="/hostile/$tag"; fi
-    row=$(P -c "SELECT id || '|' || $state_sql || '|' || attempts FROM support_troubleshooting_notifications
+    row=$(P -c "SELECT id || '|' || $DEFERRED_STATUS || '|' || attempts FROM support_troubleshooting_notifications
                 WHERE metadata ->> 'webhook_url' LIKE '%' || '$path'")
     id=${row%%|*}
     is "${row#*|}|$(per_path "$path" | awk -v p="$path" '$1 == p {print $2}')" "$want|$attempts|$attempts" \
@@ -171,7 +148,7 @@ t = [json.loads(l)['time'] for l in open('$CAP/requests.jsonl') if '/hostile/ra-
 print('ok' if len(t) == 2 and t[1] - t[0] >= 0.45 else t)")
 is "$gap" "ok" "Retry-After: 0.5 honoured as half a second"
 is "$(per_path /followed-redirect | wc -l)" "0" "a redirect is never followed (none to this server's own address either)"
-is "$(dispatcher_pid)" "$dpid" "the dispatcher never restarted"
+is "$(worker_pid dispatcher)" "$dpid" "the dispatcher never restarted"
 ! newlog | grep -E "terminated by signal|interval out of range|could not record notification outcomes"
 ok $? "the server log shows no crash and no lost batch"
 
@@ -182,17 +159,15 @@ BEGIN RAISE EXCEPTION 'hostile test refuses the claim'; END $$;
 CREATE TRIGGER hostile_refuse_claim BEFORE UPDATE ON support_troubleshooting_notifications
     FOR EACH ROW WHEN (NEW.status = 'sending' AND NEW.recipient = '#refuse') EXECUTE FUNCTION public.hostile_refuse_claim();
 SQL
-before=$(grep -c "hostile test refuses the claim" "$MAIN/server.log")
+before=$(grep -c "hostile test refuses the claim" "$LOG")
 P -c "BEGIN;
       SELECT count(*) FROM (SELECT send_troubleshooting_notification('slack', CASE WHEN g = 2 THEN '#refuse' ELSE '#t' END,
              'session_started', '{}', 'normal', jsonb_build_object('webhook_url', '$URL/_mode/slack/claim/' || g))
              FROM generate_series(1, 3) g) x;
       COMMIT;" >/dev/null
-for i in $(seq 1 150); do
-    [ "$(grep -c "hostile test refuses the claim" "$MAIN/server.log")" -ge $((before + 3)) ] && break
-    sleep 0.2
-done
-is "$(( $(grep -c "hostile test refuses the claim" "$MAIN/server.log") >= before + 3 ))" "1" "three claims failed"
+# (the trigger was made after log_mark: its errors are all in newlog)
+wait_until 30 newlog_has "hostile test refuses the claim" 3
+is "$(( $(grep -c "hostile test refuses the claim" "$LOG") >= before + 3 ))" "1" "three claims failed"
 is "$(per_path /claim/ | wc -l)|$(P -c "SELECT string_agg(status || attempts, ',') FROM support_troubleshooting_notifications WHERE metadata ->> 'webhook_url' LIKE '%/claim/%'")" \
    "0|pending0,pending0,pending0" "nothing of a failed claim was sent; its rows are still pending"
 P -c "DROP TRIGGER hostile_refuse_claim ON support_troubleshooting_notifications" >/dev/null
@@ -224,11 +199,8 @@ P -c "SET client_min_messages = warning" -c "DROP FUNCTION public.hostile_refuse
 
 # --- SMTP: multi-line and malformed replies ---
 SM=$TS_WORK/hostile-smtp
-mkdir -p "$SM/mail"
-python3 test/smtp_server.py --port 0 --portfile "$SM/port" --maildir "$SM/mail" --tls none >/dev/null 2>"$SM/err" &
-pids+=($!)
-for i in $(seq 1 100); do [ -s "$SM/port" ] && break; sleep 0.1; done
-P -c "SELECT set_troubleshooting_provider('email', 'smtp', '{\"url\": \"smtp://127.0.0.1:$(cat "$SM/port")\", \"from\": \"support@example.com\", \"tls\": \"none\"}')" >/dev/null
+start_smtp_server "$SM/mail" none
+provider email smtp "{\"url\": \"smtp://127.0.0.1:$SMTP_PORT\", \"from\": \"support@example.com\", \"tls\": \"none\"}"
 P -c "INSERT INTO support_troubleshooting_templates (name, channel, subject, body) VALUES ('hostile_mail', 'email', 'Hola', 'Hola {{name}}')" >/dev/null
 # smtp-case LOCAL-PART WANT ATTEMPTS STORED ERROR-REGEX
 smtp_cases=(
@@ -280,7 +252,7 @@ is "$(P -c "SELECT provider_message_id FROM support_troubleshooting_notification
    "smtp multi-line reply: the queue id of its last line recorded"
 is "$(P -c "SELECT provider_message_id = idempotency_key || '@example.com' FROM support_troubleshooting_notifications WHERE recipient = 'longid@example.com'")" "t" \
    "smtp reply of 400+ bytes: not read, the message's own id recorded"
-is "$(dispatcher_pid)" "$dpid" "the dispatcher never restarted"
+is "$(worker_pid dispatcher)" "$dpid" "the dispatcher never restarted"
 
 # --- nothing a user creates is picked by the dispatcher's SQL ---
 # (exact matches for the arithmetic and unnest the claim and the outcome
@@ -316,20 +288,20 @@ P -c "GRANT SELECT (channel, status, created_at) ON support_troubleshooting_noti
   -c "GRANT SELECT (status) ON support_troubleshooting_sessions TO ts_hostile_reader" \
   -c "GRANT EXECUTE ON FUNCTION ts_realtime_kpis() TO ts_hostile_reader" >/dev/null
 restarted=1
-ts_cluster_stop "$MAIN"; ts_cluster_start "$MAIN"
+restart_main
 # The dispatcher_running sample of /metrics (empty when the endpoint does not answer).
 gauge() {
     curl -sS --noproxy '*' --max-time 10 "http://127.0.0.1:$HP/metrics" 2>/dev/null |
         awk '$1 == "troubleshooting_dispatcher_running" {print $2}'
 }
-for i in $(seq 1 100); do dpid=$(dispatcher_pid); [ -n "$dpid" ] && [ "$(gauge)" = 1 ] && break; sleep 0.1; done
+for i in $(seq 1 100); do dpid=$(worker_pid dispatcher); [ -n "$dpid" ] && [ "$(gauge)" = 1 ] && break; sleep 0.1; done
 v="$(P -c "SELECT running FROM troubleshooting_dispatcher_stats()")|$(gauge)"
 is "$v" "t|1" "running, gauge 1 while the dispatcher runs"
 [ "$v" = "t|1" ] ||
     curl -sS --noproxy '*' --max-time 10 "http://127.0.0.1:$HP/metrics" 2>&1 | sed 's/^/# /' | head -20
 kill -TERM "$dpid"
-for i in $(seq 1 100); do [ -z "$(dispatcher_pid)" ] && break; sleep 0.1; done
-is "$(dispatcher_pid)" "" "the dispatcher exited on SIGTERM (restart interval one hour)"
+wait_output 10 "" worker_pid dispatcher
+is "$(worker_pid dispatcher)" "" "the dispatcher exited on SIGTERM (restart interval one hour)"
 is "$(P -c "SELECT running::text || ' ' || in_flight FROM troubleshooting_dispatcher_stats()")|$(gauge)" "false 0|0" \
    "after it exits: running false, nothing in flight, gauge 0"
 

@@ -16,9 +16,6 @@
 # cluster's settings are restored (and it is restarted) at the end.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }
-MAIN=$TS_WORK/main
-LOG=$MAIN/server.log
 H=$TS_WORK/http
 mkdir -p "$H"
 HP=$(ts_free_port 18080)
@@ -28,16 +25,10 @@ MT=/api/support/troubleshooting/metrics
 RP=/api/support/troubleshooting/reports
 TOKEN="tok-$RANDOM$RANDOM-secret"
 
-# GET (or whatever the options say): prints the status; body in $H/body, headers in $H/headers.
-get() { : > "$H/body"; curl -sS --noproxy '*' --max-time 20 -o "$H/body" -D "$H/headers" -w '%{http_code}' "$@" 2>/dev/null; }
-# A header of the last answer (first one named $1), without CR.
-header() { tr -d '\r' < "$H/headers" | sed -n "s/^$1: *//Ip" | head -1; }
 # A top-level member of the last JSON body.
 jfield() { python3 -c 'import json, sys; v = json.load(open(sys.argv[1])).get(sys.argv[2]); print(v)' "$H/body" "$1"; }
 # The timestamp member of a realtime document in file $1.
 jq_ts() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["timestamp"])' "$1"; }
-http_pid() { P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting http'"; }
-restart() { ts_cluster_stop "$MAIN"; ts_cluster_start "$MAIN"; }
 # Waits (up to 10 s) until the endpoint answers anything.
 wait_http() {
     local i
@@ -47,33 +38,23 @@ wait_http() {
     done
     return 1
 }
-# Waits (up to 30 s) until get $2.. answers status $1.
-wait_status() {
-    local want=$1 i; shift
-    for i in $(seq 1 300); do [ "$(get "$@")" = "$want" ] && return 0; sleep 0.1; done
-    return 1
-}
 # Puts the cluster back as test/run started it (also when the script stops early).
 restore() {
-    P -c "DROP EXTENSION IF EXISTS troubleshooting CASCADE" >/dev/null 2>&1
-    P -c "DROP ROLE IF EXISTS ts_http_reader" >/dev/null 2>&1
-    for s in http_port http_role http_token http_listen_addresses http_statement_timeout http_cache_ms http_request_timeout; do
-        P -c "ALTER SYSTEM RESET troubleshooting.$s" >/dev/null 2>&1
-    done
-    restart
+    reset_main ts_http_reader http_port http_role http_token http_listen_addresses http_statement_timeout \
+        http_cache_ms http_request_timeout
 }
 trap restore EXIT
 
 # --- start: the worker comes with http_port (a restart: PGC_POSTMASTER) ---
 P -c "CREATE ROLE ts_http_reader NOLOGIN" >/dev/null
-is "$(http_pid)" "" "no HTTP worker without troubleshooting.http_port"
+is "$(worker_pid http)" "" "no HTTP worker without troubleshooting.http_port"
 P -c "ALTER SYSTEM SET troubleshooting.http_port = $HP" \
   -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_http_reader'" \
   -c "ALTER SYSTEM SET troubleshooting.http_cache_ms = 0" >/dev/null
-restart
+restart_main
 wait_http
 ok $? "the endpoint listens on 127.0.0.1:$HP after a restart with http_port set"
-pid=$(http_pid)
+pid=$(worker_pid http)
 [ -n "$pid" ]
 ok $? "worker runs (backend_type 'troubleshooting http')"
 grep -q "troubleshooting HTTP endpoint listening on 127.0.0.1 port $HP" "$LOG"
@@ -109,8 +90,7 @@ is "$(header Content-Type)" "application/json" "realtime: application/json"
 is "$(header Cache-Control)" "no-store" "realtime with http_cache_ms = 0: Cache-Control: no-store"
 printf '%s' "$(P -c "SELECT get_troubleshooting_realtime_metrics()::text")" > "$H/sql.json"
 # (the clock moves between the two calls: only its own fields may differ)
-norm() { sed -E 's/"timestamp": "[^"]*"/"timestamp": "T"/; s/"minutes_active": [0-9.]+/"minutes_active": M/g' "$1"; }
-cmp <(norm "$H/body") <(norm "$H/sql.json") >/dev/null
+cmp <(norm_realtime "$H/body") <(norm_realtime "$H/sql.json") >/dev/null
 ok $? "realtime body equals get_troubleshooting_realtime_metrics()::text"
 grep -q '"minutes_active"' "$H/body" && grep -q '"problem_id"' "$H/body"
 ok $? "with active sessions and top problems in it"
@@ -135,22 +115,7 @@ is "$(get -H "If-None-Match: $etag" "$BASE$RT")" "200" "after a change: 200"
 ok $? "with a new ETag"
 
 # --- HEAD: same headers, no body ---
-python3 - "$HP" "$RT" > "$H/head" <<'PY'
-import socket, sys
-for path in (sys.argv[2], "/api/support/troubleshooting/metrics", "/metrics"):
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-    s.sendall(b"HEAD %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % path.encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    ctype = [l.split(":", 1)[1].strip() for l in lines if l.lower().startswith("content-type:")]
-    print(lines[0].split()[1], ctype[0] if ctype else "-", len(rest))
-PY
+for path in "$RT" "$MT" /metrics; do raw_head "$HP" "$path" | cut -f1,2,5 | tr '\t' ' '; done > "$H/head"
 is "$(sed -n 1p "$H/head")" "200 application/json 0" "HEAD realtime: 200, application/json, no body"
 is "$(sed -n 2p "$H/head")" "200 application/json 0" "HEAD metrics: 200, application/json, no body"
 is "$(sed -n 3p "$H/head")" "200 text/plain; version=0.0.4; charset=utf-8 0" "HEAD /metrics: 200, text/plain, no body"
@@ -242,21 +207,7 @@ get "$BASE$RP/$rid.json" >/dev/null
 [ "$(header ETag)" != "$etag" ]
 ok $? "each format has its own ETag"
 for f in json csv pdf; do
-    python3 - "$HP" "$RP/$rid.$f" > "$H/head" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"HEAD %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % sys.argv[2].encode())
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-head, _, rest = data.partition(b"\r\n\r\n")
-lines = head.decode().split("\r\n")
-h = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
-print(lines[0].split()[1], h.get("content-type", "-"), "etag" if "etag" in h else "-", len(rest))
-PY
+    raw_head "$HP" "$RP/$rid.$f" | cut -f1,2,4,5 | tr '\t' ' ' > "$H/head"
     case $f in json) t="application/json" ;; csv) t="text/csv; charset=utf-8" ;; pdf) t="application/pdf" ;; esac
     is "$(cat "$H/head")" "200 $t etag 0" "HEAD reports/$rid.$f: 200, $t, ETag, no body"
 done
@@ -315,11 +266,11 @@ ok $? "dispatcher counters typed counter"
 ok $? "http_requests_total{code} counts the worker's answers"
 
 # --- http_role: empty or a superuser is refused ---
-P -c "ALTER SYSTEM SET troubleshooting.http_role = ''" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 503 "$BASE$RT"
+conf_set http_role ""
+wait_status 30 503 "$BASE$RT"
 ok $? "http_role empty: 503"
 is "$(jfield error)" "troubleshooting.http_role is not set" "saying so"
-P -c "ALTER SYSTEM SET troubleshooting.http_role = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_role postgres
 # (the worker has read the reload once it names the superuser)
 for i in $(seq 1 300); do
     get "$BASE$RT" >/dev/null; [ "$(jfield error 2>/dev/null)" = 'role "postgres" is a superuser' ] && break
@@ -327,13 +278,13 @@ for i in $(seq 1 300); do
 done
 is "$(get "$BASE$RT")" "503" "http_role a superuser: 503"
 is "$(jfield error)" 'role "postgres" is a superuser' "saying so"
-P -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_http_reader'" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 200 "$BASE$RT"
+conf_set http_role ts_http_reader
+wait_status 30 200 "$BASE$RT"
 ok $? "back to the reader role"
 
 # --- bearer token ---
-P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 401 "$BASE$RT"
+conf_set http_token "$TOKEN"
+wait_status 30 401 "$BASE$RT"
 ok $? "token set: a request without it gets 401"
 is "$(header WWW-Authenticate)" 'Bearer realm="troubleshooting"' "with WWW-Authenticate: Bearer"
 is "$(jfield error)" "unauthorized" "as JSON"
@@ -346,8 +297,8 @@ q -d postgres -c "SET ROLE ts_http_reader" -c "SHOW troubleshooting.http_token" 
 ok $((! $?)) "an ordinary role cannot SHOW the token"
 is "$(P -c "SET ROLE ts_http_reader" -c "SELECT count(*) FROM pg_settings WHERE name = 'troubleshooting.http_token'")" "0" \
    "nor see it in pg_settings"
-P -c "ALTER SYSTEM RESET troubleshooting.http_token" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 200 "$BASE$RT"
+conf_reset http_token
+wait_status 30 200 "$BASE$RT"
 ok $? "token reset: open again"
 
 # --- a query error is a 500 and the worker goes on ---
@@ -364,7 +315,7 @@ grep -q "function .*get_troubleshooting_realtime_metrics() does not exist" "$LOG
 ok $? "and logged"
 P -c "ALTER FUNCTION gtrm_away() RENAME TO get_troubleshooting_realtime_metrics" >/dev/null
 is "$(get "$BASE$RT")" "200" "renamed back: 200"
-P -c "ALTER SYSTEM SET troubleshooting.http_statement_timeout = '1ms'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_statement_timeout 1ms
 # the worker applies a reload between requests: poll until it has
 for i in $(seq 1 150); do
     code=$(get "$BASE$MT?period=hour&start=2020-01-01&end=2030-01-01")
@@ -372,8 +323,8 @@ for i in $(seq 1 150); do
     sleep 0.2
 done
 is "$code $(jfield error)" "503 canceling statement due to statement timeout" "a statement past http_statement_timeout: 503"
-P -c "ALTER SYSTEM RESET troubleshooting.http_statement_timeout" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 200 "$BASE$MT?period=hour&start=2020-01-01&end=2030-01-01"
+conf_reset http_statement_timeout
+wait_status 30 200 "$BASE$MT?period=hour&start=2020-01-01&end=2030-01-01"
 ok $? "http_statement_timeout reset: 200 again"
 
 # --- keep-alive: one connection serves request after request ---
@@ -383,8 +334,8 @@ is "$(curl -s --noproxy '*' -o /dev/null -o /dev/null -o /dev/null -w '%{num_con
 # --- realtime cache: troubleshooting.http_cache_ms ---
 # Sets http_cache_ms to $1 (DEFAULT: reset) and reloads; waits until realtime shows Cache-Control $2.
 cache_ms() {
-    if [ "$1" = DEFAULT ]; then P -c "ALTER SYSTEM RESET troubleshooting.http_cache_ms" -c "SELECT pg_reload_conf()" >/dev/null
-    else P -c "ALTER SYSTEM SET troubleshooting.http_cache_ms = $1" -c "SELECT pg_reload_conf()" >/dev/null; fi
+    if [ "$1" = DEFAULT ]; then conf_reset http_cache_ms
+    else conf_set http_cache_ms "$1"; fi
     local i
     for i in $(seq 1 50); do get "$BASE$RT" >/dev/null; [ "$(header Cache-Control)" = "$2" ] && return 0; sleep 0.1; done
     return 1
@@ -425,17 +376,17 @@ for i in $(seq 1 10); do
 done
 grep -q '"http-cache-1"' "$H/a3"
 ok $? "a reload drops the cached document: the new session shows at once"
-P -c "ALTER SYSTEM SET troubleshooting.http_token = '$TOKEN'" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 401 "$BASE$RT"
+conf_set http_token "$TOKEN"
+wait_status 30 401 "$BASE$RT"
 ok $? "token set with the cache on: 401 without it"
 is "$(get -H "Authorization: Bearer $TOKEN" "$BASE$RT")" "200" "with it: 200"
 is "$(get "$BASE$RT")" "401" "a cached document still needs the token"
 is "$(get -H "Authorization: Bearer wrong" "$BASE$RT")" "401" "or a wrong one: 401"
-P -c "ALTER SYSTEM RESET troubleshooting.http_token" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 200 "$BASE$RT"
+conf_reset http_token
+wait_status 30 200 "$BASE$RT"
 ok $? "token reset"
 P -c "REVOKE EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() FROM ts_http_reader" -c "SELECT pg_reload_conf()" >/dev/null
-wait_status 403 "$BASE$RT"
+wait_status 30 403 "$BASE$RT"
 ok $? "EXECUTE revoked and a reload: 403"
 is "$(header Cache-Control)" "no-store" "an error is no-store"
 P -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_realtime_metrics() TO ts_http_reader" >/dev/null
@@ -468,7 +419,7 @@ ok $? "back to the default cache for the rest"
 # every 0.3 s, well inside the 10 s idle timeout, forever): each must be
 # closed by the server, the trickling ones by http_request_timeout (2 s),
 # while normal requests are answered.  Waits poll the sockets (60 s bound).
-P -c "ALTER SYSTEM SET troubleshooting.http_request_timeout = '2s'" -c "SELECT pg_reload_conf()" >/dev/null
+conf_set http_request_timeout 2s
 is "$(P -c "SELECT setting || unit || ' ' || context FROM pg_settings WHERE name = 'troubleshooting.http_request_timeout'")" \
    "2000ms sighup" "http_request_timeout: milliseconds, set at reload"
 python3 - "$HP" > "$H/slow" <<'PY'
@@ -523,7 +474,7 @@ is "$trickling" "3" "the 3 clients trickling a byte at a time are disconnected (
 is "$(get "$BASE$RT")" "200" "a request after them is answered"
 is "$(curl -s --noproxy '*' -o /dev/null -o /dev/null -w '%{http_code} %{num_connects} ' "$BASE$RT" "$BASE$RT")" "200 1 200 0 " \
    "and two over one kept-alive connection"
-P -c "ALTER SYSTEM RESET troubleshooting.http_request_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset http_request_timeout
 
 # --- 200 clients, 50 at a time, while the API keeps answering ---
 seq 200 | xargs -P 50 -I{} curl -s --noproxy '*' -o /dev/null -w '%{http_code}\n' --max-time 30 "$BASE$RT" > "$H/burst" &
@@ -548,13 +499,13 @@ PY
 ok $? "http://localhost:$HP/api/support/troubleshooting/realtime answers (whichever address localhost is)"
 
 # --- the same worker served everything ---
-is "$(http_pid)" "$pid" "same worker pid after errors, timeouts and the burst"
+is "$(worker_pid http)" "$pid" "same worker pid after errors, timeouts and the burst"
 is "$(grep -c "troubleshooting http worker started" "$LOG")" "$starts" "no worker restart in the log"
 
 # --- SIGTERM: the postmaster starts it again ---
 kill -TERM "$pid"
 for i in $(seq 1 100); do
-    new=$(http_pid)
+    new=$(worker_pid http)
     [ -n "$new" ] && [ "$new" != "$pid" ] && [ "$(get "$BASE$RT")" = 200 ] && break
     sleep 0.1
 done
@@ -567,15 +518,15 @@ grep -q 'Found "not-an-ip"' "$H/err"
 ok $? "a bad listen address is refused by ALTER SYSTEM"
 # 192.0.2.1 (TEST-NET-1) is not on this machine: nothing could listen there anyway
 P -c "ALTER SYSTEM SET troubleshooting.http_listen_addresses = '127.0.0.1, 192.0.2.1'" >/dev/null
-restart
+restart_main
 for i in $(seq 1 50); do grep -q "http_token must be set" "$LOG" && break; sleep 0.1; done
 grep -q "ERROR:  troubleshooting.http_token must be set for the HTTP endpoint to listen on a non-loopback address" "$LOG"
 ok $? "non-loopback address without a token: an error in the log"
 is "$(get "$BASE$RT")" "000" "and no listener, not even on 127.0.0.1"
-[ -n "$(http_pid)" ]
+[ -n "$(worker_pid http)" ]
 ok $? "the worker stays up (waiting for a reload)"
 
 trap - EXIT
 restore
-is "$(http_pid)" "" "settings reset: no HTTP worker"
+is "$(worker_pid http)" "" "settings reset: no HTTP worker"
 done_testing

@@ -24,13 +24,12 @@ LOG=$DATA/server.log
 start_capture_server "$TS_WORK/launcher-capture"
 trap 'ts_cluster_stop "$DATA"; kill "${pids[@]}" 2>/dev/null' EXIT
 
-# Waits up to 30 s until SQL $2 in database $1 returns $3.
-wait_for() { wait_output 30 "$3" L -d "$1" -c "$2"; }
 # The troubleshooting workers (backend type: database) running now, sorted.
 workers() {
     L -d postgres -c "SELECT coalesce(string_agg(backend_type || ':' || coalesce(datname, '-'), ' ' ORDER BY backend_type, datname), '')
                       FROM pg_stat_activity WHERE backend_type LIKE 'troubleshooting%'"
 }
+# Waits up to 30 s until the workers running are $1.
 wait_workers() { wait_output 30 "$1" workers; }
 
 is "$(L -d postgres -c "SHOW troubleshooting.database")" "" "troubleshooting.database is unset"
@@ -51,9 +50,9 @@ ok $? "the starts are logged with the database"
 for db in alpha beta; do
     L -d $db -c "SELECT send_troubleshooting_notification('webhook', '$URL/from/$db', NULL, '{\"type\": \"x\"}')" >/dev/null
 done
-wait_for alpha "SELECT string_agg(status, ',') FROM support_troubleshooting_notifications" "sent"
+wait_for "SELECT string_agg(status, ',') FROM support_troubleshooting_notifications" "sent" 30 L -d alpha
 ok $? "alpha's notification is sent"
-wait_for beta "SELECT string_agg(status, ',') FROM support_troubleshooting_notifications" "sent"
+wait_for "SELECT string_agg(status, ',') FROM support_troubleshooting_notifications" "sent" 30 L -d beta
 ok $? "beta's notification is sent"
 is "$(python3 -c "
 import json
@@ -68,9 +67,9 @@ for db in alpha beta; do
                  SELECT '$db' || g, 'in_progress', now() - g * interval '1 minute' FROM generate_series(1, 7) g" >/dev/null
     ok $? "7 sessions written in $db"
 done
-wait_for alpha "SELECT count(*) FROM ts_metrics_delta" 0
+wait_for "SELECT count(*) FROM ts_metrics_delta" 0 30 L -d alpha
 ok $? "alpha's metric deltas are folded"
-wait_for beta "SELECT count(*) FROM ts_metrics_delta" 0
+wait_for "SELECT count(*) FROM ts_metrics_delta" 0 30 L -d beta
 ok $? "beta's metric deltas are folded"
 is "$(L -d beta -c "SELECT sum(sessions) FROM ts_metrics_hourly")" "7" "beta's rollup holds its 7 sessions"
 
@@ -81,7 +80,7 @@ is "$(workers)" "troubleshooting dispatcher:alpha troubleshooting dispatcher:bet
    "a new database without the extension gets no workers"
 t0=$(date +%s%N)
 L -d gamma -c "CREATE EXTENSION troubleshooting" >/dev/null
-wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'gamma' AND backend_type LIKE 'troubleshooting%'" 2
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = 'gamma' AND backend_type LIKE 'troubleshooting%'" 2 30 L -d postgres
 ok $? "CREATE EXTENSION in gamma starts its two workers without a restart"
 ms=$((($(date +%s%N) - t0) / 1000000))
 ((ms < 3000))
@@ -99,9 +98,9 @@ is "$(L -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'd
 
 # DROP EXTENSION stops gamma's workers; its slot goes to delta
 L -d gamma -c "DROP EXTENSION troubleshooting" >/dev/null
-wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'gamma' AND backend_type LIKE 'troubleshooting%'" 0
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = 'gamma' AND backend_type LIKE 'troubleshooting%'" 0 30 L -d postgres
 ok $? "DROP EXTENSION stops gamma's workers"
-wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'delta' AND backend_type LIKE 'troubleshooting%'" 2
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = 'delta' AND backend_type LIKE 'troubleshooting%'" 2 30 L -d postgres
 ok $? "the freed slot goes to delta"
 
 # DROP DATABASE of a served database is not blocked
@@ -115,7 +114,7 @@ ok $? "alpha and delta keep their workers"
 # ALTER DATABASE ... RENAME needs a database without connections too
 L -d postgres -c "ALTER DATABASE delta RENAME TO delta2"
 ok $? "ALTER DATABASE RENAME of a served database succeeds"
-wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'delta2' AND backend_type LIKE 'troubleshooting%'" 2
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = 'delta2' AND backend_type LIKE 'troubleshooting%'" 2 30 L -d postgres
 ok $? "the renamed database gets its workers back"
 # a role that may not drop the database does not disturb its workers
 apid=$(L -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'alpha' AND backend_type = 'troubleshooting dispatcher'")
@@ -128,15 +127,15 @@ is "$(L -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'alpha'
 # a failed DROP DATABASE gives the database its workers back
 L -d alpha -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
 sleeper=$!
-wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'alpha' AND query LIKE '%pg_sleep(30)%' AND backend_type = 'client backend'" 1
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = 'alpha' AND query LIKE '%pg_sleep(30)%' AND backend_type = 'client backend'" 1 30 L -d postgres
 L -d postgres -c "DROP DATABASE alpha" 2>"$TS_WORK/launcher-drop.err"
 [ $? != 0 ] && grep -q "is being accessed by other users" "$TS_WORK/launcher-drop.err"
 ok $? "DROP DATABASE fails while a client is connected"
 kill $sleeper 2>/dev/null; wait $sleeper 2>/dev/null
-wait_for postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'alpha' AND backend_type LIKE 'troubleshooting%'" 2
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = 'alpha' AND backend_type LIKE 'troubleshooting%'" 2 30 L -d postgres
 ok $? "and alpha gets its workers back"
 L -d alpha -c "SELECT send_troubleshooting_notification('webhook', '$URL/from/alpha-again', NULL, '{\"type\": \"x\"}')" >/dev/null
-wait_for alpha "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'" 2
+wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE status = 'sent'" 2 30 L -d alpha
 ok $? "alpha's dispatcher sends again"
 
 # the outbound caps hold for the whole server: with dispatcher_concurrency = 2
@@ -161,7 +160,7 @@ slow_sends() {
                      FROM generate_series(1, $2) g" >/dev/null
     done
     for db in alpha delta2; do
-        wait_for $db "SELECT count(*) FROM support_troubleshooting_notifications WHERE status IN ('pending', 'sending')" 0 || return 1
+        wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE status IN ('pending', 'sending')" 0 30 L -d $db || return 1
     done
 }
 # Sets dispatcher_concurrency $1 and dispatcher_host_concurrency $2 (reload),
@@ -170,7 +169,7 @@ slow_sends() {
 cap_check() {
     L -d postgres -c "ALTER SYSTEM SET troubleshooting.dispatcher_concurrency = $1" \
       -c "ALTER SYSTEM SET troubleshooting.dispatcher_host_concurrency = $2" -c "SELECT pg_reload_conf()" >/dev/null
-    wait_for postgres "SELECT current_setting('troubleshooting.dispatcher_concurrency') || '/' || current_setting('troubleshooting.dispatcher_host_concurrency')" "$1/$2"
+    wait_for "SELECT current_setting('troubleshooting.dispatcher_concurrency') || '/' || current_setting('troubleshooting.dispatcher_host_concurrency')" "$1/$2" 30 L -d postgres
     sleep 0.3   # (the dispatchers read the reload at their next loop, within milliseconds)
     slow_sends "$3" "$4"
     ok $? "$((2 * $4)) slow requests from two databases are sent with the caps at $1 and $2 per host"

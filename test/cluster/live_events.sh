@@ -4,8 +4,7 @@
 # notifications; nothing for a rolled-back change; no personal data.
 . "$(dirname "$0")/tap.sh"
 
-q -c "DROP DATABASE IF EXISTS ts_live" >/dev/null 2>&1
-q -c "CREATE DATABASE ts_live"
+fresh_db ts_live
 Q() { q -d ts_live "$@"; }
 Q -c "CREATE EXTENSION troubleshooting" >/dev/null
 
@@ -17,15 +16,7 @@ mkfifo "$TS_WORK/live.in"
 listener=$!
 exec {feed}>"$TS_WORK/live.in"
 echo "LISTEN troubleshooting_events;" >&"$feed"
-# Waits (up to 60 s) until SQL $1 returns $2.
-wait_for() {
-    for _ in $(seq 1 600); do
-        [ "$(Q -c "$1")" = "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-wait_for "SELECT state FROM pg_stat_activity WHERE application_name = 'listener' AND query LIKE 'LISTEN%'" "idle"
+wait_for "SELECT state FROM pg_stat_activity WHERE application_name = 'listener' AND query LIKE 'LISTEN%'" "idle" 60 Q
 ok $? "the listener is listening"
 Q <<'SQL' >/dev/null
 INSERT INTO support_troubleshooting_sessions (session_id, customer_name, customer_email, detected_problem_id)

@@ -9,9 +9,8 @@
 # A cluster test because it reads README.md from the source tree.
 . "$(dirname "$0")/tap.sh"
 
-D() { q -d ts_privileges "$@"; }
-q -c "DROP DATABASE IF EXISTS ts_privileges" >/dev/null 2>&1
-q -c "CREATE DATABASE ts_privileges" >/dev/null
+DB=ts_privileges
+fresh_db "$DB"
 D -c "CREATE EXTENSION troubleshooting" >/dev/null
 ok $? "extension installed in a fresh database"
 

@@ -9,26 +9,13 @@
 # tried three times at most, and no key reaches the server log.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }   # the database the workers serve
-LOG=$TS_WORK/main/server.log
 FAKE=$TS_WORK/fakellm
 mkdir -p "$FAKE"
-python3 test/fake_openai.py --port 0 --record "$FAKE/requests.jsonl" --portfile "$FAKE/port" 2>"$FAKE/server.err" &
-pids=($!)
-trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-for i in $(seq 1 300); do [ -s "$FAKE/port" ] && break; sleep 0.1; done
-BASE="http://127.0.0.1:$(cat "$FAKE/port")"
+start_helper "fake LLM server" "$FAKE/port" "$FAKE/server.err" \
+    python3 test/fake_openai.py --port 0 --record "$FAKE/requests.jsonl" --portfile "$FAKE/port"
+BASE="http://127.0.0.1:$HELPER_PORT"
 KEY="sk-test-$RANDOM$RANDOM-llm-key"
 
-# Waits up to 120 s for SQL $1 to return $2.
-wait_for() {
-    local i
-    for i in $(seq 1 600); do
-        [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 # Requests the fake received.
 requests() { [ -f "$FAKE/requests.jsonl" ] && wc -l < "$FAKE/requests.jsonl" || echo 0; }
 # Runs python check $1 on the last request (r; b = its JSON body).
@@ -43,9 +30,7 @@ $1
 PY
 }
 
-q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.maintenance_naptime = '100ms'" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+conf_set allow_private_destinations on maintenance_naptime 100ms
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 q -d postgres -v sessions=300 -v days=3 -f bench/generate_data.sql >/dev/null
 ok $? "sample data loaded"
@@ -68,7 +53,7 @@ before=$(P -c "SELECT md5((data - 'executive_summary')::text) FROM support_troub
 
 # --- on: one request, the summary stored ---
 P -c "SELECT set_troubleshooting_config('enable_llm_enhancement', 'true')" >/dev/null
-wait_for "SELECT data->>'executive_summary' IS NOT NULL FROM support_troubleshooting_reports WHERE id = $r1" t
+wait_for "SELECT data->>'executive_summary' IS NOT NULL FROM support_troubleshooting_reports WHERE id = $r1" t 120
 ok $? "the worker writes the executive summary"
 total=$(P -c "SELECT data #>> '{summary,total_sessions}' FROM support_troubleshooting_reports WHERE id = $r1")
 is "$(P -c "SELECT data->>'executive_summary' FROM support_troubleshooting_reports WHERE id = $r1")" \
@@ -112,7 +97,7 @@ is "$(requests)" "1" "a summarised report is not asked for again"
 # --- the key goes only to the URL it was set for ---
 P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/fail500/v1')" >/dev/null
 r2=$(P -c "SELECT generate_troubleshooting_report('daily', now() - interval '1 day', now()) ->> 'id'")
-for i in $(seq 1 600); do grep -q "llm_base_url changed since the API key was set" "$LOG" && break; sleep 0.2; done
+wait_until 120 grep -q "llm_base_url changed since the API key was set" "$LOG"
 grep -q "executive summaries are on but cannot be requested: llm_base_url changed since the API key was set" "$LOG"
 ok $? "a new llm_base_url without a new key: a warning"
 is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries WHERE report_id = $r2")" "1|0" \
@@ -120,7 +105,7 @@ is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summ
 
 # --- an endpoint answering 500; the key from the server environment ---
 P -c "SELECT set_troubleshooting_llm_api_key('env:EMAIL_API_KEY')" >/dev/null
-wait_for "SELECT last_error FROM support_troubleshooting_report_summaries WHERE report_id = $r2" "HTTP 500 from the LLM endpoint"
+wait_for "SELECT last_error FROM support_troubleshooting_report_summaries WHERE report_id = $r2" "HTTP 500 from the LLM endpoint" 120
 ok $? "a 500 is recorded as the attempt's error"
 check_last "
 assert r['path'] == '/fail500/v1/chat/completions', r['path']
@@ -134,7 +119,7 @@ grep -q "executive summary of report $r2 failed (attempt 1 of 3)" "$LOG"
 ok $? "the failure is logged"
 for n in 2 3; do
     P -c "UPDATE support_troubleshooting_report_summaries SET last_attempt_at = now() - interval '1 hour' WHERE report_id = $r2" >/dev/null
-    wait_for "SELECT attempts FROM support_troubleshooting_report_summaries WHERE report_id = $r2 AND last_error IS NOT NULL" "$n"
+    wait_for "SELECT attempts FROM support_troubleshooting_report_summaries WHERE report_id = $r2 AND last_error IS NOT NULL" "$n" 120
     ok $? "retried: attempt $n"
 done
 P -c "UPDATE support_troubleshooting_report_summaries SET last_attempt_at = now() - interval '1 hour' WHERE report_id = $r2" >/dev/null
@@ -149,7 +134,7 @@ ok $? "the last failure is logged"
 P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/notjson/v1')" \
   -c "SELECT set_troubleshooting_llm_api_key('$KEY')" >/dev/null
 r3=$(P -c "SELECT generate_troubleshooting_report('weekly', p_force => true) ->> 'id'")
-wait_for "SELECT last_error IS NOT NULL FROM support_troubleshooting_report_summaries WHERE report_id = $r3" t
+wait_for "SELECT last_error IS NOT NULL FROM support_troubleshooting_report_summaries WHERE report_id = $r3" t 120
 ok $? "a non-JSON answer is an error"
 is "$(P -c "SELECT (last_error LIKE '%json%') || ' ' || (summarized_at IS NULL) FROM support_troubleshooting_report_summaries WHERE report_id = $r3")|$(P -c "SELECT data->'executive_summary' FROM support_troubleshooting_reports WHERE id = $r3")" \
    "true true|null" "recorded, and the report has no summary"
@@ -160,7 +145,7 @@ P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/slow/v1')" \
   -c "SELECT set_troubleshooting_llm_api_key('$KEY')" >/dev/null
 r4=$(P -c "SELECT generate_troubleshooting_report('monthly', p_force => true) ->> 'id'")
 wait_for "SELECT last_error FROM support_troubleshooting_report_summaries WHERE report_id = $r4" \
-    "no answer within 1 seconds (llm_timeout_seconds)"
+    "no answer within 1 seconds (llm_timeout_seconds)" 120
 ok $? "a request past llm_timeout_seconds is given up and recorded"
 is "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'")" "1" \
    "the worker carries on"
@@ -170,7 +155,7 @@ before=$(requests)
 P -c "SELECT set_troubleshooting_config('llm_base_url', '$BASE/v1')" \
   -c "SELECT set_troubleshooting_llm_api_key('env:TS_NEWLINE_KEY')" >/dev/null
 r5=$(P -c "SELECT generate_troubleshooting_report('monthly', p_force => true) ->> 'id'")
-for i in $(seq 1 300); do grep -q "the API key holds a control character" "$LOG" && break; sleep 0.2; done
+wait_until 60 grep -q "the API key holds a control character" "$LOG"
 grep -q "executive summaries are on but cannot be requested: the API key holds a control character" "$LOG"
 ok $? "env:TS_NEWLINE_KEY holding CR/LF: a warning, naming no value"
 is "$(requests)|$(P -c "SELECT count(*) FROM support_troubleshooting_report_summaries WHERE report_id = $r5")" "$before|0" \
@@ -189,6 +174,5 @@ ok $((! $?)) "other roles cannot read the key"
 P -c "DROP ROLE ts_llm_reader" >/dev/null
 
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
-q -c "ALTER SYSTEM RESET troubleshooting.allow_private_destinations" \
-  -c "ALTER SYSTEM RESET troubleshooting.maintenance_naptime" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset allow_private_destinations maintenance_naptime
 done_testing

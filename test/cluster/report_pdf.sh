@@ -9,10 +9,8 @@
 . "$(dirname "$0")/tap.sh"
 
 DB=ts_report_pdf
-D() { q -d "$DB" "$@"; }
 OUT=$TS_WORK/report_pdf
-rm -rf "$OUT"
-mkdir -p "$OUT"
+fresh_dir "$OUT"
 
 fresh_extension_db "$DB"
 
@@ -110,18 +108,12 @@ FROM docs WHERE name = 'charts';
 SQL
 ok $? "documents stored"
 
-# Writes the export of document $1 in format $2 to file $3 (bytes through base64).
-export_doc() { D -c "SELECT encode(export_troubleshooting_report(doc, '$2'), 'base64') FROM docs WHERE name = '$1'" | base64 -d > "$3"; }
-# The text of PDF $1 (pdftotext, layout kept; its warnings about libharu's ToUnicode CMap dropped).
-pdf_text() { pdftotext -layout "$1" - 2>/dev/null; }
 # Whether the text of PDF $1 contains the fixed string $2.
 has() { pdf_text "$1" | grep -qF -- "$2"; }
 pages() { pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *//p'; }
 
 for n in charts nocharts utf8 long; do
-    export_doc "$n" pdf "$OUT/$n.pdf"
-    [ "$(head -c 5 "$OUT/$n.pdf")" = "%PDF-" ]
-    ok $? "$n: export writes a PDF"
+    export_pdf_checked "$n" "$OUT/$n.pdf"
     qpdf --check "$OUT/$n.pdf" > "$OUT/$n.qpdf" 2>&1
     ok $? "$n: qpdf --check passes"
 done

@@ -7,10 +7,8 @@
 . "$(dirname "$0")/tap.sh"
 
 DB=ts_report_pdf_odd
-D() { q -d "$DB" "$@"; }
 OUT=$TS_WORK/report_pdf_odd
-rm -rf "$OUT"
-mkdir -p "$OUT"
+fresh_dir "$OUT"
 
 fresh_extension_db "$DB"
 
@@ -74,14 +72,9 @@ FROM (VALUES ('minus_1e308', '-1e308'::jsonb), ('plus_1e308', '1e308'), ('plus_1
 SQL
 ok $? "odd documents stored"
 
-# Writes the PDF of document $1 to file $2 (bytes through base64).
-export_pdf() { D -c "SELECT encode(export_troubleshooting_report(doc, 'pdf'), 'base64') FROM docs WHERE name = '$1'" | base64 -d > "$2"; }
-pdf_text() { pdftotext -layout "$1" - 2>/dev/null; }
 
 for n in $(D -c "SELECT name FROM docs ORDER BY name"); do
-    export_pdf "$n" "$OUT/$n.pdf"
-    [ "$(head -c 5 "$OUT/$n.pdf")" = "%PDF-" ]
-    ok $? "$n: export writes a PDF"
+    export_pdf_checked "$n" "$OUT/$n.pdf"
     # qpdf: 0 = no problem, 3 = warnings (such as EOF while reading a token), 2 = errors
     qpdf --check "$OUT/$n.pdf" > "$OUT/$n.qpdf" 2>&1
     rc=$?

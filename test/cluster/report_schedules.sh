@@ -8,19 +8,8 @@
 # recipient; a disabled schedule does not run.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }   # the database the workers serve
-MAIN=$TS_WORK/main
 start_capture_server "$TS_WORK/schedcap"
 
-# Waits up to 120 s for SQL $1 to return $2.
-wait_for() {
-    local i
-    for i in $(seq 1 600); do
-        [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 # Runs python check $1 on the capture server's records (rows = all of them).
 check() {
     python3 - "$CAP/requests.jsonl" <<PY
@@ -30,9 +19,7 @@ $1
 PY
 }
 
-q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.maintenance_naptime = '100ms'" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+conf_set allow_private_destinations on maintenance_naptime 100ms
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 q -d postgres -v sessions=400 -v days=10 -f bench/generate_data.sql >/dev/null
 ok $? "sample data loaded"
@@ -48,7 +35,7 @@ id=$(P -c "SELECT create_troubleshooting_report_schedule('ops daily', 'daily', '
         'America/New_York', 'pdf')")
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_report_schedule_runs")" "0" "a new schedule waits for its first due time"
 P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '3 days' WHERE id = $id" >/dev/null
-wait_for "SELECT count(*) FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id AND status = 'done'" 1
+wait_for "SELECT count(*) FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id AND status = 'done'" 1 120
 ok $? "the worker runs the overdue schedule"
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id")|$(P -c "SELECT count(*) FROM support_troubleshooting_reports")" \
    "1|1" "three missed days make one run and one report"
@@ -95,7 +82,7 @@ is "$(P -c "SELECT count(DISTINCT data) || ' ' || bool_and((data->>'report_id'):
    "every recipient's data: report id, type, local period with offset, zone"
 
 # --- delivered by the dispatcher ---
-wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE idempotency_key LIKE 'report-schedule:$id:%' AND status = 'sent'" 4
+wait_for "SELECT count(*) FROM support_troubleshooting_notifications WHERE idempotency_key LIKE 'report-schedule:$id:%' AND status = 'sent'" 4 120
 ok $? "the dispatcher sends all four"
 check "
 mail = [r for r in rows if r['path'] == '/v3/mail/send']
@@ -120,17 +107,16 @@ assert 'is ready (report ' in slack[0]['body'], slack[0]['body']
 ok $? "Slack and the webhook get the message without the file"
 
 # --- exactly once: a restart and more worker runs change nothing ---
-ts_cluster_stop "$MAIN"
-ts_cluster_start "$MAIN"
+restart_main
 ok $? "cluster restarted"
-wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'" 1
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'" 1 120
 ts_maintenance_rounds postgres 3
 ok $? "the worker has been through three rounds since"
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_report_schedule_runs")|$(P -c "SELECT count(*) FROM support_troubleshooting_reports")|$(P -c "SELECT count(*) FROM support_troubleshooting_notifications")" \
    "1|1|4" "after the restart: still one run, one report, four notifications"
 # the same due time again (as if the worker had died before moving next_run_at)
 P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '1 minute' WHERE id = $id" >/dev/null
-wait_for "SELECT next_run_at > now() FROM support_troubleshooting_report_schedules WHERE id = $id" t
+wait_for "SELECT next_run_at > now() FROM support_troubleshooting_report_schedules WHERE id = $id" t 120
 ok $? "the worker takes the schedule up again"
 is "$(P -c "SELECT count(*) FROM support_troubleshooting_report_schedule_runs")|$(P -c "SELECT count(*) FROM support_troubleshooting_reports")|$(P -c "SELECT count(*) FROM support_troubleshooting_notifications")" \
    "1|1|4" "a due time already done is not run again"
@@ -141,7 +127,7 @@ id2=$(P -c "SELECT create_troubleshooting_report_schedule('weekly csv', 'weekly'
         '[{\"channel\": \"email\", \"recipient\": \"ana@example.com\"},
           {\"channel\": \"sms\", \"recipient\": \"+14155550100\"}]', 'Europe/Madrid', 'csv', p_weekday => 1)")
 P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '20 days' WHERE id = $id2" >/dev/null
-wait_for "SELECT count(*) FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id2" 1
+wait_for "SELECT count(*) FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id2" 1 120
 ok $? "the weekly schedule runs once"
 is "$(P -c "SELECT status || ' ' || notifications || ' ' || (error LIKE 'recipient 1 not enqueued: channel \"sms\" is disabled%')
               FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id2")" "done 1 true" \
@@ -168,7 +154,7 @@ P -c "SET session_replication_role = replica" \
 reports=$(P -c "SELECT count(*) FROM support_troubleshooting_reports")
 notes=$(P -c "SELECT count(*) FROM support_troubleshooting_notifications")
 P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '1 hour' WHERE id = $id3" >/dev/null
-wait_for "SELECT attempts FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id3" 1
+wait_for "SELECT attempts FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id3" 1 120
 ok $? "the failing run is recorded"
 is "$(P -c "SELECT status || ' ' || (error LIKE '%unknown report filter%') || ' ' || (report_id IS NULL)
               FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id3")" "failed true true" \
@@ -177,13 +163,13 @@ is "$(P -c "SELECT next_run_at BETWEEN now() + interval '4 minutes' AND now() + 
               FROM support_troubleshooting_report_schedules WHERE id = $id3")" "t" "retried in five minutes"
 for n in 2 3; do
     P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '1 second' WHERE id = $id3" >/dev/null
-    wait_for "SELECT attempts FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id3" "$n"
+    wait_for "SELECT attempts FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id3" "$n" 120
     ok $? "attempt $n"
 done
 is "$(P -c "SELECT next_run_at = troubleshooting_schedule_next_run(id, now()) FROM support_troubleshooting_report_schedules WHERE id = $id3")" \
    "t" "after the third failure the schedule waits for its next due time"
 P -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '1 second' WHERE id = $id3" >/dev/null
-wait_for "SELECT next_run_at > now() FROM support_troubleshooting_report_schedules WHERE id = $id3" t
+wait_for "SELECT next_run_at > now() FROM support_troubleshooting_report_schedules WHERE id = $id3" t 120
 is "$(P -c "SELECT attempts FROM support_troubleshooting_report_schedule_runs WHERE schedule_id = $id3")|$(P -c "SELECT count(*) FROM support_troubleshooting_reports")|$(P -c "SELECT count(*) FROM support_troubleshooting_notifications")" \
    "3|$reports|$notes" "no fourth attempt; failed runs left no report and no notification"
 grep -q 'report schedule "broken" failed (attempt 3 of 3)' "$MAIN/server.log"
@@ -200,6 +186,5 @@ grep -q "SG.schedule-test-key" "$MAIN/server.log"
 ok $((! $?)) "the provider key is not in the log"
 
 P -c "DROP EXTENSION troubleshooting CASCADE" >/dev/null 2>&1
-q -c "ALTER SYSTEM RESET troubleshooting.allow_private_destinations" \
-  -c "ALTER SYSTEM RESET troubleshooting.maintenance_naptime" -c "SELECT pg_reload_conf()" >/dev/null
+conf_reset allow_private_destinations maintenance_naptime
 done_testing

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/tap.sh"
 
 Q() { q -d report_standby "$@"; }
-q -d postgres -c "DROP DATABASE IF EXISTS report_standby" -c "CREATE DATABASE report_standby"
+fresh_db report_standby
 Q -c "CREATE EXTENSION troubleshooting"
 Q <<'SQL'
 INSERT INTO support_troubleshooting_sessions (session_id, status, started_at, resolved_at, detected_problem_id)

@@ -3,8 +3,7 @@
 # the C code finds its tables through pg_extension, not through search_path.
 . "$(dirname "$0")/tap.sh"
 
-q -c "DROP DATABASE IF EXISTS ts_schema" 2>/dev/null
-q -c "CREATE DATABASE ts_schema"
+fresh_db ts_schema
 q -d ts_schema -c "CREATE SCHEMA support; CREATE SCHEMA app; CREATE EXTENSION troubleshooting SCHEMA support"
 ok $? "CREATE EXTENSION ... SCHEMA support"
 is "$(q -d ts_schema -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'troubleshooting'")" \

@@ -8,12 +8,9 @@
 # Each secret is unique, so a grep for it finds only what this test caused.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }
-LOG=$TS_WORK/main/server.log
 TAG="sec$RANDOM$RANDOM"
-START=$(wc -l < "$LOG")
-# The server log since this test started.
-newlog() { tail -n +"$((START + 1))" "$LOG"; }
+# (newlog: the server log since this test started)
+log_mark
 
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 P -c "CREATE ROLE ts_secret_admin LOGIN" \
@@ -22,13 +19,7 @@ P -c "CREATE ROLE ts_secret_admin LOGIN" \
 # Runs SQL $2 as role $1 (expecting it to fail); prints its error message.
 fails_as() { psql -X -qAt -U "$1" -d postgres -v ON_ERROR_STOP=1 -c "$2" 2>&1 >/dev/null | sed -n 's/^ERROR:  //p' | head -1; }
 # Waits (up to 30 s) until the server log holds n ($2) lines with text $1.
-log_has() {
-    for i in $(seq 1 150); do
-        [ "$(newlog | grep -cF -- "$1")" -ge "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
+log_has() { wait_until 30 newlog_has "$1" "$2"; }
 
 # --- failures inside the functions, as the superuser owner ---
 is "$(fails_as postgres "SELECT set_troubleshooting_provider('email', 'sendgrid', '{\"api_key\": \"SG.$TAG-1\", \"from\": \"not an address\"}')")" \

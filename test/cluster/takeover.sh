@@ -14,26 +14,11 @@
 # loopback capture server.
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }   # the database the workers serve (troubleshooting.database)
 M() { psql -X -qAt -U ts_mallory -d postgres -v ON_ERROR_STOP=1 "$@"; }
 start_capture_server "$TS_WORK/takeover"
 
-# Waits up to 30 s for SQL $1 to return $2.
-wait_for() {
-    local i
-    for i in $(seq 1 150); do
-        [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 is "$(P -c "SHOW troubleshooting.database")" "postgres" "the workers serve database postgres"
-q -c "ALTER SYSTEM SET troubleshooting.allow_private_destinations = on" \
-  -c "ALTER SYSTEM SET troubleshooting.maintenance_naptime = '100ms'" \
-  -c "ALTER SYSTEM SET troubleshooting.retry_base_delay = '100ms'" \
-  -c "ALTER SYSTEM SET troubleshooting.slack_min_interval = 0" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+conf_set allow_private_destinations on maintenance_naptime 100ms retry_base_delay 100ms slack_min_interval 0
 P -c "CREATE ROLE ts_mallory LOGIN NOSUPERUSER" \
   -c "ALTER DATABASE postgres OWNER TO ts_mallory" >/dev/null
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
@@ -168,7 +153,7 @@ P -c "CREATE ROLE ts_take_http NOLOGIN" \
   -c "GRANT EXECUTE ON FUNCTION get_troubleshooting_metrics_by_period(text, timestamptz, timestamptz) TO ts_take_http" \
   -c "ALTER SYSTEM SET troubleshooting.http_port = $HP" \
   -c "ALTER SYSTEM SET troubleshooting.http_role = 'ts_take_http'" >/dev/null
-ts_cluster_stop "$TS_WORK/main"; ts_cluster_start "$TS_WORK/main"
+restart_main
 code=000
 for i in $(seq 1 100); do
     code=$(curl -s --noproxy '*' --max-time 5 -o "$CAP/metrics.json" -w '%{http_code}' \
@@ -180,7 +165,7 @@ is "$code" "200" "the HTTP worker answers the metrics endpoint"
 python3 -c "import json, sys; assert isinstance(json.load(open(sys.argv[1])), list)" "$CAP/metrics.json"
 ok $? "with a JSON array"
 P -c "ALTER SYSTEM RESET troubleshooting.http_port" -c "ALTER SYSTEM RESET troubleshooting.http_role" >/dev/null
-ts_cluster_stop "$TS_WORK/main"; ts_cluster_start "$TS_WORK/main"
+restart_main
 
 # --- after the restart the workers connect under the owner's ALTER DATABASE SET search_path ---
 P -c "SELECT send_troubleshooting_notification('slack', '#t', 'session_started', '{\"session_id\": \"take-4\"}',

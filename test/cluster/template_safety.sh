@@ -7,10 +7,8 @@
 
 DB=ts_template_safety
 ROLE=ts_tpl_nobody
-D() { q -d "$DB" "$@"; }
 # Runs SQL as the fresh role; prints stdout and stderr.
 R() { psql -X -qAt -U "$ROLE" -d "$DB" -v ON_ERROR_STOP=1 "$@" 2>&1; }
-LOG=$TS_WORK/main/server.log
 # Records whether output $1 contains the fixed string $2 (description $3).
 expect() {
     if echo "$1" | grep -qF -- "$2"; then ok 0 "$3"; else ok 1 "$3"; echo "$1" | sed 's/^/#   /'; fi
@@ -22,7 +20,7 @@ q -c "CREATE ROLE $ROLE LOGIN" >/dev/null
 ok $? "a fresh LOGIN role with no grants"
 
 started=$(D -c "SELECT pg_postmaster_start_time()")
-log_from=$(($(stat -c %s "$LOG") + 1))
+log_mark
 # a witness session open through the whole test: a crash of any backend makes
 # the postmaster end every session (pg_postmaster_start_time stays the same
 # over such a crash restart, so it alone cannot tell)
@@ -74,7 +72,7 @@ is "$(D -c "SELECT count(*) FROM pg_stat_activity WHERE pid = ${witness:-0}")" "
     "the witness session lived through it all (no crash restart)"
 [ -n "$witness" ] && D -c "SELECT pg_terminate_backend($witness)" >/dev/null
 wait "$witness_psql" 2>/dev/null
-crash=$(tail -c "+$log_from" "$LOG" | grep -E "terminated by signal|PANIC|TRAP:|was terminated|server process .* exited|all server processes terminated")
+crash=$(newlog | grep -E "terminated by signal|PANIC|TRAP:|was terminated|server process .* exited|all server processes terminated")
 if [ -z "$crash" ]; then ok 0 "no backend terminated by a signal in the server log"; else
     ok 1 "no backend terminated by a signal in the server log"; echo "$crash" | sed 's/^/#   /'; fi
 

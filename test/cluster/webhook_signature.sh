@@ -3,8 +3,7 @@
 # (Python's hmac), with the secret the extension generated itself.
 . "$(dirname "$0")/tap.sh"
 
-q -c "DROP DATABASE IF EXISTS ts_sig" >/dev/null 2>&1
-q -c "CREATE DATABASE ts_sig"
+fresh_db ts_sig
 Q() { q -d ts_sig "$@"; }
 Q -c "CREATE EXTENSION troubleshooting" >/dev/null
 Q -c "INSERT INTO support_webhooks (id, url, events) VALUES (1, 'https://hooks.example/a', ARRAY['session.started'])" >/dev/null

@@ -9,33 +9,14 @@
 # troubleshooting.database).
 . "$(dirname "$0")/tap.sh"
 
-P() { q -d postgres "$@"; }
-LOG=$TS_WORK/main/server.log
-worker_pid() { P -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'troubleshooting maintenance'"; }
-# Waits up to 15 s for SQL $1 to return $2.
-wait_for() {
-    local i
-    for i in $(seq 1 150); do
-        [ "$(P -c "$1" 2>/dev/null)" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 
 is "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'troubleshooting launcher'")" "1" \
    "the launcher runs (backend_type 'troubleshooting launcher')"
-is "$(worker_pid)" "" "no maintenance worker before CREATE EXTENSION"
+is "$(worker_pid maintenance)" "" "no maintenance worker before CREATE EXTENSION"
 is "$(P -c "SHOW troubleshooting.database")" "postgres" "the cluster lists the postgres database"
 
 # Waits up to 30 s for the server log to match extended regexp $1.
-wait_log() {
-    local i
-    for i in $(seq 1 150); do
-        grep -qE "$1" "$LOG" && return 0
-        sleep 0.2
-    done
-    return 1
-}
+wait_log() { wait_until 30 grep -qE "$1" "$LOG"; }
 # Waits until the maintenance worker has finished $1 (default 2) whole runs
 # after this call (each run ends by reporting the worker idle).
 wait_runs() {
@@ -53,7 +34,7 @@ wait_runs() {
 P -c "CREATE EXTENSION troubleshooting" >/dev/null
 wait_log 'troubleshooting maintenance worker started in database "postgres"'
 ok $? "CREATE EXTENSION starts the worker; its start is logged"
-pid=$(worker_pid)
+pid=$(worker_pid maintenance)
 [ -n "$pid" ]
 ok $? "worker runs (backend_type 'troubleshooting maintenance')"
 q -d postgres -f test/fixtures/metrics_reference.sql >/dev/null
@@ -108,12 +89,12 @@ ok $? "retention succeeds on a later run once the row is gone"
 P -c "DROP TABLE public.user_case" >/dev/null
 
 # an error in a run is logged, the worker keeps its pid and recovers
-pid=$(worker_pid)
+pid=$(worker_pid maintenance)
 P -c "ALTER TABLE ts_metrics_problem_hourly RENAME TO ts_metrics_problem_hourly_away" >/dev/null
 P -c "INSERT INTO support_troubleshooting_sessions (session_id, detected_problem_id) VALUES ('w-err', 'wifi_drops')" >/dev/null
 wait_log 'ERROR:  relation ".*ts_metrics_problem_hourly" does not exist'
 ok $? "a failing run is logged as an error"
-is "$(worker_pid)" "$pid" "the worker did not crash or restart"
+is "$(worker_pid maintenance)" "$pid" "the worker did not crash or restart"
 is "$(P -c "SELECT count(*) > 0 FROM ts_metrics_delta")" "t" "the failed run folded nothing"
 # (the reload ends the failed job's back-off: the wait never depends on it)
 P -c "ALTER TABLE ts_metrics_problem_hourly_away RENAME TO ts_metrics_problem_hourly" -c "SELECT pg_reload_conf()" >/dev/null
@@ -123,7 +104,7 @@ ok $? "it folds again once the error is gone"
 # SIGTERM: the launcher starts a new one
 kill -TERM "$pid"
 for i in $(seq 1 50); do
-    new=$(worker_pid)
+    new=$(worker_pid maintenance)
     [ -n "$new" ] && [ "$new" != "$pid" ] && break
     sleep 0.2
 done
