@@ -14,7 +14,7 @@
 #include "postgres.h"
 
 #include "config.h"
-#include "notify/address.h"
+#include "notify/enqueue/address.h"
 
 #include <ctype.h>
 #include <limits.h>

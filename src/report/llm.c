@@ -25,9 +25,9 @@
 #include "config.h"
 #include "extschema.h"
 #include "worker/worker.h"
-#include "notify/address.h"
-#include "notify/providers.h"
-#include "notify/urlpolicy.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/provider_settings.h"
+#include "net/policy.h"
 #include "report/report.h"
 
 #include <curl/curl.h>

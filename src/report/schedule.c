@@ -21,8 +21,8 @@
 #include "compat.h"
 #include "extschema.h"
 #include "worker/worker.h"
-#include "notify/address.h"
-#include "notify/content.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/content.h"
 #include "report/report.h"
 #include "report/schedule.h"
 

@@ -12,8 +12,8 @@
 #include "compat.h"
 #include "extschema.h"
 #include "worker/worker.h"
-#include "notify/claim.h"
-#include "notify/dispatcher.h"
+#include "notify/send/claim.h"
+#include "notify/send/dispatcher.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

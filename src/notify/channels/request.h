@@ -1,9 +1,9 @@
 /*
- * payload.h
+ * request.h
  *	  Notification rows and the HTTP requests built from them.
  */
-#ifndef TS_PAYLOAD_H
-#define TS_PAYLOAD_H
+#ifndef TS_REQUEST_H
+#define TS_REQUEST_H
 
 #include "postgres.h"
 #include "datatype/timestamp.h"
@@ -72,4 +72,4 @@ extern TsVerdict ts_provider_verdict(const char *provider, long status, const ch
 extern TsVerdict ts_smtp_verdict(long code);
 extern char *ts_json_string(const char *body, const char *key);
 
-#endif							/* TS_PAYLOAD_H */
+#endif							/* TS_REQUEST_H */

@@ -1,12 +1,12 @@
 /*
- * shmem.h
+ * wake.h
  *	  Shared state of the notification subsystem: for each served database
  *	  its dispatcher's latch (set at commit when something was enqueued)
  *	  and counters, and the outbound transfer slots every dispatcher of
  *	  the server shares (the concurrency caps hold across databases).
  */
-#ifndef TS_SHMEM_H
-#define TS_SHMEM_H
+#ifndef TS_WAKE_H
+#define TS_WAKE_H
 
 #include "postgres.h"
 #include "port/atomics.h"
@@ -35,4 +35,4 @@ extern void ts_dispatcher_error_seen(void);
 extern bool ts_outbound_reserve(uint64 host, int max_total, int max_host, bool *tracked);
 extern void ts_outbound_release(uint64 host, bool tracked);
 
-#endif							/* TS_SHMEM_H */
+#endif							/* TS_WAKE_H */

@@ -16,9 +16,9 @@
 #include "compat.h"
 #include "extschema.h"
 #include "worker/worker.h"
-#include "notify/dispatcher.h"
-#include "notify/outcome.h"
-#include "notify/shmem.h"
+#include "notify/send/dispatcher.h"
+#include "notify/send/outcome.h"
+#include "notify/send/wake.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

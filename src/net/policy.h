@@ -1,11 +1,11 @@
 /*
- * urlpolicy.h
+ * policy.h
  *	  Destination policy of the dispatcher and the LLM call: which addresses
  *	  they may connect to, asked at connect time and, without connecting,
  *	  through troubleshooting_destination_policy().
  */
-#ifndef TS_URLPOLICY_H
-#define TS_URLPOLICY_H
+#ifndef TS_NET_POLICY_H
+#define TS_NET_POLICY_H
 
 #include <sys/socket.h>
 
@@ -41,4 +41,4 @@ extern bool ts_address_allowed(const struct sockaddr *sa);
 extern bool ts_url_scheme_allowed(const char *url);
 extern TsDestVerdict ts_destination_check(const char *url, bool smtp_ok, char **reason);
 
-#endif							/* TS_URLPOLICY_H */
+#endif							/* TS_NET_POLICY_H */

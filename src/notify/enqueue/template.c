@@ -17,7 +17,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "notify/template.h"
+#include "notify/enqueue/template.h"
 
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"

@@ -1,5 +1,5 @@
 /*
- * payload.c
+ * request.c
  *	  Turns a notification row into the HTTP request its channel expects
  *	  (../shared/providers.md): Slack `text`, a Teams Workflows Adaptive Card
  *	  (or a legacy MessageCard), Discord `content` or an embed, and generic
@@ -16,9 +16,9 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "notify/address.h"
-#include "notify/content.h"
-#include "notify/payload.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/content.h"
+#include "notify/channels/request.h"
 
 #include "catalog/pg_type.h"
 #include "common/base64.h"

@@ -6,13 +6,13 @@
  *	  recipient of each channel.  The checks return a phrase saying what is
  *	  wrong and never quote the value, so callers can report problems with
  *	  secrets without leaking them.  ts_destination_problem asks the
- *	  dispatcher's address policy (urlpolicy.c) about a URL whose host is a
+ *	  dispatcher's address policy (net/policy.c) about a URL whose host is a
  *	  literal address, without resolving or connecting to anything.
  */
 #include "postgres.h"
 
-#include "notify/address.h"
-#include "notify/urlpolicy.h"
+#include "notify/enqueue/address.h"
+#include "net/policy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -9,7 +9,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "notify/template.h"
+#include "notify/enqueue/template.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

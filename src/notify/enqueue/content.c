@@ -12,7 +12,7 @@
  */
 #include "postgres.h"
 
-#include "notify/content.h"
+#include "notify/enqueue/content.h"
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"

@@ -1,5 +1,5 @@
 /*
- * provider_request.c
+ * providers.c
  *	  Email and SMS through providers (../shared/providers.md): builds the
  *	  request for SMTP (an RFC 5322 message, multipart when it has an HTML
  *	  part with a text alternative or attachments), SendGrid, Mailgun, Amazon
@@ -15,9 +15,9 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "notify/address.h"
-#include "notify/content.h"
-#include "notify/payload.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/content.h"
+#include "notify/channels/request.h"
 
 #include "common/base64.h"
 #include "lib/stringinfo.h"

@@ -1,5 +1,5 @@
 /*
- * urlpolicy.c
+ * policy.c
  *	  Which destinations the dispatcher and the LLM call may reach.  Only
  *	  http and https (smtp and smtps for the SMTP provider), no redirects, no
  *	  proxies from the environment; the address libcurl is about to connect
@@ -15,7 +15,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "notify/urlpolicy.h"
+#include "net/policy.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,7 +1,7 @@
 /*
  * dispatcher.c
  *	  The dispatcher background worker: claims due notifications with a
- *	  lease in a short transaction (claim.c), sends them over one libcurl multi handle
+ *	  lease in a short transaction (send/claim.c), sends them over one libcurl multi handle
  *	  (connection reuse, global and per-host caps, refilling as transfers
  *	  finish), and decides each outcome (outcome.c records them in batched
  *	  short transactions).  No
@@ -15,12 +15,12 @@
 #include "compat.h"
 #include "extschema.h"
 #include "maintenance.h"
-#include "notify/claim.h"
-#include "notify/dispatcher.h"
-#include "notify/outcome.h"
-#include "notify/payload.h"
-#include "notify/shmem.h"
-#include "notify/urlpolicy.h"
+#include "notify/send/claim.h"
+#include "notify/send/dispatcher.h"
+#include "notify/send/outcome.h"
+#include "notify/channels/request.h"
+#include "notify/send/wake.h"
+#include "net/policy.h"
 #include "worker/registry.h"
 #include "worker/worker.h"
 

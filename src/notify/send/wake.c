@@ -1,5 +1,5 @@
 /*
- * shmem.c
+ * wake.c
  *	  The shared memory the notification subsystem owns: a state per served
  *	  database (its dispatcher's latch and counters) and the outbound
  *	  transfer slots all dispatchers share, so that
@@ -11,7 +11,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "notify/shmem.h"
+#include "notify/send/wake.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

@@ -1,5 +1,5 @@
 /*
- * providers.c
+ * provider_settings.c
  *	  The active e-mail and SMS provider of each channel and its settings
  *	  (support_troubleshooting_providers): set_troubleshooting_provider()
  *	  checks every setting of a provider and stores them with defaults
@@ -13,8 +13,8 @@
 #include "postgres.h"
 
 #include "extschema.h"
-#include "notify/address.h"
-#include "notify/providers.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/provider_settings.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
