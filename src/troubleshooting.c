@@ -11,7 +11,7 @@
 #include "config.h"
 #include "http/http.h"
 #include "maintenance.h"
-#include "notify/send/dispatcher.h"
+#include "notify/send/settings.h"
 #include "notify/send/wake.h"
 #include "report/report.h"
 #include "worker/launcher.h"

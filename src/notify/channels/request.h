@@ -46,14 +46,6 @@ typedef struct TsRequest
 	char	   *own_id;			/* SMTP: our Message-ID, without brackets */
 } TsRequest;
 
-/* What one attempt's answer means. */
-typedef enum TsVerdict
-{
-	TS_SENT,
-	TS_RETRY,
-	TS_FAIL
-} TsVerdict;
-
 extern char *ts_header_token(const char *key, const char *keep, char **error);
 extern char *ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
 								  const char *body, size_t body_len);
@@ -64,12 +56,5 @@ extern bool ts_fetch_notification(int64 id, TsNotification *n);
 /* provider_request.c */
 extern bool ts_build_provider_request(TsNotification *n, TimestampTz at, TsRequest *req,
 									  char **error);
-
-/* payload.c: providers' answers */
-extern TsVerdict ts_provider_verdict(const char *provider, long status, const char *body,
-									 const char *error_type, char **provider_id,
-									 int64 *min_delay_ms);
-extern TsVerdict ts_smtp_verdict(long code);
-extern char *ts_json_string(const char *body, const char *key);
 
 #endif							/* TS_REQUEST_H */

@@ -13,7 +13,7 @@
 #include "extschema.h"
 #include "worker/worker.h"
 #include "notify/send/claim.h"
-#include "notify/send/dispatcher.h"
+#include "notify/send/settings.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

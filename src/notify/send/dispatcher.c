@@ -16,8 +16,10 @@
 #include "extschema.h"
 #include "maintenance.h"
 #include "notify/send/claim.h"
-#include "notify/send/dispatcher.h"
 #include "notify/send/outcome.h"
+#include "notify/send/settings.h"
+#include "notify/send/verdict.h"
+#include "notify/send/delay.h"
 #include "notify/channels/request.h"
 #include "notify/send/wake.h"
 #include "net/policy.h"
@@ -52,16 +54,6 @@
 PGDLLEXPORT void ts_dispatcher_main(Datum arg);
 
 #define TS_RESPONSE_CAP 65536
-#define TS_RESPONSE_MAX (1024 * 1024)	/* a longer answer aborts the transfer */
-
-int			ts_dispatcher_concurrency = 64;
-int			ts_dispatcher_host_concurrency = 16;
-int			ts_connect_timeout = 5000;
-int			ts_request_timeout = 30000;
-int			ts_retry_base_delay = 1000;
-int			ts_retry_max_delay = 3600000;
-int			ts_slack_min_interval = 1000;
-int			ts_dispatcher_batch_size = 500;
 
 /* One transfer in flight. */
 typedef struct TsTransfer
@@ -96,57 +88,6 @@ static CURLM *ts_multi = NULL;
 static HTAB *ts_rate = NULL;	/* Slack URL -> next allowed send */
 static int	ts_in_flight = 0;
 
-
-/* Defines the dispatcher's settings. */
-void
-ts_dispatcher_define_gucs(void)
-{
-	DefineCustomIntVariable("troubleshooting.dispatcher_concurrency",
-							"Transfers the dispatcher keeps in flight at most.", NULL,
-							&ts_dispatcher_concurrency, 64, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.dispatcher_host_concurrency",
-							"Transfers in flight to one host at most.", NULL,
-							&ts_dispatcher_host_concurrency, 16, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.connect_timeout",
-							"Time allowed to connect to a destination.", NULL,
-							&ts_connect_timeout, 5000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.request_timeout",
-							"Time allowed for a whole request.", NULL,
-							&ts_request_timeout, 30000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.retry_base_delay",
-							"First retry delay; it doubles per attempt, with jitter.", NULL,
-							&ts_retry_base_delay, 1000, 1, 3600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.retry_max_delay",
-							"Longest retry delay.", NULL,
-							&ts_retry_max_delay, 3600000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.slack_min_interval",
-							"Shortest time between two messages to one Slack webhook.", NULL,
-							&ts_slack_min_interval, 1000, 0, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("troubleshooting.dispatcher_batch_size",
-							"Rows the dispatcher claims in one transaction at most.", NULL,
-							&ts_dispatcher_batch_size, 500, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
-	ts_urlpolicy_define_gucs();
-}
-
-/* Exponential backoff with jitter for the given attempt number. */
-static int64
-ts_backoff_ms(int attempts)
-{
-	double		d = (double) ts_retry_base_delay * pow(2.0, Max(attempts - 1, 0));
-
-	return ts_clamp_delay_ms(Min(d, (double) ts_retry_max_delay) * (0.5 + 0.5 * ts_random_double()));
-}
-
-/* Failed attempt: retry later, or fail for good after max_attempts. */
-static void
-ts_retry_or_fail(TsTransfer *t, const char *error, bool retryable)
-{
-	if (retryable && t->attempts < t->max_attempts)
-		ts_outcome(t->id, "pending", error, NULL,
-				   ts_clamp_delay_ms((double) Max(ts_backoff_ms(t->attempts), t->retry_after_ms)), 0, 0);
-	else
-		ts_outcome(t->id, "failed", error, NULL, 0, 0, 0);
-}
 
 /* libcurl: keeps the start of the response body (up to the cap). */
 static size_t
@@ -426,7 +367,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	MemoryContextSwitchTo(old);
 	if (error)
 	{
-		ts_outcome(t->id, "failed", error, NULL, 0, 0, 0);
+		ts_outcome(t->id, &(TsOutcome) {.status = "failed", .error = error});
 		MemoryContextDelete(cxt);
 		return true;
 	}
@@ -444,7 +385,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 
 		if (wait > 0)
 		{
-			ts_outcome(t->id, "pending", NULL, NULL, wait, 1, 0);	/* rate limit: later */
+			ts_outcome(t->id, &(TsOutcome) {.status = "pending", .delay_ms = wait, .undo_attempt = 1});	/* rate limit: later */
 			MemoryContextDelete(cxt);
 			return true;
 		}
@@ -507,7 +448,8 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(ts_multi, t->easy) != CURLM_OK)
 	{
-		ts_outcome(t->id, "pending", "could not start the transfer", NULL, ts_backoff_ms(1), 1, 0);
+		ts_outcome(t->id, &(TsOutcome) {.status = "pending", .error = "could not start the transfer",
+				   .delay_ms = ts_backoff_ms(1), .undo_attempt = 1});
 		ts_transfer_free(t);
 		return true;
 	}
@@ -516,111 +458,37 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	return true;
 }
 
-/* What a finished SMTP transfer means: 4xx replies and transport errors retry. */
-static void
-ts_finish_smtp(TsTransfer *t, CURLcode rc)
-{
-	long		code = 0;
-
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (rc == CURLE_OK)
-	{
-		ts_outcome(t->id, "sent", NULL, t->message_id ? t->message_id : t->req.own_id, 0, 0, 0);
-		return;
-	}
-	if (t->refused)
-	{
-		ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
-		return;
-	}
-	if (code >= 400)
-		ts_retry_or_fail(t, psprintf("SMTP %ld: %s", code, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
-						 ts_smtp_verdict(code) == TS_RETRY && rc != CURLE_LOGIN_DENIED);
-	else
-	{
-		/*
-		 * no failure reply (none at all, or a 2xx/3xx before a timeout, a
-		 * reset or a reply libcurl could not read): connection or TLS
-		 * trouble, retried; a server without STARTTLS is final
-		 */
-		ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
-						 rc != CURLE_USE_SSL_FAILED && rc != CURLE_LOGIN_DENIED);
-	}
-}
-
-/* Decides what a finished transfer means (providers.md, section 0.1 and per channel). */
+/* Hands a finished transfer to the verdict and queues the outcome. */
 static void
 ts_finish_transfer(TsTransfer *t, CURLcode rc)
 {
 	long		status = 0;
-	char	   *error;
-	char	   *snippet;
+	TsAnswer	a = {
+		.channel = t->channel,
+		.provider = t->provider,
+		.smtp = t->req.smtp,
+		.rc = rc,
+		.errbuf = t->errbuf,
+		.refused = t->refused,
+		.too_long = t->too_long,
+		.body = t->response.data,
+		.body_len = t->response.len,
+		.message_id = t->message_id,
+		.error_type = t->error_type,
+		.own_id = t->req.own_id,
+		.key = t->key,
+		.retry_after_ms = t->retry_after_ms,
+		.attempts = t->attempts,
+		.max_attempts = t->max_attempts,
+		.webhook_id = t->webhook_id,
+	};
+	TsOutcome	o;
 
 	ts_in_flight--;
-	if (t->req.smtp)
-	{
-		ts_finish_smtp(t, rc);
-		return;
-	}
-	if (rc != CURLE_OK)
-	{
-		if (t->refused)
-			ts_outcome(t->id, "failed", "destination refused: address not allowed", NULL, 0, 0, 0);
-		else if (t->too_long)
-			ts_retry_or_fail(t, psprintf("transport error: the response body is longer than %d bytes",
-										 TS_RESPONSE_MAX), true);
-		else
-			ts_retry_or_fail(t, psprintf("transport error: %s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)),
-							 true);
-		return;
-	}
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-	snippet = pnstrdup(t->response.data, Min(t->response.len, 200));
-
-	if (t->provider)
-	{
-		char	   *pid = NULL;
-		int64		min_delay = 0;
-		TsVerdict	v = ts_provider_verdict(t->provider, status, t->response.data, t->error_type,
-											&pid, &min_delay);
-
-		if (v == TS_SENT)
-			ts_outcome(t->id, "sent", NULL, pid ? pid : t->message_id ? t->message_id : t->key, 0, 0, 0);
-		else
-		{
-			t->retry_after_ms = Max(t->retry_after_ms, ts_clamp_delay_ms((double) min_delay));
-			ts_retry_or_fail(t, t->error_type ? psprintf("HTTP %ld (%s): %s", status,
-														  pnstrdup(t->error_type, strcspn(t->error_type, ":")), snippet)
-							 : psprintf("HTTP %ld: %s", status, snippet), v == TS_RETRY);
-		}
-		return;
-	}
-	if (status >= 200 && status < 300)
-	{
-		/* legacy Teams connectors report throttling inside a 200 */
-		if (strcmp(t->channel, "teams") == 0 && t->response.len > 0 &&
-			strcmp(t->response.data, "1") != 0 && strstr(t->response.data, "429"))
-		{
-			ts_retry_or_fail(t, psprintf("HTTP %ld: %s", status, snippet), true);
-			return;
-		}
-		{
-			/* Discord answers with the message id; Slack, Teams and webhooks give none */
-			char	   *pid = strcmp(t->channel, "discord") == 0 ? ts_json_string(t->response.data, "id") : t->message_id;
-
-			ts_outcome(t->id, "sent", NULL, pid ? pid : t->key, 0, 0, 0);
-		}
-		return;
-	}
-	error = psprintf("HTTP %ld: %s", status, snippet);
-	if (strcmp(t->channel, "discord") == 0 && status == 429)
-		t->retry_after_ms = Max(t->retry_after_ms, ts_discord_retry_after_ms(t->response.data));
-	if (strcmp(t->channel, "webhook") == 0 && status == 410)
-	{
-		ts_outcome(t->id, "failed", error, NULL, 0, 0, t->webhook_id);
-		return;
-	}
-	ts_retry_or_fail(t, error, status == 408 || status == 429 || status >= 500);
+	a.status = status;
+	o = ts_verdict(&a);
+	ts_outcome(t->id, &o);
 }
 
 /*
@@ -652,8 +520,8 @@ ts_start_ready(MemoryContext loopcxt)
 			MemoryContextSwitchTo(loopcxt);
 			e = CopyErrorData();
 			FlushErrorState();
-			ts_outcome(r->n.id, "failed", psprintf("could not build the request: %s", e->message),
-					   NULL, 0, 0, 0);
+			ts_outcome(r->n.id, &(TsOutcome) {.status = "failed",
+					   .error = psprintf("could not build the request: %s", e->message)});
 		}
 		PG_END_TRY();
 		if (!started)

@@ -16,7 +16,8 @@
 #include "compat.h"
 #include "extschema.h"
 #include "worker/worker.h"
-#include "notify/send/dispatcher.h"
+#include "notify/send/settings.h"
+#include "notify/send/delay.h"
 #include "notify/send/outcome.h"
 #include "notify/send/wake.h"
 
@@ -39,7 +40,7 @@
 #include "utils/timestamp.h"
 
 /* What happened to one row, waiting to be recorded. */
-typedef struct TsOutcome
+typedef struct TsQueuedOutcome
 {
 	int64		id;
 	const char *status;			/* sent, failed, pending */
@@ -48,7 +49,7 @@ typedef struct TsOutcome
 	int64		delay_ms;
 	int			undo_attempt;	/* deferred without trying */
 	int64		disable_webhook;
-} TsOutcome;
+} TsQueuedOutcome;
 
 static List *ts_outcomes = NIL;
 static MemoryContext ts_outcome_cxt = NULL;
@@ -129,77 +130,20 @@ ts_clean_text(const char *s, int max)
 	return out.data;
 }
 
-/* A retry delay within [0, retry_max_delay] milliseconds. */
-int64
-ts_clamp_delay_ms(double ms)
-{
-	if (isnan(ms) || ms <= 0)
-		return 0;
-	if (ms >= (double) ts_retry_max_delay)
-		return ts_retry_max_delay;
-	return (int64) ms;
-}
-
-/*
- * A Retry-After value (delay-seconds, possibly fractional or absurd, or an
- * HTTP-date) as milliseconds within [0, retry_max_delay]; 0 when it is
- * negative, in the past or not understood.
- */
-int64
-ts_retry_after_ms(const char *v)
-{
-	char	   *end;
-	double		secs;
-	time_t		when;
-
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (*v == '\0')
-		return 0;
-	if (isdigit((unsigned char) *v) || *v == '-' || *v == '+' || *v == '.')
-	{
-		secs = strtod(v, &end);
-		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-			end++;
-		if (end == v || *end != '\0' || isnan(secs))
-			return 0;
-		return ts_clamp_delay_ms(secs * 1000.0);
-	}
-	when = curl_getdate(v, NULL);
-	if (when == (time_t) -1)
-		return 0;
-	return ts_clamp_delay_ms(((double) when - (double) time(NULL)) * 1000.0);
-}
-
-/* Reads Discord's retry_after (seconds, may be fractional) from a 429 body. */
-int64
-ts_discord_retry_after_ms(const char *body)
-{
-	const char *p = strstr(body, "\"retry_after\"");
-
-	if (p == NULL)
-		return 0;
-	p += 13;
-	while (*p == ' ' || *p == ':')
-		p++;
-	return ts_clamp_delay_ms(strtod(p, NULL) * 1000.0);
-}
-
-/* Queues an outcome for the next recording transaction. */
+/* Queues an outcome of row id for the next recording transaction. */
 void
-ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
-		   int64 delay_ms, int undo, int64 disable_webhook)
+ts_outcome(int64 id, const TsOutcome *r)
 {
 	MemoryContext old = MemoryContextSwitchTo(ts_outcome_cxt);
-	TsOutcome  *o = palloc0(sizeof(TsOutcome));
+	TsQueuedOutcome *o = palloc0(sizeof(TsQueuedOutcome));
 
 	o->id = id;
-	o->status = status;
-	o->error = error ? ts_clean_text(error, TS_ERROR_MAX) : NULL;
-	o->provider_id = provider_id ? ts_clean_text(provider_id, 300) : NULL;
-	o->delay_ms = ts_clamp_delay_ms((double) delay_ms);
-	o->undo_attempt = undo;
-	o->disable_webhook = disable_webhook;
+	o->status = r->status;
+	o->error = r->error ? ts_clean_text(r->error, TS_ERROR_MAX) : NULL;
+	o->provider_id = r->provider_id ? ts_clean_text(r->provider_id, 300) : NULL;
+	o->delay_ms = ts_clamp_delay_ms((double) r->delay_ms);
+	o->undo_attempt = r->undo_attempt;
+	o->disable_webhook = r->disable_webhook;
 	ts_outcomes = lappend(ts_outcomes, o);
 	if (ts_n_outcomes++ == 0)
 		ts_first_outcome = GetCurrentTimestamp();
@@ -207,13 +151,13 @@ ts_outcome(int64 id, const char *status, const char *error, const char *provider
 
 	if (ts_my_dispatcher == NULL)
 		return;
-	if (strcmp(status, "sent") == 0)
+	if (strcmp(r->status, "sent") == 0)
 		pg_atomic_fetch_add_u64(&ts_my_dispatcher->sent, 1);
-	else if (strcmp(status, "failed") == 0)
+	else if (strcmp(r->status, "failed") == 0)
 		pg_atomic_fetch_add_u64(&ts_my_dispatcher->failed, 1);
-	else if (!undo)
+	else if (!r->undo_attempt)
 		pg_atomic_fetch_add_u64(&ts_my_dispatcher->retried, 1);
-	if (error)
+	if (r->error)
 		ts_dispatcher_error_seen();
 }
 
@@ -294,7 +238,7 @@ ts_outcome_sql(const char *table)
 
 /* Binds outcomes [from, from + n) of the queue as the six arrays of the UPDATE. */
 static void
-ts_outcome_args(TsOutcome **all, int from, int n, Datum *args)
+ts_outcome_args(TsQueuedOutcome **all, int from, int n, Datum *args)
 {
 	Datum	   *ids = palloc(sizeof(Datum) * n);
 	Datum	   *statuses = palloc(sizeof(Datum) * n);
@@ -307,7 +251,7 @@ ts_outcome_args(TsOutcome **all, int from, int n, Datum *args)
 
 	for (int i = 0; i < n; i++)
 	{
-		TsOutcome  *o = all[from + i];
+		TsQueuedOutcome  *o = all[from + i];
 
 		ids[i] = Int64GetDatum(o->id);
 		statuses[i] = CStringGetTextDatum(o->status);
@@ -332,7 +276,7 @@ ts_outcome_args(TsOutcome **all, int from, int n, Datum *args)
  * left 'sending' for its lease to expire, with a warning in the log.
  */
 static void
-ts_record_one(const char *table, const char *sql, TsOutcome **all, int i)
+ts_record_one(const char *table, const char *sql, TsQueuedOutcome **all, int i)
 {
 	static Oid	types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
 	Datum		args[6];
@@ -373,7 +317,7 @@ ts_disable_webhooks(Oid nspid)
 
 	foreach(lc, ts_outcomes)
 	{
-		TsOutcome  *o = lfirst(lc);
+		TsQueuedOutcome  *o = lfirst(lc);
 
 		if (o->disable_webhook)
 			disable[n++] = Int64GetDatum(o->disable_webhook);
@@ -413,7 +357,7 @@ ts_record_outcomes(void)
 		static Oid	types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
 		const char *table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
 		const char *sql = ts_outcome_sql(table);
-		TsOutcome **all = palloc(sizeof(TsOutcome *) * n);
+		TsQueuedOutcome **all = palloc(sizeof(TsQueuedOutcome *) * n);
 		Datum		args[6];
 		char	   *failure;
 		int			i = 0;

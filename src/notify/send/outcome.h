@@ -8,13 +8,20 @@
 #include "postgres.h"
 #include "datatype/timestamp.h"
 
+/* What one attempt at a row came to (fields not named are 0 / NULL). */
+typedef struct TsOutcome
+{
+	const char *status;			/* sent, failed or pending */
+	const char *error;			/* why it failed or waits, or NULL */
+	const char *provider_id;	/* sent: the provider's message id */
+	int64		delay_ms;		/* pending: wait before the next try */
+	int			undo_attempt;	/* pending: deferred without trying */
+	int64		disable_webhook;	/* the subscription to disable (HTTP 410) */
+} TsOutcome;
+
 extern void ts_outcomes_init(void);
 extern char *ts_clean_text(const char *s, int max);
-extern int64 ts_clamp_delay_ms(double ms);
-extern int64 ts_retry_after_ms(const char *value);
-extern int64 ts_discord_retry_after_ms(const char *body);
-extern void ts_outcome(int64 id, const char *status, const char *error, const char *provider_id,
-					   int64 delay_ms, int undo, int64 disable_webhook);
+extern void ts_outcome(int64 id, const TsOutcome *outcome);
 extern int	ts_outcomes_count(void);
 extern TimestampTz ts_outcomes_oldest(void);
 extern void ts_outcomes_discard(void);
