@@ -18,7 +18,9 @@
 #include "extschema.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
+#include "notify/channels/providers.h"
 #include "notify/channels/request.h"
+#include "notify/channels/wire.h"
 
 #include "catalog/pg_type.h"
 #include "common/base64.h"
@@ -134,40 +136,6 @@ ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
 	if (enclen < 0)
 		elog(ERROR, "could not base64-encode a signature");
 	return psprintf("v1,%.*s", enclen, enc);
-}
-
-/*
- * The idempotency key as a header token: A-Z a-z 0-9 _ - and the characters
- * of keep as they are, every other byte as =XX, so that no CR, LF or other
- * control character reaches a header whatever the row holds, and different
- * keys stay different.  NULL, with *error set, for a key longer than the
- * limit (only a row written around the table's constraint has one).
- */
-char *
-ts_header_token(const char *key, const char *keep, char **error)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t		len = strlen(key);
-	StringInfoData out;
-
-	if (len > TS_IDEMPOTENCY_KEY_MAX)
-	{
-		*error = psprintf("the idempotency key is longer than %d bytes: not sent", TS_IDEMPOTENCY_KEY_MAX);
-		return NULL;
-	}
-	initStringInfo(&out);
-	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-	{
-		if ((ts_is_key_char(*p) && *p != '.' && *p != ':' && *p != '@') || strchr(keep, *p) != NULL)
-			appendStringInfoChar(&out, *p);
-		else
-		{
-			appendStringInfoChar(&out, '=');
-			appendStringInfoChar(&out, hex[*p >> 4]);
-			appendStringInfoChar(&out, hex[*p & 15]);
-		}
-	}
-	return out.data;
 }
 
 /*

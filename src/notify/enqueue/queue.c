@@ -19,6 +19,7 @@
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
 #include "notify/send/wake.h"
+#include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
 
 #include "catalog/pg_type.h"

@@ -9,6 +9,7 @@
 
 #include "compat.h"
 #include "extschema.h"
+#include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
 
 #include "catalog/pg_type.h"

@@ -23,21 +23,4 @@ extern char *ts_template_render(const char *src, const char *what, Jsonb *data,
 								TsEscape escape, TsPartialLookup lookup, void *lookup_arg);
 extern TsEscape ts_escape_from_name(const char *name);
 
-/* A stored template rendered for a notification. */
-typedef struct TsRendered
-{
-	char	   *subject;		/* NULL if the template has none */
-	char	   *body;
-	char	   *format;			/* text, markdown, html or json */
-	char	   *text_body;		/* plain-text alternative, or NULL */
-} TsRendered;
-
-/* render.c */
-extern void ts_check_channel_name(const char *channel);
-extern Jsonb *ts_empty_jsonb(void);
-extern void ts_render_stored(const char *name, const char *channel, Jsonb *data,
-							 char **subject, char **body, char **format);
-extern void ts_render_stored_full(const char *name, const char *channel, Jsonb *data,
-								  TsRendered *out);
-
 #endif							/* TS_TEMPLATE_H */

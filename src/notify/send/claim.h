@@ -7,7 +7,7 @@
 
 #include "postgres.h"
 #include "nodes/pg_list.h"
-#include "notify/channels/request.h"
+#include "notify/channels/message.h"
 
 /* A claimed row, with what the claim told about it. */
 typedef struct TsReady

@@ -1,0 +1,185 @@
+/*
+ * email_api.c
+ *	  E-mail through HTTP APIs: SendGrid v3 mail/send (JSON, bearer key),
+ *	  Mailgun messages (multipart/form-data, basic auth as "api") and
+ *	  Amazon SES v2 outbound-emails (JSON, SigV4).  Each carries the text
+ *	  and HTML bodies, the attachments and the notification id.
+ */
+#include "postgres.h"
+
+#include "notify/channels/mime.h"
+#include "notify/channels/provider_input.h"
+#include "notify/channels/wire.h"
+#include "notify/channels/email_api.h"
+
+#include "lib/stringinfo.h"
+#include "utils/json.h"
+
+/* The SendGrid v3 mail/send request (JSON, bearer key). */
+bool
+ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
+{
+	const char *from = in->from;
+	const char *html = in->html;
+	const char *text = in->text;
+	const char *subject = in->subject;
+	List	   *attachments = in->attachments;
+	ListCell   *lc;
+	char	   *key = ts_provider_secret(n, "api_key", true, error);
+	char	   *name = ts_display_name(from ? from : "");
+
+	if (*error)
+		return false;
+	req->url = psprintf("%s/v3/mail/send", ts_provider_base_url(n, "https://api.sendgrid.com", NULL));
+	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
+	req->headers = lappend(req->headers, psprintf("Authorization: Bearer %s", key));
+	req->secret_headers = true;
+	appendStringInfoString(body, "{\"personalizations\": [{\"to\": [{");
+	ts_json_member(body, "email", n->recipient);
+	appendStringInfoString(body, "}]}], \"from\": {");
+	ts_json_member(body, "email", ts_addr_spec(from ? from : ""));
+	if (name)
+		ts_json_member(body, "name", name);
+	appendStringInfoString(body, "}, ");
+	ts_json_member(body, "subject", subject);
+	appendStringInfoString(body, ", \"content\": [");
+	if (text)
+	{
+		appendStringInfoString(body, "{\"type\": \"text/plain\", ");
+		ts_json_member(body, "value", *text ? text : " ");
+		appendStringInfoString(body, html ? "}, " : "}");
+	}
+	if (html)
+	{
+		appendStringInfoString(body, "{\"type\": \"text/html\", ");
+		ts_json_member(body, "value", *html ? html : " ");
+		appendStringInfoChar(body, '}');
+	}
+	appendStringInfoChar(body, ']');
+	if (attachments)
+	{
+		appendStringInfoString(body, ", \"attachments\": [");
+		foreach(lc, attachments)
+		{
+			TsAttachment *a = lfirst(lc);
+
+			appendStringInfoString(body, foreach_current_index(lc) > 0 ? ", {" : "{");
+			ts_json_member(body, "content", a->b64);
+			ts_json_member(body, "filename", a->filename);
+			ts_json_member(body, "type", a->content_type);
+			ts_json_member(body, "disposition", "attachment");
+			appendStringInfoChar(body, '}');
+		}
+		appendStringInfoChar(body, ']');
+	}
+	appendStringInfo(body, ", \"custom_args\": {\"notification_id\": \"" INT64_FORMAT "\"}}", n->id);
+	return true;
+}
+
+/* The Mailgun messages request (multipart/form-data, basic auth "api"). */
+bool
+ts_mailgun_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
+{
+	const char *from = in->from;
+	const char *html = in->html;
+	const char *text = in->text;
+	const char *subject = in->subject;
+	List	   *attachments = in->attachments;
+	ListCell   *lc;
+	char	   *boundary = ts_boundary("f");
+	char	   *domain = ts_provider_setting(n, "domain");
+	char	   *id = psprintf(INT64_FORMAT, n->id);
+
+	req->username = pstrdup("api");
+	req->password = ts_provider_secret(n, "api_key", true, error);
+	if (*error)
+		return false;
+	if (domain == NULL)
+	{
+		*error = pstrdup("mailgun setting domain is missing");
+		return false;
+	}
+	req->url = psprintf("%s/v3/%s/messages", ts_provider_base_url(n, "https://api.mailgun.net", NULL), domain);
+	req->headers = lappend(req->headers, psprintf("Content-Type: multipart/form-data; boundary=%s", boundary));
+	ts_multipart_field(body, boundary, "from", NULL, NULL, from ? from : "", strlen(from ? from : ""));
+	ts_multipart_field(body, boundary, "to", NULL, NULL, n->recipient, strlen(n->recipient));
+	ts_multipart_field(body, boundary, "subject", NULL, NULL, subject, strlen(subject));
+	if (text)
+		ts_multipart_field(body, boundary, "text", NULL, NULL, text, strlen(text));
+	if (html)
+		ts_multipart_field(body, boundary, "html", NULL, NULL, html, strlen(html));
+	ts_multipart_field(body, boundary, "v:notification_id", NULL, NULL, id, strlen(id));
+	foreach(lc, attachments)
+	{
+		TsAttachment *a = lfirst(lc);
+
+		ts_multipart_field(body, boundary, "attachment", a->filename, a->content_type, a->data, a->len);
+	}
+	appendStringInfo(body, "--%s--\r\n", boundary);
+	return true;
+}
+
+/* The Amazon SES v2 outbound-emails request (JSON, SigV4). */
+bool
+ts_ses_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
+{
+	const char *from = in->from;
+	const char *html = in->html;
+	const char *text = in->text;
+	const char *subject = in->subject;
+	const char *region = in->region;
+	List	   *attachments = in->attachments;
+	ListCell   *lc;
+
+	if (region == NULL)
+	{
+		*error = pstrdup("ses setting region is missing");
+		return false;
+	}
+	if (!ts_aws_auth(n, req, region, "ses", error))
+		return false;
+	req->url = psprintf("%s/v2/email/outbound-emails",
+						ts_provider_base_url(n, "https://email.%s.amazonaws.com", region));
+	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
+	appendStringInfoChar(body, '{');
+	ts_json_member(body, "FromEmailAddress", from ? from : "");
+	appendStringInfoString(body, ", \"Destination\": {\"ToAddresses\": [");
+	escape_json(body, n->recipient);
+	appendStringInfoString(body, "]}, \"Content\": {\"Simple\": {\"Subject\": {");
+	ts_json_member(body, "Data", subject);
+	ts_json_member(body, "Charset", "UTF-8");
+	appendStringInfoString(body, "}, \"Body\": {");
+	if (text)
+	{
+		appendStringInfoString(body, "\"Text\": {");
+		ts_json_member(body, "Data", text);
+		ts_json_member(body, "Charset", "UTF-8");
+		appendStringInfoString(body, html ? "}, " : "}");
+	}
+	if (html)
+	{
+		appendStringInfoString(body, "\"Html\": {");
+		ts_json_member(body, "Data", html);
+		ts_json_member(body, "Charset", "UTF-8");
+		appendStringInfoChar(body, '}');
+	}
+	appendStringInfoChar(body, '}');
+	if (attachments)
+	{
+		appendStringInfoString(body, ", \"Attachments\": [");
+		foreach(lc, attachments)
+		{
+			TsAttachment *a = lfirst(lc);
+
+			appendStringInfoString(body, foreach_current_index(lc) > 0 ? ", {" : "{");
+			ts_json_member(body, "FileName", a->filename);
+			ts_json_member(body, "RawContent", a->b64);
+			ts_json_member(body, "ContentType", a->content_type);
+			ts_json_member(body, "ContentDisposition", "ATTACHMENT");
+			appendStringInfoChar(body, '}');
+		}
+		appendStringInfoChar(body, ']');
+	}
+	appendStringInfoString(body, "}}}");
+	return true;
+}
