@@ -11,6 +11,9 @@
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
+/* The User-Agent of webhook, Slack and Teams requests. */
+#define TS_USER_AGENT "troubleshooting-postgres/4.0.0"
+
 /* What the request builder needs of a notification row. */
 typedef struct TsNotification
 {

@@ -1,16 +1,13 @@
 /*
  * request.c
- *	  Turns a notification row into the HTTP request its channel expects
- *	  (../shared/providers.md): Slack `text`, a Teams Workflows Adaptive Card
- *	  (or a legacy MessageCard), Discord `content` or an embed, and generic
- *	  webhooks signed per Standard Webhooks.  Destination URLs come from the
- *	  row's metadata, the subscription, or the server environment.  No
- *	  control character ever reaches a header: idempotency keys are encoded
- *	  as tokens, and every request is checked before it leaves.  The
- *	  dispatcher sends what this builds; troubleshooting_notification_request()
- *	  shows it to the extension's owner.  Email and SMS requests are built in
- *	  provider_request.c; their providers' answers (message id, failure
- *	  class) are read here.
+ *	  Turns a notification row into the request its channel expects: the
+ *	  row is read with its webhook subscription and its channel's provider,
+ *	  handed to the builder of its family (chat.c, webhook.c, or providers.c
+ *	  for e-mail and SMS), and the result checked one last time: no control
+ *	  character in the URL or any header, whatever a row, secret or setting
+ *	  holds.  The dispatcher sends what this builds;
+ *	  troubleshooting_notification_request() shows it to the extension's
+ *	  owner, credentials masked.
  */
 #include "postgres.h"
 
@@ -18,8 +15,11 @@
 #include "extschema.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
+#include "notify/channel.h"
+#include "notify/channels/chat.h"
 #include "notify/channels/providers.h"
 #include "notify/channels/request.h"
+#include "notify/channels/webhook.h"
 #include "notify/channels/wire.h"
 
 #include "catalog/pg_type.h"
@@ -43,100 +43,6 @@
 
 PG_FUNCTION_INFO_V1(troubleshooting_notification_request);
 
-#define TS_USER_AGENT "troubleshooting-postgres/4.0.0"
-#define TS_DISCORD_CONTENT_MAX 2000
-#define TS_DISCORD_EMBED_MAX 4096
-
-/* HMAC-SHA256 of data with key, into out[32]. */
-static void
-ts_hmac_sha256(const uint8 *key, size_t keylen, const uint8 *data, size_t len, uint8 *out)
-{
-#if PG_VERSION_NUM >= 140000
-	/* pg_hmac tracks its state in a resource owner; a worker between
-	 * transactions has none, so lend it one */
-	static ResourceOwner owner = NULL;
-	ResourceOwner saved = CurrentResourceOwner;
-	pg_hmac_ctx *ctx;
-
-	if (saved == NULL)
-	{
-		if (owner == NULL)
-			owner = ResourceOwnerCreate(NULL, "troubleshooting hmac");
-		CurrentResourceOwner = owner;
-	}
-	PG_TRY();
-	{
-		ctx = pg_hmac_create(PG_SHA256);
-		if (ctx == NULL || pg_hmac_init(ctx, key, keylen) < 0 ||
-			pg_hmac_update(ctx, data, len) < 0 || pg_hmac_final(ctx, out, 32) < 0)
-			elog(ERROR, "could not compute HMAC-SHA256");
-		pg_hmac_free(ctx);
-	}
-	PG_FINALLY();
-	{
-		CurrentResourceOwner = saved;
-	}
-	PG_END_TRY();
-#else
-	uint8		k[PG_SHA256_BLOCK_LENGTH] = {0};
-	uint8		pad[PG_SHA256_BLOCK_LENGTH];
-	uint8		inner[PG_SHA256_DIGEST_LENGTH];
-	pg_sha256_ctx c;
-
-	if (keylen > PG_SHA256_BLOCK_LENGTH)
-	{
-		pg_sha256_init(&c);
-		pg_sha256_update(&c, key, keylen);
-		pg_sha256_final(&c, k);
-	}
-	else
-		memcpy(k, key, keylen);
-	for (int i = 0; i < PG_SHA256_BLOCK_LENGTH; i++)
-		pad[i] = k[i] ^ 0x36;
-	pg_sha256_init(&c);
-	pg_sha256_update(&c, pad, sizeof(pad));
-	pg_sha256_update(&c, data, len);
-	pg_sha256_final(&c, inner);
-	for (int i = 0; i < PG_SHA256_BLOCK_LENGTH; i++)
-		pad[i] = k[i] ^ 0x5c;
-	pg_sha256_init(&c);
-	pg_sha256_update(&c, pad, sizeof(pad));
-	pg_sha256_update(&c, inner, sizeof(inner));
-	pg_sha256_final(&c, out);
-#endif
-}
-
-/*
- * The Standard Webhooks signature header value "v1,<base64>" over
- * "<id>.<timestamp>.<body>", keyed with the base64-decoded whsec_ secret.
- */
-char *
-ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
-					 const char *body, size_t body_len)
-{
-	const char *b64 = strncmp(secret, "whsec_", 6) == 0 ? secret + 6 : secret;
-	int			keymax = pg_b64_dec_len(strlen(b64));
-	char	   *key = palloc(keymax);
-	int			keylen = pg_b64_decode(b64, strlen(b64), key, keymax);
-	StringInfoData msg;
-	uint8		mac[32];
-	char		enc[64];
-	int			enclen;
-
-	if (keylen <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("webhook signing secret is not valid base64"),
-				 errhint("Secrets look like whsec_ followed by base64.")));
-	initStringInfo(&msg);
-	appendStringInfo(&msg, "%s." INT64_FORMAT ".", msg_id, timestamp);
-	appendBinaryStringInfo(&msg, body, body_len);
-	ts_hmac_sha256((uint8 *) key, keylen, (uint8 *) msg.data, msg.len, mac);
-	enclen = pg_b64_encode((char *) mac, sizeof(mac), enc, sizeof(enc));
-	if (enclen < 0)
-		elog(ERROR, "could not base64-encode a signature");
-	return psprintf("v1,%.*s", enclen, enc);
-}
 
 /*
  * The last check before a request leaves: no control character in its URL
@@ -167,145 +73,6 @@ ts_request_safe(TsRequest *req, char **error)
 	return true;
 }
 
-/* True if s is one valid JSON object (a template that already built the payload). */
-static bool
-ts_is_json_object(const char *s)
-{
-	JsonLexContext *lex;
-
-	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
-		s++;
-	if (*s != '{')
-		return false;
-	lex = makeJsonLexContextCstringLen((char *) s, strlen(s), PG_UTF8, false);
-	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
-}
-
-/* Cuts s to at most max characters (not bytes), ending with an ellipsis. */
-static char *
-ts_truncate_chars(const char *s, int max)
-{
-	int			len = strlen(s);
-
-	if (pg_mbstrlen_with_len(s, len) <= max)
-		return pstrdup(s);
-	len = pg_mbcharcliplen(s, len, max - 1);
-	return psprintf("%.*s\xE2\x80\xA6", len, s);
-}
-
-/* Returns a string member of a jsonb object, or NULL. */
-static char *
-ts_meta_string(Jsonb *meta, const char *key)
-{
-	JsonbValue *v;
-
-	if (meta == NULL || !JB_ROOT_IS_OBJECT(meta))
-		return NULL;
-	v = getKeyJsonValueFromContainer(&meta->root, key, strlen(key), NULL);
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
-/* Appends "key": "value" (JSON-escaped) to buf. */
-static void
-ts_json_pair(StringInfo buf, const char *key, const char *value)
-{
-	escape_json(buf, key);
-	appendStringInfoString(buf, ": ");
-	escape_json(buf, value);
-}
-
-/* The default URL of a chat channel, from the server environment. */
-static char *
-ts_env_url(const char *channel)
-{
-	const char *var = strcmp(channel, "slack") == 0 ? "SLACK_WEBHOOK_URL" :
-		strcmp(channel, "teams") == 0 ? "TEAMS_WEBHOOK_URL" :
-		strcmp(channel, "discord") == 0 ? "DISCORD_WEBHOOK_URL" : NULL;
-	const char *v = var ? getenv(var) : NULL;
-
-	return v && *v ? pstrdup(v) : NULL;
-}
-
-/* Builds the body of a chat message (Slack, Teams, Discord). */
-static void
-ts_chat_body(TsNotification *n, StringInfo buf)
-{
-	const char *teams_format = ts_meta_string(n->metadata, "teams_format");
-
-	if (ts_is_json_object(n->body))
-	{
-		appendStringInfoString(buf, n->body);	/* a json template built it */
-		return;
-	}
-	if (strcmp(n->channel, "slack") == 0)
-	{
-		appendStringInfoChar(buf, '{');
-		ts_json_pair(buf, "text", n->body);
-		appendStringInfoChar(buf, '}');
-	}
-	else if (strcmp(n->channel, "teams") == 0 && teams_format &&
-			 strcmp(teams_format, "messagecard") == 0)
-	{
-		appendStringInfoString(buf, "{\"@type\": \"MessageCard\", \"@context\": \"http://schema.org/extensions\", ");
-		ts_json_pair(buf, "summary", ts_truncate_chars(n->subject ? n->subject : n->body, 80));
-		if (n->subject)
-		{
-			appendStringInfoString(buf, ", ");
-			ts_json_pair(buf, "title", n->subject);
-		}
-		appendStringInfoString(buf, ", ");
-		ts_json_pair(buf, "text", n->body);
-		appendStringInfoChar(buf, '}');
-	}
-	else if (strcmp(n->channel, "teams") == 0)
-	{
-		appendStringInfoString(buf, "{\"type\": \"message\", \"attachments\": [{"
-							   "\"contentType\": \"application/vnd.microsoft.card.adaptive\", "
-							   "\"contentUrl\": null, \"content\": {"
-							   "\"$schema\": \"http://adaptivecards.io/schemas/adaptive-card.json\", "
-							   "\"type\": \"AdaptiveCard\", \"version\": \"1.2\", \"body\": [");
-		if (n->subject)
-		{
-			appendStringInfoString(buf, "{\"type\": \"TextBlock\", \"weight\": \"Bolder\", \"wrap\": true, ");
-			ts_json_pair(buf, "text", n->subject);
-			appendStringInfoString(buf, "}, ");
-		}
-		appendStringInfoString(buf, "{\"type\": \"TextBlock\", \"wrap\": true, ");
-		ts_json_pair(buf, "text", n->body);
-		appendStringInfoString(buf, "}]}}]}");
-	}
-	else
-	{
-		/* Discord: plain content when it fits, else an embed; never ping */
-		appendStringInfoChar(buf, '{');
-		if (pg_mbstrlen(n->body) <= TS_DISCORD_CONTENT_MAX)
-			ts_json_pair(buf, "content", n->body);
-		else
-		{
-			appendStringInfoString(buf, "\"embeds\": [{");
-			if (n->subject)
-			{
-				ts_json_pair(buf, "title", ts_truncate_chars(n->subject, 256));
-				appendStringInfoString(buf, ", ");
-			}
-			ts_json_pair(buf, "description", ts_truncate_chars(n->body, TS_DISCORD_EMBED_MAX));
-			appendStringInfoString(buf, "}]");
-		}
-		appendStringInfoString(buf, ", \"allowed_mentions\": {\"parse\": []}}");
-	}
-}
-
-/* Appends ?wait=true (or &wait=true) to a Discord URL that lacks it. */
-static char *
-ts_discord_wait(const char *url)
-{
-	if (strstr(url, "wait=") != NULL)
-		return pstrdup(url);
-	return psprintf("%s%cwait=true", url, strchr(url, '?') ? '&' : '?');
-}
-
 /*
  * Builds the request for one notification at attempt_time.  Returns false,
  * with *error set, when the row cannot be sent (no destination, say).
@@ -316,53 +83,20 @@ ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req, ch
 	StringInfoData body;
 
 	memset(req, 0, sizeof(*req));
-	if (strcmp(n->channel, "email") == 0 || strcmp(n->channel, "sms") == 0)
+	if (ts_channel_in_family(n->channel, TS_CHANNEL_PROVIDER))
 		return ts_build_provider_request(n, attempt_time, req, error) && ts_request_safe(req, error);
 	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
 	initStringInfo(&body);
 
-	if (strcmp(n->channel, "webhook") == 0)
+	if (ts_channel_in_family(n->channel, TS_CHANNEL_WEBHOOK))
 	{
-		/* the spec forbids full stops in ids: the token encodes them */
-		char	   *msg_id = ts_header_token(n->idempotency_key, ":@", error);
-		int64		ts = (int64) (attempt_time / USECS_PER_SEC) +
-			(int64) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
-
-		if (msg_id == NULL)
+		if (!ts_build_webhook_request(n, attempt_time, req, &body, error))
 			return false;
-		req->url = n->webhook_url ? pstrdup(n->webhook_url) : pstrdup(n->recipient);
-		appendStringInfoString(&body, n->body);
-		req->headers = lappend(req->headers, psprintf("webhook-id: %s", msg_id));
-		req->headers = lappend(req->headers, psprintf("webhook-timestamp: " INT64_FORMAT, ts));
-		if (n->webhook_secret)
-			req->headers = lappend(req->headers,
-								   psprintf("webhook-signature: %s",
-											ts_webhook_signature(n->webhook_secret, msg_id, ts,
-																 body.data, body.len)));
-		req->headers = lappend(req->headers, pstrdup("User-Agent: " TS_USER_AGENT));
 	}
-	else if (strcmp(n->channel, "slack") == 0 || strcmp(n->channel, "teams") == 0 ||
-			 strcmp(n->channel, "discord") == 0)
+	else if (ts_channel_in_family(n->channel, TS_CHANNEL_CHAT))
 	{
-		req->url = ts_meta_string(n->metadata, "webhook_url");
-		if (req->url == NULL)
-			req->url = ts_env_url(n->channel);
-		if (req->url == NULL)
-		{
-			*error = psprintf("No destination for %s: set metadata webhook_url or %s_WEBHOOK_URL.",
-							  n->channel, strcmp(n->channel, "slack") == 0 ? "SLACK" :
-							  strcmp(n->channel, "teams") == 0 ? "TEAMS" : "DISCORD");
+		if (!ts_build_chat_request(n, req, &body, error))
 			return false;
-		}
-		if (strcmp(n->channel, "discord") == 0)
-		{
-			req->url = ts_discord_wait(req->url);
-			req->headers = lappend(req->headers,
-								   pstrdup("User-Agent: DiscordBot (https://github.com/troubleshooting, 4.0.0)"));
-		}
-		else
-			req->headers = lappend(req->headers, pstrdup("User-Agent: " TS_USER_AGENT));
-		ts_chat_body(n, &body);
 	}
 	else
 	{

@@ -12,8 +12,6 @@
 
 #include "notify/channels/message.h"
 
-extern char *ts_webhook_signature(const char *secret, const char *msg_id, int64 timestamp,
-								  const char *body, size_t body_len);
 extern bool ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req,
 							 char **error);
 extern bool ts_fetch_notification(int64 id, TsNotification *n);

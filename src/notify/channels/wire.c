@@ -78,6 +78,15 @@ ts_form_field(StringInfo buf, const char *name, const char *value)
 	ts_form_escape(buf, value);
 }
 
+/* Appends "key": "value" (JSON-escaped) to buf. */
+void
+ts_json_pair(StringInfo buf, const char *key, const char *value)
+{
+	escape_json(buf, key);
+	appendStringInfoString(buf, ": ");
+	escape_json(buf, value);
+}
+
 /* Appends "key": "value" to a JSON object under construction (a comma first unless it opens it). */
 void
 ts_json_member(StringInfo buf, const char *key, const char *value)
@@ -88,7 +97,5 @@ ts_json_member(StringInfo buf, const char *key, const char *value)
 		i--;
 	if (i >= 0 && buf->data[i] != '{' && buf->data[i] != ',' && buf->data[i] != '[')
 		appendStringInfoString(buf, ", ");
-	escape_json(buf, key);
-	appendStringInfoString(buf, ": ");
-	escape_json(buf, value);
+	ts_json_pair(buf, key, value);
 }
