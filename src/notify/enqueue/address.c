@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "notify/channel.h"
 #include "notify/enqueue/address.h"
 #include "net/policy.h"
 
@@ -405,8 +406,7 @@ ts_recipient_problem(const char *channel, const char *recipient)
 			return digits > 18 ? "is not a webhook subscription id (too many digits)" : NULL;
 		return ts_webhook_url_problem(recipient);
 	}
-	if (strcmp(channel, "slack") == 0 || strcmp(channel, "teams") == 0 ||
-		strcmp(channel, "discord") == 0)
+	if (ts_channel_in_family(channel, TS_CHANNEL_CHAT))
 		return NULL;
 	return "is for an unknown channel";
 }

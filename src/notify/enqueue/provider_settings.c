@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "extschema.h"
+#include "notify/channel.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/provider_settings.h"
 
@@ -463,7 +464,7 @@ ts_set_provider(FunctionCallInfo fcinfo)
 				 errmsg("channel, provider and settings must not be null")));
 	channel = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	provider = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (strcmp(channel, "email") != 0 && strcmp(channel, "sms") != 0)
+	if (!ts_channel_in_family(channel, TS_CHANNEL_PROVIDER))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("channel \"%s\" has no providers", channel),

@@ -9,6 +9,7 @@
 
 #include "compat.h"
 #include "extschema.h"
+#include "notify/channel.h"
 #include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
 
@@ -23,10 +24,6 @@
 PG_FUNCTION_INFO_V1(render_troubleshooting_template);
 PG_FUNCTION_INFO_V1(render_troubleshooting_mustache);
 PG_FUNCTION_INFO_V1(ts_template_parses);
-
-static const char *const ts_channel_names[] = {
-	"email", "sms", "slack", "teams", "discord", "webhook"
-};
 
 typedef struct TsStoredTemplate
 {
@@ -114,17 +111,16 @@ ts_format_escape(const char *format)
 	return TS_ESCAPE_NONE;
 }
 
-/* Errors unless channel is one of the six channel names. */
+/* Errors unless channel is one of the channels (notify/channel.c). */
 void
 ts_check_channel_name(const char *channel)
 {
-	for (size_t i = 0; i < lengthof(ts_channel_names); i++)
-		if (strcmp(channel, ts_channel_names[i]) == 0)
-			return;
+	if (ts_channel_find(channel) != NULL)
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown channel \"%s\"", channel),
-			 errhint("Channels are email, sms, slack, teams, discord and webhook.")));
+			 errhint("Channels are %s.", ts_channel_list_text())));
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "compat.h"
 #include "extschema.h"
 #include "worker/worker.h"
+#include "notify/channel.h"
 #include "notify/send/claim.h"
 #include "notify/send/settings.h"
 
@@ -165,11 +166,12 @@ ts_claim(int limit, bool recover_all)
 				" LEFT JOIN %4$s pr ON pr.channel OPERATOR(pg_catalog.=) p.channel"
 				" WHERE p.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
 				"  AND p.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
-				"  AND (p.channel OPERATOR(pg_catalog.=) ANY ('{slack,teams,discord,webhook}'::pg_catalog.text[])"
+				"  AND (p.channel OPERATOR(pg_catalog.=) ANY ('%5$s'::pg_catalog.text[])"
 				"   OR pr.provider IS NOT NULL)"
 				" ORDER BY p.priority_rank, p.id LIMIT %3$d FOR UPDATE OF p SKIP LOCKED",
 				table, ts_qualified_name(nspid, "support_webhooks"), limit,
-				ts_qualified_name(nspid, "support_troubleshooting_providers")),
+				ts_qualified_name(nspid, "support_troubleshooting_providers"),
+				ts_channel_sql_array(false)),
 									  0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "could not claim notifications");
 			claimed = ts_copy_claimed(claimcxt);
