@@ -269,8 +269,8 @@ ts_url_scheme_allowed(const char *url)
 }
 
 /* True if url uses smtp or smtps. */
-static bool
-ts_smtp_url_scheme(const char *url)
+bool
+ts_smtp_scheme_allowed(const char *url)
 {
 	return pg_strncasecmp(url, "smtp://", 7) == 0 || pg_strncasecmp(url, "smtps://", 8) == 0;
 }
@@ -375,7 +375,7 @@ ts_destination_check(const char *url, bool smtp_ok, char **reason)
 	size_t		len;
 
 	*reason = NULL;
-	if (!ts_url_scheme_allowed(url) && !(smtp_ok && ts_smtp_url_scheme(url)))
+	if (!ts_url_scheme_allowed(url) && !(smtp_ok && ts_smtp_scheme_allowed(url)))
 	{
 		*reason = pstrdup(smtp_ok ? "refused: scheme not allowed (http, https, smtp or smtps only)"
 						  : "refused: scheme not allowed (http or https only)");

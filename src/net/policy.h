@@ -39,6 +39,7 @@ extern TsAddrClass ts_classify_address(const struct sockaddr *sa);
 extern TsAddrClass ts_classify_address_why(const struct sockaddr *sa, TsAddrWhy *why);
 extern bool ts_address_allowed(const struct sockaddr *sa);
 extern bool ts_url_scheme_allowed(const char *url);
+extern bool ts_smtp_scheme_allowed(const char *url);
 extern TsDestVerdict ts_destination_check(const char *url, bool smtp_ok, char **reason);
 
 #endif							/* TS_NET_POLICY_H */

@@ -22,12 +22,12 @@
 #include "notify/send/delay.h"
 #include "notify/channels/request.h"
 #include "notify/send/wake.h"
+#include "net/curl.h"
 #include "net/policy.h"
 #include "worker/registry.h"
 #include "worker/worker.h"
 
 #include <curl/curl.h>
-#include <arpa/inet.h>
 #include <math.h>
 
 #include "access/xact.h"
@@ -169,45 +169,6 @@ ts_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* libcurl: refuses to open a socket to an address the policy forbids. */
-static curl_socket_t
-ts_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-	TsTransfer *t = arg;
-
-	if (!ts_address_allowed(&addr->addr))
-	{
-		t->refused = true;
-		return CURL_SOCKET_BAD;
-	}
-	return socket(addr->family, addr->socktype, addr->protocol);
-}
-
-#if LIBCURL_VERSION_NUM >= 0x075000
-/*
- * libcurl: checks the address again just before each request, since a
- * reused connection never passes through the open-socket callback.
- */
-static int
-ts_prereq_cb(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
-{
-	TsTransfer *t = arg;
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, primary_ip, &((struct sockaddr_in *) &ss)->sin_addr) == 1)
-		ss.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, primary_ip, &((struct sockaddr_in6 *) &ss)->sin6_addr) == 1)
-		ss.ss_family = AF_INET6;
-	if (!ts_address_allowed((struct sockaddr *) &ss))
-	{
-		t->refused = true;
-		return CURL_PREREQFUNC_ABORT;
-	}
-	return CURL_PREREQFUNC_OK;
-}
-#endif
-
 /* Memory context reset callback: releases what libcurl holds for a transfer. */
 static void
 ts_transfer_release(void *arg)
@@ -264,23 +225,11 @@ ts_slack_delay_ms(const char *url)
 	return 0;
 }
 
-/* True for smtp:// and smtps:// URLs. */
-static bool
-ts_smtp_scheme_allowed(const char *url)
-{
-	return pg_strncasecmp(url, "smtp://", 7) == 0 || pg_strncasecmp(url, "smtps://", 8) == 0;
-}
-
 /* The libcurl options of an SMTP transfer: envelope, TLS, login, upload. */
 static void
 ts_smtp_options(TsTransfer *t)
 {
 	t->rcpt = curl_slist_append(NULL, t->req.mail_rcpt);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_SMTP | CURLPROTO_SMTPS));
-#endif
 	curl_easy_setopt(t->easy, CURLOPT_MAIL_FROM, t->req.mail_from);
 	curl_easy_setopt(t->easy, CURLOPT_MAIL_RCPT, t->rcpt);
 	/* STARTTLS or implicit TLS, never a silent fall-back to plain text */
@@ -408,11 +357,6 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 		curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->req.body);
 		curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->req.body_len);
-#if LIBCURL_VERSION_NUM >= 0x075500
-		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 		if (t->req.username)
 		{
 			curl_easy_setopt(t->easy, CURLOPT_USERNAME, t->req.username);
@@ -427,23 +371,12 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 				curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
 		}
 	}
-	curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
-	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long) ts_connect_timeout);
-	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long) ts_request_timeout);
+	ts_net_harden(t->easy, t->req.smtp, (long) ts_connect_timeout, (long) ts_request_timeout, &t->refused);
+	ts_net_check_reused(t->easy, &t->refused);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, ts_write_cb);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, ts_header_cb);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
-	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, ts_opensocket_cb);
-	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
-#if LIBCURL_VERSION_NUM >= 0x075000
-	curl_easy_setopt(t->easy, CURLOPT_PREREQFUNCTION, ts_prereq_cb);
-	curl_easy_setopt(t->easy, CURLOPT_PREREQDATA, t);
-#else
-	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);	/* every request opens (and checks) a socket */
-#endif
 	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(ts_multi, t->easy) != CURLM_OK)
