@@ -252,7 +252,6 @@ ts_normalize_base_url(const char *key, const char *value, bool policy, const cha
 	char	   *url = pstrdup(value);
 	char	   *end;
 	char	   *scheme_end;
-	const char *problem;
 
 	while (isspace((unsigned char) *url))
 		url++;
@@ -265,15 +264,8 @@ ts_normalize_base_url(const char *key, const char *value, bool policy, const cha
 		*--end = '\0';
 	if (*url == '\0')
 		return url;
-	problem = ts_http_url_problem(url);
-	if (problem == NULL && policy)
-		problem = ts_destination_problem(url);
-	if (problem)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for configuration key \"%s\"", key),
-				 errdetail("Expected an http(s) URL or nothing; the value %s.", problem),
-				 errhint("%s", hint)));
+	ts_check_http_url(url, false, policy, psprintf("invalid value for configuration key \"%s\"", key),
+					  "Expected an http(s) URL or nothing; the value", hint);
 	return url;
 }
 

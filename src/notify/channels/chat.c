@@ -14,6 +14,7 @@
 #include "notify/channel.h"
 #include "notify/channels/chat.h"
 #include "notify/channels/wire.h"
+#include "notify/jsonb_text.h"
 
 #include "common/jsonapi.h"
 #include "lib/stringinfo.h"
@@ -49,20 +50,6 @@ ts_truncate_chars(const char *s, int max)
 	return psprintf("%.*s\xE2\x80\xA6", len, s);
 }
 
-/* Returns a string member of a jsonb object, or NULL. */
-static char *
-ts_meta_string(Jsonb *meta, const char *key)
-{
-	JsonbValue *v;
-
-	if (meta == NULL || !JB_ROOT_IS_OBJECT(meta))
-		return NULL;
-	v = getKeyJsonValueFromContainer(&meta->root, key, strlen(key), NULL);
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
 /* The default URL of a chat channel, from the server environment. */
 static char *
 ts_env_url(const char *channel)
@@ -77,7 +64,7 @@ ts_env_url(const char *channel)
 static void
 ts_chat_body(TsNotification *n, StringInfo buf)
 {
-	const char *teams_format = ts_meta_string(n->metadata, "teams_format");
+	const char *teams_format = ts_jsonb_string(n->metadata, "teams_format");
 
 	if (ts_is_json_object(n->body))
 	{
@@ -155,7 +142,7 @@ ts_discord_wait(const char *url)
 bool
 ts_build_chat_request(TsNotification *n, TsRequest *req, StringInfo body, char **error)
 {
-	req->url = ts_meta_string(n->metadata, "webhook_url");
+	req->url = ts_jsonb_string(n->metadata, "webhook_url");
 	if (req->url == NULL)
 		req->url = ts_env_url(n->channel);
 	if (req->url == NULL)

@@ -15,6 +15,51 @@
 #include "lib/stringinfo.h"
 #include "utils/json.h"
 
+/* The JSON names an API gives an attachment's fields. */
+typedef struct TsAttachmentNames
+{
+	const char *list;			/* the array of attachments */
+	const char *content;		/* base64 content */
+	const char *filename;
+	const char *type;
+	const char *disposition;
+	const char *disposition_value;
+	bool		filename_first; /* the file name comes before the content */
+} TsAttachmentNames;
+
+static const TsAttachmentNames ts_sendgrid_names = {
+	"attachments", "content", "filename", "type", "disposition", "attachment", false
+};
+static const TsAttachmentNames ts_ses_names = {
+	"Attachments", "RawContent", "FileName", "ContentType", "ContentDisposition", "ATTACHMENT", true
+};
+
+/* Appends `, "list": [{...}, ...]` describing the attachments, when there are any. */
+static void
+ts_json_attachments(StringInfo body, List *attachments, const TsAttachmentNames *k)
+{
+	ListCell   *lc;
+
+	if (attachments == NIL)
+		return;
+	appendStringInfo(body, ", \"%s\": [", k->list);
+	foreach(lc, attachments)
+	{
+		TsAttachment *a = lfirst(lc);
+
+		appendStringInfoString(body, foreach_current_index(lc) > 0 ? ", {" : "{");
+		if (k->filename_first)
+			ts_json_member(body, k->filename, a->filename);
+		ts_json_member(body, k->content, a->b64);
+		if (!k->filename_first)
+			ts_json_member(body, k->filename, a->filename);
+		ts_json_member(body, k->type, a->content_type);
+		ts_json_member(body, k->disposition, k->disposition_value);
+		appendStringInfoChar(body, '}');
+	}
+	appendStringInfoChar(body, ']');
+}
+
 /* The SendGrid v3 mail/send request (JSON, bearer key). */
 bool
 ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
@@ -24,7 +69,6 @@ ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req
 	const char *text = in->text;
 	const char *subject = in->subject;
 	List	   *attachments = in->attachments;
-	ListCell   *lc;
 	char	   *key = ts_provider_secret(n, "api_key", true, error);
 	char	   *name = ts_display_name(from ? from : "");
 
@@ -56,22 +100,7 @@ ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req
 		appendStringInfoChar(body, '}');
 	}
 	appendStringInfoChar(body, ']');
-	if (attachments)
-	{
-		appendStringInfoString(body, ", \"attachments\": [");
-		foreach(lc, attachments)
-		{
-			TsAttachment *a = lfirst(lc);
-
-			appendStringInfoString(body, foreach_current_index(lc) > 0 ? ", {" : "{");
-			ts_json_member(body, "content", a->b64);
-			ts_json_member(body, "filename", a->filename);
-			ts_json_member(body, "type", a->content_type);
-			ts_json_member(body, "disposition", "attachment");
-			appendStringInfoChar(body, '}');
-		}
-		appendStringInfoChar(body, ']');
-	}
+	ts_json_attachments(body, attachments, &ts_sendgrid_names);
 	appendStringInfo(body, ", \"custom_args\": {\"notification_id\": \"" INT64_FORMAT "\"}}", n->id);
 	return true;
 }
@@ -129,7 +158,6 @@ ts_ses_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, Str
 	const char *subject = in->subject;
 	const char *region = in->region;
 	List	   *attachments = in->attachments;
-	ListCell   *lc;
 
 	if (region == NULL)
 	{
@@ -164,22 +192,7 @@ ts_ses_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, Str
 		appendStringInfoChar(body, '}');
 	}
 	appendStringInfoChar(body, '}');
-	if (attachments)
-	{
-		appendStringInfoString(body, ", \"Attachments\": [");
-		foreach(lc, attachments)
-		{
-			TsAttachment *a = lfirst(lc);
-
-			appendStringInfoString(body, foreach_current_index(lc) > 0 ? ", {" : "{");
-			ts_json_member(body, "FileName", a->filename);
-			ts_json_member(body, "RawContent", a->b64);
-			ts_json_member(body, "ContentType", a->content_type);
-			ts_json_member(body, "ContentDisposition", "ATTACHMENT");
-			appendStringInfoChar(body, '}');
-		}
-		appendStringInfoChar(body, ']');
-	}
+	ts_json_attachments(body, attachments, &ts_ses_names);
 	appendStringInfoString(body, "}}}");
 	return true;
 }

@@ -10,6 +10,7 @@
 
 #include "notify/channels/provider_input.h"
 #include "notify/enqueue/content.h"
+#include "notify/jsonb_text.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -22,14 +23,9 @@
 char *
 ts_provider_setting(TsNotification *n, const char *key)
 {
-	JsonbValue *v;
+	char	   *v = ts_jsonb_string(n->settings, key);
 
-	if (n->settings == NULL || !JB_ROOT_IS_OBJECT(n->settings))
-		return NULL;
-	v = getKeyJsonValueFromContainer(&n->settings->root, key, strlen(key), NULL);
-	if (v == NULL || v->type != jbvString || v->val.string.len == 0)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
+	return v && *v ? v : NULL;	/* an empty string is no setting */
 }
 
 /*

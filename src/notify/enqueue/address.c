@@ -358,22 +358,34 @@ ts_destination_problem(const char *url)
 }
 
 /*
+ * Errors unless url is an http(s) URL (with a query when query_ok) that,
+ * when policy, the destination policy does not refuse: message, then
+ * "<lead> <problem>." as the detail, and hint.
+ */
+void
+ts_check_http_url(const char *url, bool query_ok, bool policy, const char *message, const char *lead,
+				  const char *hint)
+{
+	const char *problem = ts_http_url_check(url, query_ok);
+
+	if (problem == NULL && policy)
+		problem = ts_destination_problem(url);
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", message),
+				 errdetail("%s %s.", lead, problem),
+				 errhint("%s", hint)));
+}
+
+/*
  * Errors unless url is a webhook URL (ts_webhook_url_problem) that the
  * destination policy does not refuse; what names it in the message.
  */
 void
 ts_check_webhook_url(const char *what, const char *url, const char *hint)
 {
-	const char *problem = ts_webhook_url_problem(url);
-
-	if (problem == NULL)
-		problem = ts_destination_problem(url);
-	if (problem)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s", what),
-				 errdetail("The URL %s.", problem),
-				 errhint("%s", hint)));
+	ts_check_http_url(url, true, true, psprintf("invalid %s", what), "The URL", hint);
 }
 
 /*

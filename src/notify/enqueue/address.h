@@ -27,6 +27,8 @@ extern bool ts_has_control_char(const char *s);
 extern const char *ts_control_char_problem(const char *s);
 extern const char *ts_webhook_url_problem(const char *s);
 extern const char *ts_destination_problem(const char *url);
+extern void ts_check_http_url(const char *url, bool query_ok, bool policy, const char *message,
+							  const char *lead, const char *hint);
 extern void ts_check_webhook_url(const char *what, const char *url, const char *hint);
 extern const char *ts_recipient_problem(const char *channel, const char *recipient);
 

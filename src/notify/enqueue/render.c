@@ -12,6 +12,7 @@
 #include "notify/channel.h"
 #include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
+#include "notify/jsonb_text.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -82,15 +83,17 @@ ts_table_partial(const char *name, void *arg)
 static char *
 ts_jsonb_partial(const char *name, void *arg)
 {
-	Jsonb	   *partials = (Jsonb *) arg;
-	JsonbValue *v;
+	return ts_jsonb_string((Jsonb *) arg, name);
+}
 
-	if (partials == NULL || !JB_ROOT_IS_OBJECT(partials))
-		return NULL;
-	v = getKeyJsonValueFromContainer(&partials->root, name, strlen(name), NULL);
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
+/* Appends s as a JSON string, or null when it is NULL. */
+static void
+ts_json_or_null(StringInfo out, const char *s)
+{
+	if (s)
+		escape_json(out, s);
+	else
+		appendStringInfoString(out, "null");
 }
 
 /* Returns '{}'::jsonb. */
@@ -189,19 +192,13 @@ render_troubleshooting_template(PG_FUNCTION_ARGS)
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"subject\": ");
-	if (r.subject)
-		escape_json(&out, r.subject);
-	else
-		appendStringInfoString(&out, "null");
+	ts_json_or_null(&out, r.subject);
 	appendStringInfoString(&out, ", \"body\": ");
 	escape_json(&out, r.body);
 	appendStringInfoString(&out, ", \"format\": ");
 	escape_json(&out, r.format);
 	appendStringInfoString(&out, ", \"text_body\": ");
-	if (r.text_body)
-		escape_json(&out, r.text_body);
-	else
-		appendStringInfoString(&out, "null");
+	ts_json_or_null(&out, r.text_body);
 	appendStringInfoChar(&out, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
 }

@@ -419,6 +419,27 @@ mus_output_error(MusRender *r)
 			 errdetail("A rendered template may be at most %d bytes.", MUS_MAX_OUTPUT)));
 }
 
+/* The HTML entity that stands for c in escaped output, or NULL when c stands for itself. */
+static const char *
+mus_html_entity(char c)
+{
+	switch (c)
+	{
+		case '&':
+			return "&amp;";
+		case '<':
+			return "&lt;";
+		case '>':
+			return "&gt;";
+		case '"':
+			return "&quot;";
+		case '\'':
+			return "&#39;";
+		default:
+			return NULL;
+	}
+}
+
 /* Appends s to the output escaped for it, within MUS_MAX_OUTPUT. */
 static void
 mus_append(MusRender *r, const char *s, TsEscape escape)
@@ -447,26 +468,12 @@ mus_append(MusRender *r, const char *s, TsEscape escape)
 	}
 	for (; *s; s++)
 	{
-		switch (*s)
-		{
-			case '&':
-				appendStringInfoString(out, "&amp;");
-				break;
-			case '<':
-				appendStringInfoString(out, "&lt;");
-				break;
-			case '>':
-				appendStringInfoString(out, "&gt;");
-				break;
-			case '"':
-				appendStringInfoString(out, "&quot;");
-				break;
-			case '\'':
-				appendStringInfoString(out, "&#39;");
-				break;
-			default:
-				appendStringInfoChar(out, *s);
-		}
+		const char *entity = mus_html_entity(*s);
+
+		if (entity)
+			appendStringInfoString(out, entity);
+		else
+			appendStringInfoChar(out, *s);
 		if (out->len > MUS_MAX_OUTPUT)
 			mus_output_error(r);
 	}

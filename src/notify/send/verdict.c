@@ -31,38 +31,45 @@ typedef enum TsVerdict
 	TS_FAIL
 } TsVerdict;
 
+/* Where the first marker in s ends, or NULL when s has none. */
+static const char *
+ts_after(const char *s, const char *marker)
+{
+	const char *p = strstr(s, marker);
+
+	return p ? p + strlen(marker) : NULL;
+}
+
+/* A copy of p up to end when there is an end less than max bytes away, else NULL. */
+static char *
+ts_span(const char *p, const char *end, int max)
+{
+	return end && end - p < max ? pnstrdup(p, end - p) : NULL;
+}
+
 /* The text of the first XML element <tag>...</tag> in s, or NULL. */
 static char *
 ts_xml_text(const char *s, const char *tag)
 {
-	char	   *open = psprintf("<%s>", tag);
-	const char *p = strstr(s, open);
-	const char *end;
+	const char *p = ts_after(s, psprintf("<%s>", tag));
 
-	if (p == NULL)
-		return NULL;
-	p += strlen(open);
-	end = strstr(p, "</");
-	return end && end - p < 200 ? pnstrdup(p, end - p) : NULL;
+	return p ? ts_span(p, strstr(p, "</"), 200) : NULL;
 }
 
 /* The string value of "key" in a flat JSON document (a provider's answer), or NULL. */
 static char *
 ts_json_string(const char *s, const char *key)
 {
-	char	   *k = psprintf("\"%s\"", key);
-	const char *p = strstr(s, k);
-	const char *end;
+	const char *p = ts_after(s, psprintf("\"%s\"", key));
 
 	if (p == NULL)
 		return NULL;
-	p += strlen(k);
 	while (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t')
 		p++;
 	if (*p != '"')
 		return NULL;
-	end = strchr(++p, '"');
-	return end && end - p < 256 ? pnstrdup(p, end - p) : NULL;
+	p++;
+	return ts_span(p, strchr(p, '"'), 256);
 }
 
 /* True if an AWS error code means throttling (retry even on HTTP 400). */
