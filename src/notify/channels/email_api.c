@@ -64,13 +64,8 @@ ts_json_attachments(StringInfo body, List *attachments, const TsAttachmentNames 
 bool
 ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	const char *from = in->from;
-	const char *html = in->html;
-	const char *text = in->text;
-	const char *subject = in->subject;
-	List	   *attachments = in->attachments;
 	char	   *key = ts_provider_secret(n, "api_key", true, error);
-	char	   *name = ts_display_name(from ? from : "");
+	char	   *name = ts_display_name(in->from ? in->from : "");
 
 	if (*error)
 		return false;
@@ -81,26 +76,26 @@ ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req
 	appendStringInfoString(body, "{\"personalizations\": [{\"to\": [{");
 	ts_json_member(body, "email", n->recipient);
 	appendStringInfoString(body, "}]}], \"from\": {");
-	ts_json_member(body, "email", ts_addr_spec(from ? from : ""));
+	ts_json_member(body, "email", ts_addr_spec(in->from ? in->from : ""));
 	if (name)
 		ts_json_member(body, "name", name);
 	appendStringInfoString(body, "}, ");
-	ts_json_member(body, "subject", subject);
+	ts_json_member(body, "subject", in->subject);
 	appendStringInfoString(body, ", \"content\": [");
-	if (text)
+	if (in->text)
 	{
 		appendStringInfoString(body, "{\"type\": \"text/plain\", ");
-		ts_json_member(body, "value", *text ? text : " ");
-		appendStringInfoString(body, html ? "}, " : "}");
+		ts_json_member(body, "value", *in->text ? in->text : " ");
+		appendStringInfoString(body, in->html ? "}, " : "}");
 	}
-	if (html)
+	if (in->html)
 	{
 		appendStringInfoString(body, "{\"type\": \"text/html\", ");
-		ts_json_member(body, "value", *html ? html : " ");
+		ts_json_member(body, "value", *in->html ? in->html : " ");
 		appendStringInfoChar(body, '}');
 	}
 	appendStringInfoChar(body, ']');
-	ts_json_attachments(body, attachments, &ts_sendgrid_names);
+	ts_json_attachments(body, in->attachments, &ts_sendgrid_names);
 	appendStringInfo(body, ", \"custom_args\": {\"notification_id\": \"" INT64_FORMAT "\"}}", n->id);
 	return true;
 }
@@ -109,11 +104,6 @@ ts_sendgrid_request(TsNotification *n, const TsProviderInput *in, TsRequest *req
 bool
 ts_mailgun_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	const char *from = in->from;
-	const char *html = in->html;
-	const char *text = in->text;
-	const char *subject = in->subject;
-	List	   *attachments = in->attachments;
 	ListCell   *lc;
 	char	   *boundary = ts_boundary("f");
 	char	   *domain = ts_provider_setting(n, "domain");
@@ -130,15 +120,15 @@ ts_mailgun_request(TsNotification *n, const TsProviderInput *in, TsRequest *req,
 	}
 	req->url = psprintf("%s/v3/%s/messages", ts_provider_base_url(n, "https://api.mailgun.net", NULL), domain);
 	req->headers = lappend(req->headers, psprintf("Content-Type: multipart/form-data; boundary=%s", boundary));
-	ts_multipart_field(body, boundary, "from", NULL, NULL, from ? from : "", strlen(from ? from : ""));
+	ts_multipart_field(body, boundary, "from", NULL, NULL, in->from ? in->from : "", strlen(in->from ? in->from : ""));
 	ts_multipart_field(body, boundary, "to", NULL, NULL, n->recipient, strlen(n->recipient));
-	ts_multipart_field(body, boundary, "subject", NULL, NULL, subject, strlen(subject));
-	if (text)
-		ts_multipart_field(body, boundary, "text", NULL, NULL, text, strlen(text));
-	if (html)
-		ts_multipart_field(body, boundary, "html", NULL, NULL, html, strlen(html));
+	ts_multipart_field(body, boundary, "subject", NULL, NULL, in->subject, strlen(in->subject));
+	if (in->text)
+		ts_multipart_field(body, boundary, "text", NULL, NULL, in->text, strlen(in->text));
+	if (in->html)
+		ts_multipart_field(body, boundary, "html", NULL, NULL, in->html, strlen(in->html));
 	ts_multipart_field(body, boundary, "v:notification_id", NULL, NULL, id, strlen(id));
-	foreach(lc, attachments)
+	foreach(lc, in->attachments)
 	{
 		TsAttachment *a = lfirst(lc);
 
@@ -152,47 +142,40 @@ ts_mailgun_request(TsNotification *n, const TsProviderInput *in, TsRequest *req,
 bool
 ts_ses_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	const char *from = in->from;
-	const char *html = in->html;
-	const char *text = in->text;
-	const char *subject = in->subject;
-	const char *region = in->region;
-	List	   *attachments = in->attachments;
-
-	if (region == NULL)
+	if (in->region == NULL)
 	{
 		*error = pstrdup("ses setting region is missing");
 		return false;
 	}
-	if (!ts_aws_auth(n, req, region, "ses", error))
+	if (!ts_aws_auth(n, req, in->region, "ses", error))
 		return false;
 	req->url = psprintf("%s/v2/email/outbound-emails",
-						ts_provider_base_url(n, "https://email.%s.amazonaws.com", region));
+						ts_provider_base_url(n, "https://email.%s.amazonaws.com", in->region));
 	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
 	appendStringInfoChar(body, '{');
-	ts_json_member(body, "FromEmailAddress", from ? from : "");
+	ts_json_member(body, "FromEmailAddress", in->from ? in->from : "");
 	appendStringInfoString(body, ", \"Destination\": {\"ToAddresses\": [");
 	escape_json(body, n->recipient);
 	appendStringInfoString(body, "]}, \"Content\": {\"Simple\": {\"Subject\": {");
-	ts_json_member(body, "Data", subject);
+	ts_json_member(body, "Data", in->subject);
 	ts_json_member(body, "Charset", "UTF-8");
 	appendStringInfoString(body, "}, \"Body\": {");
-	if (text)
+	if (in->text)
 	{
 		appendStringInfoString(body, "\"Text\": {");
-		ts_json_member(body, "Data", text);
+		ts_json_member(body, "Data", in->text);
 		ts_json_member(body, "Charset", "UTF-8");
-		appendStringInfoString(body, html ? "}, " : "}");
+		appendStringInfoString(body, in->html ? "}, " : "}");
 	}
-	if (html)
+	if (in->html)
 	{
 		appendStringInfoString(body, "\"Html\": {");
-		ts_json_member(body, "Data", html);
+		ts_json_member(body, "Data", in->html);
 		ts_json_member(body, "Charset", "UTF-8");
 		appendStringInfoChar(body, '}');
 	}
 	appendStringInfoChar(body, '}');
-	ts_json_attachments(body, attachments, &ts_ses_names);
+	ts_json_attachments(body, in->attachments, &ts_ses_names);
 	appendStringInfoString(body, "}}}");
 	return true;
 }

@@ -18,8 +18,6 @@
 bool
 ts_twilio_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	const char *from = in->from;
-	const char *text = in->text;
 	char	   *sid = ts_provider_setting(n, "account_sid");
 	char	   *service = ts_provider_setting(n, "messaging_service_sid");
 
@@ -27,7 +25,7 @@ ts_twilio_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, 
 	req->password = ts_provider_secret(n, "auth_token", true, error);
 	if (*error)
 		return false;
-	if (sid == NULL || (from == NULL && service == NULL))
+	if (sid == NULL || (in->from == NULL && service == NULL))
 	{
 		*error = pstrdup("twilio settings need account_sid and from or messaging_service_sid");
 		return false;
@@ -39,8 +37,8 @@ ts_twilio_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, 
 	if (service)
 		ts_form_field(body, "MessagingServiceSid", service);
 	else
-		ts_form_field(body, "From", from);
-	ts_form_field(body, "Body", text ? text : "");
+		ts_form_field(body, "From", in->from);
+	ts_form_field(body, "Body", in->text ? in->text : "");
 	return true;
 }
 
@@ -48,23 +46,20 @@ ts_twilio_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, 
 bool
 ts_sns_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	const char *text = in->text;
-	const char *region = in->region;
-
-	if (region == NULL)
+	if (in->region == NULL)
 	{
 		*error = pstrdup("sns setting region is missing");
 		return false;
 	}
-	if (!ts_aws_auth(n, req, region, "sns", error))
+	if (!ts_aws_auth(n, req, in->region, "sns", error))
 		return false;
-	req->url = psprintf("%s/", ts_provider_base_url(n, "https://sns.%s.amazonaws.com", region));
+	req->url = psprintf("%s/", ts_provider_base_url(n, "https://sns.%s.amazonaws.com", in->region));
 	req->headers = lappend(req->headers,
 						   pstrdup("Content-Type: application/x-www-form-urlencoded; charset=utf-8"));
 	ts_form_field(body, "Action", "Publish");
 	ts_form_field(body, "Version", "2010-03-31");
 	ts_form_field(body, "PhoneNumber", n->recipient);
-	ts_form_field(body, "Message", text ? text : "");
+	ts_form_field(body, "Message", in->text ? in->text : "");
 	ts_form_field(body, "MessageAttributes.entry.1.Name", "AWS.SNS.SMS.SMSType");
 	ts_form_field(body, "MessageAttributes.entry.1.Value.DataType", "String");
 	ts_form_field(body, "MessageAttributes.entry.1.Value.StringValue", "Transactional");

@@ -17,13 +17,8 @@
 bool
 ts_smtp_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, char **error)
 {
-	const char *from = in->from;
-	const char *html = in->html;
-	const char *text = in->text;
-	List	   *attachments = in->attachments;
-	TimestampTz at = in->at;
 	char	   *tls = ts_provider_setting(n, "tls");
-	char	   *addr = ts_addr_spec(from ? from : "");
+	char	   *addr = ts_addr_spec(in->from ? in->from : "");
 	const char *at_sign = strchr(addr, '@');
 	const char *domain = at_sign ? at_sign + 1 : "";
 	/* the Message-ID's left part: the key without . : @ (not atext) */
@@ -53,8 +48,8 @@ ts_smtp_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, ch
 	req->mail_from = psprintf("<%s>", addr);
 	req->mail_rcpt = psprintf("<%s>", n->recipient);
 	req->own_id = psprintf("%s@%s", left, domain);
-	req->body = ts_mime_message(n, from ? from : "", html, text, attachments,
-								psprintf("<%s>", req->own_id), at);
+	req->body = ts_mime_message(n, in->from ? in->from : "", in->html, in->text, in->attachments,
+								psprintf("<%s>", req->own_id), in->at);
 	req->body_len = strlen(req->body);
 	return true;
 }
