@@ -93,7 +93,7 @@ static const TsV6Range ts_v6_ranges[] = {
 
 /* Defines troubleshooting.allow_private_destinations. */
 void
-ts_urlpolicy_define_gucs(void)
+ts_policy_define_gucs(void)
 {
 	/*
 	 * Superuser-only rather than reload-only: the workers read it from the

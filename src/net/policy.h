@@ -34,7 +34,7 @@ typedef enum TsDestVerdict
 
 extern bool ts_allow_private_destinations;
 
-extern void ts_urlpolicy_define_gucs(void);
+extern void ts_policy_define_gucs(void);
 extern TsAddrClass ts_classify_address(const struct sockaddr *sa);
 extern TsAddrClass ts_classify_address_why(const struct sockaddr *sa, TsAddrWhy *why);
 extern bool ts_address_allowed(const struct sockaddr *sa);

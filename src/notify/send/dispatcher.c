@@ -1,11 +1,12 @@
 /*
  * dispatcher.c
  *	  The dispatcher background worker: claims due notifications with a
- *	  lease in a short transaction (send/claim.c), sends them over one libcurl multi handle
- *	  (connection reuse, global and per-host caps, refilling as transfers
- *	  finish), and decides each outcome (outcome.c records them in batched
- *	  short transactions).  No
- *	  transaction is open while the network is used.  A row whose request
+ *	  lease in a short transaction (claim.c), builds each request
+ *	  (notify/channels), sends them over one libcurl multi handle (connection
+ *	  reuse, global and per-host caps, refilling as transfers finish, the
+ *	  hardening of net/curl.c), hands each finished transfer to verdict.c and
+ *	  queues the outcome (outcome.c records them in batched short
+ *	  transactions).  No transaction is open while the network is used.  A row whose request
  *	  cannot be built is failed (quarantined), never retried in a loop.
  *	  Rows left 'sending' by a crash are sent again after restart, with the
  *	  same idempotency key / webhook id.

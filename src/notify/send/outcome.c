@@ -4,10 +4,9 @@
  *	  and recorded in one short transaction per batch: sent (with the
  *	  provider's id), failed (with the error), or pending again (with the
  *	  time of the next try); subscriptions that answered 410 are disabled.
- *	  Delays (backoff, Retry-After in seconds or as an HTTP-date, Discord's
- *	  retry_after) are clamped to retry_max_delay and texts made valid
- *	  before they reach SQL; when the batch UPDATE fails, each row is recorded on its
- *	  own in a subtransaction, so one bad row never loses the outcomes of
+ *	  Delays are clamped to retry_max_delay (delay.c) and texts made valid
+ *	  before they reach SQL; when the batch UPDATE fails, each row is
+ *	  recorded on its own in a subtransaction, so one bad row never loses the outcomes of
  *	  its neighbours (it ends 'failed' with the reason).  Also counts sent,
  *	  failed and retried rows in shared memory.
  */

@@ -51,5 +51,5 @@ ts_dispatcher_define_gucs(void)
 	DefineCustomIntVariable("troubleshooting.dispatcher_batch_size",
 							"Rows the dispatcher claims in one transaction at most.", NULL,
 							&ts_dispatcher_batch_size, 500, 1, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
-	ts_urlpolicy_define_gucs();
+	ts_policy_define_gucs();
 }
