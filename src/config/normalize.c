@@ -14,7 +14,8 @@
 #include "postgres.h"
 
 #include "config/normalize.h"
-#include "notify/address.h"
+#include "notify/channel.h"
+#include "notify/enqueue/address.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -29,11 +30,6 @@
 #define TS_CONFIG_SHOWABLE_MAX 200
 /* The longest llm_model. */
 #define TS_CONFIG_MODEL_MAX 200
-
-/* The notification channels a channel_list may name. */
-static const char *const ts_channels[] = {
-	"email", "sms", "slack", "teams", "discord", "webhook"
-};
 
 /*
  * Largest values of integer keys that become durations: beyond them the
@@ -85,10 +81,7 @@ ts_config_bad_value(const char *key, const char *value, const char *expected,
 static bool
 ts_is_channel(const char *name)
 {
-	for (size_t i = 0; i < lengthof(ts_channels); i++)
-		if (strcmp(name, ts_channels[i]) == 0)
-			return true;
-	return false;
+	return ts_channel_find(name) != NULL;
 }
 
 /* Adds one channel name (trimmed, lower-cased) to buf, rejecting unknowns. */
@@ -113,7 +106,8 @@ ts_channel_list_add(StringInfo buf, List **seen, const char *key,
 				 errmsg("invalid value for configuration key \"%s\"", key),
 				 errdetail("Expected a list of notification channels, got \"%s\"; \"%s\" is not a channel.",
 						   value, name),
-				 errhint("Channels are email, sms, slack, teams, discord and webhook, written as \"email,slack\" or [\"email\",\"slack\"].")));
+				 errhint("Channels are %s, written as \"email,slack\" or [\"email\",\"slack\"].",
+						 ts_channel_list_text())));
 	foreach(lc, *seen)
 		if (strcmp((char *) lfirst(lc), name) == 0)
 			return;				/* duplicates collapse */
@@ -229,7 +223,7 @@ ts_normalize_recipient_list(const char *key, const char *value)
 			recipient[n - 1] = '\0';
 		if (!ts_is_channel(channel) || *recipient == '\0')
 			ts_config_bad_value(key, value, "a list of channel:recipient items with known channels",
-								"Channels are email, sms, slack, teams, discord and webhook.");
+								psprintf("Channels are %s.", ts_channel_list_text()));
 		/* what enqueueing would refuse must not wait here to fail a trigger later */
 		problem = ts_recipient_problem(channel, recipient);
 		if (problem == NULL && strcmp(channel, "webhook") == 0)
@@ -259,7 +253,6 @@ ts_normalize_base_url(const char *key, const char *value, bool policy, const cha
 	char	   *url = pstrdup(value);
 	char	   *end;
 	char	   *scheme_end;
-	const char *problem;
 
 	while (isspace((unsigned char) *url))
 		url++;
@@ -272,15 +265,8 @@ ts_normalize_base_url(const char *key, const char *value, bool policy, const cha
 		*--end = '\0';
 	if (*url == '\0')
 		return url;
-	problem = ts_http_url_problem(url);
-	if (problem == NULL && policy)
-		problem = ts_destination_problem(url);
-	if (problem)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for configuration key \"%s\"", key),
-				 errdetail("Expected an http(s) URL or nothing; the value %s.", problem),
-				 errhint("%s", hint)));
+	ts_check_http_url(url, false, policy, psprintf("invalid value for configuration key \"%s\"", key),
+					  "Expected an http(s) URL or nothing; the value", hint);
 	return url;
 }
 

@@ -11,6 +11,7 @@
 
 #include "compat.h"
 #include "http/internal.h"
+#include "notify/channel.h"
 
 #include "executor/spi.h"
 
@@ -107,14 +108,14 @@ static void
 ts_prom_notifications(StringInfo buf, const char *nsp)
 {
 	ts_prom_query(psprintf("SELECT ch.channel, st.status, coalesce(n.n, 0)"
-						   " FROM unnest('{email,sms,slack,teams,discord,webhook}'::text[])"
+						   " FROM unnest('%s'::text[])"
 						   "      WITH ORDINALITY ch(channel, o1)"
 						   " CROSS JOIN unnest('{pending,sending,sent,delivered,read,failed,cancelled}'::text[])"
 						   "      WITH ORDINALITY st(status, o2)"
 						   " LEFT JOIN (SELECT channel, status, count(*) AS n"
 						   "            FROM %s.support_troubleshooting_notifications GROUP BY 1, 2) n"
 						   "      ON n.channel = ch.channel AND n.status = st.status"
-						   " ORDER BY ch.o1, st.o2", nsp));
+						   " ORDER BY ch.o1, st.o2", ts_channel_sql_array(true), nsp));
 	ts_prom_family(buf, "troubleshooting_notifications", "gauge",
 				   "Notifications in the outbox by channel and status.");
 	for (uint64 i = 0; i < SPI_processed; i++)

@@ -25,9 +25,9 @@
 #include "config/config.h"
 #include "common/extschema.h"
 #include "worker/worker.h"
-#include "notify/address.h"
-#include "notify/providers.h"
-#include "notify/urlpolicy.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/provider_settings.h"
+#include "net/curl.h"
 #include "report/report.h"
 
 #include <curl/curl.h>
@@ -307,20 +307,6 @@ ts_llm_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* libcurl: refuses to open a socket to an address the destination policy forbids. */
-static curl_socket_t
-ts_llm_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-	TsLlmResult *r = arg;
-
-	if (!ts_address_allowed(&addr->addr))
-	{
-		r->refused = true;
-		return CURL_SOCKET_BAD;
-	}
-	return socket(addr->family, addr->socktype, addr->protocol);
-}
-
 /* libcurl: stops the request when the worker is told to stop or the postmaster died. */
 static int
 ts_llm_progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -366,20 +352,10 @@ ts_llm_request(TsLlmJob *job, TsLlmResult *result)
 		curl_easy_setopt(easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, job->body);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(job->body));
-#if LIBCURL_VERSION_NUM >= 0x075500
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(easy, CURLOPT_PROXY, "");
-		curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, Min(job->timeout_ms, 10000L));
-		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, job->timeout_ms);
+		/* the destination policy's address check sets result->refused */
+		ts_net_harden(easy, false, Min(job->timeout_ms, 10000L), job->timeout_ms, &result->refused);
 		curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ts_llm_write_cb);
 		curl_easy_setopt(easy, CURLOPT_WRITEDATA, result);
-		curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, ts_llm_opensocket_cb);
-		curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, result);
 		curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, ts_llm_progress_cb);
 		curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);

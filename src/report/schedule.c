@@ -21,8 +21,9 @@
 #include "compat.h"
 #include "common/extschema.h"
 #include "worker/worker.h"
-#include "notify/address.h"
-#include "notify/content.h"
+#include "notify/channel.h"
+#include "notify/enqueue/address.h"
+#include "notify/enqueue/content.h"
 #include "report/report.h"
 #include "report/schedule.h"
 
@@ -113,14 +114,13 @@ ts_report_schedule_recipient_check(PG_FUNCTION_ARGS)
 				 errmsg("a recipient needs a channel and a recipient")));
 	channel = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	recipient = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	chat = strcmp(channel, "slack") == 0 || strcmp(channel, "teams") == 0 ||
-		strcmp(channel, "discord") == 0;
-	webhook = strcmp(channel, "webhook") == 0;
-	if (!chat && !webhook && strcmp(channel, "email") != 0 && strcmp(channel, "sms") != 0)
+	chat = ts_channel_in_family(channel, TS_CHANNEL_CHAT);
+	webhook = ts_channel_in_family(channel, TS_CHANNEL_WEBHOOK);
+	if (ts_channel_find(channel) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 strlen(channel) <= 20 ? errmsg("unknown channel \"%s\"", channel) : errmsg("unknown channel"),
-				 errhint("Channels are email, sms, slack, teams, discord and webhook.")));
+				 errhint("Channels are %s.", ts_channel_list_text())));
 	if (recipient[0] == '\0' || strlen(recipient) > TS_SCHEDULE_MAX_RECIPIENT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
