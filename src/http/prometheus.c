@@ -10,7 +10,7 @@
 #include "access/xlog.h"
 
 #include "compat.h"
-#include "http/internal.h"
+#include "http/prometheus.h"
 
 #include "executor/spi.h"
 
