@@ -1,5 +1,5 @@
 /*
- * export_pdf.c
+ * pdf.c
  *	  A report document as PDF, drawn with libharu: the document's life
  *	  (its memory, errors, fonts, saving), the troubleshooting.pdf_font
  *	  setting, the drawing helpers (pages, wrapped text, shapes, footers,
@@ -15,8 +15,8 @@
  */
 #include "postgres.h"
 
-#include "report/export_internal.h"
-#include "report/export_pdf.h"
+#include "report/export/document.h"
+#include "report/export/pdf_draw.h"
 #include "report/report.h"
 
 #include "access/xact.h"

@@ -1,5 +1,5 @@
 /*
- * export_internal.h
+ * document.h
  *	  Helpers shared by the report exporters (export.c, export_csv.c,
  *	  export_pdf.c): checking that a jsonb document is a report and reading
  *	  its parts without trusting their shape.

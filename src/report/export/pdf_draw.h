@@ -1,5 +1,5 @@
 /*
- * export_pdf.h
+ * pdf_draw.h
  *	  The PDF report being drawn (libharu document, fonts, current page and
  *	  cursor) and the drawing helpers export_pdf.c gives the section writers
  *	  in export_pdf_parts.c.

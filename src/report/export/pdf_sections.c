@@ -1,5 +1,5 @@
 /*
- * export_pdf_parts.c
+ * pdf_sections.c
  *	  The sections of a PDF report after its title block: the key figures
  *	  (summary with the trends), the sessions chart (series), customer
  *	  satisfaction with the rating chart, the top problems table with their
@@ -8,8 +8,8 @@
  */
 #include "postgres.h"
 
-#include "report/export_internal.h"
-#include "report/export_pdf.h"
+#include "report/export/document.h"
+#include "report/export/pdf_draw.h"
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"

@@ -10,7 +10,7 @@
  */
 #include "postgres.h"
 
-#include "report/export_internal.h"
+#include "report/export/document.h"
 #include "report/report.h"
 
 #include "fmgr.h"
