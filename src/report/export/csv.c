@@ -22,8 +22,9 @@
  */
 #include "postgres.h"
 
+#include "report/export/check.h"
+#include "report/export/csv.h"
 #include "report/export/document.h"
-#include "report/report.h"
 
 #include "lib/stringinfo.h"
 

@@ -3,13 +3,15 @@
  *	  The sections of a PDF report after its title block: the key figures
  *	  (summary with the trends), the sessions chart (series), customer
  *	  satisfaction with the rating chart, the top problems table with their
- *	  failing steps, and the recommendations.  Drawn with the helpers of
- *	  export_pdf.c, breaking pages between rows and keeping rows together.
+ *	  failing steps, and the recommendations.  Drawn with the primitives of
+ *	  pdf_draw.c, breaking pages between rows and keeping rows together.
  */
 #include "postgres.h"
 
 #include "report/export/document.h"
 #include "report/export/pdf_draw.h"
+#include "report/export/pdf_sections.h"
+#include "report/export/pdf_value.h"
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
