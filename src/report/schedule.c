@@ -24,7 +24,7 @@
 #include "notify/address.h"
 #include "notify/content.h"
 #include "report/report.h"
-#include "report/schedule.h"
+#include "report/schedule_time.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
