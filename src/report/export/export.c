@@ -73,13 +73,21 @@ ts_report_export(Jsonb *doc, const char *format)
 	return NULL;				/* keep the compiler quiet */
 }
 
-/* The format argument argno of a call, checked (NULL and unknown names error). */
+/*
+ * The checked arguments of an export_troubleshooting_report call: the
+ * format (argument 1; NULL and unknown names error), then an error when the
+ * report (argument 0, named what) is null.
+ */
 static char *
-ts_export_format_arg(FunctionCallInfo fcinfo, int argno)
+ts_export_args(FunctionCallInfo fcinfo, const char *what)
 {
-	char	   *format = PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	char	   *format = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	(void) ts_export_format(format);
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
 	return format;
 }
 
@@ -87,12 +95,8 @@ ts_export_format_arg(FunctionCallInfo fcinfo, int argno)
 Datum
 export_troubleshooting_report_by_id(PG_FUNCTION_ARGS)
 {
-	char	   *format = ts_export_format_arg(fcinfo, 1);
+	char	   *format = ts_export_args(fcinfo, "report id");
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("report id must not be null")));
 	PG_RETURN_BYTEA_P(ts_report_export(ts_report_load(PG_GETARG_INT64(0)), format));
 }
 
@@ -100,11 +104,7 @@ export_troubleshooting_report_by_id(PG_FUNCTION_ARGS)
 Datum
 export_troubleshooting_report_doc(PG_FUNCTION_ARGS)
 {
-	char	   *format = ts_export_format_arg(fcinfo, 1);
+	char	   *format = ts_export_args(fcinfo, "report document");
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("report document must not be null")));
 	PG_RETURN_BYTEA_P(ts_report_export(PG_GETARG_JSONB_P(0), format));
 }
