@@ -13,11 +13,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-/*
- * The last realtime document (the function's text, as is) and its ETag,
- * answered again without a query until troubleshooting.http_cache_ms after
- * computed_at.  Only a 200 is kept; a reload drops it.
- */
+/* The last realtime 200: its document and ETag, and when it was computed. */
 typedef struct TsRealtimeCache
 {
 	bool		valid;
