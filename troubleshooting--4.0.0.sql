@@ -1079,7 +1079,7 @@ COMMENT ON FUNCTION @extschema@.generate_troubleshooting_report(text, timestampt
 REVOKE ALL ON FUNCTION @extschema@.generate_troubleshooting_report(text, timestamptz, timestamptz, jsonb, boolean, boolean) FROM PUBLIC;
 
 ------------------------------------------------------------------------------
--- Reports: export (src/report/export.c, export_csv.c, export_pdf.c)
+-- Reports: export (src/report/export/: export.c, csv.c, pdf.c)
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.export_troubleshooting_report(p_report_id bigint, p_format text)

@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "http/internal.h"
+#include "http/dashboard.h"
 
 #include "http/dashboard_html.h"
 

@@ -1,8 +1,8 @@
 /*
  * report.h
  *	  Reports: generation (generate.c, report_data.c, report_trends.c),
- *	  export (export.c, export_csv.c, export_pdf.c) and schedules with the
- *	  optional LLM summary (schedule.c, llm.c).
+ *	  export (export/: export.c, csv.c, pdf.c, each with its header) and
+ *	  schedules with the optional LLM summary (schedule.c, llm.c).
  *
  * The report document (jsonb, stored in support_troubleshooting_reports.data)
  * has these top-level keys, always all present (null where a part does not
@@ -63,15 +63,8 @@ extern Jsonb *ts_report_generate(const char *report_type, TimestampTz *start,
 /* generate.c: a stored report's document by id (ERROR when there is none). */
 extern Jsonb *ts_report_load(int64 id);
 
-/* export_pdf.c: the troubleshooting.pdf_font setting (called from _PG_init). */
+/* export/pdf.c: the troubleshooting.pdf_font setting (called from _PG_init). */
 extern void ts_report_define_gucs(void);
-
-/* export.c: the document as json, csv or pdf bytes. */
-extern bytea *ts_report_export(Jsonb *doc, const char *format);
-
-/* export_csv.c, export_pdf.c */
-extern bytea *ts_report_csv(Jsonb *doc);
-extern bytea *ts_report_pdf(Jsonb *doc);
 
 /*
  * schedule.c, llm.c: steps of the maintenance worker, called between its

@@ -25,7 +25,7 @@
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
 #include "report/report.h"
-#include "report/schedule.h"
+#include "report/schedule_time.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

@@ -15,7 +15,7 @@
  */
 #include "postgres.h"
 
-#include "report/schedule.h"
+#include "report/schedule_time.h"
 
 #include "access/htup_details.h"
 #include "fmgr.h"

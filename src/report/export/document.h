@@ -1,11 +1,10 @@
 /*
- * export_internal.h
- *	  Helpers shared by the report exporters (export.c, export_csv.c,
- *	  export_pdf.c): checking that a jsonb document is a report and reading
- *	  its parts without trusting their shape.
+ * document.h
+ *	  Reading a report document without trusting its shape (document.c),
+ *	  for the checker and the writers of every format; the summary's keys.
  */
-#ifndef TS_REPORT_EXPORT_INTERNAL_H
-#define TS_REPORT_EXPORT_INTERNAL_H
+#ifndef TS_REPORT_EXPORT_DOCUMENT_H
+#define TS_REPORT_EXPORT_DOCUMENT_H
 
 #include "postgres.h"
 
@@ -23,8 +22,6 @@
 /* lengthof() as an int, for loops over the tables above */
 #define TS_NELEMS(a) ((int) lengthof(a))
 
-/* export.c */
-extern void ts_export_check(Jsonb *doc);
 extern JsonbValue *ts_export_get(JsonbContainer *obj, const char *key);
 extern JsonbContainer *ts_export_object(JsonbValue *v);
 extern JsonbContainer *ts_export_array(JsonbValue *v);
@@ -34,7 +31,4 @@ extern char *ts_export_text(JsonbValue *v);
 extern bool ts_export_number(JsonbValue *v, double *out);
 extern bytea *ts_export_utf8_bytea(const char *data, int len);
 
-/* export_pdf.c: defines troubleshooting.pdf_font (called from _PG_init) */
-extern void ts_report_define_gucs(void);
-
-#endif							/* TS_REPORT_EXPORT_INTERNAL_H */
+#endif							/* TS_REPORT_EXPORT_DOCUMENT_H */

@@ -1,5 +1,5 @@
 /*
- * export_csv.c
+ * csv.c
  *	  A report document as CSV (RFC 4180): one section per part of the
  *	  report, each a title line (the part's name) and a header row, then its
  *	  rows; sections are separated by an empty line.  Parts that are null or
@@ -22,8 +22,9 @@
  */
 #include "postgres.h"
 
-#include "report/export_internal.h"
-#include "report/report.h"
+#include "report/export/check.h"
+#include "report/export/csv.h"
+#include "report/export/document.h"
 
 #include "lib/stringinfo.h"
 

@@ -1,11 +1,11 @@
 /*
- * export_pdf.h
+ * pdf_draw.h
  *	  The PDF report being drawn (libharu document, fonts, current page and
- *	  cursor) and the drawing helpers export_pdf.c gives the section writers
- *	  in export_pdf_parts.c.
+ *	  cursor) and the drawing primitives of pdf_draw.c, used by pdf.c and
+ *	  the section writers in pdf_sections.c.
  */
-#ifndef TS_REPORT_EXPORT_PDF_H
-#define TS_REPORT_EXPORT_PDF_H
+#ifndef TS_REPORT_EXPORT_PDF_DRAW_H
+#define TS_REPORT_EXPORT_PDF_DRAW_H
 
 #include "postgres.h"
 
@@ -52,7 +52,7 @@ typedef struct TsPdf
 	HPDF_STATUS error_detail;
 } TsPdf;
 
-/* export_pdf.c: pages, text and shapes */
+/* pages, text and shapes */
 extern void ts_pdf_check(TsPdf *p, const char *what);
 extern void ts_pdf_new_page(TsPdf *p);
 extern bool ts_pdf_need(TsPdf *p, float height);
@@ -78,15 +78,4 @@ extern bool ts_pdf_keep(TsPdf *p, float height);
 extern void ts_pdf_paragraph(TsPdf *p, HPDF_Font font, float size, float x, float width,
 							 const TsRgb *color, const char *s);
 
-/* export_pdf.c: the document's values as display text */
-extern char *ts_pdf_value(const char *metric, JsonbValue *v, bool with_sign);
-extern char *ts_pdf_label(const char *metric);
-
-/* export_pdf_parts.c: the sections after the title block */
-extern void ts_pdf_kpis(TsPdf *p, Jsonb *doc);
-extern void ts_pdf_series_chart(TsPdf *p, Jsonb *doc);
-extern void ts_pdf_satisfaction(TsPdf *p, Jsonb *doc, bool charts);
-extern void ts_pdf_problems(TsPdf *p, Jsonb *doc);
-extern void ts_pdf_recommendations(TsPdf *p, Jsonb *doc);
-
-#endif							/* TS_REPORT_EXPORT_PDF_H */
+#endif							/* TS_REPORT_EXPORT_PDF_DRAW_H */

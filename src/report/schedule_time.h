@@ -1,10 +1,10 @@
 /*
- * schedule.h
+ * schedule_time.h
  *	  Due times and report periods of report schedules (schedule_time.c),
- *	  shared with the worker's step that runs them (schedule.c).
+ *	  used by the worker's step that runs them (schedule.c).
  */
-#ifndef TS_REPORT_SCHEDULE_H
-#define TS_REPORT_SCHEDULE_H
+#ifndef TS_REPORT_SCHEDULE_TIME_H
+#define TS_REPORT_SCHEDULE_TIME_H
 
 #include "postgres.h"
 
@@ -27,4 +27,4 @@ extern void ts_schedule_period(char frequency, const char *tz, TimestampTz due,
 							   TimestampTz *start, TimestampTz *end);
 extern char *ts_schedule_iso_local(TimestampTz t, const char *tz);
 
-#endif							/* TS_REPORT_SCHEDULE_H */
+#endif							/* TS_REPORT_SCHEDULE_TIME_H */

@@ -1,15 +1,17 @@
 /*
- * export_pdf_parts.c
+ * pdf_sections.c
  *	  The sections of a PDF report after its title block: the key figures
  *	  (summary with the trends), the sessions chart (series), customer
  *	  satisfaction with the rating chart, the top problems table with their
- *	  failing steps, and the recommendations.  Drawn with the helpers of
- *	  export_pdf.c, breaking pages between rows and keeping rows together.
+ *	  failing steps, and the recommendations.  Drawn with the primitives of
+ *	  pdf_draw.c, breaking pages between rows and keeping rows together.
  */
 #include "postgres.h"
 
-#include "report/export_internal.h"
-#include "report/export_pdf.h"
+#include "report/export/document.h"
+#include "report/export/pdf_draw.h"
+#include "report/export/pdf_sections.h"
+#include "report/export/pdf_value.h"
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -39,23 +41,49 @@ ts_pdf_trend(JsonbContainer *metrics, const char *metric)
 	return NULL;
 }
 
+/* A column title of a table's header row: left-aligned at x, or ending at x when right. */
+typedef struct TsPdfColumn
+{
+	const char *title;
+	float		x;
+	bool		right;
+} TsPdfColumn;
+
+/* Draws a table's header row (the titles in bold on a light band), then moves down by advance. */
+static void
+ts_pdf_header_row(TsPdf *p, const TsPdfColumn *cols, int ncols, float advance)
+{
+	float		base = p->y - 13;
+
+	ts_pdf_rect(p, TS_PDF_LEFT, p->y - 18, TS_PDF_WIDTH, 18, &ts_pdf_light);
+	for (int i = 0; i < ncols; i++)
+	{
+		if (cols[i].right)
+			ts_pdf_text_right(p, p->bold, 9, cols[i].x, base, &ts_pdf_black, cols[i].title);
+		else
+			ts_pdf_text(p, p->bold, 9, cols[i].x, base, &ts_pdf_black, cols[i].title);
+	}
+	p->y -= advance;
+}
+
 /* Column positions of the key figures table. */
 #define TS_KPI_VALUE_R	(TS_PDF_LEFT + 300)
 #define TS_KPI_PREV_R	(TS_PDF_LEFT + 385)
 #define TS_KPI_CHANGE_X (TS_PDF_LEFT + 400)
 
+/* The column titles of the key figures table. */
+static const TsPdfColumn ts_kpi_cols[] = {
+	{"Metric", TS_PDF_LEFT + 4, false},
+	{"Value", TS_KPI_VALUE_R, true},
+	{"Previous", TS_KPI_PREV_R, true},
+	{"Change", TS_KPI_CHANGE_X, false},
+};
+
 /* The header row of the key figures table. */
 static void
 ts_pdf_kpi_header(TsPdf *p)
 {
-	float		base = p->y - 13;
-
-	ts_pdf_rect(p, TS_PDF_LEFT, p->y - 18, TS_PDF_WIDTH, 18, &ts_pdf_light);
-	ts_pdf_text(p, p->bold, 9, TS_PDF_LEFT + 4, base, &ts_pdf_black, "Metric");
-	ts_pdf_text_right(p, p->bold, 9, TS_KPI_VALUE_R, base, &ts_pdf_black, "Value");
-	ts_pdf_text_right(p, p->bold, 9, TS_KPI_PREV_R, base, &ts_pdf_black, "Previous");
-	ts_pdf_text(p, p->bold, 9, TS_KPI_CHANGE_X, base, &ts_pdf_black, "Change");
-	p->y -= 18;
+	ts_pdf_header_row(p, ts_kpi_cols, TS_NELEMS(ts_kpi_cols), 18);
 }
 
 /* One row of the key figures table: value, and how it moved when trend is known. */
@@ -349,20 +377,21 @@ ts_pdf_satisfaction(TsPdf *p, Jsonb *doc, bool charts)
 #define TS_PROB_MED_R	(TS_PDF_LEFT + TS_PDF_WIDTH - 4)
 #define TS_STEP_X		(TS_PROB_TEXT_X + 10)
 
+/* The column titles of the problems table. */
+static const TsPdfColumn ts_problem_cols[] = {
+	{"#", TS_PDF_LEFT + 16, true},
+	{"Problem", TS_PROB_TEXT_X, false},
+	{"Sessions", TS_PROB_SESS_R, true},
+	{"Resolved", TS_PROB_RES_R, true},
+	{"Escalated", TS_PROB_ESC_R, true},
+	{"Median time", TS_PROB_MED_R, true},
+};
+
 /* The header row of the problems table. */
 static void
 ts_pdf_problems_header(TsPdf *p)
 {
-	float		base = p->y - 13;
-
-	ts_pdf_rect(p, TS_PDF_LEFT, p->y - 18, TS_PDF_WIDTH, 18, &ts_pdf_light);
-	ts_pdf_text_right(p, p->bold, 9, TS_PDF_LEFT + 16, base, &ts_pdf_black, "#");
-	ts_pdf_text(p, p->bold, 9, TS_PROB_TEXT_X, base, &ts_pdf_black, "Problem");
-	ts_pdf_text_right(p, p->bold, 9, TS_PROB_SESS_R, base, &ts_pdf_black, "Sessions");
-	ts_pdf_text_right(p, p->bold, 9, TS_PROB_RES_R, base, &ts_pdf_black, "Resolved");
-	ts_pdf_text_right(p, p->bold, 9, TS_PROB_ESC_R, base, &ts_pdf_black, "Escalated");
-	ts_pdf_text_right(p, p->bold, 9, TS_PROB_MED_R, base, &ts_pdf_black, "Median time");
-	p->y -= 20;
+	ts_pdf_header_row(p, ts_problem_cols, TS_NELEMS(ts_problem_cols), 20);
 }
 
 /* A failing step as one line of text. */
