@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "common/json_write.h"
 #include "compat.h"
 #include "metrics.h"
 
@@ -19,7 +20,6 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -240,26 +240,6 @@ ts_realtime(TsRealtime *rt, bool lists)
 	SPI_finish();
 }
 
-/* Appends a Numeric (or null) as a JSON number. */
-static void
-ts_json_numeric(StringInfo buf, Numeric n)
-{
-	if (n == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		appendStringInfoString(buf, DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n))));
-}
-
-/* Appends a string (or null) as a JSON string. */
-static void
-ts_json_string(StringInfo buf, const char *s)
-{
-	if (s == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		escape_json(buf, s);
-}
-
 /* get_troubleshooting_realtime_metrics(): the dashboard document. */
 Datum
 get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
@@ -273,7 +253,7 @@ get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"timestamp\": ");
-	ts_json_string(&buf, rt.timestamp);
+	ts_json_text(&buf, rt.timestamp);
 	appendStringInfo(&buf, ", \"metrics\": {\"active_sessions\": " INT64_FORMAT
 					 ", \"resolved_last_hour\": " INT64_FORMAT
 					 ", \"escalated_last_hour\": " INT64_FORMAT
@@ -290,9 +270,9 @@ get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
 
 		appendStringInfoString(&buf, first ? "{\"problem_id\": " : ", {\"problem_id\": ");
 		first = false;
-		ts_json_string(&buf, pc->problem);
+		ts_json_text(&buf, pc->problem);
 		appendStringInfoString(&buf, ", \"title\": ");
-		ts_json_string(&buf, pc->title);
+		ts_json_text(&buf, pc->title);
 		appendStringInfo(&buf, ", \"sessions\": " INT64_FORMAT ", \"resolved\": " INT64_FORMAT
 						 ", \"escalated\": " INT64_FORMAT ", \"resolution_rate\": ",
 						 pc->sessions, pc->resolved, pc->escalated);

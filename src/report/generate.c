@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "common/json_write.h"
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
@@ -45,64 +46,6 @@ static const char *const ts_report_titles[] = {
 
 static const char *const ts_filter_keys =
 "problem_ids, statuses, min_rating, max_rating, customer_email_domain, assigned_agent";
-
-/* Appends ", " unless first, then "key": . */
-void
-ts_rj_key(StringInfo out, bool *first, const char *key)
-{
-	if (!*first)
-		appendStringInfoString(out, ", ");
-	*first = false;
-	escape_json(out, key);
-	appendStringInfoString(out, ": ");
-}
-
-/* Appends a numeric as a JSON number, or null. */
-void
-ts_rj_numeric(StringInfo out, Numeric n)
-{
-	if (n == NULL)
-		appendStringInfoString(out, "null");
-	else
-		appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
-																		 NumericGetDatum(n))));
-}
-
-/* Appends a JSON string, or null. */
-void
-ts_rj_string(StringInfo out, const char *s)
-{
-	if (s == NULL)
-		appendStringInfoString(out, "null");
-	else
-		escape_json(out, s);
-}
-
-/* Appends a timestamptz as an ISO 8601 JSON string in the session time zone. */
-void
-ts_rj_timestamptz(StringInfo out, TimestampTz t)
-{
-	char		buf[MAXDATELEN + 1];
-
-	JsonEncodeDateTime(buf, TimestampTzGetDatum(t), TIMESTAMPTZOID, NULL);
-	appendStringInfo(out, "\"%s\"", buf);
-}
-
-/* Appends "key": int64. */
-static void
-ts_rj_int(StringInfo out, bool *first, const char *key, int64 v)
-{
-	ts_rj_key(out, first, key);
-	appendStringInfo(out, INT64_FORMAT, v);
-}
-
-/* Appends "key": numeric-or-null. */
-static void
-ts_rj_num(StringInfo out, bool *first, const char *key, Numeric v)
-{
-	ts_rj_key(out, first, key);
-	ts_rj_numeric(out, v);
-}
 
 /* t + iv in the session time zone. */
 static TimestampTz
@@ -374,23 +317,23 @@ ts_append_summary(StringInfo out, const TsPeriodStats *st)
 	bool		first = true;
 
 	appendStringInfoChar(out, '{');
-	ts_rj_int(out, &first, "total_sessions", m[M_SESSIONS]);
-	ts_rj_int(out, &first, "resolved_sessions", m[M_RESOLVED]);
-	ts_rj_int(out, &first, "escalated_sessions", m[M_ESCALATED]);
-	ts_rj_int(out, &first, "abandoned_sessions", m[M_ABANDONED]);
-	ts_rj_num(out, &first, "resolution_rate", ts_kpi_value(st, K_RESOLUTION_RATE));
-	ts_rj_num(out, &first, "escalation_rate", ts_kpi_value(st, K_ESCALATION_RATE));
-	ts_rj_num(out, &first, "avg_resolution_time_minutes", ts_kpi_value(st, K_AVG_RES));
-	ts_rj_num(out, &first, "median_resolution_time_minutes", ts_kpi_value(st, K_MEDIAN_RES));
-	ts_rj_num(out, &first, "p90_resolution_time_minutes", ts_kpi_value(st, K_P90_RES));
-	ts_rj_int(out, &first, "total_attempts", m[M_ATTEMPTS]);
-	ts_rj_int(out, &first, "successful_attempts", m[M_ATTEMPTS_OK]);
-	ts_rj_num(out, &first, "attempts_per_session", ts_kpi_value(st, K_ATTEMPTS_PER_SESSION));
-	ts_rj_num(out, &first, "first_attempt_success_rate", ts_kpi_value(st, K_FIRST_ATTEMPT));
-	ts_rj_int(out, &first, "feedback_count", m[M_FEEDBACK]);
-	ts_rj_num(out, &first, "avg_rating", ts_kpi_value(st, K_AVG_RATING));
-	ts_rj_num(out, &first, "nps", ts_kpi_value(st, K_NPS));
-	ts_rj_int(out, &first, "unique_problems", st->unique_problems);
+	ts_json_key_int(out, &first, "total_sessions", m[M_SESSIONS]);
+	ts_json_key_int(out, &first, "resolved_sessions", m[M_RESOLVED]);
+	ts_json_key_int(out, &first, "escalated_sessions", m[M_ESCALATED]);
+	ts_json_key_int(out, &first, "abandoned_sessions", m[M_ABANDONED]);
+	ts_json_key_numeric(out, &first, "resolution_rate", ts_kpi_value(st, K_RESOLUTION_RATE));
+	ts_json_key_numeric(out, &first, "escalation_rate", ts_kpi_value(st, K_ESCALATION_RATE));
+	ts_json_key_numeric(out, &first, "avg_resolution_time_minutes", ts_kpi_value(st, K_AVG_RES));
+	ts_json_key_numeric(out, &first, "median_resolution_time_minutes", ts_kpi_value(st, K_MEDIAN_RES));
+	ts_json_key_numeric(out, &first, "p90_resolution_time_minutes", ts_kpi_value(st, K_P90_RES));
+	ts_json_key_int(out, &first, "total_attempts", m[M_ATTEMPTS]);
+	ts_json_key_int(out, &first, "successful_attempts", m[M_ATTEMPTS_OK]);
+	ts_json_key_numeric(out, &first, "attempts_per_session", ts_kpi_value(st, K_ATTEMPTS_PER_SESSION));
+	ts_json_key_numeric(out, &first, "first_attempt_success_rate", ts_kpi_value(st, K_FIRST_ATTEMPT));
+	ts_json_key_int(out, &first, "feedback_count", m[M_FEEDBACK]);
+	ts_json_key_numeric(out, &first, "avg_rating", ts_kpi_value(st, K_AVG_RATING));
+	ts_json_key_numeric(out, &first, "nps", ts_kpi_value(st, K_NPS));
+	ts_json_key_int(out, &first, "unique_problems", st->unique_problems);
 	appendStringInfoChar(out, '}');
 }
 
@@ -408,18 +351,18 @@ ts_append_series(StringInfo out, const TsPeriodStats *st)
 		if (i > 0)
 			appendStringInfoString(out, ", ");
 		appendStringInfoChar(out, '{');
-		ts_rj_key(out, &first, "period_start");
-		ts_rj_timestamptz(out, b->start);
-		ts_rj_int(out, &first, "total_sessions", m[M_SESSIONS]);
-		ts_rj_int(out, &first, "resolved_sessions", m[M_RESOLVED]);
-		ts_rj_int(out, &first, "escalated_sessions", m[M_ESCALATED]);
-		ts_rj_int(out, &first, "abandoned_sessions", m[M_ABANDONED]);
-		ts_rj_num(out, &first, "resolution_rate", ts_ratio(m[M_RESOLVED], m[M_SESSIONS], 4));
-		ts_rj_num(out, &first, "avg_resolution_time_minutes",
+		ts_json_key(out, &first, "period_start");
+		ts_json_timestamptz(out, b->start);
+		ts_json_key_int(out, &first, "total_sessions", m[M_SESSIONS]);
+		ts_json_key_int(out, &first, "resolved_sessions", m[M_RESOLVED]);
+		ts_json_key_int(out, &first, "escalated_sessions", m[M_ESCALATED]);
+		ts_json_key_int(out, &first, "abandoned_sessions", m[M_ABANDONED]);
+		ts_json_key_numeric(out, &first, "resolution_rate", ts_ratio(m[M_RESOLVED], m[M_SESSIONS], 4));
+		ts_json_key_numeric(out, &first, "avg_resolution_time_minutes",
 					ts_avg_minutes(m[M_RES_US], m[M_RES_N]));
-		ts_rj_int(out, &first, "total_attempts", m[M_ATTEMPTS]);
-		ts_rj_int(out, &first, "feedback_count", m[M_FEEDBACK]);
-		ts_rj_num(out, &first, "avg_rating", ts_ratio(m[M_RATING_SUM], m[M_FEEDBACK], 2));
+		ts_json_key_int(out, &first, "total_attempts", m[M_ATTEMPTS]);
+		ts_json_key_int(out, &first, "feedback_count", m[M_FEEDBACK]);
+		ts_json_key_numeric(out, &first, "avg_rating", ts_ratio(m[M_RATING_SUM], m[M_FEEDBACK], 2));
 		appendStringInfoChar(out, '}');
 	}
 	appendStringInfoChar(out, ']');
@@ -447,18 +390,16 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 		if (n++ > 0)
 			appendStringInfoString(out, ", ");
 		appendStringInfoChar(out, '{');
-		ts_rj_key(out, &first, "problem_id");
-		ts_rj_string(out, p->problem_id);
-		ts_rj_key(out, &first, "title");
-		ts_rj_string(out, p->title);
-		ts_rj_int(out, &first, "sessions", p->sessions);
-		ts_rj_int(out, &first, "resolved_sessions", p->resolved);
-		ts_rj_int(out, &first, "escalated_sessions", p->escalated);
-		ts_rj_num(out, &first, "resolution_rate", ts_ratio(p->resolved, p->sessions, 4));
-		ts_rj_num(out, &first, "escalation_rate", ts_ratio(p->escalated, p->sessions, 4));
-		ts_rj_num(out, &first, "median_resolution_time_minutes",
+		ts_json_key_text(out, &first, "problem_id", p->problem_id);
+		ts_json_key_text(out, &first, "title", p->title);
+		ts_json_key_int(out, &first, "sessions", p->sessions);
+		ts_json_key_int(out, &first, "resolved_sessions", p->resolved);
+		ts_json_key_int(out, &first, "escalated_sessions", p->escalated);
+		ts_json_key_numeric(out, &first, "resolution_rate", ts_ratio(p->resolved, p->sessions, 4));
+		ts_json_key_numeric(out, &first, "escalation_rate", ts_ratio(p->escalated, p->sessions, 4));
+		ts_json_key_numeric(out, &first, "median_resolution_time_minutes",
 					ts_percentile(p->res_minutes, p->nres, 0.5));
-		ts_rj_key(out, &first, "failing_steps");
+		ts_json_key(out, &first, "failing_steps");
 		appendStringInfoChar(out, '[');
 		foreach(lc2, p->steps)
 		{
@@ -470,12 +411,11 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 			if (nsteps++ > 0)
 				appendStringInfoString(out, ", ");
 			appendStringInfoChar(out, '{');
-			ts_rj_int(out, &f2, "step_number", s->step_number);
-			ts_rj_key(out, &f2, "step_title");
-			ts_rj_string(out, s->step_title);
-			ts_rj_int(out, &f2, "attempts", s->attempts);
-			ts_rj_int(out, &f2, "failed_attempts", s->failed);
-			ts_rj_num(out, &f2, "failure_rate", ts_ratio(s->failed, s->attempts, 4));
+			ts_json_key_int(out, &f2, "step_number", s->step_number);
+			ts_json_key_text(out, &f2, "step_title", s->step_title);
+			ts_json_key_int(out, &f2, "attempts", s->attempts);
+			ts_json_key_int(out, &f2, "failed_attempts", s->failed);
+			ts_json_key_numeric(out, &f2, "failure_rate", ts_ratio(s->failed, s->attempts, 4));
 			appendStringInfoChar(out, '}');
 		}
 		appendStringInfoString(out, "]}");
@@ -492,28 +432,28 @@ ts_append_satisfaction(StringInfo out, const TsPeriodStats *st)
 	bool		f2 = true;
 
 	appendStringInfoChar(out, '{');
-	ts_rj_int(out, &first, "feedback_count", m[M_FEEDBACK]);
-	ts_rj_int(out, &first, "rated_sessions", st->rated_sessions);
-	ts_rj_key(out, &first, "rating_distribution");
+	ts_json_key_int(out, &first, "feedback_count", m[M_FEEDBACK]);
+	ts_json_key_int(out, &first, "rated_sessions", st->rated_sessions);
+	ts_json_key(out, &first, "rating_distribution");
 	appendStringInfoChar(out, '{');
 	for (int r = 1; r <= 5; r++)
-		ts_rj_int(out, &f2, psprintf("%d", r), st->ratings[r]);
+		ts_json_key_int(out, &f2, psprintf("%d", r), st->ratings[r]);
 	appendStringInfoChar(out, '}');
-	ts_rj_num(out, &first, "avg_rating", ts_kpi_value(st, K_AVG_RATING));
-	ts_rj_num(out, &first, "csat", ts_kpi_value(st, K_CSAT));
-	ts_rj_key(out, &first, "nps");
+	ts_json_key_numeric(out, &first, "avg_rating", ts_kpi_value(st, K_AVG_RATING));
+	ts_json_key_numeric(out, &first, "csat", ts_kpi_value(st, K_CSAT));
+	ts_json_key(out, &first, "nps");
 	f2 = true;
 	appendStringInfoChar(out, '{');
-	ts_rj_num(out, &f2, "score", ts_kpi_value(st, K_NPS));
-	ts_rj_int(out, &f2, "promoters", m[M_PROMOTERS]);
-	ts_rj_int(out, &f2, "passives", st->passives);
-	ts_rj_int(out, &f2, "detractors", m[M_DETRACTORS]);
-	ts_rj_int(out, &f2, "responses", m[M_NPS_N]);
+	ts_json_key_numeric(out, &f2, "score", ts_kpi_value(st, K_NPS));
+	ts_json_key_int(out, &f2, "promoters", m[M_PROMOTERS]);
+	ts_json_key_int(out, &f2, "passives", st->passives);
+	ts_json_key_int(out, &f2, "detractors", m[M_DETRACTORS]);
+	ts_json_key_int(out, &f2, "responses", m[M_NPS_N]);
 	appendStringInfoChar(out, '}');
-	ts_rj_num(out, &first, "helpful_share", ts_ratio(st->helpful_yes, st->helpful_n, 4));
-	ts_rj_int(out, &first, "helpful_responses", st->helpful_n);
-	ts_rj_int(out, &first, "finished_sessions", st->finished);
-	ts_rj_num(out, &first, "feedback_response_rate", ts_kpi_value(st, K_RESPONSE_RATE));
+	ts_json_key_numeric(out, &first, "helpful_share", ts_ratio(st->helpful_yes, st->helpful_n, 4));
+	ts_json_key_int(out, &first, "helpful_responses", st->helpful_n);
+	ts_json_key_int(out, &first, "finished_sessions", st->finished);
+	ts_json_key_numeric(out, &first, "feedback_response_rate", ts_kpi_value(st, K_RESPONSE_RATE));
 	appendStringInfoChar(out, '}');
 }
 
@@ -601,50 +541,50 @@ ts_report_document(int type, int64 id, TimestampTz start, TimestampTz end, const
 
 	initStringInfo(&out);
 	appendStringInfoChar(&out, '{');
-	ts_rj_key(&out, &first, "id");
+	ts_json_key(&out, &first, "id");
 	if (id > 0)
 		appendStringInfo(&out, INT64_FORMAT, id);
 	else
 		appendStringInfoString(&out, "null");
-	ts_rj_key(&out, &first, "report_type");
-	ts_rj_string(&out, name);
-	ts_rj_key(&out, &first, "title");
-	ts_rj_string(&out, ts_report_titles[type]);
-	ts_rj_key(&out, &first, "period");
+	ts_json_key(&out, &first, "report_type");
+	ts_json_text(&out, name);
+	ts_json_key(&out, &first, "title");
+	ts_json_text(&out, ts_report_titles[type]);
+	ts_json_key(&out, &first, "period");
 	appendStringInfoString(&out, "{\"start\": ");
-	ts_rj_timestamptz(&out, start);
+	ts_json_timestamptz(&out, start);
 	appendStringInfoString(&out, ", \"end\": ");
-	ts_rj_timestamptz(&out, end);
+	ts_json_timestamptz(&out, end);
 	appendStringInfoString(&out, ", \"time_zone\": ");
-	ts_rj_string(&out, pg_get_timezone_name(session_timezone));
+	ts_json_text(&out, pg_get_timezone_name(session_timezone));
 	appendStringInfoString(&out, ", \"granularity\": ");
-	ts_rj_string(&out, granularity);
+	ts_json_text(&out, granularity);
 	appendStringInfoChar(&out, '}');
-	ts_rj_key(&out, &first, "filters");
+	ts_json_key(&out, &first, "filters");
 	appendStringInfoString(&out, filters_text);
-	ts_rj_key(&out, &first, "include_charts");
+	ts_json_key(&out, &first, "include_charts");
 	appendStringInfoString(&out, include_charts ? "true" : "false");
-	ts_rj_key(&out, &first, "generated_at");
-	ts_rj_timestamptz(&out, generated_at);
-	ts_rj_key(&out, &first, "summary");
+	ts_json_key(&out, &first, "generated_at");
+	ts_json_timestamptz(&out, generated_at);
+	ts_json_key(&out, &first, "summary");
 	ts_append_summary(&out, cur);
-	ts_rj_key(&out, &first, "series");
+	ts_json_key(&out, &first, "series");
 	ts_append_series(&out, cur);
-	ts_rj_key(&out, &first, "top_problems");
+	ts_json_key(&out, &first, "top_problems");
 	if (type == 4)
 		appendStringInfoString(&out, "null");	/* customer_satisfaction */
 	else
 		ts_append_problems(&out, cur, type == 3 ? -1 : ts_config_get_int("report_top_problems"));
-	ts_rj_key(&out, &first, "satisfaction");
+	ts_json_key(&out, &first, "satisfaction");
 	if (type == 3)
 		appendStringInfoString(&out, "null");	/* problem_analysis */
 	else
 		ts_append_satisfaction(&out, cur);
-	ts_rj_key(&out, &first, "trends");
+	ts_json_key(&out, &first, "trends");
 	ts_report_trends(&out, cur, prev);
-	ts_rj_key(&out, &first, "recommendations");
+	ts_json_key(&out, &first, "recommendations");
 	ts_report_recommendations(&out, cur, prev, name);
-	ts_rj_key(&out, &first, "executive_summary");
+	ts_json_key(&out, &first, "executive_summary");
 	appendStringInfoString(&out, "null");
 	appendStringInfoChar(&out, '}');
 	return out.data;

@@ -112,12 +112,6 @@ extern void ts_report_trends(StringInfo out, const TsPeriodStats *cur,
 extern void ts_report_recommendations(StringInfo out, const TsPeriodStats *cur,
 									  const TsPeriodStats *prev, const char *report_type);
 
-/* generate.c: JSON helpers */
-extern void ts_rj_key(StringInfo out, bool *first, const char *key);
-extern void ts_rj_numeric(StringInfo out, Numeric n);
-extern void ts_rj_string(StringInfo out, const char *s);
-extern void ts_rj_timestamptz(StringInfo out, TimestampTz t);
-
 /* KPIs compared between periods, in report order */
 typedef enum TsKpi
 {

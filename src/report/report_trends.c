@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "common/json_write.h"
 #include "compat.h"
 #include "config.h"
 #include "report/report_int.h"
@@ -89,13 +90,13 @@ ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *
 	bool		first = true;
 
 	appendStringInfoChar(out, '{');
-	ts_rj_key(out, &first, "previous_period");
+	ts_json_key(out, &first, "previous_period");
 	appendStringInfoString(out, "{\"start\": ");
-	ts_rj_timestamptz(out, prev->start);
+	ts_json_timestamptz(out, prev->start);
 	appendStringInfoString(out, ", \"end\": ");
-	ts_rj_timestamptz(out, prev->end);
+	ts_json_timestamptz(out, prev->end);
 	appendStringInfoChar(out, '}');
-	ts_rj_key(out, &first, "metrics");
+	ts_json_key(out, &first, "metrics");
 	appendStringInfoChar(out, '[');
 	for (int k = 0; k < TS_NKPIS; k++)
 	{
@@ -124,19 +125,14 @@ ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *
 		if (k > 0)
 			appendStringInfoString(out, ", ");
 		appendStringInfoChar(out, '{');
-		ts_rj_key(out, &f2, "metric");
-		ts_rj_string(out, ts_kpi_names[k]);
-		ts_rj_key(out, &f2, "current");
-		ts_rj_numeric(out, c);
-		ts_rj_key(out, &f2, "previous");
-		ts_rj_numeric(out, p);
-		ts_rj_key(out, &f2, "change");
-		ts_rj_numeric(out, change);
-		ts_rj_key(out, &f2, "change_percent");
-		ts_rj_numeric(out, pct);
-		ts_rj_key(out, &f2, "direction");
-		ts_rj_string(out, change == NULL ? NULL : dir > 0 ? "up" : dir < 0 ? "down" : "flat");
-		ts_rj_key(out, &f2, "better");
+		ts_json_key_text(out, &f2, "metric", ts_kpi_names[k]);
+		ts_json_key_numeric(out, &f2, "current", c);
+		ts_json_key_numeric(out, &f2, "previous", p);
+		ts_json_key_numeric(out, &f2, "change", change);
+		ts_json_key_numeric(out, &f2, "change_percent", pct);
+		ts_json_key_text(out, &f2, "direction",
+						 change == NULL ? NULL : dir > 0 ? "up" : dir < 0 ? "down" : "flat");
+		ts_json_key(out, &f2, "better");
 		if (change == NULL || dir == 0 || ts_kpi_up_is_good[k] == 0)
 			appendStringInfoString(out, "null");
 		else
@@ -155,13 +151,10 @@ ts_rec_begin(StringInfo out, int *n, const char *rule, const char *severity, con
 	if ((*n)++ > 0)
 		appendStringInfoString(out, ", ");
 	appendStringInfoChar(out, '{');
-	ts_rj_key(out, &first, "rule");
-	ts_rj_string(out, rule);
-	ts_rj_key(out, &first, "severity");
-	ts_rj_string(out, severity);
-	ts_rj_key(out, &first, "message");
-	ts_rj_string(out, message);
-	ts_rj_key(out, &first, "data");
+	ts_json_key_text(out, &first, "rule", rule);
+	ts_json_key_text(out, &first, "severity", severity);
+	ts_json_key_text(out, &first, "message", message);
+	ts_json_key(out, &first, "data");
 	appendStringInfoChar(out, '{');
 }
 
@@ -169,17 +162,9 @@ ts_rec_begin(StringInfo out, int *n, const char *rule, const char *severity, con
 static void
 ts_rec_end(StringInfo out, bool *first, double threshold)
 {
-	ts_rj_key(out, first, "threshold");
+	ts_json_key(out, first, "threshold");
 	appendStringInfo(out, "%g", threshold);
 	appendStringInfoString(out, "}}");
-}
-
-/* Appends "key": numeric inside a data object. */
-static void
-ts_rec_num(StringInfo out, bool *first, const char *key, Numeric v)
-{
-	ts_rj_key(out, first, key);
-	ts_rj_numeric(out, v);
 }
 
 /* A fraction as a percentage with one decimal, for messages. */
@@ -241,11 +226,10 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 							  psprintf(" (it was %s in the previous period)",
 									   ts_pct(ts_num_double(before))) : ""));
 		first = true;
-		ts_rj_key(out, &first, "problem_id");
-		ts_rj_string(out, pr->problem_id);
-		ts_rec_num(out, &first, "sessions", int64_to_numeric(pr->sessions));
-		ts_rec_num(out, &first, "resolution_rate", rate);
-		ts_rec_num(out, &first, "previous_resolution_rate", before);
+		ts_json_key_text(out, &first, "problem_id", pr->problem_id);
+		ts_json_key_numeric(out, &first, "sessions", int64_to_numeric(pr->sessions));
+		ts_json_key_numeric(out, &first, "resolution_rate", rate);
+		ts_json_key_numeric(out, &first, "previous_resolution_rate", before);
 		ts_rec_end(out, &first, min_res);
 	}
 
@@ -259,8 +243,8 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 					 psprintf("Escalation rate rose from %s to %s", ts_pct(ts_num_double(p)),
 							  ts_pct(ts_num_double(c))));
 		first = true;
-		ts_rec_num(out, &first, "escalation_rate", c);
-		ts_rec_num(out, &first, "previous_escalation_rate", p);
+		ts_json_key_numeric(out, &first, "escalation_rate", c);
+		ts_json_key_numeric(out, &first, "previous_escalation_rate", p);
 		ts_rec_end(out, &first, esc_rise);
 	}
 
@@ -294,12 +278,11 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 								  pr->title ? pr->title : pr->problem_id ? pr->problem_id : "sessions with no detected problem",
 								  ts_pct(ts_num_double(rate))));
 			first = true;
-			ts_rj_key(out, &first, "problem_id");
-			ts_rj_string(out, pr->problem_id);
-			ts_rec_num(out, &first, "step_number", int64_to_numeric(s->step_number));
-			ts_rec_num(out, &first, "attempts", int64_to_numeric(s->attempts));
-			ts_rec_num(out, &first, "failed_attempts", int64_to_numeric(s->failed));
-			ts_rec_num(out, &first, "failure_rate", rate);
+			ts_json_key_text(out, &first, "problem_id", pr->problem_id);
+			ts_json_key_numeric(out, &first, "step_number", int64_to_numeric(s->step_number));
+			ts_json_key_numeric(out, &first, "attempts", int64_to_numeric(s->attempts));
+			ts_json_key_numeric(out, &first, "failed_attempts", int64_to_numeric(s->failed));
+			ts_json_key_numeric(out, &first, "failure_rate", rate);
 			ts_rec_end(out, &first, step_fail);
 		}
 	}
@@ -314,8 +297,8 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 					 psprintf("CSAT fell from %s to %s", ts_pct(ts_num_double(p)),
 							  ts_pct(ts_num_double(c))));
 		first = true;
-		ts_rec_num(out, &first, "csat", c);
-		ts_rec_num(out, &first, "previous_csat", p);
+		ts_json_key_numeric(out, &first, "csat", c);
+		ts_json_key_numeric(out, &first, "previous_csat", p);
 		ts_rec_end(out, &first, csat_drop);
 	}
 
@@ -327,8 +310,8 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 					 psprintf("Only %s of finished sessions left feedback (target %s)",
 							  ts_pct(ts_num_double(c)), ts_pct(min_resp)));
 		first = true;
-		ts_rec_num(out, &first, "feedback_response_rate", c);
-		ts_rec_num(out, &first, "finished_sessions", int64_to_numeric(cur->finished));
+		ts_json_key_numeric(out, &first, "feedback_response_rate", c);
+		ts_json_key_numeric(out, &first, "finished_sessions", int64_to_numeric(cur->finished));
 		ts_rec_end(out, &first, min_resp);
 	}
 	appendStringInfoChar(out, ']');
