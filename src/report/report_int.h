@@ -9,7 +9,7 @@
 
 #include "postgres.h"
 
-#include "metrics.h"
+#include "metrics/metrics.h"
 
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"

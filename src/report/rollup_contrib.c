@@ -20,7 +20,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "metrics.h"
+#include "metrics/metrics.h"
 #include "report/rollup.h"
 
 #include "access/heapam.h"

@@ -1,5 +1,5 @@
 /*
- * rollup.c
+ * delta.c
  *	  Row triggers that record, in the writer's transaction, what each change
  *	  to a session, attempt or feedback row does to the hourly partial
  *	  aggregates: the row's old contribution subtracted, its new one added,
@@ -12,7 +12,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "metrics.h"
+#include "metrics/metrics.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"

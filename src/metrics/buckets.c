@@ -1,5 +1,5 @@
 /*
- * metrics.c
+ * buckets.c
  *	  get_troubleshooting_metrics_by_period(): one row per hour, day, ISO week
  *	  or month bucket in the session's TimeZone.  Whole UTC hours come from the
  *	  rollups (plus visible pending deltas), partial hours from the raw tables,
@@ -8,7 +8,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "metrics.h"
+#include "metrics/metrics.h"
 
 #include "access/htup_details.h"
 #include "executor/spi.h"

@@ -1,5 +1,5 @@
 /*
- * metrics_read.c
+ * read.c
  *	  Reading the metrics machinery: hourly rollup rows plus the pending
  *	  deltas the caller's snapshot can see, the raw tables for partial hours,
  *	  the problem dictionary, and the numeric arithmetic that makes every
@@ -10,7 +10,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "metrics.h"
+#include "metrics/metrics.h"
 #include "worker/registry.h"
 
 #include "catalog/pg_type.h"

@@ -10,7 +10,7 @@
 
 #include "common/json_write.h"
 #include "compat.h"
-#include "metrics.h"
+#include "metrics/metrics.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
