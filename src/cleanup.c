@@ -23,7 +23,7 @@
 #include "compat.h"
 #include "config.h"
 #include "extschema.h"
-#include "metrics/metrics.h"
+#include "metrics/delta.h"
 #include "report/rollup_batch.h"
 
 #include "catalog/pg_type.h"

@@ -10,7 +10,9 @@
 
 #include "common/json_write.h"
 #include "compat.h"
-#include "metrics/metrics.h"
+#include "metrics/ratio.h"
+#include "metrics/raw.h"
+#include "metrics/read.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

@@ -9,7 +9,9 @@
 
 #include "postgres.h"
 
-#include "metrics/metrics.h"
+#include "metrics/buckets.h"
+#include "metrics/ratio.h"
+#include "metrics/read.h"
 
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"

@@ -20,7 +20,7 @@
 
 #include "compat.h"
 #include "extschema.h"
-#include "metrics/metrics.h"
+#include "metrics/measures.h"
 #include "report/rollup.h"
 
 #include "access/heapam.h"
