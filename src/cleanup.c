@@ -24,7 +24,7 @@
 #include "config.h"
 #include "extschema.h"
 #include "metrics/delta.h"
-#include "report/rollup_batch.h"
+#include "report/rollup/batch.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

@@ -5,7 +5,7 @@
  *	  time and feedback by collection time, as get_troubleshooting_metrics_by_period
  *	  counts them, per series bucket and per problem and step, plus the
  *	  resolution times behind the median and 90th percentile.  Whole hours
- *	  come from the report rollups (rollup_read.c) for the parts whose
+ *	  come from the report rollups (rollup/read.c) for the parts whose
  *	  filters are dimensions of them; the raw queries here count the partial
  *	  hours at the edges of buckets, and whole periods under the other
  *	  filters.

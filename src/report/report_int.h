@@ -99,7 +99,7 @@ extern void ts_report_add_sessions(TsPeriodStats *st, int bucket, TsProblemStats
 								   const char *status, int64 n, int64 rated);
 extern void ts_report_add_minutes(TsProblemStats *p, int64 us, bool removed);
 
-/* rollup_read.c: whole hours from the rollups (with pending changes) */
+/* rollup/read.c: whole hours from the rollups (with pending changes) */
 extern void ts_rollup_sessions(TsPeriodStats *st, const TsReportFilters *f);
 extern void ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f);
 extern void ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct);

@@ -1,5 +1,5 @@
 /*
- * rollup_read.c
+ * read.c
  *	  The whole hours of a report period, read from the report rollups
  *	  (ts_report_*_hourly) plus the pending changes the reader can see in
  *	  ts_report_delta, so the figures are exact under the reader's snapshot
@@ -9,7 +9,7 @@
  *	  need the hour of each session's previous feedback.
  *
  *	  The rollup rows come straight from each rollup's hour index
- *	  (rollup_scan.c) and are added up row by row as they come: a 90-day
+ *	  (scan.c) and are added up row by row as they come: a 90-day
  *	  period is some 250,000 rollup rows, and grouping them in SQL cost
  *	  more than reading them.  The pending changes, usually few, come
  *	  through SPI.  Both pass the same filters and the same adders.
@@ -19,7 +19,7 @@
 #include "compat.h"
 #include "extschema.h"
 #include "report/report_int.h"
-#include "report/rollup_scan.h"
+#include "report/rollup/scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

@@ -1,5 +1,5 @@
 /*
- * rollup_contrib.c
+ * contrib.c
  *	  What a session contributes to the hourly report rollups, and the delta
  *	  set that collects signed contributions and writes them to
  *	  ts_report_delta, merged per rollup key.
@@ -21,7 +21,7 @@
 #include "compat.h"
 #include "extschema.h"
 #include "metrics/measures.h"
-#include "report/rollup.h"
+#include "report/rollup/contrib.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"

@@ -1,10 +1,10 @@
 /*
- * rollup_triggers.c
+ * triggers.c
  *	  The triggers that keep the report rollups exact, in the writer's
  *	  transaction: a row trigger on sessions and statement triggers (with
  *	  transition tables) on attempts and feedback.  Each change recomputes
  *	  what the touched session contributes before and after it
- *	  (rollup_contrib.c) and writes the difference to ts_report_delta.
+ *	  (contrib.c) and writes the difference to ts_report_delta.
  *
  *	  Exactness rests on three rules:
  *	  - The rollups hold the sum, over the sessions that exist, of each
@@ -32,7 +32,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "report/rollup.h"
+#include "report/rollup/contrib.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
