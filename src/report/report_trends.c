@@ -9,7 +9,9 @@
 #include "common/json_write.h"
 #include "compat.h"
 #include "config.h"
-#include "report/report_int.h"
+#include "metrics/ratio.h"
+#include "report/report_data.h"
+#include "report/report_trends.h"
 
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
