@@ -25,6 +25,15 @@ ts_json_key(StringInfo out, bool *first, const char *key)
 	appendStringInfoString(out, ": ");
 }
 
+/* Starts an object in an array: ", " unless it is the first, then "{". */
+void
+ts_json_object_begin(StringInfo out, bool first)
+{
+	if (!first)
+		appendStringInfoString(out, ", ");
+	appendStringInfoChar(out, '{');
+}
+
 /* Appends a numeric as a JSON number, or null. */
 void
 ts_json_numeric(StringInfo out, Numeric n)

@@ -13,6 +13,7 @@
 #include "utils/numeric.h"
 
 extern void ts_json_key(StringInfo out, bool *first, const char *key);
+extern void ts_json_object_begin(StringInfo out, bool first);
 extern void ts_json_numeric(StringInfo out, Numeric n);
 extern void ts_json_text(StringInfo out, const char *s);
 extern void ts_json_timestamptz(StringInfo out, TimestampTz t);

@@ -270,8 +270,9 @@ get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
 	{
 		TsProblemCount *pc = lfirst(lc);
 
-		appendStringInfoString(&buf, first ? "{\"problem_id\": " : ", {\"problem_id\": ");
+		ts_json_object_begin(&buf, first);
 		first = false;
+		appendStringInfoString(&buf, "\"problem_id\": ");
 		ts_json_text(&buf, pc->problem);
 		appendStringInfoString(&buf, ", \"title\": ");
 		ts_json_text(&buf, pc->title);

@@ -421,6 +421,30 @@ ts_remove_minutes(double *vals, int *n, double *del, int ndel)
 	*n = k;
 }
 
+typedef void (*TsRollupFn) (TsPeriodStats *st, const TsReportFilters *f);
+typedef void (*TsCollectFn) (TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+							 TimestampTz from, TimestampTz to);
+
+/*
+ * Reads one kind of row: with use_rollup, the whole hours from its rollup
+ * and the raw ranges from the table; otherwise the whole period from the
+ * table.
+ */
+static void
+ts_collect_split(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+				 bool use_rollup, const TsRange *raw, int nraw,
+				 TsRollupFn rollup, TsCollectFn collect)
+{
+	if (use_rollup)
+	{
+		rollup(st, f);
+		for (int i = 0; i < nraw; i++)
+			collect(st, f, granularity, raw[i].lo, raw[i].hi);
+	}
+	else
+		collect(st, f, granularity, st->start, st->end);
+}
+
 /* Collects every figure of the period [st->start, st->end) (SPI connected). */
 void
 ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
@@ -443,23 +467,10 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 		st->nbuckets--;
 	raw = ts_raw_ranges(st, &nraw);
 
-	if (sessions_rollup)
-	{
-		ts_rollup_sessions(st, f);
-		for (int i = 0; i < nraw; i++)
-			ts_collect_sessions(st, f, granularity, raw[i].lo, raw[i].hi);
-	}
-	else
-		ts_collect_sessions(st, f, granularity, st->start, st->end);
-
-	if (attempts_rollup)
-	{
-		ts_rollup_attempts(st, f);
-		for (int i = 0; i < nraw; i++)
-			ts_collect_attempts(st, f, granularity, raw[i].lo, raw[i].hi);
-	}
-	else
-		ts_collect_attempts(st, f, granularity, st->start, st->end);
+	ts_collect_split(st, f, granularity, sessions_rollup, raw, nraw,
+					 ts_rollup_sessions, ts_collect_sessions);
+	ts_collect_split(st, f, granularity, attempts_rollup, raw, nraw,
+					 ts_rollup_attempts, ts_collect_attempts);
 
 	if (feedback_rollup)
 	{

@@ -124,9 +124,7 @@ ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *
 				pct = DatumGetNumeric(DirectFunctionCall2(numeric_round, x, Int32GetDatum(2)));
 			}
 		}
-		if (k > 0)
-			appendStringInfoString(out, ", ");
-		appendStringInfoChar(out, '{');
+		ts_json_object_begin(out, k == 0);
 		ts_json_key_text(out, &f2, "metric", ts_kpi_names[k]);
 		ts_json_key_numeric(out, &f2, "current", c);
 		ts_json_key_numeric(out, &f2, "previous", p);
@@ -150,9 +148,7 @@ ts_rec_begin(StringInfo out, int *n, const char *rule, const char *severity, con
 {
 	bool		first = true;
 
-	if ((*n)++ > 0)
-		appendStringInfoString(out, ", ");
-	appendStringInfoChar(out, '{');
+	ts_json_object_begin(out, (*n)++ == 0);
 	ts_json_key_text(out, &first, "rule", rule);
 	ts_json_key_text(out, &first, "severity", severity);
 	ts_json_key_text(out, &first, "message", message);
@@ -167,6 +163,19 @@ ts_rec_end(StringInfo out, bool *first, double threshold)
 	ts_json_key(out, first, "threshold");
 	appendStringInfo(out, "%g", threshold);
 	appendStringInfoString(out, "}}");
+}
+
+/* Appends a whole recommendation whose data is two numbers (k1: v1, k2: v2) and the threshold. */
+static void
+ts_rec_pair(StringInfo out, int *n, const char *rule, const char *severity, const char *message,
+			const char *k1, Numeric v1, const char *k2, Numeric v2, double threshold)
+{
+	bool		first = true;
+
+	ts_rec_begin(out, n, rule, severity, message);
+	ts_json_key_numeric(out, &first, k1, v1);
+	ts_json_key_numeric(out, &first, k2, v2);
+	ts_rec_end(out, &first, threshold);
 }
 
 /* A fraction as a percentage with one decimal, for messages. */
@@ -241,13 +250,10 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	if (on_problems && c && p && cur->total.m[M_SESSIONS] >= min_sample && prev->total.m[M_SESSIONS] >= min_sample &&
 		ts_num_double(c) > ts_num_double(p) * (1.0 + esc_rise) && ts_num_double(c) > 0)
 	{
-		ts_rec_begin(out, &n, "escalations_rising", "warning",
-					 psprintf("Escalation rate rose from %s to %s", ts_pct(ts_num_double(p)),
-							  ts_pct(ts_num_double(c))));
-		first = true;
-		ts_json_key_numeric(out, &first, "escalation_rate", c);
-		ts_json_key_numeric(out, &first, "previous_escalation_rate", p);
-		ts_rec_end(out, &first, esc_rise);
+		ts_rec_pair(out, &n, "escalations_rising", "warning",
+					psprintf("Escalation rate rose from %s to %s", ts_pct(ts_num_double(p)),
+							 ts_pct(ts_num_double(c))),
+					"escalation_rate", c, "previous_escalation_rate", p, esc_rise);
 	}
 
 	/* per problem, the step that fails the largest share of its attempts, if too large */
@@ -295,26 +301,21 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	if (on_satisfaction && c && p && cur->total.m[M_FEEDBACK] >= min_sample && prev->total.m[M_FEEDBACK] >= min_sample &&
 		ts_num_double(p) - ts_num_double(c) > csat_drop)
 	{
-		ts_rec_begin(out, &n, "csat_dropping", "warning",
-					 psprintf("CSAT fell from %s to %s", ts_pct(ts_num_double(p)),
-							  ts_pct(ts_num_double(c))));
-		first = true;
-		ts_json_key_numeric(out, &first, "csat", c);
-		ts_json_key_numeric(out, &first, "previous_csat", p);
-		ts_rec_end(out, &first, csat_drop);
+		ts_rec_pair(out, &n, "csat_dropping", "warning",
+					psprintf("CSAT fell from %s to %s", ts_pct(ts_num_double(p)),
+							 ts_pct(ts_num_double(c))),
+					"csat", c, "previous_csat", p, csat_drop);
 	}
 
 	/* too few customers answer the feedback request */
 	c = ts_kpi_value(cur, K_RESPONSE_RATE);
 	if (on_satisfaction && c && cur->finished >= min_sample && ts_num_double(c) < min_resp)
 	{
-		ts_rec_begin(out, &n, "low_feedback_response", "info",
-					 psprintf("Only %s of finished sessions left feedback (target %s)",
-							  ts_pct(ts_num_double(c)), ts_pct(min_resp)));
-		first = true;
-		ts_json_key_numeric(out, &first, "feedback_response_rate", c);
-		ts_json_key_numeric(out, &first, "finished_sessions", int64_to_numeric(cur->finished));
-		ts_rec_end(out, &first, min_resp);
+		ts_rec_pair(out, &n, "low_feedback_response", "info",
+					psprintf("Only %s of finished sessions left feedback (target %s)",
+							 ts_pct(ts_num_double(c)), ts_pct(min_resp)),
+					"feedback_response_rate", c, "finished_sessions",
+					int64_to_numeric(cur->finished), min_resp);
 	}
 	appendStringInfoChar(out, ']');
 }

@@ -51,9 +51,7 @@ ts_append_series(StringInfo out, const TsPeriodStats *st)
 		const int64 *m = b->m.m;
 		bool		first = true;
 
-		if (i > 0)
-			appendStringInfoString(out, ", ");
-		appendStringInfoChar(out, '{');
+		ts_json_object_begin(out, i == 0);
 		ts_json_key(out, &first, "period_start");
 		ts_json_timestamptz(out, b->start);
 		ts_json_key_int(out, &first, "total_sessions", m[M_SESSIONS]);
@@ -62,7 +60,7 @@ ts_append_series(StringInfo out, const TsPeriodStats *st)
 		ts_json_key_int(out, &first, "abandoned_sessions", m[M_ABANDONED]);
 		ts_json_key_numeric(out, &first, "resolution_rate", ts_ratio(m[M_RESOLVED], m[M_SESSIONS], 4));
 		ts_json_key_numeric(out, &first, "avg_resolution_time_minutes",
-					ts_avg_minutes(m[M_RES_US], m[M_RES_N]));
+							ts_avg_minutes(m[M_RES_US], m[M_RES_N]));
 		ts_json_key_int(out, &first, "total_attempts", m[M_ATTEMPTS]);
 		ts_json_key_int(out, &first, "feedback_count", m[M_FEEDBACK]);
 		ts_json_key_numeric(out, &first, "avg_rating", ts_ratio(m[M_RATING_SUM], m[M_FEEDBACK], 2));
@@ -90,9 +88,7 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 			continue;			/* attempts only, on sessions started earlier */
 		if (limit >= 0 && n >= limit)
 			break;
-		if (n++ > 0)
-			appendStringInfoString(out, ", ");
-		appendStringInfoChar(out, '{');
+		ts_json_object_begin(out, n++ == 0);
 		ts_json_key_text(out, &first, "problem_id", p->problem_id);
 		ts_json_key_text(out, &first, "title", p->title);
 		ts_json_key_int(out, &first, "sessions", p->sessions);
@@ -101,7 +97,7 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 		ts_json_key_numeric(out, &first, "resolution_rate", ts_ratio(p->resolved, p->sessions, 4));
 		ts_json_key_numeric(out, &first, "escalation_rate", ts_ratio(p->escalated, p->sessions, 4));
 		ts_json_key_numeric(out, &first, "median_resolution_time_minutes",
-					ts_percentile(p->res_minutes, p->nres, 0.5));
+							ts_percentile(p->res_minutes, p->nres, 0.5));
 		ts_json_key(out, &first, "failing_steps");
 		appendStringInfoChar(out, '[');
 		foreach(lc2, p->steps)
@@ -111,9 +107,7 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 
 			if (s->failed == 0 || nsteps >= 3)
 				break;
-			if (nsteps++ > 0)
-				appendStringInfoString(out, ", ");
-			appendStringInfoChar(out, '{');
+			ts_json_object_begin(out, nsteps++ == 0);
 			ts_json_key_int(out, &f2, "step_number", s->step_number);
 			ts_json_key_text(out, &f2, "step_title", s->step_title);
 			ts_json_key_int(out, &f2, "attempts", s->attempts);
