@@ -179,6 +179,19 @@ ts_rep_push(MemoryContext cxt, int64 **arr, int *n, int *cap, int64 v)
 	(*arr)[(*n)++] = v;
 }
 
+/* Sets *key to kind's key of the hour of `at`, with problem, label and number. */
+static void
+ts_rep_key(TsRepKey *key, char kind, TimestampTz at, const char *problem, const char *label,
+		   int32 num)
+{
+	memset(key, 0, sizeof(*key));
+	key->kind = kind;
+	key->bucket = ts_hour_floor(at);
+	key->problem = problem;
+	key->label = label;
+	key->num = num;
+}
+
 /* Adds sign times a session's own contribution (rated: it has feedback). */
 void
 ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
@@ -186,11 +199,7 @@ ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
 	TsRepKey	key;
 	TsRepEntry *e;
 
-	memset(&key, 0, sizeof(key));
-	key.kind = 's';
-	key.bucket = ts_hour_floor(s->started_at);
-	key.problem = s->problem;
-	key.label = s->title;
+	ts_rep_key(&key, 's', s->started_at, s->problem, s->title, 0);
 	key.status = s->status;
 	e = ts_rep_entry(d, &key);
 	e->m[0] += sign;
@@ -207,6 +216,15 @@ ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
 	}
 }
 
+/* Orders rows by time, then id. */
+static int
+ts_time_id_cmp(TimestampTz xat, int64 xid, TimestampTz yat, int64 yid)
+{
+	if (xat != yat)
+		return xat < yat ? -1 : 1;
+	return (xid > yid) - (xid < yid);
+}
+
 /* Attempts in (step, attempted_at, id) order. */
 static int
 ts_attempt_cmp(const void *a, const void *b)
@@ -216,9 +234,7 @@ ts_attempt_cmp(const void *a, const void *b)
 
 	if (x->step != y->step)
 		return x->step < y->step ? -1 : 1;
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	return (x->id > y->id) - (x->id < y->id);
+	return ts_time_id_cmp(x->at, x->id, y->at, y->id);
 }
 
 /* Adds sign times the contribution of all n attempts of one session. */
@@ -233,12 +249,7 @@ ts_rep_add_attempts(TsRepDeltas *d, const char *problem, TsRepAttempt *a, int n,
 		TsRepEntry *e;
 		bool		first = (i == 0 || a[i - 1].step != a[i].step);
 
-		memset(&key, 0, sizeof(key));
-		key.kind = 'a';
-		key.bucket = ts_hour_floor(a[i].at);
-		key.problem = problem;
-		key.label = a[i].title;
-		key.num = a[i].step;
+		ts_rep_key(&key, 'a', a[i].at, problem, a[i].title, a[i].step);
 		e = ts_rep_entry(d, &key);
 		e->m[0] += sign;
 		if (a[i].success)
@@ -259,9 +270,7 @@ ts_feedback_cmp(const void *a, const void *b)
 	const TsRepFeedback *x = a;
 	const TsRepFeedback *y = b;
 
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	return (x->id > y->id) - (x->id < y->id);
+	return ts_time_id_cmp(x->at, x->id, y->at, y->id);
 }
 
 /* Adds sign times the contribution of all n feedback rows of one session. */
@@ -275,11 +284,7 @@ ts_rep_add_feedback(TsRepDeltas *d, const char *problem, TsRepFeedback *f, int n
 		TsRepKey	key;
 		TsRepEntry *e;
 
-		memset(&key, 0, sizeof(key));
-		key.kind = 'f';
-		key.bucket = ts_hour_floor(f[i].at);
-		key.problem = problem;
-		key.num = f[i].rating;
+		ts_rep_key(&key, 'f', f[i].at, problem, NULL, f[i].rating);
 		key.has_prev = (i > 0);
 		key.prev = i > 0 ? ts_hour_floor(f[i - 1].at) : 0;
 		e = ts_rep_entry(d, &key);
