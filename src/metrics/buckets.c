@@ -9,16 +9,12 @@
 #include "compat.h"
 #include "metrics/buckets.h"
 
-#include "access/htup_details.h"
-#include "executor/spi.h"
+
 #include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
 #define TS_MAX_BUCKETS 100000
 

@@ -12,15 +12,12 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "extschema.h"
 #include "metrics/delta.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
-#include "fmgr.h"
 #include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
