@@ -69,6 +69,32 @@ ts_append_series(StringInfo out, const TsPeriodStats *st)
 	appendStringInfoChar(out, ']');
 }
 
+/* Appends the failing_steps array of a problem: its three most failed steps with failures. */
+static void
+ts_append_failing_steps(StringInfo out, const TsProblemStats *p)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	appendStringInfoChar(out, '[');
+	foreach(lc, p->steps)
+	{
+		TsStepStats *s = lfirst(lc);
+		bool		first = true;
+
+		if (s->failed == 0 || n >= 3)
+			break;
+		ts_json_object_begin(out, n++ == 0);
+		ts_json_key_int(out, &first, "step_number", s->step_number);
+		ts_json_key_text(out, &first, "step_title", s->step_title);
+		ts_json_key_int(out, &first, "attempts", s->attempts);
+		ts_json_key_int(out, &first, "failed_attempts", s->failed);
+		ts_json_key_numeric(out, &first, "failure_rate", ts_ratio(s->failed, s->attempts, 4));
+		appendStringInfoChar(out, '}');
+	}
+	appendStringInfoChar(out, ']');
+}
+
 /* Appends the top problems array (limit < 0: every problem). */
 void
 ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
@@ -81,8 +107,6 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 	{
 		TsProblemStats *p = lfirst(lc);
 		bool		first = true;
-		ListCell   *lc2;
-		int			nsteps = 0;
 
 		if (p->sessions == 0)
 			continue;			/* attempts only, on sessions started earlier */
@@ -99,23 +123,8 @@ ts_append_problems(StringInfo out, const TsPeriodStats *st, int limit)
 		ts_json_key_numeric(out, &first, "median_resolution_time_minutes",
 							ts_percentile(p->res_minutes, p->nres, 0.5));
 		ts_json_key(out, &first, "failing_steps");
-		appendStringInfoChar(out, '[');
-		foreach(lc2, p->steps)
-		{
-			TsStepStats *s = lfirst(lc2);
-			bool		f2 = true;
-
-			if (s->failed == 0 || nsteps >= 3)
-				break;
-			ts_json_object_begin(out, nsteps++ == 0);
-			ts_json_key_int(out, &f2, "step_number", s->step_number);
-			ts_json_key_text(out, &f2, "step_title", s->step_title);
-			ts_json_key_int(out, &f2, "attempts", s->attempts);
-			ts_json_key_int(out, &f2, "failed_attempts", s->failed);
-			ts_json_key_numeric(out, &f2, "failure_rate", ts_ratio(s->failed, s->attempts, 4));
-			appendStringInfoChar(out, '}');
-		}
-		appendStringInfoString(out, "]}");
+		ts_append_failing_steps(out, p);
+		appendStringInfoChar(out, '}');
 	}
 	appendStringInfoChar(out, ']');
 }
