@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "common/compare.h"
 #include "compat.h"
 #include "extschema.h"
 #include "metrics/read.h"
@@ -205,10 +206,7 @@ ts_title_max(List *tally)
 static int
 ts_double_cmp(const void *a, const void *b)
 {
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
+	return ts_cmp_double(*(const double *) a, *(const double *) b);
 }
 
 /* Problems: most sessions first, then by id (undetected last among equals). */
@@ -234,7 +232,7 @@ ts_step_cmp(const ListCell *a, const ListCell *b)
 
 	if (x->failed != y->failed)
 		return x->failed > y->failed ? -1 : 1;
-	return (x->step_number > y->step_number) - (x->step_number < y->step_number);
+	return ts_cmp_int64(x->step_number, y->step_number);
 }
 
 /* Adds the microseconds array in column col of row `row` to p; returns (sum, count). */

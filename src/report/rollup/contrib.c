@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "common/compare.h"
 #include "compat.h"
 #include "extschema.h"
 #include "metrics/measures.h"
@@ -220,9 +221,9 @@ ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
 static int
 ts_time_id_cmp(TimestampTz xat, int64 xid, TimestampTz yat, int64 yid)
 {
-	if (xat != yat)
-		return xat < yat ? -1 : 1;
-	return (xid > yid) - (xid < yid);
+	int			c = ts_cmp_int64(xat, yat);
+
+	return c != 0 ? c : ts_cmp_int64(xid, yid);
 }
 
 /* Attempts in (step, attempted_at, id) order. */
@@ -310,10 +311,7 @@ ts_rep_add_feedback(TsRepDeltas *d, const char *problem, TsRepFeedback *f, int n
 static int
 ts_int64_cmp(const void *a, const void *b)
 {
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
+	return ts_cmp_int64(*(const int64 *) a, *(const int64 *) b);
 }
 
 /* Removes the values present in both sorted arrays (as multisets). */

@@ -31,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "common/compare.h"
 #include "compat.h"
 #include "report/rollup/contrib.h"
 
@@ -512,7 +513,7 @@ ts_rep_change_cmp(const void *a, const void *b)
 	c = strcmp(x->session_id, y->session_id);
 	if (c != 0)
 		return c;
-	return (x->id > y->id) - (x->id < y->id);
+	return ts_cmp_int64(x->id, y->id);
 }
 
 /* The range [*lo, *hi) of kept changes of one session in sorted changes. */
