@@ -123,32 +123,25 @@ ts_session_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
 		m->m[M_ESCALATED_AT_N] += sign;
 }
 
-/* Adds sign times an attempt row's contribution to set. */
+/* Adds sign times an attempt row's measures to m (the delta of its hour). */
 static void
-ts_attempt_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+ts_attempt_measures(TsMeasures *m, HeapTuple tup, TupleDesc desc, int sign)
 {
 	bool		isnull;
-	TsMeasures *m = ts_col_hour_slot(set, tup, desc, "attempted_at");
-	bool		success;
+	bool		success = DatumGetBool(ts_col(tup, desc, "success", &isnull)) && !isnull;
 
-	if (m == NULL)
-		return;
-	success = DatumGetBool(ts_col(tup, desc, "success", &isnull)) && !isnull;
 	m->m[M_ATTEMPTS] += sign;
 	if (success)
 		m->m[M_ATTEMPTS_OK] += sign;
 }
 
-/* Adds sign times a feedback row's contribution to set. */
+/* Adds sign times a feedback row's measures to m (the delta of its hour). */
 static void
-ts_feedback_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+ts_feedback_measures(TsMeasures *m, HeapTuple tup, TupleDesc desc, int sign)
 {
 	bool		isnull;
-	TsMeasures *m = ts_col_hour_slot(set, tup, desc, "collected_at");
 	Datum		v;
 
-	if (m == NULL)
-		return;
 	m->m[M_FEEDBACK] += sign;
 	v = ts_col(tup, desc, "rating", &isnull);
 	if (!isnull)
@@ -221,15 +214,25 @@ ts_delta_write(const TsDelta *items, int n, Oid nspid)
 		table_close(rel, RowExclusiveLock);
 }
 
-typedef void (*TsContribFn) (TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign);
-
-static const TsContribFn ts_contrib_fns[] = {ts_session_contrib, ts_attempt_contrib, ts_feedback_contrib};
-
 /* Adds sign times the contribution of a row of the given kind to set. */
 void
 ts_delta_contrib(TsDeltaSet *set, TsRowKind kind, HeapTuple tup, TupleDesc desc, int sign)
 {
-	ts_contrib_fns[kind] (set, tup, desc, sign);
+	TsMeasures *m;
+
+	if (kind == TS_ROW_SESSION)
+	{
+		ts_session_contrib(set, tup, desc, sign);
+		return;
+	}
+	/* attempts and feedback count in the hour of their time, with no problem */
+	m = ts_col_hour_slot(set, tup, desc, kind == TS_ROW_ATTEMPT ? "attempted_at" : "collected_at");
+	if (m == NULL)
+		return;
+	if (kind == TS_ROW_ATTEMPT)
+		ts_attempt_measures(m, tup, desc, sign);
+	else
+		ts_feedback_measures(m, tup, desc, sign);
 }
 
 /* Deltas of many row changes, merged per (hour, problem) before writing. */
@@ -296,7 +299,7 @@ ts_delta_batch_add(TsDeltaBatch *batch, TsRowKind kind, HeapTuple tup, TupleDesc
 	TsDeltaSet	set;
 
 	set.n = 0;
-	ts_contrib_fns[kind] (&set, tup, desc, sign);
+	ts_delta_contrib(&set, kind, tup, desc, sign);
 	for (int i = 0; i < set.n; i++)
 	{
 		TsDeltaKey	key = {set.items[i].bucket, set.items[i].problem};
