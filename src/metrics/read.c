@@ -345,6 +345,21 @@ ts_row_hour(HTAB *hours, int row, int firstcol, TsMeasures *m)
 	return ts_hour_entry(hours, DatumGetTimestampTz(bucket));
 }
 
+/* Adds the problem numbers of an int4[] datum to *set. */
+static void
+ts_add_number_array(Datum arr, Bitmapset **set)
+{
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), INT4OID, sizeof(int32), true,
+					  TYPALIGN_INT, &elems, &enulls, &n);
+	for (int k = 0; k < n; k++)
+		if (!enulls[k])
+			*set = bms_add_member(*set, DatumGetInt32(elems[k]));
+}
+
 /*
  * Loads the aggregates of every UTC hour in [from, to) that has data: the
  * rollup row plus every pending delta visible to the current snapshot.  With
@@ -381,17 +396,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		h->m = row_m;
 		arr = SPI_getbinval(tup, SPI_tuptable->tupdesc, TS_NMEASURES + 2, &isnull);
 		if (!isnull && dict != NULL)
-		{
-			Datum	   *elems;
-			bool	   *enulls;
-			int			n;
-
-			deconstruct_array(DatumGetArrayTypeP(arr), INT4OID, sizeof(int32), true,
-							  TYPALIGN_INT, &elems, &enulls, &n);
-			for (int k = 0; k < n; k++)
-				if (!enulls[k])
-					h->problems = bms_add_member(h->problems, DatumGetInt32(elems[k]));
-		}
+			ts_add_number_array(arr, &h->problems);
 	}
 
 	ts_run(P_DELTAS, from, to);
