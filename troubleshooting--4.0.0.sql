@@ -757,7 +757,7 @@ CREATE TRIGGER ts_metrics_truncated
 ------------------------------------------------------------------------------
 -- Reports: hourly rollups of sessions, attempts and feedback by problem
 --
--- Triggers (src/report/rollup_triggers.c) write, in the writer's transaction,
+-- Triggers (src/report/rollup/triggers.c) write, in the writer's transaction,
 -- how each change moves what its session contributes: sessions by start hour,
 -- problem, title and status (with how many have feedback and the sorted exact
 -- resolution times of the resolved ones); attempts by hour, problem, step and
@@ -1064,7 +1064,7 @@ CREATE FUNCTION @extschema@.ts_realtime_kpis(
     LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 ------------------------------------------------------------------------------
--- Reports: generation and cache (src/report/generate.c, report_data.c, report_trends.c)
+-- Reports: generation and cache (src/report/generate.c, store.c, report_data.c, report_trends.c)
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.generate_troubleshooting_report(

@@ -60,7 +60,7 @@ extern Jsonb *ts_report_generate(const char *report_type, TimestampTz *start,
 								 TimestampTz *end, Jsonb *filters,
 								 bool include_charts, bool force);
 
-/* generate.c: a stored report's document by id (ERROR when there is none). */
+/* store.c: a stored report's document by id (ERROR when there is none). */
 extern Jsonb *ts_report_load(int64 id);
 
 /* export/pdf.c: the troubleshooting.pdf_font setting (called from _PG_init). */

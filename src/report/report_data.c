@@ -5,16 +5,19 @@
  *	  time and feedback by collection time, as get_troubleshooting_metrics_by_period
  *	  counts them, per series bucket and per problem and step, plus the
  *	  resolution times behind the median and 90th percentile.  Whole hours
- *	  come from the report rollups (rollup_read.c) for the parts whose
+ *	  come from the report rollups (rollup/read.c) for the parts whose
  *	  filters are dimensions of them; the raw queries here count the partial
  *	  hours at the edges of buckets, and whole periods under the other
  *	  filters.
  */
 #include "postgres.h"
 
+#include "common/compare.h"
 #include "compat.h"
 #include "common/extschema.h"
-#include "report/report_int.h"
+#include "metrics/read.h"
+#include "report/report_data.h"
+#include "report/rollup/read.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -182,51 +185,6 @@ ts_row_bucket(TsPeriodStats *st, uint64 r)
 																SPI_tuptable->tupdesc, 1, &isnull)));
 }
 
-/* The stats of a problem (NULL id: undetected), created on first use. */
-TsProblemStats *
-ts_report_problem(TsPeriodStats *st, const char *id)
-{
-	ListCell   *lc;
-	TsProblemStats *p;
-
-	foreach(lc, st->problems)
-	{
-		p = lfirst(lc);
-		if ((p->problem_id == NULL && id == NULL) ||
-			(p->problem_id && id && strcmp(p->problem_id, id) == 0))
-			return p;
-	}
-	p = palloc0(sizeof(TsProblemStats));
-	p->problem_id = id ? pstrdup(id) : NULL;
-	p->bucket_sessions = palloc0(sizeof(int64) * Max(st->nbuckets, 1));
-	st->problems = lappend(st->problems, p);
-	return p;
-}
-
-/* Counts n rows that carried title (NULL titles count for nothing, as max() skips them). */
-void
-ts_report_title(List **tally, const char *title, int64 n)
-{
-	ListCell   *lc;
-	TsTitleCount *t;
-
-	if (title == NULL || n == 0)
-		return;
-	foreach(lc, *tally)
-	{
-		t = lfirst(lc);
-		if (strcmp(t->title, title) == 0)
-		{
-			t->n += n;
-			return;
-		}
-	}
-	t = palloc(sizeof(TsTitleCount));
-	t->title = pstrdup(title);
-	t->n = n;
-	*tally = lappend(*tally, t);
-}
-
 /* The greatest title (byte order, as max(... COLLATE "C")) with rows left, or NULL. */
 static char *
 ts_title_max(List *tally)
@@ -248,10 +206,7 @@ ts_title_max(List *tally)
 static int
 ts_double_cmp(const void *a, const void *b)
 {
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
+	return ts_cmp_double(*(const double *) a, *(const double *) b);
 }
 
 /* Problems: most sessions first, then by id (undetected last among equals). */
@@ -277,32 +232,7 @@ ts_step_cmp(const ListCell *a, const ListCell *b)
 
 	if (x->failed != y->failed)
 		return x->failed > y->failed ? -1 : 1;
-	return (x->step_number > y->step_number) - (x->step_number < y->step_number);
-}
-
-/* Appends v to a growable array of doubles. */
-static void
-ts_push_double(double **vals, int *n, int *cap, double v)
-{
-	if (*n >= *cap)
-	{
-		*cap = Max(64, *cap * 2);
-		*vals = *vals ? repalloc(*vals, sizeof(double) * *cap) : palloc(sizeof(double) * *cap);
-	}
-	(*vals)[(*n)++] = v;
-}
-
-/* Adds (or, removed, takes away) one resolution time of a problem, in minutes. */
-void
-ts_report_add_minutes(TsProblemStats *p, int64 us, bool removed)
-{
-	/* as extract(epoch ...)::float8 / 60 computes it */
-	double		minutes = ((double) us / 1000000.0) / 60.0;
-
-	if (removed)
-		ts_push_double(&p->del_minutes, &p->ndel, &p->capdel, minutes);
-	else
-		ts_push_double(&p->res_minutes, &p->nres, &p->capres, minutes);
+	return ts_cmp_int64(x->step_number, y->step_number);
 }
 
 /* Adds the microseconds array in column col of row `row` to p; returns (sum, count). */
@@ -328,41 +258,6 @@ ts_add_minutes(int row, int col, TsProblemStats *p, int64 *count)
 	}
 	*count = nelems;
 	return sum;
-}
-
-/* Adds n sessions (rated of them with feedback) of one status to a bucket and a problem. */
-void
-ts_report_add_sessions(TsPeriodStats *st, int bucket, TsProblemStats *p, const char *status,
-					   int64 n, int64 rated)
-{
-	TsBucket   *bk = &st->buckets[bucket];
-	bool		finished = false;
-
-	bk->m.m[M_SESSIONS] += n;
-	p->sessions += n;
-	p->bucket_sessions[bucket] += n;
-	if (strcmp(status, "resolved") == 0)
-	{
-		bk->m.m[M_RESOLVED] += n;
-		p->resolved += n;
-		finished = true;
-	}
-	else if (strcmp(status, "escalated") == 0)
-	{
-		bk->m.m[M_ESCALATED] += n;
-		p->escalated += n;
-		finished = true;
-	}
-	else if (strcmp(status, "abandoned") == 0 || strcmp(status, "timed_out") == 0)
-	{
-		bk->m.m[M_ABANDONED] += n;
-		finished = true;
-	}
-	if (finished)
-	{
-		st->finished += n;
-		st->finished_rated += rated;
-	}
 }
 
 /* Reads the sessions query over [from, to) into buckets, problems and resolution times. */
@@ -394,25 +289,6 @@ ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	}
 	ts_report_query(ts_q_rated, from, to, f, granularity);
 	st->finished_rated += ts_get_int64(0, 1);
-}
-
-/* The stats of a problem's step, created on first use. */
-TsStepStats *
-ts_report_step(TsProblemStats *p, int step_number)
-{
-	ListCell   *lc;
-	TsStepStats *s;
-
-	foreach(lc, p->steps)
-	{
-		s = lfirst(lc);
-		if (s->step_number == step_number)
-			return s;
-	}
-	s = palloc0(sizeof(TsStepStats));
-	s->step_number = step_number;
-	p->steps = lappend(p->steps, s);
-	return s;
 }
 
 /* Reads the attempts query over [from, to) into buckets, problems' steps and first tries. */
@@ -543,6 +419,30 @@ ts_remove_minutes(double *vals, int *n, double *del, int ndel)
 	*n = k;
 }
 
+typedef void (*TsRollupFn) (TsPeriodStats *st, const TsReportFilters *f);
+typedef void (*TsCollectFn) (TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+							 TimestampTz from, TimestampTz to);
+
+/*
+ * Reads one kind of row: with use_rollup, the whole hours from its rollup
+ * and the raw ranges from the table; otherwise the whole period from the
+ * table.
+ */
+static void
+ts_collect_split(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
+				 bool use_rollup, const TsRange *raw, int nraw,
+				 TsRollupFn rollup, TsCollectFn collect)
+{
+	if (use_rollup)
+	{
+		rollup(st, f);
+		for (int i = 0; i < nraw; i++)
+			collect(st, f, granularity, raw[i].lo, raw[i].hi);
+	}
+	else
+		collect(st, f, granularity, st->start, st->end);
+}
+
 /* Collects every figure of the period [st->start, st->end) (SPI connected). */
 void
 ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granularity)
@@ -565,23 +465,10 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 		st->nbuckets--;
 	raw = ts_raw_ranges(st, &nraw);
 
-	if (sessions_rollup)
-	{
-		ts_rollup_sessions(st, f);
-		for (int i = 0; i < nraw; i++)
-			ts_collect_sessions(st, f, granularity, raw[i].lo, raw[i].hi);
-	}
-	else
-		ts_collect_sessions(st, f, granularity, st->start, st->end);
-
-	if (attempts_rollup)
-	{
-		ts_rollup_attempts(st, f);
-		for (int i = 0; i < nraw; i++)
-			ts_collect_attempts(st, f, granularity, raw[i].lo, raw[i].hi);
-	}
-	else
-		ts_collect_attempts(st, f, granularity, st->start, st->end);
+	ts_collect_split(st, f, granularity, sessions_rollup, raw, nraw,
+					 ts_rollup_sessions, ts_collect_sessions);
+	ts_collect_split(st, f, granularity, attempts_rollup, raw, nraw,
+					 ts_rollup_attempts, ts_collect_attempts);
 
 	if (feedback_rollup)
 	{

@@ -6,9 +6,12 @@
  */
 #include "postgres.h"
 
+#include "common/json_write.h"
 #include "compat.h"
 #include "config/config.h"
-#include "report/report_int.h"
+#include "metrics/ratio.h"
+#include "report/report_data.h"
+#include "report/report_trends.h"
 
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -89,13 +92,13 @@ ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *
 	bool		first = true;
 
 	appendStringInfoChar(out, '{');
-	ts_rj_key(out, &first, "previous_period");
+	ts_json_key(out, &first, "previous_period");
 	appendStringInfoString(out, "{\"start\": ");
-	ts_rj_timestamptz(out, prev->start);
+	ts_json_timestamptz(out, prev->start);
 	appendStringInfoString(out, ", \"end\": ");
-	ts_rj_timestamptz(out, prev->end);
+	ts_json_timestamptz(out, prev->end);
 	appendStringInfoChar(out, '}');
-	ts_rj_key(out, &first, "metrics");
+	ts_json_key(out, &first, "metrics");
 	appendStringInfoChar(out, '[');
 	for (int k = 0; k < TS_NKPIS; k++)
 	{
@@ -121,22 +124,15 @@ ts_report_trends(StringInfo out, const TsPeriodStats *cur, const TsPeriodStats *
 				pct = DatumGetNumeric(DirectFunctionCall2(numeric_round, x, Int32GetDatum(2)));
 			}
 		}
-		if (k > 0)
-			appendStringInfoString(out, ", ");
-		appendStringInfoChar(out, '{');
-		ts_rj_key(out, &f2, "metric");
-		ts_rj_string(out, ts_kpi_names[k]);
-		ts_rj_key(out, &f2, "current");
-		ts_rj_numeric(out, c);
-		ts_rj_key(out, &f2, "previous");
-		ts_rj_numeric(out, p);
-		ts_rj_key(out, &f2, "change");
-		ts_rj_numeric(out, change);
-		ts_rj_key(out, &f2, "change_percent");
-		ts_rj_numeric(out, pct);
-		ts_rj_key(out, &f2, "direction");
-		ts_rj_string(out, change == NULL ? NULL : dir > 0 ? "up" : dir < 0 ? "down" : "flat");
-		ts_rj_key(out, &f2, "better");
+		ts_json_object_begin(out, k == 0);
+		ts_json_key_text(out, &f2, "metric", ts_kpi_names[k]);
+		ts_json_key_numeric(out, &f2, "current", c);
+		ts_json_key_numeric(out, &f2, "previous", p);
+		ts_json_key_numeric(out, &f2, "change", change);
+		ts_json_key_numeric(out, &f2, "change_percent", pct);
+		ts_json_key_text(out, &f2, "direction",
+						 change == NULL ? NULL : dir > 0 ? "up" : dir < 0 ? "down" : "flat");
+		ts_json_key(out, &f2, "better");
 		if (change == NULL || dir == 0 || ts_kpi_up_is_good[k] == 0)
 			appendStringInfoString(out, "null");
 		else
@@ -152,16 +148,11 @@ ts_rec_begin(StringInfo out, int *n, const char *rule, const char *severity, con
 {
 	bool		first = true;
 
-	if ((*n)++ > 0)
-		appendStringInfoString(out, ", ");
-	appendStringInfoChar(out, '{');
-	ts_rj_key(out, &first, "rule");
-	ts_rj_string(out, rule);
-	ts_rj_key(out, &first, "severity");
-	ts_rj_string(out, severity);
-	ts_rj_key(out, &first, "message");
-	ts_rj_string(out, message);
-	ts_rj_key(out, &first, "data");
+	ts_json_object_begin(out, (*n)++ == 0);
+	ts_json_key_text(out, &first, "rule", rule);
+	ts_json_key_text(out, &first, "severity", severity);
+	ts_json_key_text(out, &first, "message", message);
+	ts_json_key(out, &first, "data");
 	appendStringInfoChar(out, '{');
 }
 
@@ -169,17 +160,22 @@ ts_rec_begin(StringInfo out, int *n, const char *rule, const char *severity, con
 static void
 ts_rec_end(StringInfo out, bool *first, double threshold)
 {
-	ts_rj_key(out, first, "threshold");
+	ts_json_key(out, first, "threshold");
 	appendStringInfo(out, "%g", threshold);
 	appendStringInfoString(out, "}}");
 }
 
-/* Appends "key": numeric inside a data object. */
+/* Appends a whole recommendation whose data is two numbers (k1: v1, k2: v2) and the threshold. */
 static void
-ts_rec_num(StringInfo out, bool *first, const char *key, Numeric v)
+ts_rec_pair(StringInfo out, int *n, const char *rule, const char *severity, const char *message,
+			const char *k1, Numeric v1, const char *k2, Numeric v2, double threshold)
 {
-	ts_rj_key(out, first, key);
-	ts_rj_numeric(out, v);
+	bool		first = true;
+
+	ts_rec_begin(out, n, rule, severity, message);
+	ts_json_key_numeric(out, &first, k1, v1);
+	ts_json_key_numeric(out, &first, k2, v2);
+	ts_rec_end(out, &first, threshold);
 }
 
 /* A fraction as a percentage with one decimal, for messages. */
@@ -241,11 +237,10 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 							  psprintf(" (it was %s in the previous period)",
 									   ts_pct(ts_num_double(before))) : ""));
 		first = true;
-		ts_rj_key(out, &first, "problem_id");
-		ts_rj_string(out, pr->problem_id);
-		ts_rec_num(out, &first, "sessions", int64_to_numeric(pr->sessions));
-		ts_rec_num(out, &first, "resolution_rate", rate);
-		ts_rec_num(out, &first, "previous_resolution_rate", before);
+		ts_json_key_text(out, &first, "problem_id", pr->problem_id);
+		ts_json_key_numeric(out, &first, "sessions", int64_to_numeric(pr->sessions));
+		ts_json_key_numeric(out, &first, "resolution_rate", rate);
+		ts_json_key_numeric(out, &first, "previous_resolution_rate", before);
 		ts_rec_end(out, &first, min_res);
 	}
 
@@ -255,13 +250,10 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	if (on_problems && c && p && cur->total.m[M_SESSIONS] >= min_sample && prev->total.m[M_SESSIONS] >= min_sample &&
 		ts_num_double(c) > ts_num_double(p) * (1.0 + esc_rise) && ts_num_double(c) > 0)
 	{
-		ts_rec_begin(out, &n, "escalations_rising", "warning",
-					 psprintf("Escalation rate rose from %s to %s", ts_pct(ts_num_double(p)),
-							  ts_pct(ts_num_double(c))));
-		first = true;
-		ts_rec_num(out, &first, "escalation_rate", c);
-		ts_rec_num(out, &first, "previous_escalation_rate", p);
-		ts_rec_end(out, &first, esc_rise);
+		ts_rec_pair(out, &n, "escalations_rising", "warning",
+					psprintf("Escalation rate rose from %s to %s", ts_pct(ts_num_double(p)),
+							 ts_pct(ts_num_double(c))),
+					"escalation_rate", c, "previous_escalation_rate", p, esc_rise);
 	}
 
 	/* per problem, the step that fails the largest share of its attempts, if too large */
@@ -294,12 +286,11 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 								  pr->title ? pr->title : pr->problem_id ? pr->problem_id : "sessions with no detected problem",
 								  ts_pct(ts_num_double(rate))));
 			first = true;
-			ts_rj_key(out, &first, "problem_id");
-			ts_rj_string(out, pr->problem_id);
-			ts_rec_num(out, &first, "step_number", int64_to_numeric(s->step_number));
-			ts_rec_num(out, &first, "attempts", int64_to_numeric(s->attempts));
-			ts_rec_num(out, &first, "failed_attempts", int64_to_numeric(s->failed));
-			ts_rec_num(out, &first, "failure_rate", rate);
+			ts_json_key_text(out, &first, "problem_id", pr->problem_id);
+			ts_json_key_numeric(out, &first, "step_number", int64_to_numeric(s->step_number));
+			ts_json_key_numeric(out, &first, "attempts", int64_to_numeric(s->attempts));
+			ts_json_key_numeric(out, &first, "failed_attempts", int64_to_numeric(s->failed));
+			ts_json_key_numeric(out, &first, "failure_rate", rate);
 			ts_rec_end(out, &first, step_fail);
 		}
 	}
@@ -310,26 +301,21 @@ ts_report_recommendations(StringInfo out, const TsPeriodStats *cur, const TsPeri
 	if (on_satisfaction && c && p && cur->total.m[M_FEEDBACK] >= min_sample && prev->total.m[M_FEEDBACK] >= min_sample &&
 		ts_num_double(p) - ts_num_double(c) > csat_drop)
 	{
-		ts_rec_begin(out, &n, "csat_dropping", "warning",
-					 psprintf("CSAT fell from %s to %s", ts_pct(ts_num_double(p)),
-							  ts_pct(ts_num_double(c))));
-		first = true;
-		ts_rec_num(out, &first, "csat", c);
-		ts_rec_num(out, &first, "previous_csat", p);
-		ts_rec_end(out, &first, csat_drop);
+		ts_rec_pair(out, &n, "csat_dropping", "warning",
+					psprintf("CSAT fell from %s to %s", ts_pct(ts_num_double(p)),
+							 ts_pct(ts_num_double(c))),
+					"csat", c, "previous_csat", p, csat_drop);
 	}
 
 	/* too few customers answer the feedback request */
 	c = ts_kpi_value(cur, K_RESPONSE_RATE);
 	if (on_satisfaction && c && cur->finished >= min_sample && ts_num_double(c) < min_resp)
 	{
-		ts_rec_begin(out, &n, "low_feedback_response", "info",
-					 psprintf("Only %s of finished sessions left feedback (target %s)",
-							  ts_pct(ts_num_double(c)), ts_pct(min_resp)));
-		first = true;
-		ts_rec_num(out, &first, "feedback_response_rate", c);
-		ts_rec_num(out, &first, "finished_sessions", int64_to_numeric(cur->finished));
-		ts_rec_end(out, &first, min_resp);
+		ts_rec_pair(out, &n, "low_feedback_response", "info",
+					psprintf("Only %s of finished sessions left feedback (target %s)",
+							 ts_pct(ts_num_double(c)), ts_pct(min_resp)),
+					"feedback_response_rate", c, "finished_sessions",
+					int64_to_numeric(cur->finished), min_resp);
 	}
 	appendStringInfoChar(out, ']');
 }

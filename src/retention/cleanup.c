@@ -22,9 +22,10 @@
 
 #include "common/extschema.h"
 #include "compat.h"
+#include "common/extschema.h"
 #include "config/config.h"
-#include "metrics.h"
-#include "report/rollup_batch.h"
+#include "metrics/delta.h"
+#include "report/rollup/batch.h"
 #include "retention/cleanup.h"
 
 #include "catalog/pg_type.h"

@@ -1,10 +1,10 @@
 /*
- * rollup_triggers.c
+ * triggers.c
  *	  The triggers that keep the report rollups exact, in the writer's
  *	  transaction: a row trigger on sessions and statement triggers (with
  *	  transition tables) on attempts and feedback.  Each change recomputes
  *	  what the touched session contributes before and after it
- *	  (rollup_contrib.c) and writes the difference to ts_report_delta.
+ *	  (contrib.c) and writes the difference to ts_report_delta.
  *
  *	  Exactness rests on three rules:
  *	  - The rollups hold the sum, over the sessions that exist, of each
@@ -31,8 +31,9 @@
  */
 #include "postgres.h"
 
+#include "common/compare.h"
 #include "compat.h"
-#include "report/rollup.h"
+#include "report/rollup/contrib.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -512,7 +513,7 @@ ts_rep_change_cmp(const void *a, const void *b)
 	c = strcmp(x->session_id, y->session_id);
 	if (c != 0)
 		return c;
-	return (x->id > y->id) - (x->id < y->id);
+	return ts_cmp_int64(x->id, y->id);
 }
 
 /* The range [*lo, *hi) of kept changes of one session in sorted changes. */

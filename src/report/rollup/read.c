@@ -1,5 +1,5 @@
 /*
- * rollup_read.c
+ * read.c
  *	  The whole hours of a report period, read from the report rollups
  *	  (ts_report_*_hourly) plus the pending changes the reader can see in
  *	  ts_report_delta, so the figures are exact under the reader's snapshot
@@ -9,7 +9,7 @@
  *	  need the hour of each session's previous feedback.
  *
  *	  The rollup rows come straight from each rollup's hour index
- *	  (rollup_scan.c) and are added up row by row as they come: a 90-day
+ *	  (scan.c) and are added up row by row as they come: a 90-day
  *	  period is some 250,000 rollup rows, and grouping them in SQL cost
  *	  more than reading them.  The pending changes, usually few, come
  *	  through SPI.  Both pass the same filters and the same adders.
@@ -18,8 +18,9 @@
 
 #include "compat.h"
 #include "common/extschema.h"
-#include "report/report_int.h"
-#include "report/rollup_scan.h"
+#include "metrics/read.h"
+#include "report/rollup/read.h"
+#include "report/rollup/scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -105,6 +106,32 @@ ts_filter_strings(Datum arr, int *n)
 		if (!enulls[i])
 			out[(*n)++] = TextDatumGetCString(elems[i]);
 	return out;
+}
+
+/* The bucket an hour lies whole inside, or -1 (the raw queries count it). */
+static int
+ts_rollup_bucket(const TsPeriodStats *st, TimestampTz hour)
+{
+	int			lo = 0,
+				hi = st->nbuckets - 1,
+				found = -1;
+
+	/* the last bucket whose counted range starts at or before the hour */
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (st->buckets[mid].lo <= hour)
+		{
+			found = mid;
+			lo = mid + 1;
+		}
+		else
+			hi = mid - 1;
+	}
+	if (found < 0 || hour + TS_USECS_PER_HOUR > st->buckets[found].hi)
+		return -1;
+	return found;
 }
 
 /*
@@ -457,32 +484,6 @@ ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 								TS_RNPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
-}
-
-/* The bucket an hour lies whole inside, or -1 (the raw queries count it). */
-int
-ts_rollup_bucket(const TsPeriodStats *st, TimestampTz hour)
-{
-	int			lo = 0,
-				hi = st->nbuckets - 1,
-				found = -1;
-
-	/* the last bucket whose counted range starts at or before the hour */
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (st->buckets[mid].lo <= hour)
-		{
-			found = mid;
-			lo = mid + 1;
-		}
-		else
-			hi = mid - 1;
-	}
-	if (found < 0 || hour + TS_USECS_PER_HOUR > st->buckets[found].hi)
-		return -1;
-	return found;
 }
 
 /* Column col of row r as a timestamptz; *isnull says whether it is NULL. */

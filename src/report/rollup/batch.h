@@ -1,7 +1,7 @@
 /*
- * rollup_batch.h
+ * batch.h
  *	  Report rollup changes of a retention batch that deleted whole sessions
- *	  without firing triggers (rollup_batch.c).
+ *	  without firing triggers (batch.c).
  */
 #ifndef TS_REPORT_ROLLUP_BATCH_H
 #define TS_REPORT_ROLLUP_BATCH_H

@@ -1,17 +1,17 @@
 /*
- * rollup_batch.c
+ * batch.c
  *	  Report rollup changes of a retention batch: the set-based delete in
  *	  cleanup.c runs with session_replication_role = replica, which skips
  *	  the report triggers, and removes whole sessions with all their attempts
  *	  and feedback.  It hands every deleted row here; the batch then
- *	  subtracts each session's whole contribution (rollup_contrib.c), merged
+ *	  subtracts each session's whole contribution (contrib.c), merged
  *	  per rollup key, in one write.
  */
 #include "postgres.h"
 
 #include "compat.h"
-#include "report/rollup.h"
-#include "report/rollup_batch.h"
+#include "report/rollup/contrib.h"
+#include "report/rollup/batch.h"
 
 #include "utils/hsearch.h"
 #include "utils/memutils.h"

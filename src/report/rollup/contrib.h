@@ -1,6 +1,6 @@
 /*
- * rollup.h
- *	  The report rollups' bookkeeping (rollup_contrib.c): what a session with
+ * contrib.h
+ *	  The report rollups' bookkeeping (contrib.c): what a session with
  *	  its attempts and feedback contributes to the hourly report rollups, and
  *	  the delta set that collects contributions and writes them, signed and
  *	  merged, to ts_report_delta.

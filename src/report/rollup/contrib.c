@@ -1,5 +1,5 @@
 /*
- * rollup_contrib.c
+ * contrib.c
  *	  What a session contributes to the hourly report rollups, and the delta
  *	  set that collects signed contributions and writes them to
  *	  ts_report_delta, merged per rollup key.
@@ -18,10 +18,11 @@
  */
 #include "postgres.h"
 
+#include "common/compare.h"
 #include "compat.h"
 #include "common/extschema.h"
-#include "metrics.h"
-#include "report/rollup.h"
+#include "metrics/measures.h"
+#include "report/rollup/contrib.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -179,6 +180,19 @@ ts_rep_push(MemoryContext cxt, int64 **arr, int *n, int *cap, int64 v)
 	(*arr)[(*n)++] = v;
 }
 
+/* Sets *key to kind's key of the hour of `at`, with problem, label and number. */
+static void
+ts_rep_key(TsRepKey *key, char kind, TimestampTz at, const char *problem, const char *label,
+		   int32 num)
+{
+	memset(key, 0, sizeof(*key));
+	key->kind = kind;
+	key->bucket = ts_hour_floor(at);
+	key->problem = problem;
+	key->label = label;
+	key->num = num;
+}
+
 /* Adds sign times a session's own contribution (rated: it has feedback). */
 void
 ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
@@ -186,11 +200,7 @@ ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
 	TsRepKey	key;
 	TsRepEntry *e;
 
-	memset(&key, 0, sizeof(key));
-	key.kind = 's';
-	key.bucket = ts_hour_floor(s->started_at);
-	key.problem = s->problem;
-	key.label = s->title;
+	ts_rep_key(&key, 's', s->started_at, s->problem, s->title, 0);
 	key.status = s->status;
 	e = ts_rep_entry(d, &key);
 	e->m[0] += sign;
@@ -207,6 +217,15 @@ ts_rep_add_session(TsRepDeltas *d, const TsRepSession *s, bool rated, int sign)
 	}
 }
 
+/* Orders rows by time, then id. */
+static int
+ts_time_id_cmp(TimestampTz xat, int64 xid, TimestampTz yat, int64 yid)
+{
+	int			c = ts_cmp_int64(xat, yat);
+
+	return c != 0 ? c : ts_cmp_int64(xid, yid);
+}
+
 /* Attempts in (step, attempted_at, id) order. */
 static int
 ts_attempt_cmp(const void *a, const void *b)
@@ -216,9 +235,7 @@ ts_attempt_cmp(const void *a, const void *b)
 
 	if (x->step != y->step)
 		return x->step < y->step ? -1 : 1;
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	return (x->id > y->id) - (x->id < y->id);
+	return ts_time_id_cmp(x->at, x->id, y->at, y->id);
 }
 
 /* Adds sign times the contribution of all n attempts of one session. */
@@ -233,12 +250,7 @@ ts_rep_add_attempts(TsRepDeltas *d, const char *problem, TsRepAttempt *a, int n,
 		TsRepEntry *e;
 		bool		first = (i == 0 || a[i - 1].step != a[i].step);
 
-		memset(&key, 0, sizeof(key));
-		key.kind = 'a';
-		key.bucket = ts_hour_floor(a[i].at);
-		key.problem = problem;
-		key.label = a[i].title;
-		key.num = a[i].step;
+		ts_rep_key(&key, 'a', a[i].at, problem, a[i].title, a[i].step);
 		e = ts_rep_entry(d, &key);
 		e->m[0] += sign;
 		if (a[i].success)
@@ -259,9 +271,7 @@ ts_feedback_cmp(const void *a, const void *b)
 	const TsRepFeedback *x = a;
 	const TsRepFeedback *y = b;
 
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	return (x->id > y->id) - (x->id < y->id);
+	return ts_time_id_cmp(x->at, x->id, y->at, y->id);
 }
 
 /* Adds sign times the contribution of all n feedback rows of one session. */
@@ -275,11 +285,7 @@ ts_rep_add_feedback(TsRepDeltas *d, const char *problem, TsRepFeedback *f, int n
 		TsRepKey	key;
 		TsRepEntry *e;
 
-		memset(&key, 0, sizeof(key));
-		key.kind = 'f';
-		key.bucket = ts_hour_floor(f[i].at);
-		key.problem = problem;
-		key.num = f[i].rating;
+		ts_rep_key(&key, 'f', f[i].at, problem, NULL, f[i].rating);
 		key.has_prev = (i > 0);
 		key.prev = i > 0 ? ts_hour_floor(f[i - 1].at) : 0;
 		e = ts_rep_entry(d, &key);
@@ -305,10 +311,7 @@ ts_rep_add_feedback(TsRepDeltas *d, const char *problem, TsRepFeedback *f, int n
 static int
 ts_int64_cmp(const void *a, const void *b)
 {
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
+	return ts_cmp_int64(*(const int64 *) a, *(const int64 *) b);
 }
 
 /* Removes the values present in both sorted arrays (as multisets). */

@@ -1,83 +1,30 @@
 /*
- * rollup.c
- *	  Row triggers that record, in the writer's transaction, what each change
- *	  to a session, attempt or feedback row does to the hourly partial
- *	  aggregates: the row's old contribution subtracted, its new one added,
- *	  written as rows of ts_metrics_delta.  refresh_troubleshooting_metrics()
- *	  (SQL, in the install script) folds them into the rollups.  Bulk
- *	  deletes by retention, which bypass the triggers, merge the same deltas
- *	  over a whole batch (TsDeltaBatch) and write one row per hour.
+ * delta.c
+ *	  What each change to a session, attempt or feedback row does to the
+ *	  hourly partial aggregates: the row's old contribution subtracted, its
+ *	  new one added, written as rows of ts_metrics_delta.
+ *	  refresh_troubleshooting_metrics() (SQL, in the install script) folds
+ *	  them into the rollups.  The row triggers (triggers.c) write one row
+ *	  change's deltas; bulk deletes by retention, which bypass the triggers,
+ *	  merge the same deltas over a whole batch (TsDeltaBatch) and write one
+ *	  row per hour.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "common/extschema.h"
-#include "metrics.h"
+#include "metrics/delta.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
-#include "fmgr.h"
 #include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
-
-PG_FUNCTION_INFO_V1(ts_metrics_sessions_delta);
-PG_FUNCTION_INFO_V1(ts_metrics_attempts_delta);
-PG_FUNCTION_INFO_V1(ts_metrics_feedback_delta);
-
-const char *const ts_measure_names[TS_NMEASURES] = {
-	"sessions", "resolved", "escalated", "abandoned", "res_n", "res_us",
-	"attempts", "attempts_ok", "feedback", "rating_sum", "nps_n", "promoters",
-	"detractors", "resolved_at_n", "resolved_at_us", "escalated_at_n"
-};
-
-/* A session row touches at most three hours, so a change at most six. */
-#define TS_MAX_DELTAS 6
-
-typedef struct TsDelta
-{
-	TimestampTz bucket;
-	char	   *problem;		/* NULL except for the started_at hour */
-	TsMeasures	d;
-} TsDelta;
-
-typedef struct TsDeltaSet
-{
-	int			n;
-	TsDelta		items[TS_MAX_DELTAS];
-} TsDeltaSet;
-
-/* Rounds a timestamp down to its UTC hour. */
-TimestampTz
-ts_hour_floor(TimestampTz t)
-{
-	TimestampTz r = t % TS_USECS_PER_HOUR;
-
-	return r < 0 ? t - r - TS_USECS_PER_HOUR : t - r;
-}
-
-/* Rounds a timestamp up to a UTC hour. */
-TimestampTz
-ts_hour_ceil(TimestampTz t)
-{
-	TimestampTz f = ts_hour_floor(t);
-
-	return f == t ? t : f + TS_USECS_PER_HOUR;
-}
-
-/* Adds every measure of src to dst. */
-void
-ts_measures_add(TsMeasures *dst, const TsMeasures *src)
-{
-	for (int i = 0; i < TS_NMEASURES; i++)
-		dst->m[i] += src->m[i];
-}
 
 /* Returns the delta of (bucket, problem) in set, adding it if new. */
 static TsMeasures *
@@ -111,6 +58,21 @@ ts_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
 	if (attnum <= 0)
 		elog(ERROR, "column \"%s\" is missing", name);
 	return heap_getattr(tuple, attnum, desc, isnull);
+}
+
+/*
+ * Returns the delta (with no problem) of the hour of a row's timestamp
+ * column, adding it if new; NULL when the column is NULL.
+ */
+static TsMeasures *
+ts_col_hour_slot(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		v = ts_col(tup, desc, name, &isnull);
+
+	if (isnull)
+		return NULL;
+	return ts_delta_slot(set, ts_hour_floor(DatumGetTimestampTz(v)), NULL);
 }
 
 /* Adds sign times a session row's contribution to set. */
@@ -157,44 +119,30 @@ ts_session_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
 		m->m[M_RESOLVED_AT_N] += sign;
 		m->m[M_RESOLVED_AT_US] += sign * (DatumGetTimestampTz(v) - started);
 	}
-	v = ts_col(tup, desc, "escalated_at", &isnull);
-	if (!isnull)
-	{
-		m = ts_delta_slot(set, ts_hour_floor(DatumGetTimestampTz(v)), NULL);
+	m = ts_col_hour_slot(set, tup, desc, "escalated_at");
+	if (m != NULL)
 		m->m[M_ESCALATED_AT_N] += sign;
-	}
 }
 
-/* Adds sign times an attempt row's contribution to set. */
+/* Adds sign times an attempt row's measures to m (the delta of its hour). */
 static void
-ts_attempt_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+ts_attempt_measures(TsMeasures *m, HeapTuple tup, TupleDesc desc, int sign)
 {
 	bool		isnull;
-	TimestampTz at = DatumGetTimestampTz(ts_col(tup, desc, "attempted_at", &isnull));
-	TsMeasures *m;
-	bool		success;
+	bool		success = DatumGetBool(ts_col(tup, desc, "success", &isnull)) && !isnull;
 
-	if (isnull)
-		return;
-	success = DatumGetBool(ts_col(tup, desc, "success", &isnull)) && !isnull;
-	m = ts_delta_slot(set, ts_hour_floor(at), NULL);
 	m->m[M_ATTEMPTS] += sign;
 	if (success)
 		m->m[M_ATTEMPTS_OK] += sign;
 }
 
-/* Adds sign times a feedback row's contribution to set. */
+/* Adds sign times a feedback row's measures to m (the delta of its hour). */
 static void
-ts_feedback_contrib(TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign)
+ts_feedback_measures(TsMeasures *m, HeapTuple tup, TupleDesc desc, int sign)
 {
 	bool		isnull;
-	TimestampTz at = DatumGetTimestampTz(ts_col(tup, desc, "collected_at", &isnull));
-	TsMeasures *m;
 	Datum		v;
 
-	if (isnull)
-		return;
-	m = ts_delta_slot(set, ts_hour_floor(at), NULL);
 	m->m[M_FEEDBACK] += sign;
 	v = ts_col(tup, desc, "rating", &isnull);
 	if (!isnull)
@@ -223,7 +171,7 @@ ts_measures_zero(const TsMeasures *m)
 }
 
 /* Appends the n non-zero deltas of items to ts_metrics_delta (in nspid). */
-static void
+void
 ts_delta_write(const TsDelta *items, int n, Oid nspid)
 {
 	Oid			relid = InvalidOid;
@@ -267,54 +215,25 @@ ts_delta_write(const TsDelta *items, int n, Oid nspid)
 		table_close(rel, RowExclusiveLock);
 }
 
-typedef void (*TsContribFn) (TsDeltaSet *set, HeapTuple tup, TupleDesc desc, int sign);
-
-/* Shared body of the three AFTER ROW triggers. */
-static Datum
-ts_metrics_delta_trigger(FunctionCallInfo fcinfo, TsContribFn contrib)
+/* Adds sign times the contribution of a row of the given kind to set. */
+void
+ts_delta_contrib(TsDeltaSet *set, TsRowKind kind, HeapTuple tup, TupleDesc desc, int sign)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	TsDeltaSet	set;
+	TsMeasures *m;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		elog(ERROR, "metrics delta trigger must be an AFTER ROW trigger");
-
-	desc = RelationGetDescr(trigdata->tg_relation);
-	set.n = 0;
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		contrib(&set, trigdata->tg_trigtuple, desc, 1);
-	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		contrib(&set, trigdata->tg_trigtuple, desc, -1);
-	else
+	if (kind == TS_ROW_SESSION)
 	{
-		contrib(&set, trigdata->tg_trigtuple, desc, -1);
-		contrib(&set, trigdata->tg_newtuple, desc, 1);
+		ts_session_contrib(set, tup, desc, sign);
+		return;
 	}
-	ts_delta_write(set.items, set.n, RelationGetNamespace(trigdata->tg_relation));
-	return PointerGetDatum(NULL);
-}
-
-/* AFTER ROW trigger on support_troubleshooting_sessions. */
-Datum
-ts_metrics_sessions_delta(PG_FUNCTION_ARGS)
-{
-	return ts_metrics_delta_trigger(fcinfo, ts_session_contrib);
-}
-
-/* AFTER ROW trigger on support_troubleshooting_attempts. */
-Datum
-ts_metrics_attempts_delta(PG_FUNCTION_ARGS)
-{
-	return ts_metrics_delta_trigger(fcinfo, ts_attempt_contrib);
-}
-
-/* AFTER ROW trigger on support_troubleshooting_feedback. */
-Datum
-ts_metrics_feedback_delta(PG_FUNCTION_ARGS)
-{
-	return ts_metrics_delta_trigger(fcinfo, ts_feedback_contrib);
+	/* attempts and feedback count in the hour of their time, with no problem */
+	m = ts_col_hour_slot(set, tup, desc, kind == TS_ROW_ATTEMPT ? "attempted_at" : "collected_at");
+	if (m == NULL)
+		return;
+	if (kind == TS_ROW_ATTEMPT)
+		ts_attempt_measures(m, tup, desc, sign);
+	else
+		ts_feedback_measures(m, tup, desc, sign);
 }
 
 /* Deltas of many row changes, merged per (hour, problem) before writing. */
@@ -329,8 +248,6 @@ typedef struct TsDeltaKey
 	TimestampTz bucket;
 	const char *problem;
 } TsDeltaKey;
-
-static const TsContribFn ts_contrib_fns[] = {ts_session_contrib, ts_attempt_contrib, ts_feedback_contrib};
 
 /* Hashes a TsDeltaKey by hour and problem text. */
 static uint32
@@ -383,7 +300,7 @@ ts_delta_batch_add(TsDeltaBatch *batch, TsRowKind kind, HeapTuple tup, TupleDesc
 	TsDeltaSet	set;
 
 	set.n = 0;
-	ts_contrib_fns[kind] (&set, tup, desc, sign);
+	ts_delta_contrib(&set, kind, tup, desc, sign);
 	for (int i = 0; i < set.n; i++)
 	{
 		TsDeltaKey	key = {set.items[i].bucket, set.items[i].problem};

@@ -1,34 +1,23 @@
 /*
- * metrics_read.c
- *	  Reading the metrics machinery: hourly rollup rows plus the pending
- *	  deltas the caller's snapshot can see, the raw tables for partial hours,
- *	  the problem dictionary, and the numeric arithmetic that makes every
- *	  average and rate equal, digit for digit, to SQL's avg() and division.
- *	  Callers are connected to SPI.
+ * read.c
+ *	  Reading the metrics machinery: the saved queries (of the rollups and
+ *	  the raw tables), hourly rollup rows plus the pending deltas the
+ *	  caller's snapshot can see, and the problem dictionary.  Callers are
+ *	  connected to SPI.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "common/extschema.h"
-#include "metrics.h"
-#include "worker/registry.h"
+#include "metrics/read.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "commands/dbcommands.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/timestamp.h"
-
-/*
- * Pending metric changes past which a database no maintenance worker
- * serves reads its figures from the raw tables (see ts_metrics_read_raw).
- */
-#define TS_RAW_DELTAS 10000
 
 /* Saved plans, valid for the schema they were prepared in. */
 static SPIPlanPtr ts_plans[P_NPLANS];
@@ -171,15 +160,23 @@ ts_metrics_schema(void)
 	return nspid;
 }
 
+/* Runs a saved plan with the arguments it takes. */
+void
+ts_exec_args(int plan, Datum *args)
+{
+	int			ret = SPI_execute_plan(ts_plans[plan], args, NULL, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
+}
+
 /* Runs a saved plan with the given arguments (as many as it takes). */
 void
 ts_exec(int plan, Datum a, Datum b)
 {
 	Datum		args[3] = {a, b, 0};
-	int			ret = SPI_execute_plan(ts_plans[plan], args, NULL, true, 0);
 
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
+	ts_exec_args(plan, args);
 }
 
 /* Runs a saved plan over the timestamp range [a, b) (unused arguments ignored). */
@@ -265,21 +262,6 @@ ts_problem_number(TsProblemDict *dict, const char *problem)
 	return dict->next++;
 }
 
-/* Adds the problem ids of a text[] datum to *set. */
-static void
-ts_add_problem_array(Datum arr, Bitmapset **set, TsProblemDict *dict)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-
-	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &n);
-	for (int i = 0; i < n; i++)
-		if (!nulls[i])
-			*set = bms_add_member(*set, ts_problem_number(dict, TextDatumGetCString(elems[i])));
-}
-
 typedef struct TsProblemDelta
 {
 	TimestampTz hour;
@@ -363,6 +345,21 @@ ts_row_hour(HTAB *hours, int row, int firstcol, TsMeasures *m)
 	return ts_hour_entry(hours, DatumGetTimestampTz(bucket));
 }
 
+/* Adds the problem numbers of an int4[] datum to *set. */
+static void
+ts_add_number_array(Datum arr, Bitmapset **set)
+{
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), INT4OID, sizeof(int32), true,
+					  TYPALIGN_INT, &elems, &enulls, &n);
+	for (int k = 0; k < n; k++)
+		if (!enulls[k])
+			*set = bms_add_member(*set, DatumGetInt32(elems[k]));
+}
+
 /*
  * Loads the aggregates of every UTC hour in [from, to) that has data: the
  * rollup row plus every pending delta visible to the current snapshot.  With
@@ -399,17 +396,7 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 		h->m = row_m;
 		arr = SPI_getbinval(tup, SPI_tuptable->tupdesc, TS_NMEASURES + 2, &isnull);
 		if (!isnull && dict != NULL)
-		{
-			Datum	   *elems;
-			bool	   *enulls;
-			int			n;
-
-			deconstruct_array(DatumGetArrayTypeP(arr), INT4OID, sizeof(int32), true,
-							  TYPALIGN_INT, &elems, &enulls, &n);
-			for (int k = 0; k < n; k++)
-				if (!enulls[k])
-					h->problems = bms_add_member(h->problems, DatumGetInt32(elems[k]));
-		}
+			ts_add_number_array(arr, &h->problems);
 	}
 
 	ts_run(P_DELTAS, from, to);
@@ -442,198 +429,4 @@ ts_hours_load(TimestampTz from, TimestampTz to, TsProblemDict *dict)
 				ts_hour_problems_refresh(h, pdeltas, dict);
 	}
 	return hours;
-}
-
-/* Adds the raw-table aggregates of [from, to) to *out and *problems. */
-void
-ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
-			 Bitmapset **problems, TsProblemDict *dict)
-{
-	bool		isnull;
-	Datum		arr;
-
-	if (from >= to)
-		return;
-	ts_run(P_RAW_SESSIONS, from, to);
-	out->m[M_SESSIONS] += ts_get_int64(0, 1);
-	out->m[M_RESOLVED] += ts_get_int64(0, 2);
-	out->m[M_ESCALATED] += ts_get_int64(0, 3);
-	out->m[M_ABANDONED] += ts_get_int64(0, 4);
-	out->m[M_RES_N] += ts_get_int64(0, 5);
-	out->m[M_RES_US] += ts_get_int64(0, 6);
-	arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &isnull);
-	if (!isnull && problems)
-		ts_add_problem_array(arr, problems, dict);
-
-	ts_run(P_RAW_ATTEMPTS, from, to);
-	out->m[M_ATTEMPTS] += ts_get_int64(0, 1);
-	out->m[M_ATTEMPTS_OK] += ts_get_int64(0, 2);
-
-	ts_run(P_RAW_FEEDBACK, from, to);
-	out->m[M_FEEDBACK] += ts_get_int64(0, 1);
-	out->m[M_RATING_SUM] += ts_get_int64(0, 2);
-	out->m[M_NPS_N] += ts_get_int64(0, 3);
-	out->m[M_PROMOTERS] += ts_get_int64(0, 4);
-	out->m[M_DETRACTORS] += ts_get_int64(0, 5);
-}
-
-/*
- * True when this database's figures should come from the raw tables: no
- * maintenance worker of this server folds its metric changes (the library
- * is not preloaded, the database is not listed in troubleshooting.database
- * or gets no slot, or the server is a hot standby whose primary does not
- * fold) and more than TS_RAW_DELTAS of them are pending.  Reading that many
- * deltas one by one would be slower than the raw tables, which answer in
- * one grouped pass each.  The first time in a session it says so with a
- * WARNING.  The answer is the same either way.
- */
-bool
-ts_metrics_read_raw(void)
-{
-	static bool warned = false;
-
-	if (ts_registry_serves(MyDatabaseId))
-		return false;
-	ts_exec(P_DELTA_COUNT, 0, 0);
-	if (ts_get_int64(0, 1) < TS_RAW_DELTAS)
-		return false;
-	if (!warned)
-	{
-		char	   *db = get_database_name(MyDatabaseId);
-
-		warned = true;
-		ereport(WARNING,
-				(errcode(ERRCODE_WARNING),
-				 errmsg("metric changes are not being folded in database \"%s\"", db ? db : "?"),
-				 errdetail("%d or more changes wait in ts_metrics_delta and no troubleshooting maintenance worker serves this database; figures are read from the raw tables, which is slower than the rollups.",
-						   TS_RAW_DELTAS),
-				 errhint("Preload the library (shared_preload_libraries = 'troubleshooting') and let troubleshooting.database include this database, or run SELECT refresh_troubleshooting_metrics() regularly.")));
-	}
-	return true;
-}
-
-/* Adds one grouped raw row's measures (columns from 2 on) to bucket b, 1-based. */
-static TsBucket *
-ts_raw_bucket_of(TsBucket *buckets, int n, int row)
-{
-	int64		b = ts_get_int64(row, 1);
-
-	return (b >= 1 && b <= n) ? &buckets[b - 1] : NULL;
-}
-
-/*
- * Fills every bucket from the raw tables, each in one pass grouped by
- * bucket (width_bucket over the buckets' bounds): what
- * ts_metrics_read_raw chose.  Buckets are contiguous: [lo_1, lo_2, ...,
- * lo_n, hi_n) bounds them all.
- */
-void
-ts_raw_buckets(TsBucket *buckets, int n, TsProblemDict *dict)
-{
-	Datum	   *bounds = palloc((n + 1) * sizeof(Datum));
-	Datum		args[3];
-	int			ret;
-	static const int plans[3] = {P_RAWB_SESSIONS, P_RAWB_ATTEMPTS, P_RAWB_FEEDBACK};
-
-	if (n == 0)
-		return;
-	for (int i = 0; i < n; i++)
-		bounds[i] = TimestampTzGetDatum(buckets[i].lo);
-	bounds[n] = TimestampTzGetDatum(buckets[n - 1].hi);
-	args[0] = PointerGetDatum(construct_array(bounds, n + 1, TIMESTAMPTZOID, sizeof(TimestampTz),
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[1] = TimestampTzGetDatum(buckets[0].lo);
-	args[2] = TimestampTzGetDatum(buckets[n - 1].hi);
-	for (int p = 0; p < 3; p++)
-	{
-		ret = SPI_execute_plan(ts_plans[plans[p]], args, NULL, true, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			TsBucket   *b = ts_raw_bucket_of(buckets, n, (int) r);
-			TsMeasures *m;
-			bool		isnull;
-			Datum		arr;
-
-			CHECK_FOR_INTERRUPTS();
-			if (b == NULL)
-				continue;
-			m = &b->m;
-			if (plans[p] == P_RAWB_SESSIONS)
-			{
-				m->m[M_SESSIONS] += ts_get_int64(r, 2);
-				m->m[M_RESOLVED] += ts_get_int64(r, 3);
-				m->m[M_ESCALATED] += ts_get_int64(r, 4);
-				m->m[M_ABANDONED] += ts_get_int64(r, 5);
-				m->m[M_RES_N] += ts_get_int64(r, 6);
-				m->m[M_RES_US] += ts_get_int64(r, 7);
-				arr = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 8, &isnull);
-				if (!isnull)
-					ts_add_problem_array(arr, &b->problems, dict);
-			}
-			else if (plans[p] == P_RAWB_ATTEMPTS)
-			{
-				m->m[M_ATTEMPTS] += ts_get_int64(r, 2);
-				m->m[M_ATTEMPTS_OK] += ts_get_int64(r, 3);
-			}
-			else
-			{
-				m->m[M_FEEDBACK] += ts_get_int64(r, 2);
-				m->m[M_RATING_SUM] += ts_get_int64(r, 3);
-				m->m[M_NPS_N] += ts_get_int64(r, 4);
-				m->m[M_PROMOTERS] += ts_get_int64(r, 5);
-				m->m[M_DETRACTORS] += ts_get_int64(r, 6);
-			}
-		}
-	}
-	for (int i = 0; i < n; i++)
-		buckets[i].unique_problems = bms_num_members(buckets[i].problems);
-}
-
-/* round(num::numeric / den, scale), or NULL when den is 0 (as SQL computes it). */
-Numeric
-ts_ratio(int64 num, int64 den, int scale)
-{
-	Datum		q;
-
-	if (den == 0)
-		return NULL;
-	q = DirectFunctionCall2(numeric_div, NumericGetDatum(int64_to_numeric(num)),
-							NumericGetDatum(int64_to_numeric(den)));
-	return DatumGetNumeric(DirectFunctionCall2(numeric_round, q, Int32GetDatum(scale)));
-}
-
-/* round(avg(extract(epoch FROM interval)) / 60, 2) from a sum of microseconds. */
-Numeric
-ts_avg_minutes(int64 sum_us, int64 n)
-{
-	Datum		avg;
-	Datum		minutes;
-
-	if (n == 0)
-		return NULL;
-	/* extract(epoch ...) is numeric with 6 decimals; avg() is sum / count */
-	avg = DirectFunctionCall2(numeric_div,
-							  NumericGetDatum(int64_div_fast_to_numeric(sum_us, 6)),
-							  NumericGetDatum(int64_to_numeric(n)));
-	minutes = DirectFunctionCall2(numeric_div, avg, NumericGetDatum(int64_to_numeric(60)));
-	return DatumGetNumeric(DirectFunctionCall2(numeric_round, minutes, Int32GetDatum(2)));
-}
-
-/* round((promoters - detractors) * 100.0 / n, 2), NULL without answers. */
-Numeric
-ts_nps(int64 promoters, int64 detractors, int64 n)
-{
-	Datum		hundred;
-	Datum		x;
-
-	if (n == 0)
-		return NULL;
-	hundred = DirectFunctionCall3(numeric_in, CStringGetDatum("100.0"),
-								  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-	x = DirectFunctionCall2(numeric_mul, NumericGetDatum(int64_to_numeric(promoters - detractors)),
-							hundred);
-	x = DirectFunctionCall2(numeric_div, x, NumericGetDatum(int64_to_numeric(n)));
-	return DatumGetNumeric(DirectFunctionCall2(numeric_round, x, Int32GetDatum(2)));
 }

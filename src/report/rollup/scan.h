@@ -1,7 +1,7 @@
 /*
- * rollup_scan.h
+ * scan.h
  *	  Reading a report rollup's rows of a range of hours straight from the
- *	  table (rollup_scan.c).
+ *	  table (scan.c).
  */
 #ifndef TS_REPORT_ROLLUP_SCAN_H
 #define TS_REPORT_ROLLUP_SCAN_H

@@ -1,5 +1,5 @@
 /*
- * metrics.c
+ * by_period.c
  *	  get_troubleshooting_metrics_by_period(): one row per hour, day, ISO week
  *	  or month bucket in the session's TimeZone.  Whole UTC hours come from the
  *	  rollups (plus visible pending deltas), partial hours from the raw tables,
@@ -7,21 +7,18 @@
  */
 #include "postgres.h"
 
-#include "compat.h"
-#include "metrics.h"
+#include "metrics/buckets.h"
+#include "metrics/ratio.h"
+#include "metrics/raw.h"
+#include "metrics/read.h"
 
-#include "access/htup_details.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
-#include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
-
-#define TS_MAX_BUCKETS 100000
 
 PG_FUNCTION_INFO_V1(get_troubleshooting_metrics_by_period);
 
@@ -32,28 +29,6 @@ ts_null_arg(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 			 errmsg("%s must not be null", name)));
-}
-
-/* Returns interval '1 <period>' for a validated period name. */
-Interval *
-ts_period_interval(const char *period)
-{
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	if (strcmp(period, "hour") == 0)
-		iv->time = USECS_PER_HOUR;
-	else if (strcmp(period, "day") == 0)
-		iv->day = 1;
-	else if (strcmp(period, "week") == 0)
-		iv->day = 7;
-	else if (strcmp(period, "month") == 0)
-		iv->month = 1;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown period \"%s\"", period),
-				 errhint("Use hour, day, week or month.")));
-	return iv;
 }
 
 /* Finds the bucket whose [start, next start) contains t (buckets sorted). */
@@ -77,53 +52,8 @@ ts_bucket_of(TsBucket *b, int n, TimestampTz t)
 	return lo;
 }
 
-/*
- * Builds the bucket list from date_trunc(period, start) up to end, exclusive:
- * no bucket starts at or after end (none at all when start equals end).
- */
-TsBucket *
-ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbuckets)
-{
-	Interval   *step = ts_period_interval(period);
-	Datum		unit = CStringGetTextDatum(period);
-	TimestampTz b = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_trunc, unit,
-															TimestampTzGetDatum(start)));
-	int			cap = 64;
-	int			n = 0;
-	TsBucket   *buckets = palloc0(sizeof(TsBucket) * cap);
-
-	while (b < end)
-	{
-		TimestampTz next = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-																   TimestampTzGetDatum(b),
-																   PointerGetDatum(step)));
-
-		if (n >= TS_MAX_BUCKETS)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("range from %s to %s has more than %d %s buckets",
-							pstrdup(timestamptz_to_str(start)), pstrdup(timestamptz_to_str(end)),
-							TS_MAX_BUCKETS, period),
-					 errhint("Use a longer period or a shorter range.")));
-		if (n == cap)
-		{
-			cap *= 2;
-			buckets = repalloc(buckets, sizeof(TsBucket) * cap);
-			memset(buckets + n, 0, sizeof(TsBucket) * (cap - n));
-		}
-		buckets[n].start = b;
-		buckets[n].lo = Max(b, start);
-		buckets[n].hi = Min(next, end);
-		n++;
-		CHECK_FOR_INTERRUPTS();
-		b = next;
-	}
-	*nbuckets = n;
-	return buckets;
-}
-
 /* Accumulates rollup hours and raw partial hours into the buckets. */
-void
+static void
 ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end)
 {
 	TsProblemDict *dict;

@@ -8,8 +8,11 @@
  */
 #include "postgres.h"
 
+#include "common/json_write.h"
 #include "compat.h"
-#include "metrics.h"
+#include "metrics/ratio.h"
+#include "metrics/raw.h"
+#include "metrics/read.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -19,7 +22,6 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -240,26 +242,6 @@ ts_realtime(TsRealtime *rt, bool lists)
 	SPI_finish();
 }
 
-/* Appends a Numeric (or null) as a JSON number. */
-static void
-ts_json_numeric(StringInfo buf, Numeric n)
-{
-	if (n == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		appendStringInfoString(buf, DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n))));
-}
-
-/* Appends a string (or null) as a JSON string. */
-static void
-ts_json_string(StringInfo buf, const char *s)
-{
-	if (s == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		escape_json(buf, s);
-}
-
 /* get_troubleshooting_realtime_metrics(): the dashboard document. */
 Datum
 get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
@@ -273,7 +255,7 @@ get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"timestamp\": ");
-	ts_json_string(&buf, rt.timestamp);
+	ts_json_text(&buf, rt.timestamp);
 	appendStringInfo(&buf, ", \"metrics\": {\"active_sessions\": " INT64_FORMAT
 					 ", \"resolved_last_hour\": " INT64_FORMAT
 					 ", \"escalated_last_hour\": " INT64_FORMAT
@@ -288,11 +270,12 @@ get_troubleshooting_realtime_metrics(PG_FUNCTION_ARGS)
 	{
 		TsProblemCount *pc = lfirst(lc);
 
-		appendStringInfoString(&buf, first ? "{\"problem_id\": " : ", {\"problem_id\": ");
+		ts_json_object_begin(&buf, first);
 		first = false;
-		ts_json_string(&buf, pc->problem);
+		appendStringInfoString(&buf, "\"problem_id\": ");
+		ts_json_text(&buf, pc->problem);
 		appendStringInfoString(&buf, ", \"title\": ");
-		ts_json_string(&buf, pc->title);
+		ts_json_text(&buf, pc->title);
 		appendStringInfo(&buf, ", \"sessions\": " INT64_FORMAT ", \"resolved\": " INT64_FORMAT
 						 ", \"escalated\": " INT64_FORMAT ", \"resolution_rate\": ",
 						 pc->sessions, pc->resolved, pc->escalated);

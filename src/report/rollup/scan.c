@@ -1,5 +1,5 @@
 /*
- * rollup_scan.c
+ * scan.c
  *	  Reads the rows of one report rollup (ts_report_*_hourly) whose hour
  *	  lies in a range, straight from the table through its unique index on
  *	  (bucket, ...), under the active snapshot: the same rows a read-only SPI
@@ -10,7 +10,7 @@
 #include "postgres.h"
 
 #include "common/extschema.h"
-#include "report/rollup_scan.h"
+#include "report/rollup/scan.h"
 
 #include "access/genam.h"
 #include "access/relscan.h"
