@@ -440,7 +440,7 @@ ts_llm_record(const char *schema, TsLlmJob *job, TsLlmResult *result)
 	char		nulls[2] = "  ";
 
 	if (error == NULL)
-		error = ts_report_try(ts_llm_store, &st);
+		error = ts_worker_try(ts_llm_store, &st);
 	values[0] = Int64GetDatum(job->report_id);
 	values[1] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	nulls[1] = error ? ' ' : 'n';

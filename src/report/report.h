@@ -74,7 +74,4 @@ extern void ts_report_define_gucs(void);
 extern void ts_report_schedules_step(void);
 extern void ts_report_llm_step(void);
 
-/* schedule.c: runs fn(arg) in a subtransaction; the error message, or NULL. */
-extern char *ts_report_try(void (*fn) (void *), void *arg);
-
 #endif							/* TS_REPORT_H */

@@ -165,37 +165,6 @@ ts_col(int row, int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
-/* Runs fn(arg) in a subtransaction; on error rolls it back and returns the message, else NULL. */
-char *
-ts_report_try(void (*fn) (void *), void *arg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *volatile error = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		error = edata->message ? edata->message : pstrdup("unknown error");
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return error;
-}
-
 /* Enqueues report_ready to one recipient (in its own subtransaction). */
 static void
 ts_deliver(void *arg)
@@ -379,7 +348,7 @@ ts_run_schedule(void *arg)
 			url = getKeyJsonValueFromContainer(v.val.binary.data, "webhook_url", 11, NULL);
 			d.webhook_url = url && url->type == jbvString ?
 				pnstrdup(url->val.string.val, url->val.string.len) : NULL;
-			error = ts_report_try(ts_deliver, &d);
+			error = ts_worker_try(ts_deliver, &d);
 		}
 		if (error)
 			appendStringInfo(&run->problems, "%srecipient %d not enqueued: %s",
@@ -518,7 +487,7 @@ ts_run_one_schedule(const char *schema)
 		return true;
 	}
 
-	error = ts_report_try(ts_run_schedule, &run);
+	error = ts_worker_try(ts_run_schedule, &run);
 	if (error == NULL)
 	{
 		const char *problems = run.problems.len ? run.problems.data : NULL;

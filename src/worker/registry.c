@@ -13,6 +13,7 @@
 
 #include "compat.h"
 #include "worker/registry.h"
+#include "common/shmem.h"
 
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -66,10 +67,6 @@ typedef struct TsRegistry
 
 static TsRegistry *ts_registry = NULL;
 static int	ts_registry_nslots = 0;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-#ifdef TS_HAVE_SHMEM_REQUEST_HOOK
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 static bool ts_probe_at_commit = false;
 static bool ts_xact_callback_registered = false;
 static int	ts_my_slot = -1;
@@ -82,49 +79,23 @@ ts_registry_size(int n)
 	return add_size(offsetof(TsRegistry, slots), mul_size(n, sizeof(TsDbSlot)));
 }
 
-/* Asks for the shared memory (PG 15+: from shmem_request_hook). */
+/* Fills the new registry (zeroed by common/shmem.c). */
 static void
-ts_registry_request(void)
+ts_registry_fill(void *area)
 {
-#ifdef TS_HAVE_SHMEM_REQUEST_HOOK
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-#endif
-	RequestAddinShmemSpace(MAXALIGN(ts_registry_size(ts_registry_nslots)));
+	TsRegistry *registry = (TsRegistry *) area;
+
+	SpinLockInit(&registry->mutex);
+	registry->nslots = ts_registry_nslots;
 }
 
-/* Creates or attaches to the registry. */
-static void
-ts_registry_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ts_registry = ShmemInitStruct("troubleshooting launcher", ts_registry_size(ts_registry_nslots), &found);
-	if (!found)
-	{
-		memset(ts_registry, 0, ts_registry_size(ts_registry_nslots));
-		SpinLockInit(&ts_registry->mutex);
-		ts_registry->nslots = ts_registry_nslots;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* Installs the shared memory hooks for nslots databases (from _PG_init when preloaded). */
+/* Asks for the registry with nslots databases (from _PG_init when preloaded). */
 void
 ts_registry_shmem_init(int nslots)
 {
 	ts_registry_nslots = nslots;
-#ifdef TS_HAVE_SHMEM_REQUEST_HOOK
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = ts_registry_request;
-#else
-	ts_registry_request();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = ts_registry_startup;
+	ts_shmem_area_add("troubleshooting launcher", ts_registry_size(nslots), (void **) &ts_registry,
+					  ts_registry_fill);
 }
 
 /* Sets the launcher's latch (outside the spinlock: SetLatch may signal). */

@@ -6,7 +6,8 @@
  *	  maintenance and dispatcher workers), the signals it answers (SIGHUP
  *	  reloads the configuration at the next loop, SIGTERM ends it at the
  *	  next interrupt check), how it connects (as the bootstrap superuser,
- *	  search_path pinned) and its units of work (one transaction each).
+ *	  search_path pinned) and its units of work (one transaction each, and
+ *	  steps inside one that may fail alone, in a subtransaction).
  */
 #include "postgres.h"
 
@@ -18,6 +19,7 @@
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
 #include "tcop/tcopprot.h"
+#include "utils/resowner.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
@@ -135,4 +137,39 @@ ts_worker_end(void)
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
+ * Runs fn(arg) in a subtransaction: NULL when it succeeded; otherwise the
+ * subtransaction is rolled back and the error's message is returned (in the
+ * caller's memory context), so one failing step does not end the unit of work.
+ */
+char *
+ts_worker_try(void (*fn) (void *), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		error = edata->message ? edata->message : pstrdup("unknown error");
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return error;
 }

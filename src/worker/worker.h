@@ -23,5 +23,6 @@ extern void ts_worker_connect(const char *dbname, Oid dboid);
 extern void ts_worker_begin(void);
 extern void ts_worker_end(void);
 extern bool ts_worker_reload_pending(void);
+extern char *ts_worker_try(void (*fn) (void *), void *arg);
 
 #endif							/* TS_WORKER_H */

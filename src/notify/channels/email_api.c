@@ -142,15 +142,11 @@ ts_mailgun_request(TsNotification *n, const TsProviderInput *in, TsRequest *req,
 bool
 ts_ses_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	if (in->region == NULL)
-	{
-		*error = pstrdup("ses setting region is missing");
+	char	   *base = ts_aws_auth(n, in, req, "ses", "https://email.%s.amazonaws.com", error);
+
+	if (base == NULL)
 		return false;
-	}
-	if (!ts_aws_auth(n, req, in->region, "ses", error))
-		return false;
-	req->url = psprintf("%s/v2/email/outbound-emails",
-						ts_provider_base_url(n, "https://email.%s.amazonaws.com", in->region));
+	req->url = psprintf("%s/v2/email/outbound-emails", base);
 	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
 	appendStringInfoChar(body, '{');
 	ts_json_member(body, "FromEmailAddress", in->from ? in->from : "");

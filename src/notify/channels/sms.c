@@ -46,14 +46,11 @@ ts_twilio_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, 
 bool
 ts_sns_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	if (in->region == NULL)
-	{
-		*error = pstrdup("sns setting region is missing");
+	char	   *base = ts_aws_auth(n, in, req, "sns", "https://sns.%s.amazonaws.com", error);
+
+	if (base == NULL)
 		return false;
-	}
-	if (!ts_aws_auth(n, req, in->region, "sns", error))
-		return false;
-	req->url = psprintf("%s/", ts_provider_base_url(n, "https://sns.%s.amazonaws.com", in->region));
+	req->url = psprintf("%s/", base);
 	req->headers = lappend(req->headers,
 						   pstrdup("Content-Type: application/x-www-form-urlencoded; charset=utf-8"));
 	ts_form_field(body, "Action", "Publish");

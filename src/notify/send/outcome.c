@@ -170,6 +170,26 @@ ts_array(Datum *elems, bool *nulls, int n, Oid type, int16 len, bool byval, char
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
+/* One statement with bound parameters, and the SPI result it must give. */
+typedef struct TsStatement
+{
+	const char *sql;
+	int			nargs;
+	Oid		   *types;
+	Datum	   *args;
+	int			expect;
+} TsStatement;
+
+/* Runs a TsStatement (ts_worker_try's step). */
+static void
+ts_run_statement(void *arg)
+{
+	TsStatement *st = (TsStatement *) arg;
+
+	if (SPI_execute_with_args(st->sql, st->nargs, st->types, st->args, NULL, false, 0) != st->expect)
+		elog(ERROR, "unexpected SPI result running \"%s\"", st->sql);
+}
+
 /*
  * Runs one statement with bound parameters in a subtransaction.  Returns
  * NULL when it succeeded; otherwise the subtransaction is rolled back and
@@ -178,32 +198,9 @@ ts_array(Datum *elems, bool *nulls, int n, Oid type, int16 len, bool byval, char
 static char *
 ts_try_execute(const char *sql, int nargs, Oid *types, Datum *args, int expect)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *volatile failure = NULL;
+	TsStatement st = {sql, nargs, types, args, expect};
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		if (SPI_execute_with_args(sql, nargs, types, args, NULL, false, 0) != expect)
-			elog(ERROR, "unexpected SPI result running \"%s\"", sql);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-
-		MemoryContextSwitchTo(cxt);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		failure = e->message ? e->message : "unknown error";
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return failure;
+	return ts_worker_try(ts_run_statement, &st);
 }
 
 /*

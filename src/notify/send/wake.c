@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "notify/send/wake.h"
+#include "common/shmem.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -56,10 +57,6 @@ TsDispatcherState *ts_my_dispatcher = NULL;
 static HTAB *ts_my_hosts = NULL;
 static int	ts_my_total = 0;
 
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-#ifdef TS_HAVE_SHMEM_REQUEST_HOOK
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 static bool ts_wake_at_commit = false;
 static bool ts_xact_callback_registered = false;
 
@@ -70,59 +67,32 @@ ts_shared_size(int n)
 	return add_size(offsetof(TsShared, states), mul_size(n, sizeof(TsDispatcherState)));
 }
 
-/* Asks for the shared memory (PG 15+: from shmem_request_hook). */
+/* Fills the new shared state (zeroed by common/shmem.c). */
 static void
-ts_shmem_request(void)
+ts_shared_fill(void *area)
 {
-#ifdef TS_HAVE_SHMEM_REQUEST_HOOK
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-#endif
-	RequestAddinShmemSpace(MAXALIGN(ts_shared_size(ts_shared_nstates)));
-}
-
-/* Creates or attaches to the shared state. */
-static void
-ts_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ts_shared = ShmemInitStruct("troubleshooting", ts_shared_size(ts_shared_nstates), &found);
-	if (!found)
+	ts_shared = (TsShared *) area;
+	SpinLockInit(&ts_shared->mutex);
+	ts_shared->nstates = ts_shared_nstates;
+	for (int i = 0; i < ts_shared_nstates; i++)
 	{
-		memset(ts_shared, 0, ts_shared_size(ts_shared_nstates));
-		SpinLockInit(&ts_shared->mutex);
-		ts_shared->nstates = ts_shared_nstates;
-		for (int i = 0; i < ts_shared_nstates; i++)
-		{
-			pg_atomic_init_u64(&ts_shared->states[i].sent, 0);
-			pg_atomic_init_u64(&ts_shared->states[i].failed, 0);
-			pg_atomic_init_u64(&ts_shared->states[i].retried, 0);
-			pg_atomic_init_u32(&ts_shared->states[i].in_flight, 0);
-		}
+		pg_atomic_init_u64(&ts_shared->states[i].sent, 0);
+		pg_atomic_init_u64(&ts_shared->states[i].failed, 0);
+		pg_atomic_init_u64(&ts_shared->states[i].retried, 0);
+		pg_atomic_init_u32(&ts_shared->states[i].in_flight, 0);
 	}
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /*
- * Installs the shared memory hooks, with a dispatcher state for each of
+ * Asks for the shared state, with a dispatcher state for each of
  * ndatabases served databases (called from _PG_init when preloaded).
  */
 void
 ts_shmem_init(int ndatabases)
 {
 	ts_shared_nstates = ndatabases;
-#ifdef TS_HAVE_SHMEM_REQUEST_HOOK
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = ts_shmem_request;
-#else
-	ts_shmem_request();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = ts_shmem_startup;
+	ts_shmem_area_add("troubleshooting", ts_shared_size(ndatabases), (void **) &ts_shared,
+					  ts_shared_fill);
 }
 
 /* The state of this database's dispatcher, or NULL (the caller holds the mutex). */
