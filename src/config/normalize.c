@@ -14,7 +14,7 @@
 #include "postgres.h"
 
 #include "config/normalize.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
 
 #include <ctype.h>

@@ -11,7 +11,7 @@
 
 #include "compat.h"
 #include "http/prometheus.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 
 #include "executor/spi.h"
 

@@ -21,7 +21,7 @@
 #include "compat.h"
 #include "common/extschema.h"
 #include "worker/worker.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
 #include "report/report.h"

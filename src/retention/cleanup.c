@@ -15,7 +15,7 @@
  *	  which skips the per-row cascade queries of the foreign keys and the
  *	  per-row metric and report triggers; the metric deltas of the batch are
  *	  then written here, merged per hour, and the report rollups lose each
- *	  deleted session's whole contribution (rollup_batch.c).  Otherwise it
+ *	  deleted session's whole contribution (report/rollup/batch.c).  Otherwise it
  *	  is a plain DELETE.
  */
 #include "postgres.h"

@@ -11,7 +11,7 @@
  */
 #include "postgres.h"
 
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/channels/chat.h"
 #include "notify/channels/wire.h"
 #include "notify/jsonb_text.h"

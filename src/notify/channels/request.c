@@ -15,7 +15,7 @@
 #include "common/extschema.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/channels/chat.h"
 #include "notify/channels/providers.h"
 #include "notify/channels/request.h"

@@ -11,7 +11,7 @@
  */
 #include "postgres.h"
 
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
 #include "net/policy.h"
 

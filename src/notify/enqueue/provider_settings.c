@@ -13,7 +13,7 @@
 #include "postgres.h"
 
 #include "common/extschema.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/provider_settings.h"
 

@@ -9,7 +9,7 @@
 
 #include "compat.h"
 #include "common/extschema.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
 #include "notify/jsonb_text.h"
@@ -114,7 +114,7 @@ ts_format_escape(const char *format)
 	return TS_ESCAPE_NONE;
 }
 
-/* Errors unless channel is one of the channels (notify/channel.c). */
+/* Errors unless channel is one of the channels (notify/channel_table.c). */
 void
 ts_check_channel_name(const char *channel)
 {

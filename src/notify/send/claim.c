@@ -12,7 +12,7 @@
 #include "compat.h"
 #include "common/extschema.h"
 #include "worker/worker.h"
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 #include "notify/send/claim.h"
 #include "notify/send/settings.h"
 

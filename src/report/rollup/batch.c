@@ -1,7 +1,7 @@
 /*
  * batch.c
  *	  Report rollup changes of a retention batch: the set-based delete in
- *	  cleanup.c runs with session_replication_role = replica, which skips
+ *	  retention/cleanup.c runs with session_replication_role = replica, which skips
  *	  the report triggers, and removes whole sessions with all their attempts
  *	  and feedback.  It hands every deleted row here; the batch then
  *	  subtracts each session's whole contribution (contrib.c), merged

@@ -1,5 +1,5 @@
 /*
- * channel.c
+ * channel_table.c
  *	  The table of notification channels (email, sms, slack, teams, discord,
  *	  webhook), in the order the documentation and the metrics list them:
  *	  each with its family and, for chat channels, the environment variable
@@ -8,7 +8,7 @@
  */
 #include "postgres.h"
 
-#include "notify/channel.h"
+#include "notify/channel_table.h"
 
 #include "lib/stringinfo.h"
 

@@ -1,5 +1,5 @@
 /*
- * channel.h
+ * channel_table.h
  *	  The notification channels: one table of their names, families and
  *	  default-URL environment variables, used wherever channels are listed
  *	  or told apart.
