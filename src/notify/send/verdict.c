@@ -58,7 +58,7 @@ ts_xml_text(const char *s, const char *tag)
 
 /* The string value of "key" in a flat JSON document (a provider's answer), or NULL. */
 static char *
-ts_json_string(const char *s, const char *key)
+ts_answer_member(const char *s, const char *key)
 {
 	const char *p = ts_after(s, psprintf("\"%s\"", key));
 
@@ -97,14 +97,14 @@ ts_provider_verdict(const char *provider, long status, const char *body, const c
 	{
 		if (strcmp(provider, "mailgun") == 0)
 		{
-			id = ts_json_string(body, "id");
+			id = ts_answer_member(body, "id");
 			if (id && id[0] == '<' && id[strlen(id) - 1] == '>')
 				id = pnstrdup(id + 1, strlen(id) - 2);
 		}
 		else if (strcmp(provider, "ses") == 0)
-			id = ts_json_string(body, "MessageId");
+			id = ts_answer_member(body, "MessageId");
 		else if (strcmp(provider, "twilio") == 0)
-			id = ts_json_string(body, "sid");
+			id = ts_answer_member(body, "sid");
 		else if (strcmp(provider, "sns") == 0)
 			id = ts_xml_text(body, "MessageId");
 		if (id)
@@ -113,7 +113,7 @@ ts_provider_verdict(const char *provider, long status, const char *body, const c
 	}
 	if (strcmp(provider, "ses") == 0)
 	{
-		char	   *code = error_type ? pnstrdup(error_type, strcspn(error_type, ":")) : ts_json_string(body, "code");
+		char	   *code = error_type ? pnstrdup(error_type, strcspn(error_type, ":")) : ts_answer_member(body, "code");
 
 		if (ts_aws_throttled(code))
 		{
@@ -232,7 +232,7 @@ ts_verdict(const TsAnswer *a)
 		if (strcmp(a->channel, "teams") == 0 && a->body_len > 0 &&
 			strcmp(a->body, "1") != 0 && strstr(a->body, "429"))
 			return ts_retry_or_fail(a, retry_after_ms, psprintf("HTTP %ld: %s", a->status, snippet), true);
-		pid = strcmp(a->channel, "discord") == 0 ? ts_json_string(a->body, "id") : (char *) a->message_id;
+		pid = strcmp(a->channel, "discord") == 0 ? ts_answer_member(a->body, "id") : (char *) a->message_id;
 		return (TsOutcome) {.status = "sent", .provider_id = pid ? pid : a->key};
 	}
 	error = psprintf("HTTP %ld: %s", a->status, snippet);
