@@ -31,7 +31,6 @@
 #include "http/http.h"
 #include "http/router.h"
 #include "http/settings.h"
-#include "worker/launcher.h"
 #include "worker/worker.h"
 
 #include "lib/ilist.h"

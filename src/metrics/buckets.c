@@ -9,7 +9,6 @@
 #include "compat.h"
 #include "metrics/buckets.h"
 
-
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"

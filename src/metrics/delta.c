@@ -12,7 +12,6 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
 #include "metrics/delta.h"
 
 #include "access/heapam.h"

@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
 #include "metrics/ratio.h"
 
 #include "fmgr.h"

@@ -8,7 +8,6 @@
 
 #include "common/json_write.h"
 #include "compat.h"
-#include "common/extschema.h"
 #include "config/config.h"
 #include "report/filters.h"
 #include "report/period.h"
@@ -69,13 +68,14 @@ ts_report_document(int type, int64 id, TimestampTz start, TimestampTz end, const
 	ts_json_key(&out, &first, "series");
 	ts_append_series(&out, cur);
 	ts_json_key(&out, &first, "top_problems");
-	if (type == 4)
-		appendStringInfoString(&out, "null");	/* customer_satisfaction */
+	if (type == TS_REPORT_CUSTOMER_SATISFACTION)
+		appendStringInfoString(&out, "null");
 	else
-		ts_append_problems(&out, cur, type == 3 ? -1 : ts_config_get_int("report_top_problems"));
+		ts_append_problems(&out, cur, type == TS_REPORT_PROBLEM_ANALYSIS ? -1 :
+						   ts_config_get_int("report_top_problems"));
 	ts_json_key(&out, &first, "satisfaction");
-	if (type == 3)
-		appendStringInfoString(&out, "null");	/* problem_analysis */
+	if (type == TS_REPORT_PROBLEM_ANALYSIS)
+		appendStringInfoString(&out, "null");
 	else
 		ts_append_satisfaction(&out, cur);
 	ts_json_key(&out, &first, "trends");
@@ -89,7 +89,7 @@ ts_report_document(int type, int64 id, TimestampTz start, TimestampTz end, const
 }
 
 /* Generates (or fetches from the cache) a report; see report.h. */
-Jsonb *
+static Jsonb *
 ts_report_generate(const char *report_type, TimestampTz *pstart, TimestampTz *pend,
 				   Jsonb *filters, bool include_charts, bool force)
 {

@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+/* indexed by TsReportType */
 static const char *const ts_report_types[] = {
 	"daily", "weekly", "monthly", "problem_analysis", "customer_satisfaction", "custom"
 };
@@ -59,14 +60,14 @@ ts_type_length(int type)
 {
 	switch (type)
 	{
-		case 0:
+		case TS_REPORT_DAILY:
 			return ts_period_interval("day");
-		case 1:
+		case TS_REPORT_WEEKLY:
 			return ts_period_interval("week");
-		case 2:
+		case TS_REPORT_MONTHLY:
 			return ts_period_interval("month");
-		case 3:
-		case 4:
+		case TS_REPORT_PROBLEM_ANALYSIS:
+		case TS_REPORT_CUSTOMER_SATISFACTION:
 			{
 				Interval   *iv = palloc0(sizeof(Interval));
 
@@ -91,7 +92,7 @@ ts_report_period(int type, bool has_start, TimestampTz *start, bool has_end, Tim
 	if (!has_start && !has_end)
 	{
 		/* the last whole day, ISO week, month or 30 days before today */
-		const char *unit = type == 1 ? "week" : type == 2 ? "month" : "day";
+		const char *unit = type == TS_REPORT_WEEKLY ? "week" : type == TS_REPORT_MONTHLY ? "month" : "day";
 
 		*end = ts_trunc(unit, GetCurrentTransactionStartTimestamp());
 		*start = ts_add_interval(*end, len, -1);

@@ -9,6 +9,17 @@
 
 #include "datatype/timestamp.h"
 
+/* The report types, in the order of their names in period.c. */
+typedef enum TsReportType
+{
+	TS_REPORT_DAILY,
+	TS_REPORT_WEEKLY,
+	TS_REPORT_MONTHLY,
+	TS_REPORT_PROBLEM_ANALYSIS,
+	TS_REPORT_CUSTOMER_SATISFACTION,
+	TS_REPORT_CUSTOM
+} TsReportType;
+
 extern int	ts_report_type_index(const char *type);
 extern const char *ts_report_type_name(int type);
 extern const char *ts_report_type_title(int type);

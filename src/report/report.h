@@ -1,6 +1,7 @@
 /*
  * report.h
- *	  Reports: generation (generate.c, report_data.c, report_trends.c),
+ *	  Reports: generation (generate.c, period.c, filters.c, stats.c,
+ *	  report_data.c, sections.c, report_trends.c, store.c; rollup/),
  *	  export (export/: export.c, csv.c, pdf.c, each with its header) and
  *	  schedules with the optional LLM summary (schedule.c, llm.c).
  *
@@ -54,11 +55,6 @@
 
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
-
-/* generate.c: the report of a type, range and filters (cache unless force). */
-extern Jsonb *ts_report_generate(const char *report_type, TimestampTz *start,
-								 TimestampTz *end, Jsonb *filters,
-								 bool include_charts, bool force);
 
 /* store.c: a stored report's document by id (ERROR when there is none). */
 extern Jsonb *ts_report_load(int64 id);

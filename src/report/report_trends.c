@@ -16,7 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
-const char *const ts_kpi_names[TS_NKPIS] = {
+static const char *const ts_kpi_names[TS_NKPIS] = {
 	"total_sessions", "resolution_rate", "escalation_rate", "avg_resolution_time_minutes",
 	"median_resolution_time_minutes", "p90_resolution_time_minutes", "attempts_per_session",
 	"first_attempt_success_rate", "avg_rating", "csat", "nps", "feedback_response_rate"

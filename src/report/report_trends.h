@@ -30,7 +30,6 @@ typedef enum TsKpi
 	TS_NKPIS
 } TsKpi;
 
-extern const char *const ts_kpi_names[TS_NKPIS];
 extern Numeric ts_kpi_value(const TsPeriodStats *st, TsKpi k);
 
 extern void ts_report_trends(StringInfo out, const TsPeriodStats *cur,

@@ -20,7 +20,6 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
 #include "compat.h"
 #include "common/extschema.h"
 #include "config/config.h"

@@ -14,7 +14,6 @@
 #include "compat.h"
 #include "common/extschema.h"
 #include "notify/enqueue/address.h"
-#include "notify/enqueue/content.h"
 #include "notify/channel_table.h"
 #include "notify/channels/chat.h"
 #include "notify/channels/providers.h"

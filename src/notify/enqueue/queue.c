@@ -20,7 +20,6 @@
 #include "notify/enqueue/content.h"
 #include "notify/send/wake.h"
 #include "notify/enqueue/render.h"
-#include "notify/enqueue/template.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

@@ -9,6 +9,7 @@
 
 #include "compat.h"
 #include "common/extschema.h"
+#include "common/json_write.h"
 #include "notify/channel_table.h"
 #include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
@@ -84,16 +85,6 @@ static char *
 ts_jsonb_partial(const char *name, void *arg)
 {
 	return ts_jsonb_string((Jsonb *) arg, name);
-}
-
-/* Appends s as a JSON string, or null when it is NULL. */
-static void
-ts_json_or_null(StringInfo out, const char *s)
-{
-	if (s)
-		escape_json(out, s);
-	else
-		appendStringInfoString(out, "null");
 }
 
 /* Returns '{}'::jsonb. */
@@ -192,13 +183,13 @@ render_troubleshooting_template(PG_FUNCTION_ARGS)
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"subject\": ");
-	ts_json_or_null(&out, r.subject);
+	ts_json_text(&out, r.subject);
 	appendStringInfoString(&out, ", \"body\": ");
 	escape_json(&out, r.body);
 	appendStringInfoString(&out, ", \"format\": ");
 	escape_json(&out, r.format);
 	appendStringInfoString(&out, ", \"text_body\": ");
-	ts_json_or_null(&out, r.text_body);
+	ts_json_text(&out, r.text_body);
 	appendStringInfoChar(&out, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
 }

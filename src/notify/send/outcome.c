@@ -15,7 +15,6 @@
 #include "compat.h"
 #include "common/extschema.h"
 #include "worker/worker.h"
-#include "notify/send/settings.h"
 #include "notify/send/delay.h"
 #include "notify/send/outcome.h"
 #include "notify/send/wake.h"

@@ -20,7 +20,6 @@
 
 #include "common/compare.h"
 #include "compat.h"
-#include "common/extschema.h"
 #include "metrics/measures.h"
 #include "report/rollup/contrib.h"
 

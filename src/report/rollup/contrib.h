@@ -5,8 +5,8 @@
  *	  the delta set that collects contributions and writes them, signed and
  *	  merged, to ts_report_delta.
  */
-#ifndef TS_REPORT_ROLLUP_H
-#define TS_REPORT_ROLLUP_H
+#ifndef TS_REPORT_ROLLUP_CONTRIB_H
+#define TS_REPORT_ROLLUP_CONTRIB_H
 
 #include "postgres.h"
 
@@ -62,4 +62,4 @@ extern void ts_rep_attempt_from_tuple(TsRepAttempt *a, HeapTuple tup, TupleDesc 
 extern void ts_rep_feedback_from_tuple(TsRepFeedback *f, HeapTuple tup, TupleDesc desc);
 extern char *ts_rep_text_col(HeapTuple tup, TupleDesc desc, const char *name);
 
-#endif							/* TS_REPORT_ROLLUP_H */
+#endif							/* TS_REPORT_ROLLUP_CONTRIB_H */
