@@ -45,7 +45,7 @@ _PG_init(void)
 	/* pg_upgrade starts the server in binary-upgrade mode: no workers then. */
 	if (IsBinaryUpgrade)
 		return;
-	ts_shmem_init(ts_max_databases);
+	ts_dispatcher_shmem_init(ts_max_databases);
 	ts_registry_shmem_init(ts_max_databases);
 	ts_utility_hook_install();
 	ts_launcher_register();

@@ -10,7 +10,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "compat.h"
 #include "config/config.h"
 #include "config/normalize.h"
@@ -162,7 +162,7 @@ ts_config_get_text(const char *key)
 }
 
 /* Reports a key whose value is not of the type its getter reads. */
-static void
+static pg_attribute_noreturn() void
 ts_config_not_a(const char *key, const char *what)
 {
 	elog(ERROR, "configuration key \"%s\" is not %s", key, what);

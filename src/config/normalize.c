@@ -77,13 +77,6 @@ ts_config_bad_value(const char *key, const char *value, const char *expected,
 			 hint ? errhint("%s", hint) : 0));
 }
 
-/* Returns true if name is one of the six notification channels. */
-static bool
-ts_is_channel(const char *name)
-{
-	return ts_channel_find(name) != NULL;
-}
-
 /* Adds one channel name (trimmed, lower-cased) to buf, rejecting unknowns. */
 static void
 ts_channel_list_add(StringInfo buf, List **seen, const char *key,
@@ -100,7 +93,7 @@ ts_channel_list_add(StringInfo buf, List **seen, const char *key,
 	for (char *p = name; *p; p++)
 		*p = pg_tolower((unsigned char) *p);
 
-	if (*name == '\0' || !ts_is_channel(name))
+	if (*name == '\0' || ts_channel_find(name) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for configuration key \"%s\"", key),
@@ -221,7 +214,7 @@ ts_normalize_recipient_list(const char *key, const char *value)
 			recipient++;
 		for (int n = strlen(recipient); n > 0 && isspace((unsigned char) recipient[n - 1]); n--)
 			recipient[n - 1] = '\0';
-		if (!ts_is_channel(channel) || *recipient == '\0')
+		if (ts_channel_find(channel) == NULL || *recipient == '\0')
 			ts_config_bad_value(key, value, "a list of channel:recipient items with known channels",
 								psprintf("Channels are %s.", ts_channel_list_text()));
 		/* what enqueueing would refuse must not wait here to fail a trigger later */

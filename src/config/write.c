@@ -13,7 +13,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "compat.h"
 #include "config/config.h"
 #include "config/normalize.h"

@@ -10,7 +10,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "http/settings.h"
 #include "http/transaction.h"
 

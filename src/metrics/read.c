@@ -8,7 +8,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "metrics/read.h"
 
 #include "catalog/pg_type.h"

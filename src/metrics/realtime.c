@@ -8,7 +8,7 @@
  */
 #include "postgres.h"
 
-#include "common/json_write.h"
+#include "base/json_write.h"
 #include "compat.h"
 #include "metrics/ratio.h"
 #include "metrics/raw.h"

@@ -6,7 +6,8 @@
  *	  environment, no signals, connect and total timeouts, and a socket
  *	  callback that refuses any address the destination policy (policy.c)
  *	  forbids, so that a host name resolving to a private or metadata
- *	  address is stopped at connect time.  A reused connection is checked
+ *	  address is stopped at connect time.  Transfers that reuse connections
+ *	  (the dispatcher's) also get ts_net_check_reused: the address is checked
  *	  again before each request (or, with an older libcurl, never reused).
  */
 #include "postgres.h"

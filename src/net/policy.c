@@ -1,9 +1,9 @@
 /*
  * policy.c
- *	  Which destinations the dispatcher and the LLM call may reach.  Only
- *	  http and https (smtp and smtps for the SMTP provider), no redirects, no
- *	  proxies from the environment; the address libcurl is about to connect
- *	  to (after DNS) is checked: link-local and cloud metadata addresses are
+ *	  Which destinations the dispatcher and the LLM call may reach (net/curl.c
+ *	  applies it to every transfer, with the allowed protocols, no redirects
+ *	  and no proxies): the address libcurl is about to connect to (after DNS)
+ *	  is checked: link-local and cloud metadata addresses are
  *	  always refused, private, loopback and other non-public ranges unless
  *	  troubleshooting.allow_private_destinations.  IPv6 forms that carry an
  *	  IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) get the rules of

@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "common/json_write.h"
+#include "base/json_write.h"
 #include "compat.h"
 #include "config/config.h"
 #include "report/filters.h"

@@ -23,7 +23,7 @@
 
 #include "compat.h"
 #include "config/config.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "worker/worker.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/provider_settings.h"

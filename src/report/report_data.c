@@ -12,9 +12,9 @@
  */
 #include "postgres.h"
 
-#include "common/compare.h"
+#include "base/compare.h"
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "metrics/read.h"
 #include "report/report_data.h"
 #include "report/rollup/read.h"

@@ -19,7 +19,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "worker/worker.h"
 #include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
@@ -42,7 +42,6 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(ts_report_schedule_recipient_check);

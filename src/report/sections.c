@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "common/json_write.h"
+#include "base/json_write.h"
 #include "metrics/ratio.h"
 #include "report/report_data.h"
 #include "report/report_trends.h"

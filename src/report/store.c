@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "metrics/read.h"
 #include "report/report.h"
 #include "report/store.h"

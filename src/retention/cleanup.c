@@ -21,7 +21,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "config/config.h"
 #include "metrics/delta.h"
 #include "report/rollup/batch.h"

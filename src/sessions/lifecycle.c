@@ -7,7 +7,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "compat.h"
 
 #include "access/htup_details.h"

@@ -15,7 +15,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "compat.h"
 #include "config/config.h"
 #include "report/report.h"
@@ -67,8 +67,8 @@ ts_job_call(Oid nspid, const char *activity, const char *function)
 
 	ts_worker_begin();
 	pgstat_report_activity(STATE_RUNNING, activity);
-	ret = SPI_execute(psprintf("SELECT %s.%s()",
-							   quote_identifier(get_namespace_name(nspid)), function), false, 0);
+	/* (a schema dropped since nspid was found is an error, not a crash) */
+	ret = SPI_execute(psprintf("SELECT %s()", ts_qualified_name(nspid, function)), false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "%s failed: %s", function, SPI_result_code_string(ret));
 	ts_worker_end();

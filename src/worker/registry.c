@@ -13,7 +13,7 @@
 
 #include "compat.h"
 #include "worker/registry.h"
-#include "common/shmem.h"
+#include "base/shmem.h"
 
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -21,7 +21,6 @@
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "storage/ipc.h"
-#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/shmem.h"
@@ -72,14 +71,7 @@ static bool ts_xact_callback_registered = false;
 static int	ts_my_slot = -1;
 static TsDbWorkerKind ts_my_kind;
 
-/* Size of the registry with n slots. */
-static Size
-ts_registry_size(int n)
-{
-	return add_size(offsetof(TsRegistry, slots), mul_size(n, sizeof(TsDbSlot)));
-}
-
-/* Fills the new registry (zeroed by common/shmem.c). */
+/* Fills the new registry (zeroed by base/shmem.c). */
 static void
 ts_registry_fill(void *area)
 {
@@ -94,8 +86,9 @@ void
 ts_registry_shmem_init(int nslots)
 {
 	ts_registry_nslots = nslots;
-	ts_shmem_area_add("troubleshooting launcher", ts_registry_size(nslots), (void **) &ts_registry,
-					  ts_registry_fill);
+	ts_shmem_area_add("troubleshooting launcher",
+					  add_size(offsetof(TsRegistry, slots), mul_size(nslots, sizeof(TsDbSlot))),
+					  (void **) &ts_registry, ts_registry_fill);
 }
 
 /* Sets the launcher's latch (outside the spinlock: SetLatch may signal). */

@@ -142,11 +142,8 @@ ts_mailgun_request(TsNotification *n, const TsProviderInput *in, TsRequest *req,
 bool
 ts_ses_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	char	   *base = ts_aws_auth(n, in, req, "ses", "https://email.%s.amazonaws.com", error);
-
-	if (base == NULL)
+	if (!ts_aws_auth(n, in, req, "ses", "https://email.%s.amazonaws.com", "/v2/email/outbound-emails", error))
 		return false;
-	req->url = psprintf("%s/v2/email/outbound-emails", base);
 	req->headers = lappend(req->headers, pstrdup("Content-Type: application/json"));
 	appendStringInfoChar(body, '{');
 	ts_json_member(body, "FromEmailAddress", in->from ? in->from : "");

@@ -139,34 +139,35 @@ ts_provider_attachments(TsNotification *n, char **error)
 
 /*
  * Starts an Amazon request to service (ses, sns) in the settings' region:
- * the SigV4 parameters, and "X-Amz-Security-Token" when a session token is
- * set.  Returns the base URL (host_fmt with the region, unless the settings
- * give one), or NULL with *error set.
+ * the SigV4 parameters, "X-Amz-Security-Token" when a session token is set,
+ * and the URL: path on the base URL (host_fmt with the region, unless the
+ * settings give one).  False with *error set when something is missing.
  */
-char *
+bool
 ts_aws_auth(TsNotification *n, const TsProviderInput *in, TsRequest *req, const char *service,
-			const char *host_fmt, char **error)
+			const char *host_fmt, const char *path, char **error)
 {
 	char	   *token;
 
 	if (in->region == NULL)
 	{
 		*error = psprintf("%s setting region is missing", service);
-		return NULL;
+		return false;
 	}
 
 #if LIBCURL_VERSION_NUM < 0x074b00
 	*error = pstrdup("Amazon providers need libcurl 7.75 or later (SigV4)");
-	return NULL;
+	return false;
 #endif
 	req->username = ts_provider_secret(n, "access_key_id", true, error);
 	req->password = *error ? NULL : ts_provider_secret(n, "secret_access_key", true, error);
 	token = *error ? NULL : ts_provider_secret(n, "session_token", false, error);
 	if (*error)
-		return NULL;
+		return false;
 	req->aws_sigv4 = psprintf("aws:amz:%s:%s", in->region, service);
 	if (token)
 		req->headers = lappend(req->headers, psprintf("X-Amz-Security-Token: %s", token));
 	req->secret_headers = true;
-	return ts_provider_base_url(n, host_fmt, in->region);
+	req->url = psprintf("%s%s", ts_provider_base_url(n, host_fmt, in->region), path);
+	return true;
 }

@@ -37,7 +37,7 @@ extern char *ts_provider_setting(TsNotification *n, const char *key);
 extern char *ts_provider_secret(TsNotification *n, const char *key, bool required, char **error);
 extern char *ts_provider_base_url(TsNotification *n, const char *def, const char *region);
 extern List *ts_provider_attachments(TsNotification *n, char **error);
-extern char *ts_aws_auth(TsNotification *n, const TsProviderInput *in, TsRequest *req,
-						 const char *service, const char *host_fmt, char **error);
+extern bool ts_aws_auth(TsNotification *n, const TsProviderInput *in, TsRequest *req,
+						const char *service, const char *host_fmt, const char *path, char **error);
 
 #endif							/* TS_PROVIDER_INPUT_H */

@@ -12,7 +12,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "notify/enqueue/address.h"
 #include "notify/channel_table.h"
 #include "notify/channels/chat.h"
@@ -23,21 +23,16 @@
 
 #include "catalog/pg_type.h"
 #include "common/base64.h"
-#include "common/jsonapi.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #if PG_VERSION_NUM >= 140000
-#include "common/hmac.h"
 #else
-#include "common/sha2.h"
 #endif
 
 PG_FUNCTION_INFO_V1(troubleshooting_notification_request);
@@ -108,7 +103,7 @@ ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req, ch
 }
 
 /* Reads notification `id` (with its webhook subscription) through SPI. */
-bool
+static bool
 ts_fetch_notification(int64 id, TsNotification *n)
 {
 	Oid			nspid = ts_extension_schema(false);

@@ -14,6 +14,5 @@
 
 extern bool ts_build_request(TsNotification *n, TimestampTz attempt_time, TsRequest *req,
 							 char **error);
-extern bool ts_fetch_notification(int64 id, TsNotification *n);
 
 #endif							/* TS_REQUEST_H */

@@ -6,13 +6,11 @@
  */
 #include "postgres.h"
 
-#include "notify/channels/mime.h"
 #include "notify/channels/provider_input.h"
 #include "notify/channels/wire.h"
 #include "notify/channels/sms.h"
 
 #include "lib/stringinfo.h"
-#include "utils/json.h"
 
 /* The Twilio Messages request (form fields, basic auth with the account SID). */
 bool
@@ -46,11 +44,8 @@ ts_twilio_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, 
 bool
 ts_sns_request(TsNotification *n, const TsProviderInput *in, TsRequest *req, StringInfo body, char **error)
 {
-	char	   *base = ts_aws_auth(n, in, req, "sns", "https://sns.%s.amazonaws.com", error);
-
-	if (base == NULL)
+	if (!ts_aws_auth(n, in, req, "sns", "https://sns.%s.amazonaws.com", "/", error))
 		return false;
-	req->url = psprintf("%s/", base);
 	req->headers = lappend(req->headers,
 						   pstrdup("Content-Type: application/x-www-form-urlencoded; charset=utf-8"));
 	ts_form_field(body, "Action", "Publish");

@@ -156,7 +156,7 @@ ts_e164_problem(const char *s)
 }
 
 /* True for the loopback names an unencrypted SMTP connection may use. */
-bool
+static bool
 ts_is_loopback_host(const char *host, int len)
 {
 	return (len == 9 && pg_strncasecmp(host, "localhost", 9) == 0) ||
@@ -331,7 +331,7 @@ ts_control_char_problem(const char *s)
  * then a path and query without spaces, control or non-ASCII characters,
  * and no fragment; at most TS_RECIPIENT_MAX bytes.
  */
-const char *
+static const char *
 ts_webhook_url_problem(const char *s)
 {
 	return ts_http_url_check(s, true);

@@ -25,7 +25,6 @@ extern const char *ts_http_url_problem(const char *s);
 extern const char *ts_smtp_url_problem(const char *s, bool *implicit_tls, bool *loopback);
 extern bool ts_has_control_char(const char *s);
 extern const char *ts_control_char_problem(const char *s);
-extern const char *ts_webhook_url_problem(const char *s);
 extern const char *ts_destination_problem(const char *url);
 extern void ts_check_http_url(const char *url, bool query_ok, bool policy, const char *message,
 							  const char *lead, const char *hint);
@@ -33,6 +32,5 @@ extern void ts_check_webhook_url(const char *what, const char *url, const char *
 extern const char *ts_recipient_problem(const char *channel, const char *recipient);
 
 extern void ts_check_recipient(const char *channel, const char *recipient);
-extern bool ts_is_loopback_host(const char *host, int len);
 
 #endif							/* TS_ADDRESS_H */

@@ -12,7 +12,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/provider_settings.h"
@@ -445,9 +445,16 @@ ts_rethrow_hiding_statement(MemoryContext cxt)
 	ReThrowError(e);
 }
 
+/* The providers table, schema-qualified. */
+static char *
+ts_providers_table(void)
+{
+	return ts_qualified_name(ts_extension_schema(false), "support_troubleshooting_providers");
+}
+
 /*
- * Connects SPI and runs sql (its %s: the providers table) with bound
- * parameters; an error unless SPI answers expect ("could not <what>").
+ * Connects SPI and runs sql with bound parameters; an error unless SPI
+ * answers expect ("could not <what>").
  */
 static void
 ts_providers_execute(const char *sql, int nargs, Oid *types, Datum *args, int expect,
@@ -455,9 +462,7 @@ ts_providers_execute(const char *sql, int nargs, Oid *types, Datum *args, int ex
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf(sql, ts_qualified_name(ts_extension_schema(false),
-															  "support_troubleshooting_providers")),
-							  nargs, types, args, NULL, expect == SPI_OK_SELECT, 0) != expect)
+	if (SPI_execute_with_args(sql, nargs, types, args, NULL, expect == SPI_OK_SELECT, 0) != expect)
 		elog(ERROR, "could not %s", what);
 }
 /* Checks and stores a provider's settings (set_troubleshooting_provider's work). */
@@ -519,11 +524,11 @@ ts_set_provider(FunctionCallInfo fcinfo)
 	args[0] = CStringGetTextDatum(channel);
 	args[1] = CStringGetTextDatum(provider);
 	args[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
-	ts_providers_execute("INSERT INTO %s AS p (channel, provider, settings, updated_at, updated_by)"
-						 " VALUES ($1, $2, $3, now(), current_user)"
-						 " ON CONFLICT (channel) DO UPDATE SET provider = excluded.provider,"
-						 "  settings = excluded.settings, updated_at = excluded.updated_at,"
-						 "  updated_by = excluded.updated_by",
+	ts_providers_execute(psprintf("INSERT INTO %s AS p (channel, provider, settings, updated_at, updated_by)"
+								  " VALUES ($1, $2, $3, now(), current_user)"
+								  " ON CONFLICT (channel) DO UPDATE SET provider = excluded.provider,"
+								  "  settings = excluded.settings, updated_at = excluded.updated_at,"
+								  "  updated_by = excluded.updated_by", ts_providers_table()),
 						 3, types, args, SPI_OK_INSERT, "store the provider");
 	SPI_finish();
 }
@@ -585,15 +590,15 @@ troubleshooting_providers(PG_FUNCTION_ARGS)
 	store = tuplestore_begin_heap(true, false, work_mem);
 	MemoryContextSwitchTo(old);
 
-	ts_providers_execute("SELECT p.channel, p.provider,"
-						 "  coalesce((SELECT jsonb_object_agg(e.key, CASE"
-						 "     WHEN e.key = ANY (string_to_array($1, ',')) THEN e.value"
-						 "     WHEN jsonb_typeof(e.value) = 'string'"
-						 "      AND e.value #>> '{}' ~ '^env:[A-Z_][A-Z0-9_]*$' THEN e.value"
-						 "     ELSE '\"********\"'::jsonb END)"
-						 "   FROM jsonb_each(p.settings) e), '{}'::jsonb),"
-						 "  p.updated_at, p.updated_by"
-						 " FROM %s p ORDER BY p.channel",
+	ts_providers_execute(psprintf("SELECT p.channel, p.provider,"
+								  "  coalesce((SELECT jsonb_object_agg(e.key, CASE"
+								  "     WHEN e.key = ANY (string_to_array($1, ',')) THEN e.value"
+								  "     WHEN jsonb_typeof(e.value) = 'string'"
+								  "      AND e.value #>> '{}' ~ '^env:[A-Z_][A-Z0-9_]*$' THEN e.value"
+								  "     ELSE '\"********\"'::jsonb END)"
+								  "   FROM jsonb_each(p.settings) e), '{}'::jsonb),"
+								  "  p.updated_at, p.updated_by"
+								  " FROM %s p ORDER BY p.channel", ts_providers_table()),
 						 1, &type, &arg, SPI_OK_SELECT, "read the providers");
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{

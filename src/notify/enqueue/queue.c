@@ -15,7 +15,7 @@
 
 #include "compat.h"
 #include "config/config.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "notify/enqueue/address.h"
 #include "notify/enqueue/content.h"
 #include "notify/send/wake.h"

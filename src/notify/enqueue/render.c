@@ -8,8 +8,8 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
-#include "common/json_write.h"
+#include "base/extschema.h"
+#include "base/json_write.h"
 #include "notify/channel_table.h"
 #include "notify/enqueue/render.h"
 #include "notify/enqueue/template.h"
@@ -151,19 +151,6 @@ ts_render_stored_full(const char *name, const char *channel, Jsonb *data, TsRend
 													  ts_table_partial, &lk) : NULL;
 	MemoryContextSwitchTo(old);
 	SPI_finish();
-}
-
-/* Renders stored template `name` for channel: subject, body and format only. */
-void
-ts_render_stored(const char *name, const char *channel, Jsonb *data,
-				 char **subject, char **body, char **format)
-{
-	TsRendered	r;
-
-	ts_render_stored_full(name, channel, data, &r);
-	*subject = r.subject;
-	*body = r.body;
-	*format = r.format;
 }
 
 /* render_troubleshooting_template(name, data, channel) -> {subject, body, format, text_body} */

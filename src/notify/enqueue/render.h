@@ -19,8 +19,6 @@ typedef struct TsRendered
 
 extern void ts_check_channel_name(const char *channel);
 extern Jsonb *ts_empty_jsonb(void);
-extern void ts_render_stored(const char *name, const char *channel, Jsonb *data,
-							 char **subject, char **body, char **format);
 extern void ts_render_stored_full(const char *name, const char *channel, Jsonb *data,
 								  TsRendered *out);
 

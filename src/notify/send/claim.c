@@ -10,7 +10,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "worker/worker.h"
 #include "notify/channel_table.h"
 #include "notify/send/claim.h"

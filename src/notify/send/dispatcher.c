@@ -14,7 +14,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "worker/maintenance.h"
 #include "notify/send/claim.h"
 #include "notify/send/outcome.h"
@@ -29,7 +29,6 @@
 #include "worker/worker.h"
 
 #include <curl/curl.h>
-#include <math.h>
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"

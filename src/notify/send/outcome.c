@@ -13,18 +13,13 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "worker/worker.h"
 #include "notify/send/delay.h"
 #include "notify/send/outcome.h"
 #include "notify/send/wake.h"
 
-#include <ctype.h>
-#include <curl/curl.h>
-#include <math.h>
-#include <time.h>
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -33,7 +28,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -93,7 +87,7 @@ ts_outcomes_discard(void)
  * invalid bytes and control characters become '?' (CR, LF and tabs a
  * space), cut on a character boundary at `max` bytes.
  */
-char *
+static char *
 ts_clean_text(const char *s, int max)
 {
 	int			enc = GetDatabaseEncoding();

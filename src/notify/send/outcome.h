@@ -20,7 +20,6 @@ typedef struct TsOutcome
 } TsOutcome;
 
 extern void ts_outcomes_init(void);
-extern char *ts_clean_text(const char *s, int max);
 extern void ts_outcome(int64 id, const TsOutcome *outcome);
 extern int	ts_outcomes_count(void);
 extern TimestampTz ts_outcomes_oldest(void);

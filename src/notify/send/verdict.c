@@ -225,13 +225,13 @@ ts_verdict(const TsAnswer *a)
 		return ts_provider_outcome(a, snippet);
 	if (a->status >= 200 && a->status < 300)
 	{
-		/* Discord answers with the message id; Slack, Teams and webhooks give none */
 		char	   *pid;
 
 		/* legacy Teams connectors report throttling inside a 200 */
 		if (strcmp(a->channel, "teams") == 0 && a->body_len > 0 &&
 			strcmp(a->body, "1") != 0 && strstr(a->body, "429"))
 			return ts_retry_or_fail(a, retry_after_ms, psprintf("HTTP %ld: %s", a->status, snippet), true);
+		/* Discord answers with the message id; Slack, Teams and webhooks give none */
 		pid = strcmp(a->channel, "discord") == 0 ? ts_answer_member(a->body, "id") : (char *) a->message_id;
 		return (TsOutcome) {.status = "sent", .provider_id = pid ? pid : a->key};
 	}

@@ -12,7 +12,7 @@
 
 #include "compat.h"
 #include "notify/send/wake.h"
-#include "common/shmem.h"
+#include "base/shmem.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -21,9 +21,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
-#include "storage/lwlock.h"
 #include "storage/procarray.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
@@ -60,26 +58,20 @@ static int	ts_my_total = 0;
 static bool ts_wake_at_commit = false;
 static bool ts_xact_callback_registered = false;
 
-/* Size of the shared state for n databases. */
-static Size
-ts_shared_size(int n)
-{
-	return add_size(offsetof(TsShared, states), mul_size(n, sizeof(TsDispatcherState)));
-}
-
-/* Fills the new shared state (zeroed by common/shmem.c). */
+/* Fills the new shared state (zeroed by base/shmem.c). */
 static void
 ts_shared_fill(void *area)
 {
-	ts_shared = (TsShared *) area;
-	SpinLockInit(&ts_shared->mutex);
-	ts_shared->nstates = ts_shared_nstates;
+	TsShared   *shared = (TsShared *) area;
+
+	SpinLockInit(&shared->mutex);
+	shared->nstates = ts_shared_nstates;
 	for (int i = 0; i < ts_shared_nstates; i++)
 	{
-		pg_atomic_init_u64(&ts_shared->states[i].sent, 0);
-		pg_atomic_init_u64(&ts_shared->states[i].failed, 0);
-		pg_atomic_init_u64(&ts_shared->states[i].retried, 0);
-		pg_atomic_init_u32(&ts_shared->states[i].in_flight, 0);
+		pg_atomic_init_u64(&shared->states[i].sent, 0);
+		pg_atomic_init_u64(&shared->states[i].failed, 0);
+		pg_atomic_init_u64(&shared->states[i].retried, 0);
+		pg_atomic_init_u32(&shared->states[i].in_flight, 0);
 	}
 }
 
@@ -88,11 +80,12 @@ ts_shared_fill(void *area)
  * ndatabases served databases (called from _PG_init when preloaded).
  */
 void
-ts_shmem_init(int ndatabases)
+ts_dispatcher_shmem_init(int ndatabases)
 {
 	ts_shared_nstates = ndatabases;
-	ts_shmem_area_add("troubleshooting", ts_shared_size(ndatabases), (void **) &ts_shared,
-					  ts_shared_fill);
+	ts_shmem_area_add("troubleshooting",
+					  add_size(offsetof(TsShared, states), mul_size(ndatabases, sizeof(TsDispatcherState))),
+					  (void **) &ts_shared, ts_shared_fill);
 }
 
 /* The state of this database's dispatcher, or NULL (the caller holds the mutex). */

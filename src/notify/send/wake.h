@@ -28,7 +28,7 @@ typedef struct TsDispatcherState
 /* this process's dispatcher state: set in a dispatcher, NULL elsewhere */
 extern TsDispatcherState *ts_my_dispatcher;
 
-extern void ts_shmem_init(int ndatabases);
+extern void ts_dispatcher_shmem_init(int ndatabases);
 extern void ts_request_wake(void);
 extern void ts_dispatcher_attach(void);
 extern void ts_dispatcher_error_seen(void);

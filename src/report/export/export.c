@@ -12,7 +12,6 @@
 #include "report/export/check.h"
 #include "report/export/csv.h"
 #include "report/export/document.h"
-#include "report/export/export.h"
 #include "report/export/pdf.h"
 #include "report/report.h"
 
@@ -53,7 +52,7 @@ ts_export_format(const char *format)
 }
 
 /* The document as the bytes of a format: json, csv or pdf. */
-bytea *
+static bytea *
 ts_report_export(Jsonb *doc, const char *format)
 {
 	TsExportFormat f = ts_export_format(format);

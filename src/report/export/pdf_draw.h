@@ -1,8 +1,8 @@
 /*
  * pdf_draw.h
  *	  The PDF report being drawn (libharu document, fonts, current page and
- *	  cursor) and the drawing primitives of pdf_draw.c, used by pdf.c and
- *	  the section writers in pdf_sections.c.
+ *	  cursor) and the drawing primitives of pdf_draw.c, used by pdf.c,
+ *	  pdf_value.c and the section writers in pdf_sections.c.
  */
 #ifndef TS_REPORT_EXPORT_PDF_DRAW_H
 #define TS_REPORT_EXPORT_PDF_DRAW_H

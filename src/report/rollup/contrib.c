@@ -18,7 +18,7 @@
  */
 #include "postgres.h"
 
-#include "common/compare.h"
+#include "base/compare.h"
 #include "compat.h"
 #include "metrics/measures.h"
 #include "report/rollup/contrib.h"

@@ -17,7 +17,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "metrics/read.h"
 #include "report/rollup/read.h"
 #include "report/rollup/scan.h"

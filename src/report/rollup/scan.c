@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "report/rollup/scan.h"
 
 #include "access/genam.h"

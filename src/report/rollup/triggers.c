@@ -31,7 +31,7 @@
  */
 #include "postgres.h"
 
-#include "common/compare.h"
+#include "base/compare.h"
 #include "compat.h"
 #include "report/rollup/contrib.h"
 

@@ -3,8 +3,8 @@
  *	  Three-way comparisons of numbers (-1, 0 or 1, ascending) for qsort and
  *	  list_sort comparators.
  */
-#ifndef TS_COMMON_COMPARE_H
-#define TS_COMMON_COMPARE_H
+#ifndef TS_BASE_COMPARE_H
+#define TS_BASE_COMPARE_H
 
 #include "postgres.h"
 
@@ -22,4 +22,4 @@ ts_cmp_double(double a, double b)
 	return (a > b) - (a < b);
 }
 
-#endif							/* TS_COMMON_COMPARE_H */
+#endif							/* TS_BASE_COMPARE_H */

@@ -3,8 +3,8 @@
  *	  Appending JSON text to a StringInfo (json_write.c): keys, strings,
  *	  numerics and timestamps, null where a value is missing.
  */
-#ifndef TS_COMMON_JSON_WRITE_H
-#define TS_COMMON_JSON_WRITE_H
+#ifndef TS_BASE_JSON_WRITE_H
+#define TS_BASE_JSON_WRITE_H
 
 #include "postgres.h"
 
@@ -21,4 +21,4 @@ extern void ts_json_key_int(StringInfo out, bool *first, const char *key, int64 
 extern void ts_json_key_numeric(StringInfo out, bool *first, const char *key, Numeric n);
 extern void ts_json_key_text(StringInfo out, bool *first, const char *key, const char *s);
 
-#endif							/* TS_COMMON_JSON_WRITE_H */
+#endif							/* TS_BASE_JSON_WRITE_H */

@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "common/extschema.h"
+#include "base/extschema.h"
 #include "compat.h"
 
 #include "access/genam.h"

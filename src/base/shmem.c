@@ -9,7 +9,7 @@
 #include "postgres.h"
 
 #include "compat.h"
-#include "common/shmem.h"
+#include "base/shmem.h"
 
 #include "miscadmin.h"
 #include "storage/ipc.h"

@@ -2,8 +2,8 @@
  * shmem.h
  *	  Named areas of shared memory that modules ask for from _PG_init.
  */
-#ifndef TS_COMMON_SHMEM_H
-#define TS_COMMON_SHMEM_H
+#ifndef TS_BASE_SHMEM_H
+#define TS_BASE_SHMEM_H
 
 #include "postgres.h"
 
@@ -12,4 +12,4 @@ typedef void (*TsShmemInit) (void *area);
 
 extern void ts_shmem_area_add(const char *name, Size size, void **area, TsShmemInit init);
 
-#endif							/* TS_COMMON_SHMEM_H */
+#endif							/* TS_BASE_SHMEM_H */

@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "common/json_write.h"
+#include "base/json_write.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
