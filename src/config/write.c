@@ -109,7 +109,8 @@ ts_config_merge_insert(Relation rel, const char *key, const char *value,
 					   HeapTuple newtup)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	char	   *table = ts_qualified_name(RelationGetNamespace(rel), TS_CONFIG_TABLE);
+	/* the relation the trigger fired for: on Citus, this node's shard of the table */
+	char	   *table = ts_qualified_name(RelationGetNamespace(rel), RelationGetRelationName(rel));
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};

@@ -169,29 +169,27 @@ ts_measures_zero(const TsMeasures *m)
 	return true;
 }
 
-/* Appends the n non-zero deltas of items to ts_metrics_delta (in nspid). */
+/*
+ * Appends the n non-zero deltas of items to relation relid (ts_metrics_delta,
+ * or on Citus its shard beside the changed row), with the session id (a
+ * text datum, or 0 for none) of the row they came from.
+ */
 void
-ts_delta_write(const TsDelta *items, int n, Oid nspid)
+ts_delta_write(const TsDelta *items, int n, Oid relid, Datum session_id)
 {
-	Oid			relid = InvalidOid;
 	Relation	rel = NULL;
 
 	for (int i = 0; i < n; i++)
 	{
 		const TsDelta *d = &items[i];
-		Datum		values[2 + TS_NMEASURES];
-		bool		nulls[2 + TS_NMEASURES] = {0};
+		Datum		values[3 + TS_NMEASURES];
+		bool		nulls[3 + TS_NMEASURES] = {0};
 		HeapTuple	tup;
 
 		if (ts_measures_zero(&d->d))
 			continue;
 		if (rel == NULL)
-		{
-			relid = get_relname_relid("ts_metrics_delta", nspid);
-			if (!OidIsValid(relid))
-				elog(ERROR, "relation ts_metrics_delta is missing");
 			rel = table_open(relid, RowExclusiveLock);
-		}
 		values[0] = TimestampTzGetDatum(d->bucket);
 		values[1] = d->problem ? CStringGetTextDatum(d->problem) : (Datum) 0;
 		nulls[1] = (d->problem == NULL);
@@ -206,6 +204,8 @@ ts_delta_write(const TsDelta *items, int n, Oid nspid)
 				values[2 + m] = Int32GetDatum((int32) d->d.m[m]);
 			}
 		}
+		values[2 + TS_NMEASURES] = session_id;
+		nulls[2 + TS_NMEASURES] = session_id == (Datum) 0;
 		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 		simple_heap_insert(rel, tup);
 		heap_freetuple(tup);
@@ -328,6 +328,6 @@ ts_delta_batch_write(TsDeltaBatch *batch, Oid nspid)
 	hash_seq_init(&seq, batch->deltas);
 	while ((d = hash_seq_search(&seq)) != NULL)
 		items[i++] = *d;
-	ts_delta_write(items, i, nspid);
+	ts_delta_write(items, i, get_relname_relid("ts_metrics_delta", nspid), (Datum) 0);
 	pfree(items);
 }

@@ -41,7 +41,7 @@ typedef struct TsDeltaSet
 
 extern void ts_delta_contrib(TsDeltaSet *set, TsRowKind kind, HeapTuple tup, TupleDesc desc,
 							 int sign);
-extern void ts_delta_write(const TsDelta *items, int n, Oid nspid);
+extern void ts_delta_write(const TsDelta *items, int n, Oid relid, Datum session_id);
 
 /* Deltas of many row changes, merged before they are written. */
 typedef struct TsDeltaBatch TsDeltaBatch;

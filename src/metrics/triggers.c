@@ -6,11 +6,21 @@
  */
 #include "postgres.h"
 
+#include "base/extschema.h"
+#include "citus/placement.h"
 #include "metrics/delta.h"
 
+#include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/rel.h"
+
+/* The table each kind of row lives in. */
+static const char *const ts_row_tables[] = {
+	[TS_ROW_SESSION] = "support_troubleshooting_sessions",
+	[TS_ROW_ATTEMPT] = "support_troubleshooting_attempts",
+	[TS_ROW_FEEDBACK] = "support_troubleshooting_feedback",
+};
 
 PG_FUNCTION_INFO_V1(ts_metrics_sessions_delta);
 PG_FUNCTION_INFO_V1(ts_metrics_attempts_delta);
@@ -21,14 +31,18 @@ static Datum
 ts_metrics_delta_trigger(FunctionCallInfo fcinfo, TsRowKind kind)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
 	TupleDesc	desc;
 	TsDeltaSet	set;
+	Datum		session_id;
+	bool		isnull;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		elog(ERROR, "metrics delta trigger must be an AFTER ROW trigger");
 
-	desc = RelationGetDescr(trigdata->tg_relation);
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
 	set.n = 0;
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		ts_delta_contrib(&set, kind, trigdata->tg_trigtuple, desc, 1);
@@ -39,7 +53,14 @@ ts_metrics_delta_trigger(FunctionCallInfo fcinfo, TsRowKind kind)
 		ts_delta_contrib(&set, kind, trigdata->tg_trigtuple, desc, -1);
 		ts_delta_contrib(&set, kind, trigdata->tg_newtuple, desc, 1);
 	}
-	ts_delta_write(set.items, set.n, RelationGetNamespace(trigdata->tg_relation));
+	if (set.n == 0)
+		return PointerGetDatum(NULL);
+	/* a session's id never changes: the old row's is the new row's */
+	session_id = heap_getattr(trigdata->tg_trigtuple,
+							  ts_column_number(desc, ts_row_tables[kind], "session_id"), desc, &isnull);
+	ts_delta_write(set.items, set.n,
+				   ts_beside_relid(rel, ts_row_tables[kind], "ts_metrics_delta"),
+				   isnull ? (Datum) 0 : session_id);
 	return PointerGetDatum(NULL);
 }
 

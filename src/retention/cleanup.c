@@ -125,8 +125,8 @@ ts_result_int8(int col)
  * True when only the extension's own triggers, no rules and exactly its own
  * foreign keys touch the tables a batch of sessions changes, and its metric
  * triggers are enabled: then the set-based path does all a DELETE would.
- * (Keys referencing notifications, such as the events', do not count: the
- * batch only sets their session_id, which no key references.)
+ * (Keys referencing notifications, such as the events', do not count: a
+ * batch of sessions leaves notifications alone.)
  */
 static bool
 ts_fast_path_allowed(TsCleanup *c)
@@ -158,9 +158,9 @@ ts_fast_path_allowed(TsCleanup *c)
 		   "            AND t.tgenabled <> 'O')))"
 		   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class r"
 		   "   WHERE r.oid = ANY ($1) AND (r.relhasrules OR r.relkind <> 'r'))"
-		   " AND (SELECT count(*) FILTER (WHERE f.confrelid = ($1)[1] AND f.conrelid = ANY (($1)[2:5])"
-		   "        AND f.confdeltype = CASE WHEN f.conrelid = ANY (($1)[2:3]) THEN 'c' ELSE 'n' END)"
-		   "      = 4 AND count(*) = 4"
+		   " AND (SELECT count(*) FILTER (WHERE f.confrelid = ($1)[1] AND f.conrelid = ANY (($1)[2:3])"
+		   "        AND f.confdeltype = 'c')"
+		   "      = 2 AND count(*) = 2"
 		   "      FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid = ANY ($1)"
 		   "      AND f.confrelid <> ($1)[4])",
 		   1, &type, &arg, SPI_OK_SELECT);
@@ -225,10 +225,9 @@ ts_delete_returning(const char *sql, Datum sids, TsRowKind kind, TsDeltaBatch *b
 
 /* Deletes a locked batch of sessions by set-based statements (see header). */
 static void
-ts_sessions_delete_fast(TsCleanup *c, Datum ids, Datum sids)
+ts_sessions_delete_fast(TsCleanup *c, Datum sids)
 {
 	Oid			type = TEXTARRAYOID;
-	Oid			idtype = INT8ARRAYOID;
 	TsDeltaBatch *batch = ts_delta_batch_create();
 	TsRepBatch *rbatch = ts_rep_batch_create();
 	int			nestlevel = NewGUCNestLevel();
@@ -250,15 +249,11 @@ ts_sessions_delete_fast(TsCleanup *c, Datum ids, Datum sids)
 	ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1) AND NOT use_for_training",
 					c->name[T_ML]), 1, &type, &sids, SPI_OK_DELETE);
 	c->counts[T_ML] += SPI_processed;
-	/* what the foreign keys' ON DELETE SET NULL would do */
-	ts_run(psprintf("UPDATE %s SET session_id = NULL WHERE session_id = ANY ($1)", c->name[T_ML]),
-		   1, &type, &sids, SPI_OK_UPDATE);
-	ts_run(psprintf("UPDATE %s SET session_id = NULL WHERE session_id = ANY ($1)",
-					c->name[T_NOTIFICATIONS]), 1, &type, &sids, SPI_OK_UPDATE);
-	ts_run(psprintf("DELETE FROM %s WHERE id = ANY ($1)"
+	/* ML rows kept for training and notifications keep the session's id */
+	ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1)"
 					" RETURNING session_id, started_at, status, detected_problem_id,"
 					" detected_problem_title, resolved_at, escalated_at",
-					c->name[T_SESSIONS]), 1, &idtype, &ids, SPI_OK_DELETE_RETURNING);
+					c->name[T_SESSIONS]), 1, &type, &sids, SPI_OK_DELETE_RETURNING);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		ts_delta_batch_add(batch, TS_ROW_SESSION, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, -1);
@@ -300,9 +295,7 @@ ts_sessions_batch(TsCleanup *c)
 	Datum		args[3] = {TimestampTzGetDatum(c->cutoff[T_SESSIONS]), Int64GetDatum(c->last_id[T_SESSIONS]),
 	TimestampTzGetDatum(c->last_started)};
 	Oid			type = TEXTARRAYOID;
-	Oid			idtype = INT8ARRAYOID;
 	bool		isnull;
-	Datum		ids;
 	Datum		sids;
 	int64		n;
 
@@ -313,7 +306,7 @@ ts_sessions_batch(TsCleanup *c)
 	 * ids come sorted, so every index probe's own sort finds them so.
 	 */
 	ts_run(psprintf("SELECT count(*), (array_agg(id ORDER BY started_at DESC, id DESC))[1], max(started_at),"
-					" array_agg(id), array_agg(session_id ORDER BY session_id) FROM"
+					" array_agg(session_id ORDER BY session_id) FROM"
 					" (SELECT id, session_id, started_at FROM %s"
 					"   WHERE status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
 					"   AND coalesce(ended_at, last_activity_at) < $1 AND started_at < $1"
@@ -326,14 +319,12 @@ ts_sessions_batch(TsCleanup *c)
 		return 0;
 	c->last_id[T_SESSIONS] = ts_result_int8(2);
 	c->last_started = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
-	ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
-	sids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+	sids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
 	sids = PointerGetDatum(PG_DETOAST_DATUM_COPY(sids));
 	SPI_freetuptable(SPI_tuptable);
 
 	if (c->fast)
-		ts_sessions_delete_fast(c, ids, sids);
+		ts_sessions_delete_fast(c, sids);
 	else
 	{
 		ts_count_children(c, sids);
@@ -343,8 +334,8 @@ ts_sessions_batch(TsCleanup *c)
 			ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1) AND NOT use_for_training",
 							c->name[T_ML]), 1, &type, &sids, SPI_OK_DELETE);
 			/* the foreign keys cascade to attempts and feedback */
-			ts_run(psprintf("DELETE FROM %s WHERE id = ANY ($1)", c->name[T_SESSIONS]),
-				   1, &idtype, &ids, SPI_OK_DELETE);
+			ts_run(psprintf("DELETE FROM %s WHERE session_id = ANY ($1)", c->name[T_SESSIONS]),
+				   1, &type, &sids, SPI_OK_DELETE);
 		}
 	}
 	return n;

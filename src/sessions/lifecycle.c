@@ -72,6 +72,31 @@ ts_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, int attnum)
 	return !datumIsEqual(ad, bd, att->attbyval, att->attlen);
 }
 
+/*
+ * Refuses an update that changes a session's id: attempts, feedback,
+ * notifications and ML rows find their session by it, and on Citus it
+ * places the session's rows.  (Compared as text: the same value may be
+ * stored with another varlena header.)
+ */
+static void
+ts_check_key_kept(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	int			col = ts_session_col(desc, "session_id");
+	char	   *before = SPI_getvalue(oldtup, desc, col);
+	char	   *after = SPI_getvalue(newtup, desc, col);
+
+	if (before && after && strcmp(before, after) == 0)
+		return;
+	if (before == NULL && after == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("a session id cannot change"),
+			 errdetail("Session \"%s\" would become \"%s\".",
+					   before ? before : "", after ? after : ""),
+			 errhint("Start a new session with the new id.")));
+}
+
 /* BEFORE INSERT OR UPDATE row trigger keeping timestamps in step with status. */
 Datum
 ts_sessions_lifecycle(PG_FUNCTION_ARGS)
@@ -111,6 +136,7 @@ ts_sessions_lifecycle(PG_FUNCTION_ARGS)
 		oldtup = trigdata->tg_trigtuple;
 		newtup = trigdata->tg_newtuple;
 		oldstatus = SPI_getvalue(oldtup, desc, c.status);
+		ts_check_key_kept(oldtup, newtup, desc);
 	}
 	else
 		newtup = trigdata->tg_trigtuple;

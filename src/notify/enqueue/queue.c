@@ -139,14 +139,15 @@ ts_enqueue_validate(TsEnqueue *n)
 
 /* Returns the id of a row with this idempotency key, or 0. */
 static int64
-ts_existing_id(const char *table, const char *key)
+ts_existing_id(const char *table, const char *key, Datum session_id)
 {
-	Oid			type = TEXTOID;
-	Datum		arg = CStringGetTextDatum(key);
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[2] = {CStringGetTextDatum(key), session_id};
 	bool		isnull;
 
-	if (SPI_execute_with_args(psprintf("SELECT id FROM %s WHERE idempotency_key = $1", table),
-							  1, &type, &arg, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(psprintf("SELECT id FROM %s WHERE idempotency_key = $1"
+									   " AND session_id = $2", table),
+							  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read notifications");
 	if (SPI_processed == 0)
 		return 0;
@@ -180,6 +181,28 @@ ts_check_webhook_recipient(Oid nspid, const char *recipient)
 				 errmsg("no active webhook subscription with id %s", recipient)));
 }
 
+/*
+ * The session a notification is about: the "session_id" string of its data
+ * when such a session exists, else '' (none).  Looked up on its own, not in
+ * the INSERT: Citus routes an INSERT with plain values only.
+ */
+static Datum
+ts_notification_session(Oid nspid, Jsonb *data)
+{
+	JsonbValue *sid = getKeyJsonValueFromContainer(&data->root, "session_id", 10, NULL);
+	Oid			type = TEXTOID;
+	Datum		arg;
+
+	if (sid == NULL || sid->type != jbvString)
+		return CStringGetTextDatum("");
+	arg = PointerGetDatum(cstring_to_text_with_len(sid->val.string.val, sid->val.string.len));
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE session_id = $1",
+									   ts_qualified_name(nspid, "support_troubleshooting_sessions")),
+							  1, &type, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read sessions");
+	return SPI_processed > 0 ? arg : CStringGetTextDatum("");
+}
+
 /* Inserts one pending notification (or finds it by key); returns its id. */
 static int64
 ts_enqueue(TsEnqueue *n)
@@ -192,7 +215,7 @@ ts_enqueue(TsEnqueue *n)
 	JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		v[14];
 	char		nulls[14];
-	JsonbValue *sid;
+	Datum		session_id;
 	int64		id;
 	bool		isnull;
 
@@ -204,7 +227,8 @@ ts_enqueue(TsEnqueue *n)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (n->idempotency_key && (id = ts_existing_id(table, n->idempotency_key)) != 0)
+	session_id = ts_notification_session(nspid, n->data);
+	if (n->idempotency_key && (id = ts_existing_id(table, n->idempotency_key, session_id)) != 0)
 	{
 		SPI_finish();
 		return id;				/* the same request again: nothing new */
@@ -244,12 +268,7 @@ ts_enqueue(TsEnqueue *n)
 	v[7] = JsonbPGetDatum(n->metadata);
 	v[8] = n->idempotency_key ? CStringGetTextDatum(n->idempotency_key) : (Datum) 0;
 	nulls[8] = n->idempotency_key ? ' ' : 'n';
-	/* a session named in the data links the notification to it */
-	sid = getKeyJsonValueFromContainer(&n->data->root, "session_id", 10, NULL);
-	if (sid && sid->type == jbvString)
-		v[9] = PointerGetDatum(cstring_to_text_with_len(sid->val.string.val, sid->val.string.len));
-	else
-		nulls[9] = 'n';
+	v[9] = session_id;
 	v[10] = TimestampTzGetDatum(n->has_send_after ? n->send_after : GetCurrentTransactionStartTimestamp());
 	v[11] = CStringGetTextDatum(r.format);
 	v[12] = r.text_body ? CStringGetTextDatum(r.text_body) : (Datum) 0;
@@ -261,15 +280,15 @@ ts_enqueue(TsEnqueue *n)
 		"INSERT INTO %s AS n (channel, recipient, template, priority, subject, body, data, metadata,"
 		" idempotency_key, session_id, next_attempt_at, body_format, text_body, tracking_token)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, gen_random_uuid()::text),"
-		"  (SELECT session_id FROM %s WHERE session_id = $10), $11, $12, $13, $14)"
-		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-		table, ts_qualified_name(nspid, "support_troubleshooting_sessions")),
+		"  $10, $11, $12, $13, $14)"
+		" ON CONFLICT (idempotency_key, session_id) DO NOTHING RETURNING id",
+		table),
 							  14, types, v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert the notification");
 	if (SPI_processed == 1)
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	else
-		id = ts_existing_id(table, n->idempotency_key);	/* a concurrent twin won */
+		id = ts_existing_id(table, n->idempotency_key, session_id);	/* a concurrent twin won */
 	SPI_finish();
 	return id;
 }

@@ -14,6 +14,7 @@
 #include "report/rollup/batch.h"
 
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 /* One deleted session (by id; ids are at most 200 bytes) with its deleted children. */
@@ -123,6 +124,7 @@ ts_rep_batch_write(TsRepBatch *b, Oid nspid)
 	TsRepDeltas *d = ts_rep_deltas_create();
 	HASH_SEQ_STATUS seq;
 	TsRepBatchEntry *e;
+	Oid			relid;
 
 	hash_seq_init(&seq, b->entries);
 	while ((e = hash_seq_search(&seq)) != NULL)
@@ -133,7 +135,10 @@ ts_rep_batch_write(TsRepBatch *b, Oid nspid)
 		ts_rep_add_attempts(d, e->session->problem, e->attempts, e->nattempts, -1);
 		ts_rep_add_feedback(d, e->session->problem, e->feedback, e->nfeedback, -1);
 	}
-	ts_rep_deltas_write(d, nspid);
+	relid = get_relname_relid("ts_report_delta", nspid);
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation ts_report_delta is missing");
+	ts_rep_deltas_write(d, relid, NULL);
 	MemoryContextDelete(b->cxt);
 	pfree(b);
 }

@@ -363,9 +363,13 @@ ts_text_or_null(const char *s, bool *isnull)
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
-/* Writes every non-zero entry of d as a row of ts_report_delta (in nspid). */
+/*
+ * Writes every non-zero entry of d as a row of relation relid
+ * (ts_report_delta, or on Citus its shard beside the changed rows), with
+ * the id of a session they came from (NULL for none).
+ */
 void
-ts_rep_deltas_write(TsRepDeltas *d, Oid nspid)
+ts_rep_deltas_write(TsRepDeltas *d, Oid relid, const char *session_id)
 {
 	HASH_SEQ_STATUS seq;
 	TsRepEntry *e;
@@ -374,8 +378,8 @@ ts_rep_deltas_write(TsRepDeltas *d, Oid nspid)
 	hash_seq_init(&seq, d->entries);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[16];	/* the columns of ts_report_delta */
-		bool		nulls[16] = {0};
+		Datum		values[17];	/* the columns of ts_report_delta */
+		bool		nulls[17] = {0};
 		bool		zero = (e->us == 0);
 		HeapTuple	tup;
 
@@ -385,13 +389,7 @@ ts_rep_deltas_write(TsRepDeltas *d, Oid nspid)
 		if (zero && e->nadd == 0 && e->ndel == 0)
 			continue;
 		if (rel == NULL)
-		{
-			Oid			relid = get_relname_relid("ts_report_delta", nspid);
-
-			if (!OidIsValid(relid))
-				elog(ERROR, "relation ts_report_delta is missing");
 			rel = table_open(relid, RowExclusiveLock);
-		}
 		values[0] = CharGetDatum(e->key.kind);
 		values[1] = TimestampTzGetDatum(e->key.bucket);
 		values[2] = ts_text_or_null(e->key.problem, &nulls[2]);
@@ -405,6 +403,7 @@ ts_rep_deltas_write(TsRepDeltas *d, Oid nspid)
 		values[13] = Int64GetDatum(e->us);
 		values[14] = ts_int8_array(e->add, e->nadd, &nulls[14]);
 		values[15] = ts_int8_array(e->del, e->ndel, &nulls[15]);
+		values[16] = ts_text_or_null(session_id, &nulls[16]);
 		tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 		simple_heap_insert(rel, tup);
 		heap_freetuple(tup);

@@ -54,7 +54,7 @@ extern void ts_rep_add_attempts(TsRepDeltas *d, const char *problem, TsRepAttemp
 								int sign);
 extern void ts_rep_add_feedback(TsRepDeltas *d, const char *problem, TsRepFeedback *f, int n,
 								int sign);
-extern void ts_rep_deltas_write(TsRepDeltas *d, Oid nspid);
+extern void ts_rep_deltas_write(TsRepDeltas *d, Oid relid, const char *session_id);
 
 /* Row readers shared by the triggers and the retention batch. */
 extern void ts_rep_session_from_tuple(TsRepSession *s, HeapTuple tup, TupleDesc desc);

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "base/compare.h"
+#include "citus/placement.h"
 #include "compat.h"
 #include "report/rollup/contrib.h"
 
@@ -44,6 +45,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "lib/stringinfo.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
@@ -56,6 +58,15 @@
 PG_FUNCTION_INFO_V1(ts_report_sessions_rollup);
 PG_FUNCTION_INFO_V1(ts_report_attempts_rollup);
 PG_FUNCTION_INFO_V1(ts_report_feedback_rollup);
+
+/* Where a trigger's reads and writes go (ts_rep_place). */
+typedef struct TsRepPlace
+{
+	Relation	rel;			/* the relation the trigger fired for */
+	const char *own;			/* ... a relation of this extension table */
+	Oid			sessions;		/* the sessions relation beside it */
+	Oid			delta;			/* the ts_report_delta relation beside it */
+} TsRepPlace;
 
 enum
 {
@@ -74,34 +85,34 @@ enum
 
 static const char *const ts_rep_queries[Q_COUNT] = {
 	/* a session, locked against other writers of its children */
-	[Q_LOCK] = "SELECT " TS_SESSION_COLS " FROM %1$s.support_troubleshooting_sessions s"
+	[Q_LOCK] = "SELECT " TS_SESSION_COLS " FROM @S@ s"
 	" WHERE s.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text FOR NO KEY UPDATE",
 	[Q_ATTEMPTS_OF] = "SELECT id, step_number, step_title, success, attempted_at"
-	" FROM %1$s.support_troubleshooting_attempts"
+	" FROM @A@"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 	[Q_FEEDBACK_OF] = "SELECT id, collected_at, rating, nps_score, was_helpful"
-	" FROM %1$s.support_troubleshooting_feedback"
+	" FROM @F@"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 	/* a session's attempts (kind a) and feedback (kind f) */
 	[Q_CHILDREN] = "SELECT 'a'::pg_catalog.\"char\" AS kind, id, step_number, step_title, success,"
 	" attempted_at, NULL::pg_catalog.timestamptz AS collected_at, NULL::pg_catalog.int2 AS rating,"
 	" NULL::pg_catalog.int2 AS nps_score, NULL::pg_catalog.bool AS was_helpful"
-	" FROM %1$s.support_troubleshooting_attempts"
+	" FROM @A@"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text"
 	" UNION ALL SELECT 'f', id, NULL, NULL, NULL, NULL, collected_at, rating, nps_score, was_helpful"
-	" FROM %1$s.support_troubleshooting_feedback"
+	" FROM @F@"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
-	[Q_HAS_FEEDBACK] = "SELECT 1 FROM %1$s.support_troubleshooting_feedback"
+	[Q_HAS_FEEDBACK] = "SELECT 1 FROM @F@"
 	" WHERE session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text LIMIT 1",
 	/* a session, unlocked, with the writer of its row version and its attempts (or feedback) */
 	[Q_OWN_ATTEMPTS] = "SELECT " TS_SESSION_COLS ", s.xmin AS ts_xmin, c.id, c.step_number,"
-	" c.step_title, c.success, c.attempted_at FROM %1$s.support_troubleshooting_sessions s"
-	" LEFT JOIN %1$s.support_troubleshooting_attempts c"
+	" c.step_title, c.success, c.attempted_at FROM @S@ s"
+	" LEFT JOIN @A@ c"
 	" ON c.session_id OPERATOR(pg_catalog.=) s.session_id"
 	" WHERE s.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 	[Q_OWN_FEEDBACK] = "SELECT " TS_SESSION_COLS ", s.xmin AS ts_xmin, c.id, c.collected_at,"
-	" c.rating, c.nps_score, c.was_helpful FROM %1$s.support_troubleshooting_sessions s"
-	" LEFT JOIN %1$s.support_troubleshooting_feedback c"
+	" c.rating, c.nps_score, c.was_helpful FROM @S@ s"
+	" LEFT JOIN @F@ c"
 	" ON c.session_id OPERATOR(pg_catalog.=) s.session_id"
 	" WHERE s.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 };
@@ -171,45 +182,106 @@ ts_rep_own_noted(const char *session_id)
 	return hash_search(h, session_id, HASH_FIND, NULL) != NULL;
 }
 
-/* Saved plans, prepared for the schema they were made in. */
-static SPIPlanPtr ts_rep_plans[Q_COUNT];
-static Oid	ts_rep_plans_nsp = InvalidOid;
+/*
+ * Saved plans, per placement: the extension's tables, or on Citus each group
+ * of shards beside one another (keyed by the sessions relation).  A full
+ * cache starts again.
+ */
+#define TS_REP_MAX_PLACES 256
+typedef struct TsRepPlans
+{
+	Oid			key;
+	SPIPlanPtr	plans[Q_COUNT];
+} TsRepPlans;
+static TsRepPlans ts_rep_plans[TS_REP_MAX_PLACES];
+static int	ts_rep_nplans = 0;
+
+/* Names the relations beside rel (a relation of table own) that the reads use. */
+static void
+ts_rep_place(TsRepPlace *pl, Relation rel, const char *own)
+{
+	pl->sessions = ts_beside_relid(rel, own, "support_troubleshooting_sessions");
+	pl->rel = rel;
+	pl->own = own;
+	pl->delta = ts_beside_relid(rel, own, "ts_report_delta");
+}
+
+/* A query's text with @S@, @A@ and @F@ replaced by names[0..2]. */
+static char *
+ts_rep_fill(const char *query, const char *const *names)
+{
+	StringInfoData buf;
+	const char *p = query;
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		if (p[0] == '@' && p[1] && p[2] == '@' && strchr("SAF", p[1]))
+		{
+			appendStringInfoString(&buf, names[p[1] == 'S' ? 0 : p[1] == 'A' ? 1 : 2]);
+			p += 3;
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
+}
+
+/* The saved plans of a placement, prepared on first use. */
+static SPIPlanPtr *
+ts_rep_plans_of(const TsRepPlace *pl)
+{
+	TsRepPlans *p = NULL;
+	const char *names[3];
+	Oid			type = TEXTOID;
+
+	for (int i = 0; i < ts_rep_nplans; i++)
+		if (ts_rep_plans[i].key == pl->sessions)
+			return ts_rep_plans[i].plans;
+	if (ts_rep_nplans == TS_REP_MAX_PLACES)
+	{
+		for (int i = 0; i < ts_rep_nplans; i++)
+			for (int q = 0; q < Q_COUNT; q++)
+				SPI_freeplan(ts_rep_plans[i].plans[q]);
+		ts_rep_nplans = 0;
+	}
+	names[0] = ts_beside_name(pl->rel, pl->own, "support_troubleshooting_sessions");
+	names[1] = ts_beside_name(pl->rel, pl->own, "support_troubleshooting_attempts");
+	names[2] = ts_beside_name(pl->rel, pl->own, "support_troubleshooting_feedback");
+	p = &ts_rep_plans[ts_rep_nplans];
+	for (int i = 0; i < Q_COUNT; i++)
+	{
+		SPIPlanPtr	plan = SPI_prepare(ts_rep_fill(ts_rep_queries[i], names),
+									   1, &type);
+
+		if (plan == NULL)
+			elog(ERROR, "report rollup query failed to prepare: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		p->plans[i] = plan;
+	}
+	p->key = pl->sessions;
+	ts_rep_nplans++;
+	return p->plans;
+}
 
 /* Runs query q for one session id; children are read with a snapshot that sees every committed row. */
 static void
-ts_rep_exec(int q, const char *session_id, Oid nspid)
+ts_rep_exec(int q, const char *session_id, const TsRepPlace *pl)
 {
 	Datum		arg = CStringGetTextDatum(session_id);
+	SPIPlanPtr	plan = ts_rep_plans_of(pl)[q];
 	int			ret;
 
-	if (ts_rep_plans_nsp != nspid)
-	{
-		const char *nsp = quote_identifier(get_namespace_name(nspid));
-		Oid			type = TEXTOID;
-
-		for (int i = 0; i < Q_COUNT; i++)
-		{
-			SPIPlanPtr	p = SPI_prepare(psprintf(ts_rep_queries[i], nsp), 1, &type);
-
-			if (p == NULL)
-				elog(ERROR, "report rollup query failed to prepare: %s",
-					 SPI_result_code_string(SPI_result));
-			if (ts_rep_plans[i])
-				SPI_freeplan(ts_rep_plans[i]);
-			SPI_keepplan(p);
-			ts_rep_plans[i] = p;
-		}
-		ts_rep_plans_nsp = nspid;
-	}
 	if (IsolationUsesXactSnapshot())
 	{
 		/* the transaction's snapshot may predate a change whose writer held the lock */
 		CommandCounterIncrement();
-		ret = SPI_execute_snapshot(ts_rep_plans[q], &arg, NULL, GetLatestSnapshot(),
+		ret = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(),
 								   InvalidSnapshot, false, false, 0);
 	}
 	else
-		ret = SPI_execute_plan(ts_rep_plans[q], &arg, NULL, false, 0);
+		ret = SPI_execute_plan(plan, &arg, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
 }
@@ -253,7 +325,7 @@ ts_rep_result_children(bool attempts, char kind, void **out, int *n)
  * read) otherwise.
  */
 static bool
-ts_rep_read_own_session(const char *session_id, Oid nspid, bool attempts, TsRepSession *s,
+ts_rep_read_own_session(const char *session_id, const TsRepPlace *pl, bool attempts, TsRepSession *s,
 						void **out, int *n)
 {
 	TupleDesc	desc;
@@ -262,7 +334,7 @@ ts_rep_read_own_session(const char *session_id, Oid nspid, bool attempts, TsRepS
 
 	if (!ts_rep_own_noted(session_id))
 		return false;
-	ts_rep_exec(attempts ? Q_OWN_ATTEMPTS : Q_OWN_FEEDBACK, session_id, nspid);
+	ts_rep_exec(attempts ? Q_OWN_ATTEMPTS : Q_OWN_FEEDBACK, session_id, pl);
 	if (SPI_processed == 0)
 		return false;
 	desc = SPI_tuptable->tupdesc;
@@ -280,28 +352,28 @@ ts_rep_read_own_session(const char *session_id, Oid nspid, bool attempts, TsRepS
  * gets the children.
  */
 static bool
-ts_rep_read_session(const char *session_id, Oid nspid, bool attempts, TsRepSession *s,
+ts_rep_read_session(const char *session_id, const TsRepPlace *pl, bool attempts, TsRepSession *s,
 					void **out, int *n)
 {
 	*n = 0;
 	*out = NULL;
-	if (ts_rep_read_own_session(session_id, nspid, attempts, s, out, n))
+	if (ts_rep_read_own_session(session_id, pl, attempts, s, out, n))
 		return true;
-	ts_rep_exec(Q_LOCK, session_id, nspid);
+	ts_rep_exec(Q_LOCK, session_id, pl);
 	if (SPI_processed == 0)
 		return false;
 	ts_rep_session_from_tuple(s, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
-	ts_rep_exec(attempts ? Q_ATTEMPTS_OF : Q_FEEDBACK_OF, session_id, nspid);
+	ts_rep_exec(attempts ? Q_ATTEMPTS_OF : Q_FEEDBACK_OF, session_id, pl);
 	ts_rep_result_children(attempts, 0, out, n);
 	return true;
 }
 
 /* Reads all attempts and feedback of a session (Q_CHILDREN, locked by the caller). */
 static void
-ts_rep_read_children(const char *session_id, Oid nspid, TsRepAttempt **a, int *na,
+ts_rep_read_children(const char *session_id, const TsRepPlace *pl, TsRepAttempt **a, int *na,
 					 TsRepFeedback **f, int *nf)
 {
-	ts_rep_exec(Q_CHILDREN, session_id, nspid);
+	ts_rep_exec(Q_CHILDREN, session_id, pl);
 	ts_rep_result_children(true, 'a', (void **) a, na);
 	ts_rep_result_children(false, 'f', (void **) f, nf);
 }
@@ -352,14 +424,14 @@ ts_rep_problem_changed(const TsRepSession *a, const TsRepSession *b)
  */
 static void
 ts_rep_add_whole(TsRepDeltas *d, const TsRepSession *old, const TsRepSession *new,
-				 const char *children_of, Oid nspid)
+				 const char *children_of, const TsRepPlace *pl)
 {
 	TsRepAttempt *a;
 	TsRepFeedback *f;
 	int			na,
 				nf;
 
-	ts_rep_read_children(children_of, nspid, &a, &na, &f, &nf);
+	ts_rep_read_children(children_of, pl, &a, &na, &f, &nf);
 	for (int sign = -1; sign <= 1; sign += 2)
 	{
 		const TsRepSession *s = sign < 0 ? old : new;
@@ -378,7 +450,8 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	Oid			nspid;
+	TsRepPlace	place;
+	const TsRepPlace *pl = &place;
 	TsRepDeltas *d;
 	TsRepSession old,
 				new;
@@ -389,7 +462,6 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "report rollup trigger must be an AFTER ROW trigger");
 	desc = RelationGetDescr(td->tg_relation);
-	nspid = RelationGetNamespace(td->tg_relation);
 
 	if (!TRIGGER_FIRED_BY_DELETE(td->tg_event))
 		ts_rep_own_note(ts_rep_text_col(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
@@ -404,32 +476,33 @@ ts_report_sessions_rollup(PG_FUNCTION_ARGS)
 	}
 
 	ts_rep_begin(td->tg_relation, &save_userid, &save_sec);
+	ts_rep_place(&place, td->tg_relation, "support_troubleshooting_sessions");
 	d = ts_rep_deltas_create();
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		ts_rep_session_from_tuple(&new, td->tg_trigtuple, desc);
-		ts_rep_add_whole(d, NULL, &new, new.session_id, nspid);
+		ts_rep_add_whole(d, NULL, &new, new.session_id, pl);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		ts_rep_session_from_tuple(&old, td->tg_trigtuple, desc);
-		ts_rep_add_whole(d, &old, NULL, old.session_id, nspid);
+		ts_rep_add_whole(d, &old, NULL, old.session_id, pl);
 	}
 	else if (ts_rep_problem_changed(&old, &new))
 	{
 		/* the children are still under the old id: the cascade comes after */
-		ts_rep_add_whole(d, &old, &new, old.session_id, nspid);
+		ts_rep_add_whole(d, &old, &new, old.session_id, pl);
 	}
 	else
 	{
 		bool		rated;
 
-		ts_rep_exec(Q_HAS_FEEDBACK, old.session_id, nspid);
+		ts_rep_exec(Q_HAS_FEEDBACK, old.session_id, pl);
 		rated = SPI_processed > 0;
 		ts_rep_add_session(d, &old, rated, -1);
 		ts_rep_add_session(d, &new, rated, 1);
 	}
-	ts_rep_deltas_write(d, nspid);
+	ts_rep_deltas_write(d, pl->delta, ts_rep_text_col(td->tg_trigtuple, desc, "session_id"));
 	ts_rep_end(save_userid, save_sec);
 	return PointerGetDatum(NULL);
 }
@@ -562,7 +635,8 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	Oid			nspid;
+	TsRepPlace	place;
+	const TsRepPlace *pl = &place;
 	HeapTuple  *oldrows,
 			   *newrows;
 	int			nold,
@@ -581,7 +655,6 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 		TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "report rollup trigger must be an AFTER STATEMENT trigger");
 	desc = RelationGetDescr(td->tg_relation);
-	nspid = RelationGetNamespace(td->tg_relation);
 	idcol = SPI_fnumber(desc, "id");
 	if (idcol <= 0)
 		elog(ERROR, "column \"id\" is missing");
@@ -591,6 +664,8 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 		return PointerGetDatum(NULL);
 
 	ts_rep_begin(td->tg_relation, &save_userid, &save_sec);
+	ts_rep_place(&place, td->tg_relation,
+				 attempts ? "support_troubleshooting_attempts" : "support_troubleshooting_feedback");
 
 	/* the sessions touched, locked and read in id order */
 	olds = palloc(sizeof(TsRepChange) * (nold + 1));
@@ -619,7 +694,7 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 	}
 	for (int i = 0; i < ntouched; i++)
 	{
-		touched[i].exists = ts_rep_read_session(touched[i].session_id, nspid, attempts,
+		touched[i].exists = ts_rep_read_session(touched[i].session_id, pl, attempts,
 												&touched[i].s, &touched[i].children,
 												&touched[i].nchildren);
 		CHECK_FOR_INTERRUPTS();
@@ -703,7 +778,8 @@ ts_rep_child_trigger(FunctionCallInfo fcinfo, bool attempts)
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
-	ts_rep_deltas_write(d, nspid);
+	/* any session of the statement places the rows: they share one shard */
+	ts_rep_deltas_write(d, pl->delta, touched[0].session_id);
 	ts_rep_end(save_userid, save_sec);
 	return PointerGetDatum(NULL);
 }
