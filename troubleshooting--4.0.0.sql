@@ -2275,7 +2275,60 @@ COMMENT ON FUNCTION @extschema@.get_troubleshooting_model_accuracy(timestamptz, 
 -- Live events: pg_notify on channel 'troubleshooting_events', so dashboards
 -- can LISTEN instead of polling.  Any role may LISTEN, so payloads carry ids,
 -- statuses and counts only: no names, addresses, recipients or error texts.
+--
+-- On Citus the triggers fire on shards, on worker nodes, inside distributed
+-- transactions that cannot NOTIFY: there they queue the event beside the row
+-- (ts_live_event_queue, distributed like the sessions) and the coordinator's
+-- maintenance worker relays the queue as notifications on the coordinator.
 ------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.ts_live_event_queue (
+    session_id  text NOT NULL,          -- places the row beside its session on Citus
+    payload     text NOT NULL,
+    queued_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE @extschema@.ts_live_event_queue IS
+    'Live events machinery: events raised on Citus worker nodes, relayed by the coordinator (internal)';
+
+-- True when the relation is not one of the extension's own tables: on Citus,
+-- a shard of one, which a trigger fires for on a worker node.
+CREATE FUNCTION @extschema@.ts_is_shard(regclass) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ts_is_shard' LANGUAGE C STABLE STRICT;
+
+-- Sends a live event: NOTIFY, or on a Citus shard, into the queue.
+CREATE FUNCTION @extschema@.ts_live_event(p_rel regclass, p_session_id text, p_payload json)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF @extschema@.ts_is_shard(p_rel) THEN
+        INSERT INTO @extschema@.ts_live_event_queue (session_id, payload)
+        VALUES (p_session_id, p_payload::text);
+    ELSE
+        PERFORM pg_notify('troubleshooting_events', p_payload::text);
+    END IF;
+END
+$$;
+
+-- The coordinator's relay of the events queued on worker nodes, in the order
+-- they were queued; returns how many.  Nothing is queued on a single server.
+CREATE FUNCTION @extschema@.ts_relay_live_events() RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    IF NOT @extschema@.ts_citus_coordinator() THEN
+        RETURN 0;
+    END IF;
+    FOR r IN WITH d AS (DELETE FROM @extschema@.ts_live_event_queue q RETURNING q.payload, q.queued_at)
+             SELECT d.payload FROM d ORDER BY d.queued_at LOOP
+        PERFORM pg_notify('troubleshooting_events', r.payload);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
 
 CREATE FUNCTION @extschema@.ts_live_events() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -2283,24 +2336,24 @@ AS $$
 BEGIN
     IF TG_ARGV[0] = 'session' THEN
         IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-            PERFORM pg_notify('troubleshooting_events', json_build_object(
+            PERFORM @extschema@.ts_live_event(TG_RELID, NEW.session_id, json_build_object(
                 'type', 'session.status', 'session_id', NEW.session_id, 'status', NEW.status,
                 'previous', CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END,
-                'problem_id', NEW.detected_problem_id)::text);
+                'problem_id', NEW.detected_problem_id));
             IF NEW.status = 'escalated' THEN
-                PERFORM pg_notify('troubleshooting_events', json_build_object(
+                PERFORM @extschema@.ts_live_event(TG_RELID, NEW.session_id, json_build_object(
                     'type', 'session.escalated', 'session_id', NEW.session_id,
-                    'ticket_id', NEW.ticket_id)::text);
+                    'ticket_id', NEW.ticket_id));
             END IF;
         END IF;
     ELSIF TG_ARGV[0] = 'feedback' THEN
-        PERFORM pg_notify('troubleshooting_events', json_build_object(
+        PERFORM @extschema@.ts_live_event(TG_RELID, NEW.session_id, json_build_object(
             'type', 'feedback.received', 'session_id', NEW.session_id, 'rating', NEW.rating,
-            'nps_score', NEW.nps_score)::text);
+            'nps_score', NEW.nps_score));
     ELSIF NEW.status = 'failed' AND OLD.status IS DISTINCT FROM 'failed' THEN
-        PERFORM pg_notify('troubleshooting_events', json_build_object(
+        PERFORM @extschema@.ts_live_event(TG_RELID, NEW.session_id, json_build_object(
             'type', 'notification.failed', 'notification_id', NEW.id, 'channel', NEW.channel,
-            'attempts', NEW.attempts)::text);
+            'attempts', NEW.attempts));
     END IF;
     RETURN NULL;
 END
@@ -2337,22 +2390,23 @@ RETURNS SETOF record LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_tem
         ('support_troubleshooting_ml_training', 'distributed', 6),
         ('support_troubleshooting_notifications', 'distributed', 7),
         ('support_troubleshooting_notification_events', 'distributed', 8),
-        ('support_troubleshooting_config', 'reference', 9),
-        ('support_troubleshooting_config_history', 'reference', 10),
-        ('support_troubleshooting_templates', 'reference', 11),
-        ('support_troubleshooting_providers', 'reference', 12),
-        ('support_webhooks', 'reference', 13),
-        ('support_troubleshooting_report_schedules', 'reference', 14),
-        ('support_troubleshooting_report_schedule_runs', 'reference', 15),
-        ('ts_metrics_problems', 'reference', 16),
-        ('ts_metrics_hourly', 'reference', 17),
-        ('ts_metrics_problem_hourly', 'reference', 18),
-        ('ts_report_sessions_hourly', 'reference', 19),
-        ('ts_report_attempts_hourly', 'reference', 20),
-        ('ts_report_feedback_hourly', 'reference', 21),
-        ('support_troubleshooting_reports', 'coordinator', 22),
-        ('support_troubleshooting_report_summaries', 'coordinator', 23),
-        ('support_troubleshooting_llm_credentials', 'coordinator', 24)
+        ('ts_live_event_queue', 'distributed', 9),
+        ('support_troubleshooting_config', 'reference', 10),
+        ('support_troubleshooting_config_history', 'reference', 11),
+        ('support_troubleshooting_templates', 'reference', 12),
+        ('support_troubleshooting_providers', 'reference', 13),
+        ('support_webhooks', 'reference', 14),
+        ('support_troubleshooting_report_schedules', 'reference', 15),
+        ('support_troubleshooting_report_schedule_runs', 'reference', 16),
+        ('ts_metrics_problems', 'reference', 17),
+        ('ts_metrics_hourly', 'reference', 18),
+        ('ts_metrics_problem_hourly', 'reference', 19),
+        ('ts_report_sessions_hourly', 'reference', 20),
+        ('ts_report_attempts_hourly', 'reference', 21),
+        ('ts_report_feedback_hourly', 'reference', 22),
+        ('support_troubleshooting_reports', 'coordinator', 23),
+        ('support_troubleshooting_report_summaries', 'coordinator', 24),
+        ('support_troubleshooting_llm_credentials', 'coordinator', 25)
     ) AS l(t, p, o)
 $$;
 
@@ -2494,7 +2548,9 @@ $$;
 COMMENT ON FUNCTION @extschema@.distribute_troubleshooting_tables() IS
     'On a Citus coordinator: distributes sessions and their rows by session_id, makes shared tables reference tables';
 REVOKE ALL ON FUNCTION @extschema@.distribute_troubleshooting_tables() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ts_citus_layout(), @extschema@.ts_citus_coordinator() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ts_citus_layout(), @extschema@.ts_citus_coordinator(),
+              @extschema@.ts_is_shard(regclass), @extschema@.ts_live_event(regclass, text, json),
+              @extschema@.ts_relay_live_events() FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Views
@@ -2530,7 +2586,8 @@ REVOKE ALL ON @extschema@.support_troubleshooting_sessions,
               @extschema@.ts_report_delta,
               @extschema@.ts_report_sessions_hourly,
               @extschema@.ts_report_attempts_hourly,
-              @extschema@.ts_report_feedback_hourly
+              @extschema@.ts_report_feedback_hourly,
+              @extschema@.ts_live_event_queue
     FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ts_report_durations_merge(bigint[], bigint[], bigint[]),
               @extschema@.ts_report_rebuild(), @extschema@.ts_report_fold()

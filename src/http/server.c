@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "citus/node.h"
 #include "compat.h"
 #include "http/cache.h"
 #include "http/http.h"
@@ -364,6 +365,25 @@ ts_http_poll(long max_wait_ms)
 }
 
 /*
+ * True on a Citus worker node, where the HTTP worker listens on nothing (the
+ * API is the coordinator's): logged the first time.
+ */
+static bool
+ts_http_citus_worker(void)
+{
+	static bool logged = false;
+	bool		worker;
+
+	ts_worker_begin();
+	worker = ts_citus_role() == TS_CITUS_WORKER;
+	ts_worker_end();
+	if (worker && !logged)
+		elog(LOG, "troubleshooting http worker idles: this node is a Citus worker");
+	logged = worker;
+	return worker;
+}
+
+/*
  * Lets every daemon accept, read, answer (router.c) and time out all
  * that is ready: MHD_run takes every event its epoll set holds.
  */
@@ -393,7 +413,10 @@ ts_http_main(Datum arg)
 	for (;;)
 	{
 		MemoryContextSwitchTo(loopcxt);
-		if (ts_ndaemons == 0 && !wait_for_reload && GetCurrentTimestamp() >= retry_at)
+		if (ts_ndaemons == 0 && !wait_for_reload && GetCurrentTimestamp() >= retry_at &&
+			ts_http_citus_worker())
+			retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), TS_HTTP_RETRY_MS);
+		else if (ts_ndaemons == 0 && !wait_for_reload && GetCurrentTimestamp() >= retry_at)
 		{
 			PG_TRY();
 			{

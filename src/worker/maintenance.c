@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "base/extschema.h"
+#include "citus/node.h"
 #include "compat.h"
 #include "config/config.h"
 #include "report/report.h"
@@ -46,6 +47,7 @@ PGDLLEXPORT void ts_maintenance_main(Datum arg);
 
 static TimestampTz ts_last_cleanup = 0;
 static int	ts_last_interval = -1;
+static bool ts_idle_logged = false;	/* the idling on a Citus worker was logged */
 int			ts_maintenance_naptime = 1000;
 
 /* Defines the settings the maintenance worker reads. */
@@ -118,6 +120,13 @@ ts_job_expire(Oid nspid)
 	ts_job_call(nspid, "expiring idle sessions", "expire_troubleshooting_sessions");
 }
 
+/* Relays the live events queued on Citus worker nodes (none on a single server). */
+static void
+ts_job_relay(Oid nspid)
+{
+	ts_job_call(nspid, "relaying live events", "ts_relay_live_events");
+}
+
 /* Runs due report schedules (each in its own transactions). */
 static void
 ts_job_schedules(Oid nspid)
@@ -152,6 +161,7 @@ static TsMaintenanceJob ts_jobs[] = {
 	{.name = "fold metric deltas", .run = ts_job_fold},
 	{.name = "retention", .run = ts_job_retention},
 	{.name = "expire idle sessions", .run = ts_job_expire},
+	{.name = "relay live events", .run = ts_job_relay},
 	{.name = "report schedules", .run = ts_job_schedules},
 	{.name = "executive summaries", .run = ts_job_summaries},
 };
@@ -222,10 +232,13 @@ ts_maintenance_run(MemoryContext cxt, int slot, bool *installed)
 {
 	Oid			nspid;
 	char	   *dbname;
+	TsCitusRole role = TS_CITUS_NONE;
 
 	ts_worker_begin();
 	nspid = ts_extension_schema(true);
 	dbname = get_database_name(MyDatabaseId);
+	if (OidIsValid(nspid))
+		role = ts_citus_role();
 	ts_worker_end();
 	MemoryContextSwitchTo(cxt);
 	if (!OidIsValid(nspid))
@@ -241,6 +254,18 @@ ts_maintenance_run(MemoryContext cxt, int slot, bool *installed)
 				(errmsg("troubleshooting maintenance worker started in database \"%s\"", dbname)));
 	*installed = true;
 	ts_registry_report(slot, TS_DB_INSTALLED);
+	if (role == TS_CITUS_WORKER)
+	{
+		/* the coordinator folds, expires and cleans the shards here */
+		if (!ts_idle_logged)
+			ereport(LOG,
+					(errmsg("troubleshooting maintenance worker idles in database \"%s\": this node is a Citus worker",
+							dbname)));
+		ts_idle_logged = true;
+		pgstat_report_activity(STATE_IDLE, "idle: Citus worker node");
+		return;
+	}
+	ts_idle_logged = false;
 	for (size_t i = 0; i < lengthof(ts_jobs); i++)
 		ts_job_run(&ts_jobs[i], nspid, cxt);
 }

@@ -15,6 +15,7 @@
 
 #include "compat.h"
 #include "base/extschema.h"
+#include "citus/node.h"
 #include "worker/maintenance.h"
 #include "notify/send/claim.h"
 #include "notify/send/outcome.h"
@@ -493,15 +494,27 @@ ts_collect_done(void)
 	}
 }
 
-/* True while the extension is installed in this database (checked each naptime). */
+/* On a Citus worker node the dispatcher idles: the coordinator sends. */
+static bool ts_dispatcher_idle = false;
+
+/*
+ * True while the extension is installed in this database (checked each
+ * naptime); notes whether this node is a Citus worker (ts_dispatcher_idle).
+ */
 static bool
 ts_dispatcher_installed(void)
 {
 	bool		installed;
+	bool		idle = false;
 
 	ts_worker_begin();
 	installed = OidIsValid(ts_extension_schema(true));
+	if (installed)
+		idle = ts_citus_role() == TS_CITUS_WORKER;
 	ts_worker_end();
+	if (idle && !ts_dispatcher_idle)
+		elog(LOG, "troubleshooting dispatcher idles: this node is a Citus worker");
+	ts_dispatcher_idle = idle;
 	return installed;
 }
 
@@ -570,7 +583,7 @@ ts_dispatcher_main(Datum arg)
 		curl_multi_setopt(ts_multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) ts_dispatcher_host_concurrency);
 
 		/* refill the ready list when it runs low (and there may be work) */
-		if ((woken || tick || recover_all || more_due) &&
+		if ((woken || tick || recover_all || more_due) && !ts_dispatcher_idle &&
 			list_length(ts_ready) < ts_dispatcher_concurrency)
 		{
 			int			want = ts_dispatcher_batch_size;
