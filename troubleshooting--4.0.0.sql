@@ -648,10 +648,18 @@ CREATE FUNCTION @extschema@.rebuild_troubleshooting_metrics() RETURNS void
 AS $$
 BEGIN
     LOCK TABLE @extschema@.ts_metrics_hourly IN EXCLUSIVE MODE;  -- one rebuild or fold at a time
+    IF @extschema@.ts_citus_coordinator() THEN
+        -- shards are read at different moments (Citus has no cluster-wide
+        -- snapshot): writers wait until the rebuild commits
+        LOCK TABLE @extschema@.support_troubleshooting_sessions, @extschema@.support_troubleshooting_attempts,
+                   @extschema@.support_troubleshooting_feedback IN SHARE MODE;
+    END IF;
     WITH d1 AS (DELETE FROM @extschema@.ts_metrics_delta),
          d2 AS (DELETE FROM @extschema@.ts_metrics_hourly),
          d3 AS (DELETE FROM @extschema@.ts_metrics_problem_hourly)
     INSERT INTO @extschema@.ts_metrics_delta
+    SELECT u.*, ''  -- (the session id column: on Citus, all in the shard of '')
+    FROM (
     SELECT date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', detected_problem_id,
            count(*), count(*) FILTER (WHERE status = 'resolved'),
            count(*) FILTER (WHERE status = 'escalated'),
@@ -678,7 +686,7 @@ BEGIN
     SELECT date_trunc('hour', collected_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', NULL,
            0, 0, 0, 0, 0, 0, 0, 0, count(*), sum(rating), count(nps_score),
            count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6), 0, 0, 0
-    FROM @extschema@.support_troubleshooting_feedback GROUP BY 1;
+    FROM @extschema@.support_troubleshooting_feedback GROUP BY 1) u;
     PERFORM @extschema@.ts_report_rebuild();
     PERFORM @extschema@.refresh_troubleshooting_metrics();
 END
@@ -757,11 +765,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.refresh_troubleshooting_metrics() IS
     'Folds pending metric deltas into the hourly rollups (the maintenance worker runs it)';
 
--- TRUNCATE bypasses row triggers: rebuild from what is left.
+-- TRUNCATE bypasses row triggers: rebuild from what is left.  (On Citus the
+-- coordinator's TRUNCATE of the table rebuilds; the shards' own TRUNCATE
+-- triggers, on the worker nodes, do nothing.)
 CREATE FUNCTION @extschema@.ts_metrics_truncated() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF @extschema@.ts_is_shard(TG_RELID) THEN
+        RETURN NULL;
+    END IF;
     PERFORM @extschema@.rebuild_troubleshooting_metrics();
     RETURN NULL;
 END
@@ -2545,6 +2558,39 @@ BEGIN
      ORDER BY x.ord;
 END
 $$;
+-- Before DROP EXTENSION on a Citus coordinator (the library's utility hook
+-- calls it): the shards of the distributed and reference tables carry the
+-- extension's triggers, on every node, and Citus drops shards only with
+-- their table.  So the Citus tables leave the extension and are dropped
+-- first (referencing tables before the tables they reference), in the
+-- DROP EXTENSION's own transaction; anything else depending on them still
+-- stops the drop, as it would on a single server.
+CREATE FUNCTION @extschema@.ts_citus_release() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = warning  -- (Citus's NOTICE for each ALTER EXTENSION)
+AS $$
+DECLARE
+    l record;
+    seq text;
+BEGIN
+    IF NOT @extschema@.ts_citus_coordinator() THEN
+        RETURN;
+    END IF;
+    FOR l IN SELECT x.table_name, format('@extschema@.%I', x.table_name)::regclass AS rel
+               FROM @extschema@.ts_citus_layout() x
+               JOIN pg_dist_partition p ON p.logicalrelid = format('@extschema@.%I', x.table_name)::regclass
+              ORDER BY x.ord DESC LOOP
+        FOR seq IN SELECT pg_get_serial_sequence(l.rel::text, a.attname)
+                     FROM pg_attribute a WHERE a.attrelid = l.rel AND a.attidentity <> '' LOOP
+            EXECUTE format('ALTER EXTENSION troubleshooting DROP SEQUENCE %s', seq);
+        END LOOP;
+        EXECUTE format('ALTER EXTENSION troubleshooting DROP TABLE %s', l.rel);
+        EXECUTE format('DROP TABLE %s', l.rel);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.ts_citus_release() FROM PUBLIC;
+
 COMMENT ON FUNCTION @extschema@.distribute_troubleshooting_tables() IS
     'On a Citus coordinator: distributes sessions and their rows by session_id, makes shared tables reference tables';
 REVOKE ALL ON FUNCTION @extschema@.distribute_troubleshooting_tables() FROM PUBLIC;

@@ -44,6 +44,29 @@ ts_citus_role(void)
 }
 
 /*
+ * Before DROP EXTENSION troubleshooting: on a Citus coordinator, drops the
+ * extension's Citus tables first (SQL ts_citus_release(), which says why);
+ * nothing elsewhere, nor when the extension or that function is absent.
+ */
+void
+ts_citus_release(void)
+{
+	Oid			nspid;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return;
+	nspid = ts_extension_schema(true);
+	if (!OidIsValid(nspid))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("SELECT %s()", ts_qualified_name(nspid, "ts_citus_release")),
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not release the Citus tables");
+	SPI_finish();
+}
+
+/*
  * ts_is_shard(relation): true when the relation is not one of the
  * extension's own tables (on Citus, a shard of one, which a trigger fires
  * for on a worker node).

@@ -16,5 +16,6 @@ typedef enum TsCitusRole
 } TsCitusRole;
 
 extern TsCitusRole ts_citus_role(void);
+extern void ts_citus_release(void);
 
 #endif							/* TS_NODE_H */

@@ -10,10 +10,13 @@
  *	  workers away and wait for them to leave (only when the role running
  *	  it owns the database, or is a superuser: anyone else's attempt fails
  *	  anyway and must not disturb the workers); a command that fails gives
- *	  the database its workers back.
+ *	  the database its workers back.  DROP EXTENSION on a Citus coordinator
+ *	  first drops the extension's distributed and reference tables
+ *	  (citus/node.c).
  */
 #include "postgres.h"
 
+#include "citus/node.h"
 #include "compat.h"
 #include "worker/registry.h"
 #include "worker/utility.h"
@@ -89,6 +92,9 @@ ts_utility_hook(TS_UTILITY_HOOK_PARAMS)
 		 strcmp(((CreateExtensionStmt *) stmt)->extname, "troubleshooting") == 0) ||
 		(IsA(stmt, DropStmt) && ts_drops_extension((DropStmt *) stmt)))
 		ts_registry_probe_at_commit();
+	/* on a Citus coordinator, the shards go first (they carry our triggers) */
+	if (IsA(stmt, DropStmt) && ts_drops_extension((DropStmt *) stmt))
+		ts_citus_release();
 
 	/*
 	 * only for a role the command can succeed for (the database's owner or
