@@ -88,8 +88,8 @@ BEGIN
         UPDATE support_troubleshooting_sessions SET started_at = started_at - random() * interval '1 day',
                detected_problem_title = 'title ' || floor(random() * 3)::int
          WHERE session_id IN (SELECT session_id FROM support_troubleshooting_sessions ORDER BY random() LIMIT 1);
-        UPDATE support_troubleshooting_sessions SET session_id = session_id || 'x',
-               detected_problem_id = CASE WHEN random() < 0.5 THEN detected_problem_id ELSE 'p9' END
+        UPDATE support_troubleshooting_sessions
+           SET detected_problem_id = CASE WHEN random() < 0.5 THEN detected_problem_id ELSE 'p9' END
          WHERE session_id IN (SELECT session_id FROM support_troubleshooting_sessions ORDER BY random() LIMIT 2);
         DELETE FROM support_troubleshooting_sessions
          WHERE session_id IN (SELECT session_id FROM support_troubleshooting_sessions ORDER BY random() LIMIT 2);

@@ -102,8 +102,17 @@ INSERT INTO support_troubleshooting_ml_training (session_id, confidence_score) V
 
 \set VERBOSITY default
 
+-- a session's id never changes (its rows elsewhere, and on Citus its
+-- shard, are found by it)
+UPDATE support_troubleshooting_sessions SET session_id = 's-renamed' WHERE session_id = 's-new';
+UPDATE support_troubleshooting_sessions SET session_id = session_id, customer_name = 'Same Id'
+ WHERE session_id = 's-new';
+
 -- deleting a session removes attempts and feedback, keeps training rows
+-- (with the id of the session they were about)
 DELETE FROM support_troubleshooting_sessions WHERE session_id = 's-new';
 SELECT (SELECT count(*) FROM support_troubleshooting_attempts) AS attempts,
        (SELECT count(*) FROM support_troubleshooting_feedback) AS feedback,
-       (SELECT count(*) FROM support_troubleshooting_ml_training WHERE session_id IS NULL) AS orphaned_training;
+       (SELECT count(*) FROM support_troubleshooting_ml_training m
+         WHERE NOT EXISTS (SELECT 1 FROM support_troubleshooting_sessions s
+                            WHERE s.session_id = m.session_id)) AS orphaned_training;
