@@ -2446,6 +2446,7 @@ $$;
 CREATE FUNCTION @extschema@.distribute_troubleshooting_tables()
 RETURNS TABLE (table_name text, placement text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = warning  -- (Citus's NOTICEs about each table's copy)
 AS $$
 DECLARE
     l record;

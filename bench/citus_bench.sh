@@ -38,6 +38,7 @@ CPORT=$(ts_free_port $((PGPORT + 10)))
 TS_CITUS_EXTRA_CONF=$CONF ts_citus_up "$WORK/citus" "$CPORT" 3
 trap 'ts_citus_down "$WORK/citus"; bench_cleanup' EXIT
 S() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }   # the single server
+S -c "CREATE EXTENSION troubleshooting" >/dev/null
 
 for run in S "CN 0"; do
     # keep every row for the bench: no retention, no timeouts
@@ -60,11 +61,12 @@ while [ "$from" -lt "$TOTAL" ]; do
 done
 bench_triggers postgres ENABLE USER
 echo "== copying them into the Citus cluster ($(date -u +%H:%M:%S))"
-for t in $TABLES; do CN 0 -c "ALTER TABLE $t DISABLE TRIGGER USER" >/dev/null; done
+# (Citus changes the triggers of distributed tables only with enable_unsafe_triggers)
+for t in $TABLES; do CN 0 -c "SET citus.enable_unsafe_triggers = on" -c "ALTER TABLE $t DISABLE TRIGGER USER" >/dev/null; done
 for t in $TABLES; do
     S -c "COPY $t TO STDOUT" | CN 0 -c "COPY $t FROM STDIN"
 done
-for t in $TABLES; do CN 0 -c "ALTER TABLE $t ENABLE TRIGGER USER" >/dev/null; done
+for t in $TABLES; do CN 0 -c "SET citus.enable_unsafe_triggers = on" -c "ALTER TABLE $t ENABLE TRIGGER USER" >/dev/null; done
 echo "== building the rollups ($(date -u +%H:%M:%S))"
 for run in S "CN 0"; do
     $run -c "SET work_mem = '1GB'" -c "SELECT rebuild_troubleshooting_metrics()" >/dev/null
