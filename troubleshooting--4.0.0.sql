@@ -2343,8 +2343,9 @@ BEGIN
 END
 $$;
 
+-- (As the owner: a writer needs no rights on the queue or the helpers.)
 CREATE FUNCTION @extschema@.ts_live_events() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_ARGV[0] = 'session' THEN
@@ -2456,6 +2457,7 @@ DECLARE
     fk record;
     fks text[] := '{}';
     stmt text;
+    fresh regclass[] := '{}';   -- the tables this call distributes
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'citus is not installed in this database'
@@ -2511,6 +2513,7 @@ BEGIN
     FOR l IN SELECT * FROM @extschema@.ts_citus_layout() x WHERE x.placement <> 'coordinator' ORDER BY x.ord LOOP
         rel := format('@extschema@.%I', l.table_name)::regclass;
         IF NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = rel) THEN
+            fresh := fresh || rel;
             EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', rel);
             IF l.placement = 'reference' THEN
                 PERFORM create_reference_table(rel);
@@ -2526,11 +2529,11 @@ BEGIN
         EXECUTE stmt;
     END LOOP;
     -- the coordinator's copies (Citus reads the shards now), then the triggers
-    FOR l IN SELECT * FROM @extschema@.ts_citus_layout() x WHERE x.placement <> 'coordinator' ORDER BY x.ord LOOP
-        PERFORM truncate_local_data_after_distributing_table(format('@extschema@.%I', l.table_name)::regclass);
+    FOREACH rel IN ARRAY fresh LOOP
+        PERFORM truncate_local_data_after_distributing_table(rel);
     END LOOP;
-    FOR l IN SELECT * FROM @extschema@.ts_citus_layout() x WHERE x.placement <> 'coordinator' ORDER BY x.ord LOOP
-        EXECUTE format('ALTER TABLE @extschema@.%I ENABLE TRIGGER USER', l.table_name);
+    FOREACH rel IN ARRAY fresh LOOP
+        EXECUTE format('ALTER TABLE %s ENABLE TRIGGER USER', rel);
     END LOOP;
 
     -- each worker's identity sequences count from its own range
