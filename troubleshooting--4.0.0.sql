@@ -497,6 +497,13 @@ VALUES
      'The {{report_type}} report for {{period_start}} to {{period_end}} is ready (report {{report_id}}).',
      'text', NULL, true);
 
+-- What a trigger stamps as now on a row of the relation it fired for: now()
+-- for the extension's own table; for a Citus shard the timestamp of the
+-- distributed transaction, the same on every node (a reference table's row
+-- trigger fires on each node's copy, and each copy must get the same value).
+CREATE FUNCTION @extschema@.ts_replica_now(regclass) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'ts_replica_now' LANGUAGE C STABLE STRICT;
+
 CREATE FUNCTION @extschema@.ts_templates_merge() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
@@ -509,7 +516,7 @@ BEGIN
            (OLD.subject, OLD.body, OLD.format, OLD.text_body) THEN
             NEW.is_default := false;
             IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
-                NEW.updated_at := now();
+                NEW.updated_at := @extschema@.ts_replica_now(TG_RELID);
             END IF;
         END IF;
         RETURN NEW;
@@ -1342,14 +1349,16 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.next_run_at IS NULL THEN
             NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
+                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer,
+                @extschema@.ts_replica_now(TG_RELID), true);
         END IF;
     ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
           AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
                  IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
                OR (NEW.enabled AND NOT OLD.enabled)) THEN
         NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-            NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
+            NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer,
+            @extschema@.ts_replica_now(TG_RELID), true);
     END IF;
     RETURN NEW;
 END
@@ -2198,7 +2207,7 @@ BEGIN
            correction_notes = p_notes, reviewed_at = now(),
            use_for_training = (m.predicted_problem_id IS DISTINCT FROM p_corrected_problem_id
                                OR coalesce(m.confidence_score < threshold, true))
-     WHERE m.id = r.id;
+     WHERE m.id = r.id AND m.session_id = p_session_id;  -- its whole key: one shard on Citus
     RETURN r.id;
 END
 $$;
