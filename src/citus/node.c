@@ -27,6 +27,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(ts_is_shard);
@@ -101,6 +102,22 @@ ts_citus_table(Oid relid)
 	found = SPI_processed > 0;
 	SPI_finish();
 	return found;
+}
+
+/*
+ * On Citus, makes the rest of this transaction reach each node over one
+ * connection (SET LOCAL citus.multi_shard_modify_mode = sequential): Citus
+ * refuses to modify a reference table that another one references (the
+ * report schedules, the config) once a query has used several connections
+ * to a node in the transaction.  Nothing without Citus.
+ */
+void
+ts_citus_sequential(void)
+{
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return;
+	(void) set_config_option("citus.multi_shard_modify_mode", "sequential", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 }
 
 /*

@@ -21,6 +21,7 @@ typedef enum TsCitusRole
 extern TsCitusRole ts_citus_role(void);
 extern bool ts_relation_is_shard(Oid relid);
 extern bool ts_citus_table(Oid relid);
+extern void ts_citus_sequential(void);
 extern TimestampTz ts_replica_time(Oid relid);
 
 #endif							/* TS_NODE_H */
