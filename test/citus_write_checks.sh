@@ -6,6 +6,7 @@
 # once and end sent; cancel and retry; delivery events; configuration seen
 # on every node with one history row; reference tables equal on every node;
 # escalation, feedback requests, timeouts; ML predictions and corrections;
+# a due report schedule run by the coordinator;
 # retention (the function, the procedure by small batches, the maintenance
 # worker) deleting exactly the old finished rows, after which a fold leaves
 # the rollups equal to plain SQL over what remains.
@@ -288,6 +289,24 @@ $(CN 0 -c "SELECT count(*) || ' ' || min(session_id) FROM support_troubleshootin
     ok $? "citus writes: an edited template (stamped by its trigger) is the same on every node"
     CN 0 -c "DELETE FROM support_troubleshooting_report_schedules WHERE name = '$p-sched'" \
          -c "DELETE FROM support_troubleshooting_templates WHERE name = '$p-tpl'" >/dev/null
+
+    # --- a due report schedule, run by the coordinator's maintenance worker ---
+    local sched
+    sched=$(CN 0 -c "SELECT create_troubleshooting_report_schedule('$p-run', 'daily', '07:30',
+                     '[{\"channel\": \"slack\", \"recipient\": \"#ops\", \"webhook_url\": \"$url/cw/sched\"}]', 'UTC', 'json')")
+    CN 0 -c "UPDATE support_troubleshooting_report_schedules SET next_run_at = now() - interval '1 minute' WHERE id = $sched" >/dev/null
+    wait_output 60 "done 1" CN 0 -c "SELECT status || ' ' || notifications FROM support_troubleshooting_report_schedule_runs
+                                     WHERE schedule_id = $sched"
+    ok $? "citus writes: a due report schedule runs: its run is recorded, one recipient told"
+    is "$(CN 0 -c "SELECT next_run_at > now() FROM support_troubleshooting_report_schedules WHERE id = $sched")" t \
+       "citus writes: ... and its next run moves past now"
+    id=$(CN 0 -c "SELECT id FROM support_troubleshooting_notifications WHERE template = 'report_ready'
+                  AND metadata ->> 'webhook_url' = '$url/cw/sched'")
+    is "$(cw_final "$id")" sent "citus writes: ... its report_ready notification is sent"
+    is "$(cw_bodies /cw/sched)" 1 "citus writes: ... exactly once"
+    cw_placements_equal support_troubleshooting_report_schedules && cw_placements_equal support_troubleshooting_report_schedule_runs
+    ok $? "citus writes: ... the schedule and its run are the same on every node"
+    CN 0 -c "DELETE FROM support_troubleshooting_report_schedules WHERE id = $sched" >/dev/null
 
     # --- retention: cleanup_old_troubleshooting_data ---
     cw_old_sessions "$p-a" 5 400 3
