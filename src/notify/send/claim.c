@@ -142,7 +142,7 @@ ts_claim_due(void)
 /*
  * Marks claimed rows 'sending' under a lease of `lease_ms`, by their key
  * (ids and session ids, int8[] and text[]).  Distributed, only the rows
- * still 'pending' are taken, and their keys returned (SPI_tuptable).
+ * still pending and due are taken, and their keys returned (SPI_tuptable).
  */
 static void
 ts_lease(Oid nspid, const char *table, Datum ids, Datum sids, int lease_ms, bool distributed)
@@ -161,6 +161,7 @@ ts_lease(Oid nspid, const char *table, Datum ids, Datum sids, int lease_ms, bool
 		"  AND n.session_id OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])%s",
 		table, ts_qualified_name(nspid, "support_troubleshooting_providers"),
 		distributed ? " AND n.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
+		" AND n.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
 		" RETURNING n.id, n.session_id" : ""),
 							  3, utypes, uargs, NULL, false, 0) !=
 		(distributed ? SPI_OK_UPDATE_RETURNING : SPI_OK_UPDATE))
@@ -227,7 +228,7 @@ ts_claim_distributed(Oid nspid, const char *table, int limit, int lease_ms, Memo
 							 " WHERE %s ORDER BY p.priority_rank, p.id LIMIT %d",
 							 table, ts_qualified_name(nspid, "support_troubleshooting_providers"),
 							 ts_claim_due(), limit),
-					true, 0) != SPI_OK_SELECT)
+					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read due notifications");
 	if (SPI_processed == 0)
 		return NIL;
