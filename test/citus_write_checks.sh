@@ -318,7 +318,8 @@ VALUES ('webhook', '$url/cw/old', 'sent', '{}', '$p-a-1', now() - interval '400 
 INSERT INTO support_troubleshooting_notifications (channel, recipient, status, body, session_id, created_at, next_attempt_at)
 VALUES ('webhook', '$url/cw/old', 'pending', '{}', '$p-a-1', now() - interval '400 days', now() + interval '1 year');
 SQL
-    id=$(CN 0 -c "SELECT id FROM support_troubleshooting_notifications WHERE session_id = '$p-a-1' AND status = 'sent'")
+    id=$(CN 0 -c "SELECT id FROM support_troubleshooting_notifications WHERE session_id = '$p-a-1' AND status = 'sent'
+                  AND recipient = '$url/cw/old'")
     CN 0 -c "SELECT record_troubleshooting_notification_event($id, 'delivered', (SELECT created_at FROM support_troubleshooting_notifications WHERE id = $id) + interval '1 minute')" >/dev/null
     local expect="support_troubleshooting_sessions 5,support_troubleshooting_attempts 15,support_troubleshooting_feedback 5,support_troubleshooting_notifications 1,support_troubleshooting_reports 0,support_troubleshooting_ml_training 1"
     is "$(CN 0 -c "SELECT string_agg(table_name || ' ' || rows_deleted, ',') FROM cleanup_old_troubleshooting_data('390 days', true)" 2>/dev/null)" \
