@@ -497,18 +497,12 @@ VALUES
      'The {{report_type}} report for {{period_start}} to {{period_end}} is ready (report {{report_id}}).',
      'text', NULL, true);
 
--- What a trigger stamps as now on a row of the relation it fired for: now()
--- for the extension's own table; for a Citus shard the timestamp of the
--- distributed transaction, the same on every node (a reference table's row
--- trigger fires on each node's copy, and each copy must get the same value).
-CREATE FUNCTION @extschema@.ts_replica_now(regclass) RETURNS timestamptz
-    AS 'MODULE_PATHNAME', 'ts_replica_now' LANGUAGE C STABLE STRICT;
-
 CREATE FUNCTION @extschema@.ts_templates_merge() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint;
+    stamp timestamptz := now();
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         -- an edited default template is the user's from now on
@@ -516,7 +510,14 @@ BEGIN
            (OLD.subject, OLD.body, OLD.format, OLD.text_body) THEN
             NEW.is_default := false;
             IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
-                NEW.updated_at := @extschema@.ts_replica_now(TG_RELID);
+                -- on a Citus shard (this node's copy of a reference table)
+                -- now() differs from node to node: the distributed
+                -- transaction's timestamp is the same on every node
+                IF TG_TABLE_NAME <> 'support_troubleshooting_templates' THEN
+                    SELECT coalesce(t.transaction_stamp, now()) INTO stamp
+                      FROM pg_catalog.get_current_transaction_id() t;
+                END IF;
+                NEW.updated_at := stamp;
             END IF;
         END IF;
         RETURN NEW;
@@ -1346,20 +1347,29 @@ BEGIN
         END LOOP;
     END IF;
 
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.next_run_at IS NULL THEN
-            NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer,
-                @extschema@.ts_replica_now(TG_RELID), true);
+    -- next_run_at from now(); on a Citus shard (this node's copy of a
+    -- reference table) now() differs from node to node, so from the
+    -- distributed transaction's timestamp there, the same on every node
+    DECLARE
+        v_now timestamptz := now();
+    BEGIN
+        IF TG_TABLE_NAME <> 'support_troubleshooting_report_schedules' THEN
+            SELECT coalesce(t.transaction_stamp, now()) INTO v_now
+              FROM pg_catalog.get_current_transaction_id() t;
         END IF;
-    ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
-          AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
-                 IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
-               OR (NEW.enabled AND NOT OLD.enabled)) THEN
-        NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-            NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer,
-            @extschema@.ts_replica_now(TG_RELID), true);
-    END IF;
+        IF TG_OP = 'INSERT' THEN
+            IF NEW.next_run_at IS NULL THEN
+                NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
+                    NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, v_now, true);
+            END IF;
+        ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
+              AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
+                     IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
+                   OR (NEW.enabled AND NOT OLD.enabled)) THEN
+            NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
+                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, v_now, true);
+        END IF;
+    END;
     RETURN NEW;
 END
 $$;

@@ -13,7 +13,8 @@
  *	  differs from node to node there.  Citus gives every node of one
  *	  distributed transaction the same distributed transaction id, with the
  *	  initiator's timestamp: a trigger that stamps a time on such a row
- *	  takes that one (ts_replica_time), so the copies stay equal.
+ *	  takes that one (ts_replica_time; the PL/pgSQL triggers of templates
+ *	  and report schedules read it themselves), so the copies stay equal.
  */
 #include "postgres.h"
 
@@ -31,7 +32,6 @@
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(ts_is_shard);
-PG_FUNCTION_INFO_V1(ts_replica_now);
 
 /*
  * The role of this database: none without the citus extension, else the
@@ -148,14 +148,4 @@ ts_replica_time(Oid relid)
 	}
 	SPI_finish();
 	return result;
-}
-
-/*
- * ts_replica_now(relation): what a trigger on relation stamps as now, the
- * same on every placement of a Citus reference table (ts_replica_time).
- */
-Datum
-ts_replica_now(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TIMESTAMPTZ(ts_replica_time(PG_GETARG_OID(0)));
 }
