@@ -2349,8 +2349,11 @@ BEGIN
 END
 $$;
 
+-- (SECURITY DEFINER: the writer of a row, a role granted the sessions table
+-- say, may neither call ts_live_event nor write the queue, which PUBLIC may
+-- not)
 CREATE FUNCTION @extschema@.ts_live_events() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_ARGV[0] = 'session' THEN
