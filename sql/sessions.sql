@@ -102,8 +102,8 @@ INSERT INTO support_troubleshooting_ml_training (session_id, confidence_score) V
 
 \set VERBOSITY default
 
--- deleting a session removes attempts and feedback, keeps training rows
+-- deleting a session removes attempts and feedback, keeps training rows (with its id)
 DELETE FROM support_troubleshooting_sessions WHERE session_id = 's-new';
 SELECT (SELECT count(*) FROM support_troubleshooting_attempts) AS attempts,
        (SELECT count(*) FROM support_troubleshooting_feedback) AS feedback,
-       (SELECT count(*) FROM support_troubleshooting_ml_training WHERE session_id IS NULL) AS orphaned_training;
+       (SELECT count(*) FROM support_troubleshooting_ml_training WHERE session_id = 's-new') AS kept_training;

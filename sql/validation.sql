@@ -241,10 +241,10 @@ SELECT record_troubleshooting_correction('v-1', E'wifi\ndrops', 'agent.lee');
 SELECT record_troubleshooting_correction('v-1', 'wifi', '');
 SELECT record_troubleshooting_correction('v-1', 'wifi', 'agent.lee', repeat('n', 10001));
 \set VERBOSITY terse
-INSERT INTO support_troubleshooting_ml_training (predicted_problem_id) VALUES ('');
-INSERT INTO support_troubleshooting_ml_training (predicted_problem_id) VALUES (repeat('x', 1000000));
-INSERT INTO support_troubleshooting_ml_training (corrected_problem_id, corrected_by) VALUES ('wifi', E'a\rb');
-INSERT INTO support_troubleshooting_ml_training (correction_notes) VALUES (repeat('n', 10001));
+INSERT INTO support_troubleshooting_ml_training (session_id, predicted_problem_id) VALUES ('v-1', '');
+INSERT INTO support_troubleshooting_ml_training (session_id, predicted_problem_id) VALUES ('v-1', repeat('x', 1000000));
+INSERT INTO support_troubleshooting_ml_training (session_id, corrected_problem_id, corrected_by) VALUES ('v-1', 'wifi', E'a\rb');
+INSERT INTO support_troubleshooting_ml_training (session_id, correction_notes) VALUES ('v-1', repeat('n', 10001));
 \set VERBOSITY default
 SELECT record_troubleshooting_prediction('v-1', repeat('x', 200), 0.5) > 0 AS at_limit,
        record_troubleshooting_correction('v-1', 'wifi', 'agent.lee', repeat('n', 10000)) > 0 AS notes_at_limit;

@@ -18,10 +18,10 @@ FROM generate_series(1, 200) g;
 INSERT INTO support_troubleshooting_feedback (session_id, rating, nps_score, comment)
 SELECT 'sess-' || g, 1 + g % 5, g % 11, E'line1\nline2 "quoted"' FROM generate_series(1, 30) g;
 INSERT INTO support_troubleshooting_ml_training (session_id, predicted_problem_id, confidence_score)
-VALUES ('sess-1', 'wifi', 0.5), (NULL, 'dns', 0.9);
+VALUES ('sess-1', 'wifi', 0.5), ('sess-gone', 'dns', 0.9);
 INSERT INTO support_webhooks (url, description) VALUES ('https://hooks.example.com/a', 'crm');
 INSERT INTO support_troubleshooting_notifications (channel, recipient, body, session_id)
-VALUES ('slack', '#support', 'hello', 'sess-2'), ('email', 'a@example.com', 'hi', NULL);
+VALUES ('slack', '#support', 'hello', 'sess-2'), ('email', 'a@example.com', 'hi', '');
 INSERT INTO support_troubleshooting_reports (report_type, cache_key, data) VALUES ('daily', 'k1', '{"a": 1}');
 SELECT set_troubleshooting_config('auto_escalate_after_failures', '5');
 SELECT set_troubleshooting_config('notification_channels', 'email,slack');

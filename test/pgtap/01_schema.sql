@@ -16,7 +16,8 @@ SELECT tables_are('public', ARRAY[
     'support_troubleshooting_report_schedules', 'support_troubleshooting_report_schedule_runs',
     'support_troubleshooting_llm_credentials', 'support_troubleshooting_report_summaries',
     'ts_metrics_delta', 'ts_metrics_hourly', 'ts_metrics_problems', 'ts_metrics_problem_hourly',
-    'ts_report_delta', 'ts_report_sessions_hourly', 'ts_report_attempts_hourly', 'ts_report_feedback_hourly']);
+    'ts_report_delta', 'ts_report_sessions_hourly', 'ts_report_attempts_hourly', 'ts_report_feedback_hourly',
+    'ts_live_event_queue']);
 SELECT views_are('public', ARRAY['vw_troubleshooting_realtime_metrics']);
 
 -- columns: table, column, type, not null
@@ -74,7 +75,7 @@ CREATE TEMP TABLE cols (t, c, ty, nn) AS VALUES
     ('support_troubleshooting_notifications', 'data', 'jsonb', true),
     ('support_troubleshooting_notifications', 'metadata', 'jsonb', true),
     ('support_troubleshooting_notifications', 'idempotency_key', 'text', true),
-    ('support_troubleshooting_notifications', 'session_id', 'text', false),
+    ('support_troubleshooting_notifications', 'session_id', 'text', true),
     ('support_troubleshooting_notifications', 'attempts', 'integer', true),
     ('support_troubleshooting_notifications', 'max_attempts', 'integer', true),
     ('support_troubleshooting_notifications', 'next_attempt_at', 'timestamp with time zone', true),
@@ -92,7 +93,7 @@ CREATE TEMP TABLE cols (t, c, ty, nn) AS VALUES
     ('support_troubleshooting_templates', 'format', 'text', true),
     ('support_troubleshooting_templates', 'updated_at', 'timestamp with time zone', true),
     ('support_troubleshooting_ml_training', 'id', 'bigint', true),
-    ('support_troubleshooting_ml_training', 'session_id', 'text', false),
+    ('support_troubleshooting_ml_training', 'session_id', 'text', true),
     ('support_troubleshooting_ml_training', 'problem_description', 'text', false),
     ('support_troubleshooting_ml_training', 'predicted_problem_id', 'text', false),
     ('support_troubleshooting_ml_training', 'confidence_score', 'numeric', false),
@@ -130,8 +131,9 @@ SELECT ok(a.attidentity = 'd', format('%s.id is an identity column', c.relname))
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'id'
 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r';
 SELECT col_is_pk('support_troubleshooting_config', 'config_key');
-SELECT col_is_unique('support_troubleshooting_sessions', 'session_id');
-SELECT col_is_unique('support_troubleshooting_notifications', 'idempotency_key');
+-- a session's id is its key; an idempotency key is unique per session
+SELECT col_is_pk('support_troubleshooting_sessions', 'session_id');
+SELECT col_is_unique('support_troubleshooting_notifications', ARRAY['idempotency_key', 'session_id']);
 
 -- the named indexes, on the right columns
 SELECT has_index('support_troubleshooting_sessions', 'idx_sessions_status_started_at',
@@ -148,7 +150,7 @@ SELECT has_index('support_troubleshooting_notifications', 'idx_notifications_pen
 -- every index, per table (nothing missing, nothing extra)
 SELECT indexes_are('public', t, ix) FROM (VALUES
     ('support_troubleshooting_sessions', ARRAY['support_troubleshooting_sessions_pkey',
-        'support_troubleshooting_sessions_session_id_key', 'idx_sessions_status_started_at',
+        'idx_sessions_status_started_at',
         'idx_sessions_customer_email_status', 'idx_sessions_started_at',
         'idx_sessions_problem_started_at', 'idx_sessions_active_last_activity',
         'idx_sessions_resolved_at', 'idx_sessions_escalated_at', 'idx_sessions_active_started_at']),
@@ -162,10 +164,10 @@ SELECT indexes_are('public', t, ix) FROM (VALUES
     ('support_troubleshooting_templates', ARRAY['support_troubleshooting_templates_pkey',
         'idx_templates_name_channel']),
     ('support_troubleshooting_notifications', ARRAY['support_troubleshooting_notifications_pkey',
-        'support_troubleshooting_notifications_idempotency_key_key', 'idx_notifications_pending',
+        'support_troubleshooting_notifica_idempotency_key_session_id_key', 'idx_notifications_pending',
         'idx_notifications_sending_lease', 'idx_notifications_session_id',
         'idx_notifications_provider_message_id', 'idx_notifications_created_at',
-        'support_troubleshooting_notifications_tracking_token_key']),
+        'support_troubleshooting_notificat_tracking_token_session_id_key']),
     ('support_troubleshooting_reports', ARRAY['support_troubleshooting_reports_pkey',
         'idx_reports_cache_key', 'idx_reports_expires_at']),
     ('support_troubleshooting_config', ARRAY['support_troubleshooting_config_pkey']),
@@ -177,16 +179,17 @@ SELECT indexes_are('public', t, ix) FROM (VALUES
     ('ts_metrics_problem_hourly', ARRAY['ts_metrics_problem_hourly_pkey'])
 ) AS x(t, ix);
 
--- foreign keys to sessions(session_id) with deliberate ON DELETE
+-- foreign keys to sessions(session_id) with deliberate ON DELETE; the outbox
+-- and the ML rows have none (they keep the id of a session retention deleted)
 SELECT fk_ok(t, 'session_id', 'support_troubleshooting_sessions', 'session_id')
-FROM unnest(ARRAY['support_troubleshooting_attempts', 'support_troubleshooting_feedback',
-                  'support_troubleshooting_notifications', 'support_troubleshooting_ml_training']) AS t;
+FROM unnest(ARRAY['support_troubleshooting_attempts', 'support_troubleshooting_feedback']) AS t;
 SELECT is(con.confdeltype::text, want, format('%s: ON DELETE %s', con.conrelid::regclass, want))
 FROM pg_constraint con
-JOIN (VALUES ('support_troubleshooting_attempts', 'c'), ('support_troubleshooting_feedback', 'c'),
-             ('support_troubleshooting_notifications', 'n'), ('support_troubleshooting_ml_training', 'n'))
+JOIN (VALUES ('support_troubleshooting_attempts', 'c'), ('support_troubleshooting_feedback', 'c'))
      AS w(t, want) ON con.conrelid = w.t::regclass
 WHERE con.contype = 'f';
+SELECT hasnt_fk('support_troubleshooting_notifications');
+SELECT hasnt_fk('support_troubleshooting_ml_training');
 
 -- defaults
 SELECT col_default_is('support_troubleshooting_sessions', 'status', 'started');
