@@ -502,6 +502,7 @@ CREATE FUNCTION @extschema@.ts_templates_merge() RETURNS trigger
 AS $$
 DECLARE
     n bigint;
+    stamp timestamptz := now();
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         -- an edited default template is the user's from now on
@@ -509,7 +510,14 @@ BEGIN
            (OLD.subject, OLD.body, OLD.format, OLD.text_body) THEN
             NEW.is_default := false;
             IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
-                NEW.updated_at := now();
+                -- on a Citus shard (this node's copy of a reference table)
+                -- now() differs from node to node: the distributed
+                -- transaction's timestamp is the same on every node
+                IF TG_TABLE_NAME <> 'support_troubleshooting_templates' THEN
+                    SELECT coalesce(t.transaction_stamp, now()) INTO stamp
+                      FROM pg_catalog.get_current_transaction_id() t;
+                END IF;
+                NEW.updated_at := stamp;
             END IF;
         END IF;
         RETURN NEW;
@@ -1352,18 +1360,29 @@ BEGIN
         END LOOP;
     END IF;
 
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.next_run_at IS NULL THEN
-            NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
+    -- next_run_at from now(); on a Citus shard (this node's copy of a
+    -- reference table) now() differs from node to node, so from the
+    -- distributed transaction's timestamp there, the same on every node
+    DECLARE
+        v_now timestamptz := now();
+    BEGIN
+        IF TG_TABLE_NAME <> 'support_troubleshooting_report_schedules' THEN
+            SELECT coalesce(t.transaction_stamp, now()) INTO v_now
+              FROM pg_catalog.get_current_transaction_id() t;
         END IF;
-    ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
-          AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
-                 IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
-               OR (NEW.enabled AND NOT OLD.enabled)) THEN
-        NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
-            NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, now(), true);
-    END IF;
+        IF TG_OP = 'INSERT' THEN
+            IF NEW.next_run_at IS NULL THEN
+                NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
+                    NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, v_now, true);
+            END IF;
+        ELSIF NEW.next_run_at IS NOT DISTINCT FROM OLD.next_run_at
+              AND ((NEW.frequency, NEW.time_of_day, NEW.time_zone, NEW.weekday, NEW.month_day)
+                     IS DISTINCT FROM (OLD.frequency, OLD.time_of_day, OLD.time_zone, OLD.weekday, OLD.month_day)
+                   OR (NEW.enabled AND NOT OLD.enabled)) THEN
+            NEW.next_run_at := @extschema@.ts_report_schedule_due(NEW.frequency, NEW.time_of_day,
+                NEW.time_zone, NEW.weekday::integer, NEW.month_day::integer, v_now, true);
+        END IF;
+    END;
     RETURN NEW;
 END
 $$;
@@ -2211,7 +2230,7 @@ BEGIN
            correction_notes = p_notes, reviewed_at = now(),
            use_for_training = (m.predicted_problem_id IS DISTINCT FROM p_corrected_problem_id
                                OR coalesce(m.confidence_score < threshold, true))
-     WHERE m.id = r.id;
+     WHERE m.id = r.id AND m.session_id = p_session_id;  -- its whole key: one shard on Citus
     RETURN r.id;
 END
 $$;
@@ -2343,7 +2362,9 @@ BEGIN
 END
 $$;
 
--- (As the owner: a writer needs no rights on the queue or the helpers.)
+-- (SECURITY DEFINER: the writer of a row, a role granted the sessions table
+-- say, may neither call ts_live_event nor write the queue, which PUBLIC may
+-- not)
 CREATE FUNCTION @extschema@.ts_live_events() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$

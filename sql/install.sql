@@ -19,7 +19,7 @@ SELECT p.oid::regprocedure AS function, p.prorettype::regtype AS returns
 FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid AND d.classid = 'pg_proc'::regclass
 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'troubleshooting')
-ORDER BY p.proname;
+ORDER BY p.proname, p.oid::regprocedure::text;
 
 -- the four index names users' SQL relies on, with their columns
 SELECT indexname, indexdef FROM pg_indexes

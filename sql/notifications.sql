@@ -17,9 +17,10 @@ SELECT channel, recipient, template, priority, priority_rank, status, subject, b
        metadata, idempotency_key, attempts, next_attempt_at <= now() AS due_now
 FROM support_troubleshooting_notifications WHERE id = :id;
 
--- the same idempotency key returns the first id and inserts nothing
-SELECT send_troubleshooting_notification('email', 'other@example.com', 'feedback_request', '{}',
-                                         'low', '{}', 'fb-n-1') = :id AS same_id;
+-- the same idempotency key (for the same session: keys are unique per
+-- session) returns the first id and inserts nothing
+SELECT send_troubleshooting_notification('email', 'other@example.com', 'feedback_request',
+                                         '{"session_id": "n-1"}', 'low', '{}', 'fb-n-1') = :id AS same_id;
 SELECT count(*) AS rows FROM support_troubleshooting_notifications;
 
 -- without a key each call is new; keys are unique anyway

@@ -10,10 +10,20 @@
  * does not parse as its key's type never reaches the table.  The trigger
  * also invalidates the config table's relcache entry, which drops every
  * backend's cache (config.c).
+ *
+ * On Citus the config table and its history are reference tables: a write
+ * goes to the copy (shard) on every node, and the row triggers fire there,
+ * once per node, inside the distributed transaction.  There the guard also
+ * invalidates the extension's table itself (the caches of that node's
+ * backends follow it, not the shard) and stamps the time every node agrees
+ * on (citus/node.c); the history trigger does nothing on a shard (a trigger
+ * there cannot write another reference table, and would write one row per
+ * node): set_troubleshooting_config records the change itself, once.
  */
 #include "postgres.h"
 
 #include "base/extschema.h"
+#include "citus/node.h"
 #include "compat.h"
 #include "config/config.h"
 #include "config/normalize.h"
@@ -40,6 +50,84 @@ static bool ts_config_merging = false;
 PG_FUNCTION_INFO_V1(set_troubleshooting_config);
 PG_FUNCTION_INFO_V1(ts_config_guard);
 PG_FUNCTION_INFO_V1(ts_config_record_history);
+
+/*
+ * The text in column col of the first SPI result row, or NULL (for a NULL
+ * value or no row).
+ */
+static char *
+ts_spi_text(int col)
+{
+	return SPI_processed > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col) : NULL;
+}
+
+/* True if two possibly-NULL strings differ. */
+static bool
+ts_str_distinct(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/*
+ * set_troubleshooting_config on Citus: the row is locked, updated (the
+ * guard validates it on every node) and the change of effective value
+ * recorded in history here, once, as the history trigger does on a single
+ * server.  SPI is connected; values[0] is the key, values[1] the value.
+ */
+static void
+ts_config_set_distributed(Oid nspid, const char *key, Datum *values, char *nulls)
+{
+	Oid			types[5] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		args[5];
+	char		argnulls[5] = {' ', ' ', ' ', ' ', ' '};
+	char	   *table = ts_qualified_name(nspid, TS_CONFIG_TABLE);
+	char	   *oldval;
+	char	   *newval;
+	char	   *by;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (SPI_execute_with_args(psprintf("SELECT coalesce(config_value, default_value) FROM %s"
+									   " WHERE config_key = $1 FOR UPDATE", table),
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", TS_CONFIG_TABLE);
+	if (SPI_processed == 0)
+		ts_config_unknown_key(key);
+	oldval = ts_spi_text(1);
+
+	args[0] = values[0];
+	args[1] = values[1];
+	argnulls[1] = nulls[1];
+	args[2] = TimestampTzGetDatum(now);
+	if (SPI_execute_with_args(psprintf("UPDATE %s SET config_value = $2, updated_at = $3"
+									   " WHERE config_key = $1"
+									   " RETURNING coalesce(config_value, default_value), updated_by",
+									   table),
+							  3, types, args, argnulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not update %s", TS_CONFIG_TABLE);
+	if (SPI_processed == 0)
+		ts_config_unknown_key(key);
+	newval = ts_spi_text(1);
+	by = ts_spi_text(2);
+	if (!ts_str_distinct(oldval, newval))
+		return;
+
+	/* key, old value, new value, when, who: the history trigger's row */
+	args[1] = oldval ? CStringGetTextDatum(oldval) : (Datum) 0;
+	argnulls[1] = oldval ? ' ' : 'n';
+	args[2] = newval ? CStringGetTextDatum(newval) : (Datum) 0;
+	argnulls[2] = newval ? ' ' : 'n';
+	types[2] = TEXTOID;
+	args[3] = TimestampTzGetDatum(now);
+	types[3] = TIMESTAMPTZOID;
+	args[4] = CStringGetTextDatum(by ? by : GetUserNameFromId(GetUserId(), false));
+	if (SPI_execute_with_args(psprintf("INSERT INTO %s (config_key, old_value, new_value, changed_at, changed_by)"
+									   " VALUES ($1, $2, $3, $4, $5)",
+									   ts_qualified_name(nspid, TS_CONFIG_HISTORY_TABLE)),
+							  5, types, args, argnulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record configuration history");
+}
 
 /* set_troubleshooting_config(key, value): stores a value (NULL = default). */
 Datum
@@ -68,6 +156,14 @@ set_troubleshooting_config(PG_FUNCTION_ARGS)
 		values[1] = PG_GETARG_DATUM(1);
 
 	relid = ts_extension_relid(TS_CONFIG_TABLE, false);
+	if (ts_citus_table(relid))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ts_config_set_distributed(get_rel_namespace(relid), key, values, nulls);
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
 	query = psprintf("UPDATE %s SET config_value = $2, updated_at = now() WHERE config_key = $1",
 					 ts_qualified_name(get_rel_namespace(relid), TS_CONFIG_TABLE));
 
@@ -87,15 +183,6 @@ static char *
 ts_tuple_text(HeapTuple tuple, TupleDesc desc, const char *attname)
 {
 	return SPI_getvalue(tuple, desc, ts_column_number(desc, TS_CONFIG_TABLE, attname));
-}
-
-/* True if two possibly-NULL strings differ. */
-static bool
-ts_str_distinct(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
 }
 
 /*
@@ -145,7 +232,7 @@ ts_config_merge_insert(Relation rel, const char *key, const char *value,
 		nulls[1] = 'n';
 	values[2] = heap_getattr(newtup, SPI_fnumber(desc, "updated_at"), desc, &isnull);
 	if (isnull)
-		values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		values[2] = TimestampTzGetDatum(ts_replica_time(RelationGetRelid(rel)));
 	values[3] = heap_getattr(newtup, SPI_fnumber(desc, "updated_by"), desc, &isnull);
 	if (isnull)
 		values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
@@ -205,6 +292,14 @@ ts_config_guard(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
+	if (ts_relation_is_shard(RelationGetRelid(rel)))
+	{
+		/* a Citus shard: this node's caches follow the extension's table */
+		Oid			own = ts_extension_relid(TS_CONFIG_TABLE, true);
+
+		if (OidIsValid(own))
+			CacheInvalidateRelcacheByRelid(own);
+	}
 	ts_config_note_write();
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ||
@@ -264,7 +359,7 @@ ts_config_guard(PG_FUNCTION_ARGS)
 								 ts_tuple_text(newtup, desc, "updated_at")))
 			{
 				cols[ncols] = SPI_fnumber(desc, "updated_at");
-				vals[ncols++] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+				vals[ncols++] = TimestampTzGetDatum(ts_replica_time(RelationGetRelid(rel)));
 			}
 		}
 	}
@@ -280,7 +375,11 @@ ts_config_guard(PG_FUNCTION_ARGS)
 	return PointerGetDatum(newtup);
 }
 
-/* AFTER UPDATE row trigger: records a change of effective value in history. */
+/*
+ * AFTER UPDATE row trigger: records a change of effective value in history
+ * (on the extension's own table; on a Citus shard it does nothing, see the
+ * header).
+ */
 Datum
 ts_config_record_history(PG_FUNCTION_ARGS)
 {
@@ -301,6 +400,8 @@ ts_config_record_history(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);	/* a restore: history comes with it */
 
 	rel = trigdata->tg_relation;
+	if (ts_relation_is_shard(RelationGetRelid(rel)))
+		return PointerGetDatum(NULL);	/* Citus: set_troubleshooting_config records it */
 	desc = RelationGetDescr(rel);
 	def = ts_tuple_text(trigdata->tg_newtuple, desc, "default_value");
 	oldval = ts_tuple_text(trigdata->tg_trigtuple, desc, "config_value");

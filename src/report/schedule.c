@@ -20,6 +20,7 @@
 
 #include "compat.h"
 #include "base/extschema.h"
+#include "citus/node.h"
 #include "worker/worker.h"
 #include "notify/channel_table.h"
 #include "notify/enqueue/address.h"
@@ -360,10 +361,10 @@ ts_run_schedule(void *arg)
 static int
 ts_record_run(TsRun *run, const char *status, const char *error)
 {
-	Oid			types[8] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-	INT8OID, INT4OID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8] = "        ";
+	Oid			types[9] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
+	INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
 	bool		isnull;
 	int			ret;
 
@@ -377,15 +378,17 @@ ts_record_run(TsRun *run, const char *status, const char *error)
 	values[6] = Int32GetDatum(run->enqueued);
 	values[7] = error ? CStringGetTextDatum(error) : (Datum) 0;
 	nulls[7] = error ? ' ' : 'n';
+	/* now() as a value: on Citus (a reference table) DO UPDATE takes immutable functions only */
+	values[8] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	ret = SPI_execute_with_args(psprintf("INSERT INTO %s.support_troubleshooting_report_schedule_runs AS r"
 										 " (schedule_id, due_at, period_start, period_end, status, report_id,"
 										 "  notifications, error)"
 										 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 										 " ON CONFLICT (schedule_id, due_at) DO UPDATE SET status = EXCLUDED.status,"
 										 "  attempts = r.attempts + 1, report_id = EXCLUDED.report_id,"
-										 "  notifications = EXCLUDED.notifications, error = EXCLUDED.error, ran_at = now()"
+										 "  notifications = EXCLUDED.notifications, error = EXCLUDED.error, ran_at = $9"
 										 " RETURNING attempts", run->schema),
-								8, types, values, nulls, false, 1);
+								9, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not record the schedule run: %s", SPI_result_code_string(ret));
 	return DatumGetInt32(ts_col(0, 1, &isnull));
@@ -552,6 +555,8 @@ ts_report_schedules_step(void)
 			const char *schema = quote_identifier(get_namespace_name(nspid));
 
 			pgstat_report_activity(STATE_RUNNING, "running due report schedules");
+			/* the report's queries come before the schedule's update (Citus) */
+			ts_citus_sequential();
 			if (i == 0 && TimestampDifferenceExceeds(last_prune, GetCurrentTimestamp(), 3600 * 1000))
 			{
 				if (SPI_execute(psprintf("DELETE FROM %s.support_troubleshooting_report_schedule_runs"

@@ -17,11 +17,23 @@
  *	  then written here, merged per hour, and the report rollups lose each
  *	  deleted session's whole contribution (report/rollup/batch.c).  Otherwise it
  *	  is a plain DELETE.
+ *
+ *	  On Citus (the tables distributed by session id) no row lock can be
+ *	  taken across shards, and session_replication_role does not reach the
+ *	  shards (their triggers would count the deltas a second time).  There
+ *	  a batch of sessions is picked without locks, in the same order, then
+ *	  locked by one query per shard, each checking the rule again and
+ *	  skipping rows another transaction holds; the locked sessions go by
+ *	  plain DELETEs, whose triggers on the shards record the deltas.
+ *	  Notifications and ML rows are picked the same way and deleted by
+ *	  their keys with the rule checked again.  Counts and NOTICEs are the
+ *	  same as on a single server.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "base/extschema.h"
+#include "citus/node.h"
 #include "config/config.h"
 #include "metrics/delta.h"
 #include "report/rollup/batch.h"
@@ -97,6 +109,8 @@ typedef struct TsCleanup
 	TimestampTz last_time[T_NTABLES];	/* ... the others by (ts_time_col, id) */
 	bool		done[T_NTABLES];
 	bool		one_batch;		/* at most one batch per table (worker) */
+	bool		distributed[T_NTABLES];	/* Citus holds the table (see header) */
+	bool		full;			/* the last batch was whole: more may follow */
 	TimestampTz cutoff[T_NTABLES];
 	MemoryContext batch_cxt;	/* reset after every batch */
 } TsCleanup;
@@ -198,7 +212,9 @@ ts_cleanup_init(TsCleanup *c, Interval *older_than, bool dry_run, int batch_size
 			c->cutoff[i] = days == 0 ? DT_NOBEGIN : now - (TimestampTz) days * USECS_PER_DAY;
 		}
 	}
-	c->fast = !dry_run && ts_fast_path_allowed(c);
+	for (int i = 0; i < T_NTABLES; i++)
+		c->distributed[i] = ts_citus_table(ts_extension_relid(ts_tables[i], false));
+	c->fast = !dry_run && !c->distributed[T_SESSIONS] && ts_fast_path_allowed(c);
 	c->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "troubleshooting cleanup batch",
 										 ALLOCSET_DEFAULT_SIZES);
 }
@@ -287,6 +303,57 @@ ts_count_children(TsCleanup *c, Datum sids)
 	c->counts[T_ML] += ts_result_int8(3);
 }
 
+/* The condition of a finished session past the cutoff $1 (the rule of sessions). */
+#define TS_SESSION_RULE \
+	"status IN ('resolved', 'escalated', 'abandoned', 'timed_out')" \
+	" AND coalesce(ended_at, last_activity_at) < $1 AND started_at < $1"
+
+/*
+ * Locks sessions sids (text[]) on Citus, where a lock is taken on one shard
+ * at a time: the ids grouped by shard, each group locked by a query on its
+ * shard that checks the rule again and skips sessions another transaction
+ * holds.  Returns the ids of the sessions locked (text[]).
+ */
+static Datum
+ts_sessions_lock_distributed(TsCleanup *c, Datum sids)
+{
+	Oid			types[2] = {TEXTARRAYOID, OIDOID};
+	Datum		args[2] = {sids, ObjectIdGetDatum(ts_extension_relid(ts_tables[T_SESSIONS], false))};
+	Oid			ltypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
+	Datum		largs[2];
+	Datum	   *groups;
+	int			ngroups;
+	Datum	   *locked;
+	int			nlocked = 0;
+	bool		isnull;
+
+	ts_run("SELECT pg_catalog.array_agg(s ORDER BY s) FROM pg_catalog.unnest($1::pg_catalog.text[]) s"
+		   " GROUP BY pg_catalog.get_shard_id_for_distribution_column($2::pg_catalog.regclass, s)",
+		   2, types, args, SPI_OK_SELECT);
+	ngroups = (int) SPI_processed;
+	groups = palloc(sizeof(Datum) * Max(ngroups, 1));
+	for (int i = 0; i < ngroups; i++)
+		groups[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
+																		SPI_tuptable->tupdesc, 1, &isnull)));
+	SPI_freetuptable(SPI_tuptable);
+
+	locked = palloc(sizeof(Datum) * Max(ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(sids)),
+													   ARR_DIMS(DatumGetArrayTypeP(sids))), 1));
+	largs[0] = TimestampTzGetDatum(c->cutoff[T_SESSIONS]);
+	for (int i = 0; i < ngroups; i++)
+	{
+		largs[1] = groups[i];
+		ts_run(psprintf("SELECT session_id FROM %s WHERE session_id = ANY ($2) AND " TS_SESSION_RULE
+						" FOR UPDATE SKIP LOCKED", c->name[T_SESSIONS]),
+			   2, ltypes, largs, SPI_OK_SELECT);
+		for (uint64 j = 0; j < SPI_processed; j++)
+			locked[nlocked++] = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[j],
+																				SPI_tuptable->tupdesc, 1, &isnull)));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	return PointerGetDatum(construct_array(locked, nlocked, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /* Deletes (or counts) the next batch of finished sessions past the cutoff. */
 static int64
 ts_sessions_batch(TsCleanup *c)
@@ -302,19 +369,21 @@ ts_sessions_batch(TsCleanup *c)
 	/*
 	 * The next batch in start order (a session ends after it starts, so the
 	 * walk stops where starts pass the cutoff, without reading newer rows),
-	 * locked: no attempt or feedback can be added to it meanwhile.  Session
-	 * ids come sorted, so every index probe's own sort finds them so.
+	 * locked: no attempt or feedback can be added to it meanwhile (on
+	 * Citus, locked afterwards, shard by shard).  Session ids come sorted,
+	 * so every index probe's own sort finds them so.
 	 */
 	ts_run(psprintf("SELECT count(*), (array_agg(id ORDER BY started_at DESC, id DESC))[1], max(started_at),"
 					" array_agg(session_id ORDER BY session_id) FROM"
 					" (SELECT id, session_id, started_at FROM %s"
-					"   WHERE status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
-					"   AND coalesce(ended_at, last_activity_at) < $1 AND started_at < $1"
+					"   WHERE " TS_SESSION_RULE
 					"   AND (started_at, id) > ($3, $2)"
 					"   ORDER BY started_at, id LIMIT %d %s) b",
-					c->name[T_SESSIONS], c->batch_size, c->dry_run ? "" : "FOR UPDATE SKIP LOCKED"),
+					c->name[T_SESSIONS], c->batch_size,
+					c->dry_run || c->distributed[T_SESSIONS] ? "" : "FOR UPDATE SKIP LOCKED"),
 		   3, types, args, SPI_OK_SELECT);
 	n = ts_result_int8(1);
+	c->full = n >= c->batch_size;
 	if (n == 0)
 		return 0;
 	c->last_id[T_SESSIONS] = ts_result_int8(2);
@@ -322,6 +391,13 @@ ts_sessions_batch(TsCleanup *c)
 	sids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
 	sids = PointerGetDatum(PG_DETOAST_DATUM_COPY(sids));
 	SPI_freetuptable(SPI_tuptable);
+	if (c->distributed[T_SESSIONS] && !c->dry_run)
+	{
+		sids = ts_sessions_lock_distributed(c, sids);
+		n = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(sids)), ARR_DIMS(DatumGetArrayTypeP(sids)));
+		if (n == 0)
+			return 0;
+	}
 
 	if (c->fast)
 		ts_sessions_delete_fast(c, sids);
@@ -341,6 +417,55 @@ ts_sessions_batch(TsCleanup *c)
 	return n;
 }
 
+/*
+ * Deletes the next batch of a table with a simple rule on Citus: the rows
+ * picked without locks, in order, then deleted by their keys with the rule
+ * checked again (a row changed meanwhile, a notification retried say,
+ * stays).  The walk moves past every row picked.
+ */
+static int64
+ts_simple_batch_distributed(TsCleanup *c, int t)
+{
+	Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
+	Datum		args[3] = {TimestampTzGetDatum(c->cutoff[t]), Int64GetDatum(c->last_id[t]),
+	TimestampTzGetDatum(c->last_time[t])};
+	Oid			dtypes[3] = {TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID};
+	Datum		dargs[3];
+	const char *col = ts_time_col[t];
+	int			n;
+	Datum	   *ids;
+	Datum	   *sids;
+	bool		isnull;
+
+	ts_run(psprintf("SELECT id, session_id, %s FROM %s WHERE %s AND (%s, id) > ($3, $2)"
+					" ORDER BY %s, id LIMIT %d",
+					col, c->name[t], ts_simple_where[t], col, col, c->batch_size),
+		   3, types, args, SPI_OK_SELECT);
+	n = (int) SPI_processed;
+	c->full = n >= c->batch_size;
+	if (n == 0)
+		return 0;
+	ids = palloc(sizeof(Datum) * n);
+	sids = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		ids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		sids[i] = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[i],
+																  SPI_tuptable->tupdesc, 2, &isnull)));
+	}
+	c->last_id[t] = DatumGetInt64(ids[n - 1]);
+	c->last_time[t] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[n - 1], SPI_tuptable->tupdesc, 3, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+
+	dargs[0] = args[0];
+	dargs[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+	dargs[2] = PointerGetDatum(construct_array(sids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	ts_run(psprintf("DELETE FROM %s WHERE id = ANY ($2) AND session_id = ANY ($3) AND %s",
+					c->name[t], ts_simple_where[t]),
+		   3, dtypes, dargs, SPI_OK_DELETE);
+	return (int64) SPI_processed;
+}
+
 /* Deletes (or counts) the next batch of a table with a simple rule. */
 static int64
 ts_simple_batch(TsCleanup *c, int t)
@@ -356,6 +481,8 @@ ts_simple_batch(TsCleanup *c, int t)
 	int64		n;
 	bool		isnull;
 
+	if (c->distributed[t] && !c->dry_run)
+		return ts_simple_batch_distributed(c, t);
 	if (c->dry_run)
 		ts_run(psprintf("SELECT %s FROM (%s) b", last, target), 3, types, args, SPI_OK_SELECT);
 	else
@@ -363,6 +490,7 @@ ts_simple_batch(TsCleanup *c, int t)
 						" RETURNING id, %s AS t) SELECT %s FROM d", c->name[t], target, col, last),
 			   3, types, args, SPI_OK_SELECT);
 	n = ts_result_int8(1);
+	c->full = n >= c->batch_size;
 	if (n > 0)
 	{
 		c->last_id[t] = ts_result_int8(2);
@@ -392,7 +520,7 @@ ts_cleanup_next(TsCleanup *c, bool notice)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(c->batch_cxt);
 		c->counts[t] += n;
-		if (n < c->batch_size || c->one_batch)
+		if (!c->full || c->one_batch)
 			c->done[t] = true;
 		if (notice && n > 0)
 			ereport(NOTICE,

@@ -202,6 +202,8 @@ SELECT is((SELECT count(*) FROM pg_constraint con JOIN pg_class c ON c.oid = con
           0::bigint, 'no foreign key has an ON UPDATE action');
 SELECT fk_ok('support_troubleshooting_notification_events', ARRAY['notification_id', 'session_id'],
              'support_troubleshooting_notifications', ARRAY['id', 'session_id']);
+SELECT hasnt_fk('support_troubleshooting_notifications');
+SELECT hasnt_fk('support_troubleshooting_ml_training');
 
 -- defaults
 SELECT col_default_is('support_troubleshooting_sessions', 'status', 'started');

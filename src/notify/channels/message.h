@@ -18,6 +18,7 @@
 typedef struct TsNotification
 {
 	int64		id;
+	char	   *session_id;		/* the row's session ('' for none): with id, its key */
 	char	   *channel;
 	char	   *recipient;
 	char	   *subject;		/* may be NULL */

@@ -286,7 +286,16 @@ ts_enqueue(TsEnqueue *n)
 							  14, types, v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert the notification");
 	if (SPI_processed == 1)
+	{
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+		/*
+		 * the outbox's trigger wakes this node's dispatcher at commit; on
+		 * Citus it fires on the node of the row's shard, so the dispatcher
+		 * of the node enqueueing (the coordinator's) is woken here too
+		 */
+		ts_request_wake();
+	}
 	else
 		id = ts_existing_id(table, n->idempotency_key, session_id);	/* a concurrent twin won */
 	SPI_finish();
@@ -414,26 +423,41 @@ send_troubleshooting_notifications_bulk(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Runs an UPDATE on one notification; returns rows changed, erroring if it does not exist. */
+/*
+ * Runs an UPDATE on one notification ($1 its id, $2 its session id, which
+ * is looked up first: on Citus the row's shard); returns rows changed,
+ * erroring if it does not exist.
+ */
 static uint64
 ts_update_one(const char *set_where, int64 id)
 {
 	Oid			nspid = ts_extension_schema(false);
 	char	   *table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
-	Oid			type = INT8OID;
-	Datum		arg = Int64GetDatum(id);
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+	bool		isnull;
 	uint64		n;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(id);
+	if (SPI_execute_with_args(psprintf("SELECT session_id FROM %s WHERE id = $1", table),
+							  1, types, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read notifications");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("notification " INT64_FORMAT " does not exist", id)));
+	args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (SPI_execute_with_args(psprintf("UPDATE %s %s", table, set_where),
-							  1, &type, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+							  2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update the notification");
 	n = SPI_processed;
 	if (n == 0)
 	{
-		if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE id = $1", table),
-								  1, &type, &arg, NULL, false, 1) != SPI_OK_SELECT)
+		/* (retention may have deleted it meanwhile) */
+		if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE id = $1 AND session_id = $2", table),
+								  2, types, args, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read notifications");
 		if (SPI_processed == 0)
 			ereport(ERROR,
@@ -449,7 +473,7 @@ Datum
 cancel_troubleshooting_notification(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(ts_update_one("SET status = 'cancelled'"
-								 " WHERE id = $1 AND status IN ('pending', 'failed')",
+								 " WHERE id = $1 AND session_id = $2 AND status IN ('pending', 'failed')",
 								 PG_GETARG_INT64(0)) == 1);
 }
 
@@ -461,7 +485,7 @@ retry_troubleshooting_notification(PG_FUNCTION_ARGS)
 
 	if (ts_update_one("SET status = 'pending', attempts = 0, failed_at = NULL,"
 					  " next_attempt_at = now(), lease_expires_at = NULL"
-					  " WHERE id = $1 AND status = 'failed'", id) == 0)
+					  " WHERE id = $1 AND session_id = $2 AND status = 'failed'", id) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("notification " INT64_FORMAT " has not failed", id),

@@ -6,11 +6,20 @@
  *	  copies them to the ready list and marks them 'sending' under a lease.
  *	  Rows join the ready list only once that transaction has committed: a
  *	  failed claim leaves them 'pending' and sends nothing.
+ *
+ *	  On Citus the outbox is distributed by session id, and no row lock can
+ *	  be taken across its shards (FOR UPDATE needs one shard).  There the
+ *	  due rows are picked without locks, in the same order, then claimed by
+ *	  one UPDATE on the shards that hold them, which takes only those still
+ *	  'pending' (whatever happened to a row meanwhile, a cancel say, is
+ *	  seen there), and the claimed rows are read back with their
+ *	  subscription and provider.  Only the coordinator's dispatcher claims.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "base/extschema.h"
+#include "citus/node.h"
 #include "worker/worker.h"
 #include "notify/channel_table.h"
 #include "notify/send/claim.h"
@@ -88,27 +97,59 @@ ts_copy_claimed(MemoryContext cxt)
 		r->n.provider = SPI_getvalue(tup, desc, 17);
 		d = SPI_getbinval(tup, desc, 18, &isnull);
 		r->n.settings = isnull ? NULL : DatumGetJsonbPCopy(d);
+		r->n.session_id = SPI_getvalue(tup, desc, 19);
+		if (r->n.session_id == NULL)
+			r->n.session_id = "";
 		rows = lappend(rows, r);
 	}
 	MemoryContextSwitchTo(old);
 	return rows;
 }
 
-/* Marks the claimed rows 'sending' under a lease of `lease_ms`, by primary key. */
-static void
-ts_lease(Oid nspid, const char *table, List *rows, int lease_ms)
+/*
+ * The claim's row query: the columns ts_copy_claimed reads, of the outbox
+ * rows matching `where` (p the outbox, w the webhook subscription, pr the
+ * channel's provider); `attempts` follows p.attempts (" + 1" before the
+ * lease counts the attempt).
+ */
+static char *
+ts_claim_select(Oid nspid, const char *table, const char *attempts, const char *where)
 {
-	int			n = list_length(rows);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Oid			utypes[2] = {INT8ARRAYOID, INT4OID};
-	Datum		uargs[2];
-	int			k = 0;
-	ListCell   *lc;
+	return psprintf("SELECT p.priority_rank, p.id, p.channel, p.recipient, p.subject, p.body, p.metadata,"
+					"  p.idempotency_key, p.attempts%s, p.max_attempts,"
+					"  w.id, w.url, w.secret, w.active,"
+					"  p.body_format, p.text_body, pr.provider, pr.settings, p.session_id"
+					" FROM %s p LEFT JOIN %s w ON p.channel OPERATOR(pg_catalog.=) 'webhook'::pg_catalog.text"
+					"  AND w.id OPERATOR(pg_catalog.=) CASE"
+					"   WHEN p.recipient OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'::pg_catalog.text"
+					"   THEN p.recipient::pg_catalog.int8 END"
+					" LEFT JOIN %s pr ON pr.channel OPERATOR(pg_catalog.=) p.channel"
+					" WHERE %s",
+					attempts, table, ts_qualified_name(nspid, "support_webhooks"),
+					ts_qualified_name(nspid, "support_troubleshooting_providers"), where);
+}
 
-	foreach(lc, rows)
-		ids[k++] = Int64GetDatum(((TsReady *) lfirst(lc))->n.id);
-	uargs[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	uargs[1] = Int32GetDatum(lease_ms);
+/* The condition of a due row of the outbox p, with its provider pr. */
+static char *
+ts_claim_due(void)
+{
+	return psprintf("p.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
+					"  AND p.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
+					"  AND (p.channel OPERATOR(pg_catalog.=) ANY ('%s'::pg_catalog.text[])"
+					"   OR pr.provider IS NOT NULL)", ts_channel_sql_array(false));
+}
+
+/*
+ * Marks claimed rows 'sending' under a lease of `lease_ms`, by their key
+ * (ids and session ids, int8[] and text[]).  Distributed, only the rows
+ * still pending and due are taken, and their keys returned (SPI_tuptable).
+ */
+static void
+ts_lease(Oid nspid, const char *table, Datum ids, Datum sids, int lease_ms, bool distributed)
+{
+	Oid			utypes[3] = {INT8ARRAYOID, INT4OID, TEXTARRAYOID};
+	Datum		uargs[3] = {ids, Int32GetDatum(lease_ms), sids};
+
 	if (SPI_execute_with_args(psprintf(
 		"UPDATE %s n SET status = 'sending'::pg_catalog.text,"
 		" attempts = n.attempts OPERATOR(pg_catalog.+) 1,"
@@ -116,10 +157,92 @@ ts_lease(Oid nspid, const char *table, List *rows, int lease_ms)
 		"   ($2::pg_catalog.float8 OPERATOR(pg_catalog.*) '1 millisecond'::pg_catalog.interval),"
 		" provider = coalesce((SELECT pr.provider FROM %s pr"
 		"   WHERE pr.channel OPERATOR(pg_catalog.=) n.channel), n.channel)"
-		" WHERE n.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])",
-		table, ts_qualified_name(nspid, "support_troubleshooting_providers")),
-							  2, utypes, uargs, NULL, false, 0) != SPI_OK_UPDATE)
+		" WHERE n.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"
+		"  AND n.session_id OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])%s",
+		table, ts_qualified_name(nspid, "support_troubleshooting_providers"),
+		distributed ? " AND n.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
+		" AND n.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
+		" RETURNING n.id, n.session_id" : ""),
+							  3, utypes, uargs, NULL, false, 0) !=
+		(distributed ? SPI_OK_UPDATE_RETURNING : SPI_OK_UPDATE))
 		elog(ERROR, "could not lease notifications");
+}
+
+/* The keys (id, session id) of rows of the SPI result, as int8[] and text[] arrays. */
+static void
+ts_result_keys(int idcol, int sidcol, Datum *ids, Datum *sids)
+{
+	int			n = (int) SPI_processed;
+	Datum	   *idv = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *sidv = palloc(sizeof(Datum) * Max(n, 1));
+	bool		isnull;
+
+	for (int i = 0; i < n; i++)
+	{
+		idv[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, idcol, &isnull);
+		sidv[i] = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[i],
+																  SPI_tuptable->tupdesc, sidcol, &isnull)));
+	}
+	*ids = PointerGetDatum(construct_array(idv, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+	*sids = PointerGetDatum(construct_array(sidv, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * The claim on a single server: due rows locked (skipping any another
+ * transaction holds) and read, then leased.  The limit is a literal so that
+ * the planner walks the pending index in order instead of sorting every
+ * pending row.
+ */
+static List *
+ts_claim_local(Oid nspid, const char *table, int limit, int lease_ms, MemoryContext cxt)
+{
+	List	   *claimed;
+	Datum		ids;
+	Datum		sids;
+
+	if (SPI_execute(psprintf("%s ORDER BY p.priority_rank, p.id LIMIT %d FOR UPDATE OF p SKIP LOCKED",
+							 ts_claim_select(nspid, table, " OPERATOR(pg_catalog.+) 1", ts_claim_due()),
+							 limit),
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not claim notifications");
+	claimed = ts_copy_claimed(cxt);
+	if (claimed == NIL)
+		return NIL;
+	ts_result_keys(2, 19, &ids, &sids);
+	ts_lease(nspid, table, ids, sids, lease_ms, false);
+	return claimed;
+}
+
+/*
+ * The claim on Citus (see the header): the due rows' keys without locks,
+ * the lease of those still pending, then those rows as the claim reads them.
+ */
+static List *
+ts_claim_distributed(Oid nspid, const char *table, int limit, int lease_ms, MemoryContext cxt)
+{
+	Oid			types[2] = {INT8ARRAYOID, TEXTARRAYOID};
+	Datum		args[2];
+
+	if (SPI_execute(psprintf("SELECT p.id, p.session_id FROM %s p"
+							 " LEFT JOIN %s pr ON pr.channel OPERATOR(pg_catalog.=) p.channel"
+							 " WHERE %s ORDER BY p.priority_rank, p.id LIMIT %d",
+							 table, ts_qualified_name(nspid, "support_troubleshooting_providers"),
+							 ts_claim_due(), limit),
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read due notifications");
+	if (SPI_processed == 0)
+		return NIL;
+	ts_result_keys(1, 2, &args[0], &args[1]);
+	ts_lease(nspid, table, args[0], args[1], lease_ms, true);
+	if (SPI_processed == 0)
+		return NIL;				/* every one of them changed meanwhile */
+	ts_result_keys(1, 2, &args[0], &args[1]);
+	if (SPI_execute_with_args(ts_claim_select(nspid, table, "",
+											  "p.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"
+											  " AND p.session_id OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])"),
+							  2, types, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read claimed notifications");
+	return ts_copy_claimed(cxt);
 }
 
 /*
@@ -148,36 +271,10 @@ ts_claim(int limit, bool recover_all)
 			pgstat_report_activity(STATE_RUNNING, "claiming notifications");
 			table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
 			ts_recover_leases(table, recover_all);
-
-			/*
-			 * lock the due rows (skipping any another transaction holds) ...;
-			 * the limit is a literal so that the planner walks the pending
-			 * index in order instead of sorting every pending row
-			 */
-			if (SPI_execute_with_args(psprintf(
-				"SELECT p.priority_rank, p.id, p.channel, p.recipient, p.subject, p.body, p.metadata,"
-				"  p.idempotency_key, p.attempts OPERATOR(pg_catalog.+) 1, p.max_attempts,"
-				"  w.id, w.url, w.secret, w.active,"
-				"  p.body_format, p.text_body, pr.provider, pr.settings"
-				" FROM %1$s p LEFT JOIN %2$s w ON p.channel OPERATOR(pg_catalog.=) 'webhook'::pg_catalog.text"
-				"  AND w.id OPERATOR(pg_catalog.=) CASE"
-				"   WHEN p.recipient OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'::pg_catalog.text"
-				"   THEN p.recipient::pg_catalog.int8 END"
-				" LEFT JOIN %4$s pr ON pr.channel OPERATOR(pg_catalog.=) p.channel"
-				" WHERE p.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
-				"  AND p.next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now()"
-				"  AND (p.channel OPERATOR(pg_catalog.=) ANY ('%5$s'::pg_catalog.text[])"
-				"   OR pr.provider IS NOT NULL)"
-				" ORDER BY p.priority_rank, p.id LIMIT %3$d FOR UPDATE OF p SKIP LOCKED",
-				table, ts_qualified_name(nspid, "support_webhooks"), limit,
-				ts_qualified_name(nspid, "support_troubleshooting_providers"),
-				ts_channel_sql_array(false)),
-									  0, NULL, NULL, NULL, false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "could not claim notifications");
-			claimed = ts_copy_claimed(claimcxt);
-			/* ... and mark them sent-in-progress under a lease */
-			if (claimed != NIL)
-				ts_lease(nspid, table, claimed, lease_ms);
+			if (ts_citus_table(ts_extension_relid("support_troubleshooting_notifications", false)))
+				claimed = ts_claim_distributed(nspid, table, limit, lease_ms, claimcxt);
+			else
+				claimed = ts_claim_local(nspid, table, limit, lease_ms, claimcxt);
 		}
 		ts_worker_end();
 	}

@@ -61,6 +61,7 @@ typedef struct TsTransfer
 {
 	MemoryContext cxt;
 	int64		id;
+	char	   *session_id;		/* with id, the row's key */
 	int64		webhook_id;
 	int			attempts;
 	int			max_attempts;
@@ -297,6 +298,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	cb->arg = t;
 	MemoryContextRegisterResetCallback(cxt, cb);
 	t->id = n->id;
+	t->session_id = pstrdup(n->session_id ? n->session_id : "");
 	t->attempts = attempts;
 	t->max_attempts = max_attempts;
 	t->webhook_id = webhook_id;
@@ -317,7 +319,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	MemoryContextSwitchTo(old);
 	if (error)
 	{
-		ts_outcome(t->id, &(TsOutcome) {.status = "failed", .error = error});
+		ts_outcome(t->id, t->session_id, &(TsOutcome) {.status = "failed", .error = error});
 		MemoryContextDelete(cxt);
 		return true;
 	}
@@ -335,7 +337,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 
 		if (wait > 0)
 		{
-			ts_outcome(t->id, &(TsOutcome) {.status = "pending", .delay_ms = wait, .undo_attempt = 1});	/* rate limit: later */
+			ts_outcome(t->id, t->session_id, &(TsOutcome) {.status = "pending", .delay_ms = wait, .undo_attempt = 1});	/* rate limit: later */
 			MemoryContextDelete(cxt);
 			return true;
 		}
@@ -382,7 +384,7 @@ ts_start_transfer(TsNotification *n, int attempts, int max_attempts, int64 webho
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(ts_multi, t->easy) != CURLM_OK)
 	{
-		ts_outcome(t->id, &(TsOutcome) {.status = "pending", .error = "could not start the transfer",
+		ts_outcome(t->id, t->session_id, &(TsOutcome) {.status = "pending", .error = "could not start the transfer",
 				   .delay_ms = ts_backoff_ms(1), .undo_attempt = 1});
 		ts_transfer_free(t);
 		return true;
@@ -422,7 +424,7 @@ ts_finish_transfer(TsTransfer *t, CURLcode rc)
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	a.status = status;
 	o = ts_verdict(&a);
-	ts_outcome(t->id, &o);
+	ts_outcome(t->id, t->session_id, &o);
 }
 
 /*
@@ -454,7 +456,7 @@ ts_start_ready(MemoryContext loopcxt)
 			MemoryContextSwitchTo(loopcxt);
 			e = CopyErrorData();
 			FlushErrorState();
-			ts_outcome(r->n.id, &(TsOutcome) {.status = "failed",
+			ts_outcome(r->n.id, r->n.session_id, &(TsOutcome) {.status = "failed",
 					   .error = psprintf("could not build the request: %s", e->message)});
 		}
 		PG_END_TRY();

@@ -20,6 +20,7 @@
 #include "notify/send/wake.h"
 
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -35,6 +36,7 @@
 typedef struct TsQueuedOutcome
 {
 	int64		id;
+	char	   *session_id;		/* with id, the row's key (on Citus it finds the shard) */
 	const char *status;			/* sent, failed, pending */
 	char	   *error;
 	char	   *provider_id;
@@ -122,14 +124,15 @@ ts_clean_text(const char *s, int max)
 	return out.data;
 }
 
-/* Queues an outcome of row id for the next recording transaction. */
+/* Queues an outcome of row (id, session_id) for the next recording transaction. */
 void
-ts_outcome(int64 id, const TsOutcome *r)
+ts_outcome(int64 id, const char *session_id, const TsOutcome *r)
 {
 	MemoryContext old = MemoryContextSwitchTo(ts_outcome_cxt);
 	TsQueuedOutcome *o = palloc0(sizeof(TsQueuedOutcome));
 
 	o->id = id;
+	o->session_id = pstrdup(session_id ? session_id : "");
 	o->status = r->status;
 	o->error = r->error ? ts_clean_text(r->error, TS_ERROR_MAX) : NULL;
 	o->provider_id = r->provider_id ? ts_clean_text(r->provider_id, 300) : NULL;
@@ -197,9 +200,13 @@ ts_try_execute(const char *sql, int nargs, Oid *types, Datum *args, int expect)
 }
 
 /*
- * The outcome UPDATE, over the arrays $1..$6 (id, status, error, provider
- * id, delay in ms, attempts to give back).  Every operator and function is
- * pg_catalog's and every literal cast, so nothing a user creates is picked.
+ * The outcome UPDATE, over the arrays $1..$7 (id, status, error, provider
+ * id, time of the next try, attempts to give back, session id) and $8, the
+ * transaction's start: now(), and now() plus each row's delay, come as
+ * values (on Citus a CASE takes immutable functions only).  Each row goes
+ * by its whole key (on Citus, only the shards of those sessions are
+ * visited).  Every operator and function is pg_catalog's and every literal
+ * cast, so nothing a user creates is picked.
  */
 static char *
 ts_outcome_sql(const char *table)
@@ -207,25 +214,29 @@ ts_outcome_sql(const char *table)
 	return psprintf(
 		"UPDATE %s n SET status = v.status,"
 		" sent_at = CASE WHEN v.status OPERATOR(pg_catalog.=) 'sent'::pg_catalog.text"
-		"   THEN pg_catalog.now() ELSE n.sent_at END,"
+		"   THEN $8 ELSE n.sent_at END,"
 		" failed_at = CASE WHEN v.status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text"
-		"   THEN pg_catalog.now() ELSE n.failed_at END,"
+		"   THEN $8 ELSE n.failed_at END,"
 		" last_error = coalesce(v.error, n.last_error),"
 		" provider_message_id = coalesce(v.pid, n.provider_message_id),"
 		" next_attempt_at = CASE WHEN v.status OPERATOR(pg_catalog.=) 'pending'::pg_catalog.text"
-		"   THEN pg_catalog.now() OPERATOR(pg_catalog.+) (v.delay::pg_catalog.float8"
-		"     OPERATOR(pg_catalog.*) '1 millisecond'::pg_catalog.interval)"
-		"   ELSE n.next_attempt_at END,"
+		"   THEN v.next ELSE n.next_attempt_at END,"
 		" attempts = n.attempts OPERATOR(pg_catalog.-) v.undo, lease_expires_at = NULL"
 		" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
 		"   pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
-		"   pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int4[]))"
-		"   AS v(id, status, error, pid, delay, undo)"
-		" WHERE n.id OPERATOR(pg_catalog.=) v.id"
+		"   pg_catalog.unnest($5::pg_catalog.timestamptz[]), pg_catalog.unnest($6::pg_catalog.int4[]),"
+		"   pg_catalog.unnest($7::pg_catalog.text[]))"
+		"   AS v(id, status, error, pid, next, undo, sid)"
+		" WHERE n.id OPERATOR(pg_catalog.=) v.id AND n.session_id OPERATOR(pg_catalog.=) v.sid"
+		"   AND n.session_id OPERATOR(pg_catalog.=) ANY ($7::pg_catalog.text[])"
 		"   AND n.status OPERATOR(pg_catalog.=) 'sending'::pg_catalog.text", table);
 }
 
-/* Binds outcomes [from, from + n) of the queue as the six arrays of the UPDATE. */
+/*
+ * Binds outcomes [from, from + n) of the queue as the arrays of the UPDATE,
+ * and now (the next try of a pending row: now plus its delay, in whole
+ * milliseconds, as now() + delay * '1 millisecond' gives).
+ */
 static void
 ts_outcome_args(TsQueuedOutcome **all, int from, int n, Datum *args)
 {
@@ -233,10 +244,12 @@ ts_outcome_args(TsQueuedOutcome **all, int from, int n, Datum *args)
 	Datum	   *statuses = palloc(sizeof(Datum) * n);
 	Datum	   *errors = palloc(sizeof(Datum) * n);
 	Datum	   *pids = palloc(sizeof(Datum) * n);
-	Datum	   *delays = palloc(sizeof(Datum) * n);
+	Datum	   *nexts = palloc(sizeof(Datum) * n);
 	Datum	   *undos = palloc(sizeof(Datum) * n);
+	Datum	   *sids = palloc(sizeof(Datum) * n);
 	bool	   *enull = palloc0(sizeof(bool) * n);
 	bool	   *pnull = palloc0(sizeof(bool) * n);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	for (int i = 0; i < n; i++)
 	{
@@ -248,15 +261,18 @@ ts_outcome_args(TsQueuedOutcome **all, int from, int n, Datum *args)
 		errors[i] = o->error ? CStringGetTextDatum(o->error) : (Datum) 0;
 		pnull[i] = (o->provider_id == NULL);
 		pids[i] = o->provider_id ? CStringGetTextDatum(o->provider_id) : (Datum) 0;
-		delays[i] = Int64GetDatum(o->delay_ms);
+		nexts[i] = TimestampTzGetDatum(now + o->delay_ms * INT64CONST(1000));
 		undos[i] = Int32GetDatum(o->undo_attempt);
+		sids[i] = CStringGetTextDatum(o->session_id);
 	}
 	args[0] = ts_array(ids, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
 	args[1] = ts_array(statuses, NULL, n, TEXTOID, -1, false, TYPALIGN_INT);
 	args[2] = ts_array(errors, enull, n, TEXTOID, -1, false, TYPALIGN_INT);
 	args[3] = ts_array(pids, pnull, n, TEXTOID, -1, false, TYPALIGN_INT);
-	args[4] = ts_array(delays, NULL, n, INT8OID, 8, true, TYPALIGN_DOUBLE);
+	args[4] = ts_array(nexts, NULL, n, TIMESTAMPTZOID, 8, true, TYPALIGN_DOUBLE);
 	args[5] = ts_array(undos, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
+	args[6] = ts_array(sids, NULL, n, TEXTOID, -1, false, TYPALIGN_INT);
+	args[7] = TimestampTzGetDatum(now);
 }
 
 /*
@@ -267,24 +283,27 @@ ts_outcome_args(TsQueuedOutcome **all, int from, int n, Datum *args)
 static void
 ts_record_one(const char *table, const char *sql, TsQueuedOutcome **all, int i)
 {
-	static Oid	types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
-	Datum		args[6];
+	static Oid	types[8] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+	INT4ARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
+	Datum		args[8];
 	char	   *failure;
-	Oid			ftypes[2] = {INT8OID, TEXTOID};
-	Datum		fargs[2];
+	Oid			ftypes[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		fargs[3];
 
 	ts_outcome_args(all, i, 1, args);
-	failure = ts_try_execute(sql, 6, types, args, SPI_OK_UPDATE);
+	failure = ts_try_execute(sql, 8, types, args, SPI_OK_UPDATE);
 	if (failure == NULL)
 		return;
 	fargs[0] = Int64GetDatum(all[i]->id);
 	fargs[1] = CStringGetTextDatum(ts_clean_text(psprintf("could not record the outcome (%s): %s",
 														  all[i]->status, failure), TS_ERROR_MAX));
+	fargs[2] = CStringGetTextDatum(all[i]->session_id);
 	failure = ts_try_execute(psprintf(
 		"UPDATE %s SET status = 'failed'::pg_catalog.text, failed_at = pg_catalog.now(),"
 		" last_error = $2, lease_expires_at = NULL"
-		" WHERE id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'sending'::pg_catalog.text",
-		table), 2, ftypes, fargs, SPI_OK_UPDATE);
+		" WHERE id OPERATOR(pg_catalog.=) $1 AND session_id OPERATOR(pg_catalog.=) $3"
+		" AND status OPERATOR(pg_catalog.=) 'sending'::pg_catalog.text",
+		table), 3, ftypes, fargs, SPI_OK_UPDATE);
 	if (failure)
 		ereport(WARNING,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -343,11 +362,12 @@ ts_record_outcomes(void)
 	nspid = ts_extension_schema(true);
 	if (OidIsValid(nspid))
 	{
-		static Oid	types[6] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID};
+		static Oid	types[8] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		INT4ARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
 		const char *table = ts_qualified_name(nspid, "support_troubleshooting_notifications");
 		const char *sql = ts_outcome_sql(table);
 		TsQueuedOutcome **all = palloc(sizeof(TsQueuedOutcome *) * n);
-		Datum		args[6];
+		Datum		args[8];
 		char	   *failure;
 		int			i = 0;
 		ListCell   *lc;
@@ -355,7 +375,7 @@ ts_record_outcomes(void)
 		foreach(lc, ts_outcomes)
 			all[i++] = lfirst(lc);
 		ts_outcome_args(all, 0, n, args);
-		failure = ts_try_execute(sql, 6, types, args, SPI_OK_UPDATE);
+		failure = ts_try_execute(sql, 8, types, args, SPI_OK_UPDATE);
 		if (failure)
 		{
 			ereport(LOG,

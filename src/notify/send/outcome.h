@@ -20,7 +20,7 @@ typedef struct TsOutcome
 } TsOutcome;
 
 extern void ts_outcomes_init(void);
-extern void ts_outcome(int64 id, const TsOutcome *outcome);
+extern void ts_outcome(int64 id, const char *session_id, const TsOutcome *outcome);
 extern int	ts_outcomes_count(void);
 extern TimestampTz ts_outcomes_oldest(void);
 extern void ts_outcomes_discard(void);
