@@ -80,18 +80,27 @@ static const struct
 		" WHERE status IN ('started', 'in_progress')", 0},
 	[P_TITLE] = {"SELECT detected_problem_title FROM %1$s.support_troubleshooting_sessions"
 		" WHERE detected_problem_id = $1 ORDER BY started_at DESC, id DESC LIMIT 1", 1, {TEXTOID}},
-	[P_ACTIVE_LIST] = {"SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	/*
+	 * the 50 newest active sessions, then their attempt counts: each step a
+	 * query of its own (materialized), not a subquery per session, which
+	 * Citus does not run over distributed tables
+	 */
+	[P_ACTIVE_LIST] = {"WITH s AS MATERIALIZED ("
+		"  SELECT id, session_id, customer_name, detected_problem_title, status, started_at"
+		"  FROM %1$s.support_troubleshooting_sessions WHERE status IN ('started', 'in_progress')"
+		"  ORDER BY started_at DESC, id DESC LIMIT 50),"
+		" a AS MATERIALIZED ("
+		"  SELECT session_id, count(*) AS n FROM %1$s.support_troubleshooting_attempts"
+		"  WHERE session_id IN (SELECT session_id FROM s) GROUP BY session_id)"
+		" SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 		" coalesce((SELECT jsonb_agg(jsonb_build_object("
 		"   'session_id', s.session_id, 'customer_name', s.customer_name,"
 		"   'problem', s.detected_problem_title, 'status', s.status,"
 		"   'started_at', to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 		"   'minutes_active', round(extract(epoch FROM $1 - s.started_at) / 60::numeric, 1),"
-		"   'attempts', (SELECT count(*) FROM %1$s.support_troubleshooting_attempts a"
-		"                WHERE a.session_id = s.session_id))"
+		"   'attempts', coalesce(a.n, 0))"
 		"   ORDER BY s.started_at DESC, s.id DESC)"
-		"  FROM (SELECT * FROM %1$s.support_troubleshooting_sessions"
-		"        WHERE status IN ('started', 'in_progress')"
-		"        ORDER BY started_at DESC, id DESC LIMIT 50) s), '[]')::text", 1, {TSZ}},
+		"  FROM s LEFT JOIN a ON a.session_id = s.session_id), '[]')::text", 1, {TSZ}},
 	[P_DELTA_COUNT] = {"SELECT count(*) FROM (SELECT FROM %1$s.ts_metrics_delta LIMIT "
 		CppAsString2(TS_RAW_DELTAS) ") d", 0},
 	/* the raw tables grouped by bucket: $1 holds the buckets' bounds, $2 and $3 the range */
