@@ -85,10 +85,7 @@ static const char *const ts_q_attempts =
 " WHERE true" TS_SESSION_FILTER
 " GROUP BY 1, 2, 3";
 
-/*
- * Feedback collected in the period, per bucket (the rating filter applies to
- * rows), plus a grand-total row (bucket NULL) for the distinct rated sessions.
- */
+/* Feedback collected in the period, per bucket (the rating filter applies to rows). */
 static const char *const ts_q_feedback =
 "SELECT date_trunc($9::text, f.collected_at), count(*), sum(f.rating),"
 "       count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),"
@@ -96,13 +93,24 @@ static const char *const ts_q_feedback =
 "       count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),"
 "       count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),"
 "       count(*) FILTER (WHERE f.rating = 5),"
-"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful),"
-"       count(DISTINCT f.session_id)"
+"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful)"
 " FROM %1$s.support_troubleshooting_feedback f"
 " %2$s"
 " WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
-" GROUP BY GROUPING SETS ((1), ())";
+" GROUP BY 1";
+
+/*
+ * The distinct sessions of those feedback rows.  Its own query, not a
+ * grand-total grouping set of the one above: Citus runs no GROUPING SETS
+ * over a distributed table.
+ */
+static const char *const ts_q_feedback_sessions =
+"SELECT count(DISTINCT f.session_id)"
+" FROM %1$s.support_troubleshooting_feedback f"
+" %2$s"
+" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
+"   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)";
 
 /* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
@@ -318,7 +326,7 @@ ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 /*
  * Reads the feedback query over [from, to) into buckets and the satisfaction
  * figures; with whole, [from, to) is the period and its distinct rated
- * sessions are taken from the query's total row.
+ * sessions are counted too.
  */
 static void
 ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
@@ -327,17 +335,8 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	ts_report_query(ts_q_feedback, from, to, f, granularity);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk;
-		bool		total;
+		TsBucket   *bk = &st->buckets[ts_row_bucket(st, r)];
 
-		(void) SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &total);
-		if (total)
-		{
-			if (whole)
-				st->rated_sessions = ts_get_int64(r, 15);
-			continue;
-		}
-		bk = &st->buckets[ts_row_bucket(st, r)];
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);
 		bk->m.m[M_NPS_N] += ts_get_int64(r, 4);
@@ -348,6 +347,11 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 			st->ratings[k] += ts_get_int64(r, 7 + k);
 		st->helpful_n += ts_get_int64(r, 13);
 		st->helpful_yes += ts_get_int64(r, 14);
+	}
+	if (whole)
+	{
+		ts_report_query(ts_q_feedback_sessions, from, to, f, granularity);
+		st->rated_sessions = ts_get_int64(0, 1);
 	}
 }
 
