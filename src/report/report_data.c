@@ -8,7 +8,11 @@
  *	  come from the report rollups (rollup/read.c) for the parts whose
  *	  filters are dimensions of them; the raw queries here count the partial
  *	  hours at the edges of buckets, and whole periods under the other
- *	  filters.
+ *	  filters.  A raw row's bucket is width_bucket() over the buckets'
+ *	  starts, which the session's time zone placed: a comparison of
+ *	  instants, the same wherever it runs (a Citus worker node runs its
+ *	  shards' part in its own time zone, so date_trunc() there would place
+ *	  rows by that zone's days).
  */
 #include "postgres.h"
 
@@ -47,7 +51,7 @@
 
 /* Sessions started in the period, per bucket and problem. */
 static const char *const ts_q_sessions =
-"SELECT date_trunc($9::text, s.started_at), s.detected_problem_id, max(s.detected_problem_title COLLATE \"C\"),"
+"SELECT width_bucket(s.started_at, $9), s.detected_problem_id, max(s.detected_problem_title COLLATE \"C\"),"
 "       count(*), count(*) FILTER (WHERE s.status = 'resolved'),"
 "       count(*) FILTER (WHERE s.status = 'escalated'),"
 "       count(*) FILTER (WHERE s.status IN ('abandoned', 'timed_out')),"
@@ -71,7 +75,7 @@ static const char *const ts_q_rated =
  * an attempt with no earlier attempt at the same step of the same session.
  */
 static const char *const ts_q_attempts =
-"SELECT date_trunc($9::text, a.attempted_at), s.detected_problem_id, a.step_number,"
+"SELECT width_bucket(a.attempted_at, $9), s.detected_problem_id, a.step_number,"
 "       max(a.step_title COLLATE \"C\"), count(*), count(*) FILTER (WHERE a.success),"
 "       count(*) FILTER (WHERE a.first_try), count(*) FILTER (WHERE a.first_try AND a.success)"
 " FROM (SELECT a.session_id, a.step_number, a.step_title, a.success, a.attempted_at,"
@@ -87,7 +91,7 @@ static const char *const ts_q_attempts =
 
 /* Feedback collected in the period, per bucket (the rating filter applies to rows). */
 static const char *const ts_q_feedback =
-"SELECT date_trunc($9::text, f.collected_at), count(*), sum(f.rating),"
+"SELECT width_bucket(f.collected_at, $9), count(*), sum(f.rating),"
 "       count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),"
 "       count(*) FILTER (WHERE f.nps_score <= 6), count(*) FILTER (WHERE f.nps_score IN (7, 8)),"
 "       count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),"
@@ -115,18 +119,50 @@ static const char *const ts_q_feedback_sessions =
 /* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
 
-/* Runs one of the queries above over [from, to) with the filters bound. */
-static void
-ts_report_query(const char *sql, TimestampTz from, TimestampTz to, const TsReportFilters *f,
-				const char *granularity)
+/* The index of the last bucket starting at or before t (buckets sorted), or -1. */
+static int
+ts_bucket_at(const TsPeriodStats *st, TimestampTz t)
+{
+	int			lo = 0,
+				hi = st->nbuckets - 1,
+				found = -1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (st->buckets[mid].start <= t)
+		{
+			found = mid;
+			lo = mid + 1;
+		}
+		else
+			hi = mid - 1;
+	}
+	return found;
+}
+
+/*
+ * Runs one of the queries above over [from, to) (inside the period) with
+ * the filters bound, and $9 the starts of the buckets the range touches;
+ * returns the index of the first of them (width_bucket 1 is that bucket).
+ */
+static int
+ts_report_query(const char *sql, const TsPeriodStats *st, TimestampTz from, TimestampTz to,
+				const TsReportFilters *f)
 {
 	Oid			types[TS_NPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID};
+	TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZARRAYOID};
 	Datum		values[TS_NPARAMS];
 	char		nulls[TS_NPARAMS];
 	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
+	int			first = Max(ts_bucket_at(st, from), 0);
+	int			last = Max(ts_bucket_at(st, to - 1), first);
+	Datum	   *starts = palloc(sizeof(Datum) * (last - first + 1));
 	int			ret;
 
+	for (int i = first; i <= last; i++)
+		starts[i - first] = TimestampTzGetDatum(st->buckets[i].start);
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = TimestampTzGetDatum(from);
 	values[1] = TimestampTzGetDatum(to);
@@ -142,7 +178,9 @@ ts_report_query(const char *sql, TimestampTz from, TimestampTz to, const TsRepor
 	nulls[6] = f->min_rating ? ' ' : 'n';
 	values[7] = Int32GetDatum(f->max_rating);
 	nulls[7] = f->max_rating ? ' ' : 'n';
-	values[8] = CStringGetTextDatum(granularity);
+	values[8] = PointerGetDatum(construct_array(starts, last - first + 1, TIMESTAMPTZOID,
+												sizeof(TimestampTz), FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
 
 	/* without session filters, feedback needs no join (its session exists) */
 	ret = SPI_execute_with_args(psprintf(sql, nsp,
@@ -151,6 +189,7 @@ ts_report_query(const char *sql, TimestampTz from, TimestampTz to, const TsRepor
 								TS_NPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report query failed: %s", SPI_result_code_string(ret));
+	return first;
 }
 
 /* Column col (1-based) of result row `row` as text, or NULL. */
@@ -162,35 +201,18 @@ ts_get_text(int row, int col)
 	return v;
 }
 
-/* The index of the series bucket that starts at t (buckets sorted by start). */
+/*
+ * The bucket index of result row r: column 1 is its width_bucket over the
+ * starts from bucket `first` on (ts_report_query).
+ */
 static int
-ts_find_bucket(TsPeriodStats *st, TimestampTz t)
+ts_row_bucket(const TsPeriodStats *st, int first, uint64 r)
 {
-	int			lo = 0,
-				hi = st->nbuckets - 1;
+	int64		b = first + ts_get_int64((int) r, 1) - 1;
 
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (st->buckets[mid].start == t)
-			return mid;
-		if (st->buckets[mid].start < t)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	elog(ERROR, "report row outside the period's buckets");
-}
-
-/* The bucket index named by column 1 (date_trunc of the row's time) of result row r. */
-static int
-ts_row_bucket(TsPeriodStats *st, uint64 r)
-{
-	bool		isnull;
-
-	return ts_find_bucket(st, DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
-																SPI_tuptable->tupdesc, 1, &isnull)));
+	if (b < first || b >= st->nbuckets)
+		elog(ERROR, "report row outside the period's buckets");
+	return (int) b;
 }
 
 /* The greatest title (byte order, as max(... COLLATE "C")) with rows left, or NULL. */
@@ -273,10 +295,11 @@ static void
 ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
 					TimestampTz from, TimestampTz to)
 {
-	ts_report_query(ts_q_sessions, from, to, f, granularity);
+	int			first = ts_report_query(ts_q_sessions, st, from, to, f);
+
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		int			b = ts_row_bucket(st, r);
+		int			b = ts_row_bucket(st, first, r);
 		TsBucket   *bk = &st->buckets[b];
 		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
 		int64		n = ts_get_int64(r, 4);
@@ -295,7 +318,7 @@ ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		bk->m.m[M_RES_US] += ts_add_minutes(r, 9, p, &nres);
 		bk->m.m[M_RES_N] += nres;
 	}
-	ts_report_query(ts_q_rated, from, to, f, granularity);
+	(void) ts_report_query(ts_q_rated, st, from, to, f);
 	st->finished_rated += ts_get_int64(0, 1);
 }
 
@@ -304,10 +327,11 @@ static void
 ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
 					TimestampTz from, TimestampTz to)
 {
-	ts_report_query(ts_q_attempts, from, to, f, granularity);
+	int			first = ts_report_query(ts_q_attempts, st, from, to, f);
+
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = &st->buckets[ts_row_bucket(st, r)];
+		TsBucket   *bk = &st->buckets[ts_row_bucket(st, first, r)];
 		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
 		TsStepStats *s = ts_report_step(p, (int) ts_get_int64(r, 3));
 		int64		n = ts_get_int64(r, 5);
@@ -332,10 +356,11 @@ static void
 ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
 					TimestampTz from, TimestampTz to, bool whole)
 {
-	ts_report_query(ts_q_feedback, from, to, f, granularity);
+	int			first = ts_report_query(ts_q_feedback, st, from, to, f);
+
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = &st->buckets[ts_row_bucket(st, r)];
+		TsBucket   *bk = &st->buckets[ts_row_bucket(st, first, r)];
 
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);
@@ -350,7 +375,7 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	}
 	if (whole)
 	{
-		ts_report_query(ts_q_feedback_sessions, from, to, f, granularity);
+		(void) ts_report_query(ts_q_feedback_sessions, st, from, to, f);
 		st->rated_sessions = ts_get_int64(0, 1);
 	}
 }
