@@ -42,18 +42,6 @@ static const struct
 	[P_PROBLEM_HOUR] = {"SELECT problem, sessions FROM %1$s.ts_metrics_problem_hourly"
 		" WHERE bucket = $1", 1, {TSZ}},
 	[P_DICT] = {"SELECT problem, n FROM %1$s.ts_metrics_problems ORDER BY problem COLLATE \"C\"", 0},
-	[P_RAW_SESSIONS] = {"SELECT count(*), count(*) FILTER (WHERE status = 'resolved'),"
-		" count(*) FILTER (WHERE status = 'escalated'),"
-		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
-		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
-		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
-		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
-		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
-		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $1 AND started_at < $2",
-	2, {TSZ, TSZ}},
-	[P_RAW_ATTEMPTS] = {"SELECT count(*), count(*) FILTER (WHERE success)"
-		" FROM %1$s.support_troubleshooting_attempts WHERE attempted_at >= $1 AND attempted_at < $2",
-	2, {TSZ, TSZ}},
 	[P_RAW_FEEDBACK] = {"SELECT count(*), coalesce(sum(rating), 0), count(nps_score),"
 		" count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
 		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $1 AND collected_at < $2",
@@ -103,23 +91,6 @@ static const struct
 		"  FROM s LEFT JOIN a ON a.session_id = s.session_id), '[]')::text", 1, {TSZ}},
 	[P_DELTA_COUNT] = {"SELECT count(*) FROM (SELECT FROM %1$s.ts_metrics_delta LIMIT "
 		CppAsString2(TS_RAW_DELTAS) ") d", 0},
-	/* the raw tables grouped by bucket: $1 holds the buckets' bounds, $2 and $3 the range */
-	[P_RAWB_SESSIONS] = {"SELECT width_bucket(started_at, $1), count(*),"
-		" count(*) FILTER (WHERE status = 'resolved'), count(*) FILTER (WHERE status = 'escalated'),"
-		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
-		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
-		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
-		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
-		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
-		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $2 AND started_at < $3"
-		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
-	[P_RAWB_ATTEMPTS] = {"SELECT width_bucket(attempted_at, $1), count(*), count(*) FILTER (WHERE success)"
-		" FROM %1$s.support_troubleshooting_attempts WHERE attempted_at >= $2 AND attempted_at < $3"
-		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
-	[P_RAWB_FEEDBACK] = {"SELECT width_bucket(collected_at, $1), count(*), coalesce(sum(rating), 0),"
-		" count(nps_score), count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
-		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $2 AND collected_at < $3"
-		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
 };
 
 /* The measure columns, comma-separated, in TsMeasure order. */

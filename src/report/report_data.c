@@ -35,6 +35,12 @@
 
 #define TS_NPARAMS 9
 
+/*
+ * The queries below count the rows of ranges [lo, hi) of their time column,
+ * %2$s: the ranges' bounds are the elements of $1 and $2 (ts_ranges_sql).
+ * $9 holds the starts of the buckets the ranges touch.
+ */
+
 /* Which sessions count ($3..$8), on alias s; a NULL parameter is no filter. */
 #define TS_SESSION_FILTER \
 	" AND ($3::text[] IS NULL OR s.detected_problem_id = ANY ($3::text[]))" \
@@ -59,13 +65,13 @@ static const char *const ts_q_sessions =
 "       array_agg((extract(epoch FROM s.resolved_at - s.started_at) * 1000000)::int8)"
 "           FILTER (WHERE s.status = 'resolved' AND s.resolved_at IS NOT NULL)"
 " FROM %1$s.support_troubleshooting_sessions s"
-" WHERE s.started_at >= $1 AND s.started_at < $2" TS_SESSION_FILTER
+" WHERE %2$s" TS_SESSION_FILTER
 " GROUP BY 1, 2";
 
 /* Finished sessions started in the period that have feedback. */
 static const char *const ts_q_rated =
 "SELECT count(*) FROM %1$s.support_troubleshooting_sessions s"
-" WHERE s.started_at >= $1 AND s.started_at < $2" TS_SESSION_FILTER
+" WHERE %2$s" TS_SESSION_FILTER
 "   AND s.status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
 "   AND EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_feedback f"
 "               WHERE f.session_id = s.session_id)";
@@ -83,7 +89,7 @@ static const char *const ts_q_attempts =
 "                          WHERE b.session_id = a.session_id AND b.step_number = a.step_number"
 "                            AND (b.attempted_at, b.id) < (a.attempted_at, a.id)) AS first_try"
 "       FROM %1$s.support_troubleshooting_attempts a"
-"       WHERE a.attempted_at >= $1 AND a.attempted_at < $2"
+"       WHERE %2$s"
 "       OFFSET 0) a"  /* not flattened: first_try is computed once per attempt, not per use */
 " JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = a.session_id"
 " WHERE true" TS_SESSION_FILTER
@@ -99,8 +105,8 @@ static const char *const ts_q_feedback =
 "       count(*) FILTER (WHERE f.rating = 5),"
 "       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful)"
 " FROM %1$s.support_troubleshooting_feedback f"
-" %2$s"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
+" %3$s"
+" WHERE %2$s %4$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
 " GROUP BY 1";
 
@@ -112,11 +118,11 @@ static const char *const ts_q_feedback =
 static const char *const ts_q_feedback_sessions =
 "SELECT count(DISTINCT f.session_id)"
 " FROM %1$s.support_troubleshooting_feedback f"
-" %2$s"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
+" %3$s"
+" WHERE %2$s %4$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)";
 
-/* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
+/* The feedback queries' join to sessions and its filter (%3$s, %4$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
 
 /* The index of the last bucket starting at or before t (buckets sorted), or -1. */
@@ -143,29 +149,29 @@ ts_bucket_at(const TsPeriodStats *st, TimestampTz t)
 }
 
 /*
- * Runs one of the queries above over [from, to) (inside the period) with
- * the filters bound, and $9 the starts of the buckets the range touches;
- * returns the index of the first of them (width_bucket 1 is that bucket).
+ * Runs one of the queries above over the n ranges (sorted, inside the
+ * period) of its time column col, with the filters bound; returns the index
+ * of the first bucket the ranges touch (width_bucket 1 is that bucket).
  */
 static int
-ts_report_query(const char *sql, const TsPeriodStats *st, TimestampTz from, TimestampTz to,
-				const TsReportFilters *f)
+ts_report_query(const char *sql, const char *col, const TsPeriodStats *st,
+				const TsRange *ranges, int n, const TsReportFilters *f)
 {
-	Oid			types[TS_NPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZARRAYOID};
+	Oid			types[TS_NPARAMS] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZARRAYOID};
 	Datum		values[TS_NPARAMS];
 	char		nulls[TS_NPARAMS];
 	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
-	int			first = Max(ts_bucket_at(st, from), 0);
-	int			last = Max(ts_bucket_at(st, to - 1), first);
-	Datum	   *starts = palloc(sizeof(Datum) * (last - first + 1));
+	int			first = Max(ts_bucket_at(st, ranges[0].lo), 0);
+	int			last = Max(ts_bucket_at(st, ranges[n - 1].hi - 1), first);
+	TimestampTz *starts = palloc(sizeof(TimestampTz) * (last - first + 1));
 	int			ret;
 
 	for (int i = first; i <= last; i++)
-		starts[i - first] = TimestampTzGetDatum(st->buckets[i].start);
+		starts[i - first] = st->buckets[i].start;
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(from);
-	values[1] = TimestampTzGetDatum(to);
+	values[0] = ts_ranges_bounds(ranges, n, false);
+	values[1] = ts_ranges_bounds(ranges, n, true);
 	values[2] = f->problem_ids;
 	nulls[2] = f->problem_ids ? ' ' : 'n';
 	values[3] = f->statuses;
@@ -178,12 +184,10 @@ ts_report_query(const char *sql, const TsPeriodStats *st, TimestampTz from, Time
 	nulls[6] = f->min_rating ? ' ' : 'n';
 	values[7] = Int32GetDatum(f->max_rating);
 	nulls[7] = f->max_rating ? ' ' : 'n';
-	values[8] = PointerGetDatum(construct_array(starts, last - first + 1, TIMESTAMPTZOID,
-												sizeof(TimestampTz), FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
+	values[8] = ts_times_array(starts, last - first + 1);
 
 	/* without session filters, feedback needs no join (its session exists) */
-	ret = SPI_execute_with_args(psprintf(sql, nsp,
+	ret = SPI_execute_with_args(psprintf(sql, nsp, ts_ranges_sql(col, n),
 										 f->on_sessions ? psprintf(TS_FEEDBACK_JOIN, nsp) : "",
 										 f->on_sessions ? TS_SESSION_FILTER_TEXT(nsp) : ""),
 								TS_NPARAMS, types, values, nulls, true, 0);
@@ -290,12 +294,11 @@ ts_add_minutes(int row, int col, TsProblemStats *p, int64 *count)
 	return sum;
 }
 
-/* Reads the sessions query over [from, to) into buckets, problems and resolution times. */
+/* Reads the sessions query over the ranges into buckets, problems and resolution times. */
 static void
-ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-					TimestampTz from, TimestampTz to)
+ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n)
 {
-	int			first = ts_report_query(ts_q_sessions, st, from, to, f);
+	int			first = ts_report_query(ts_q_sessions, "s.started_at", st, ranges, n, f);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -318,16 +321,15 @@ ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		bk->m.m[M_RES_US] += ts_add_minutes(r, 9, p, &nres);
 		bk->m.m[M_RES_N] += nres;
 	}
-	(void) ts_report_query(ts_q_rated, st, from, to, f);
+	(void) ts_report_query(ts_q_rated, "s.started_at", st, ranges, n, f);
 	st->finished_rated += ts_get_int64(0, 1);
 }
 
-/* Reads the attempts query over [from, to) into buckets, problems' steps and first tries. */
+/* Reads the attempts query over the ranges into buckets, problems' steps and first tries. */
 static void
-ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-					TimestampTz from, TimestampTz to)
+ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n)
 {
-	int			first = ts_report_query(ts_q_attempts, st, from, to, f);
+	int			first = ts_report_query(ts_q_attempts, "a.attempted_at", st, ranges, n, f);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -348,15 +350,15 @@ ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 }
 
 /*
- * Reads the feedback query over [from, to) into buckets and the satisfaction
- * figures; with whole, [from, to) is the period and its distinct rated
- * sessions are counted too.
+ * Reads the feedback query over the ranges into buckets and the
+ * satisfaction figures; with whole, the one range is the period and its
+ * distinct rated sessions are counted too.
  */
 static void
-ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-					TimestampTz from, TimestampTz to, bool whole)
+ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n,
+					bool whole)
 {
-	int			first = ts_report_query(ts_q_feedback, st, from, to, f);
+	int			first = ts_report_query(ts_q_feedback, "f.collected_at", st, ranges, n, f);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -375,57 +377,9 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 	}
 	if (whole)
 	{
-		(void) ts_report_query(ts_q_feedback_sessions, st, from, to, f);
+		(void) ts_report_query(ts_q_feedback_sessions, "f.collected_at", st, ranges, n, f);
 		st->rated_sessions = ts_get_int64(0, 1);
 	}
-}
-
-/* A range [lo, hi) that the raw queries count. */
-typedef struct TsRange
-{
-	TimestampTz lo;
-	TimestampTz hi;
-} TsRange;
-
-/*
- * The parts of the period outside whole hours of single buckets (which the
- * rollups answer): each bucket's partial first and last hour, or all of a
- * bucket without a whole hour, adjacent ranges merged.
- */
-static TsRange *
-ts_raw_ranges(const TsPeriodStats *st, int *n)
-{
-	TsRange    *r = palloc(sizeof(TsRange) * (2 * st->nbuckets + 1));
-
-	*n = 0;
-	for (int i = 0; i < st->nbuckets; i++)
-	{
-		const TsBucket *b = &st->buckets[i];
-		TimestampTz ff = ts_hour_ceil(b->lo);
-		TimestampTz lf = ts_hour_floor(b->hi);
-		TsRange		parts[2];
-		int			np = 0;
-
-		if (b->lo >= b->hi)
-			continue;
-		if (ff >= lf)
-			parts[np++] = (TsRange) {b->lo, b->hi};
-		else
-		{
-			if (b->lo < ff)
-				parts[np++] = (TsRange) {b->lo, ff};
-			if (lf < b->hi)
-				parts[np++] = (TsRange) {lf, b->hi};
-		}
-		for (int k = 0; k < np; k++)
-		{
-			if (*n > 0 && r[*n - 1].hi == parts[k].lo)
-				r[*n - 1].hi = parts[k].hi;
-			else
-				r[(*n)++] = parts[k];
-		}
-	}
-	return r;
 }
 
 /* Removes the sorted values of del from the sorted values of vals (as multisets). */
@@ -449,27 +403,28 @@ ts_remove_minutes(double *vals, int *n, double *del, int ndel)
 }
 
 typedef void (*TsRollupFn) (TsPeriodStats *st, const TsReportFilters *f);
-typedef void (*TsCollectFn) (TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-							 TimestampTz from, TimestampTz to);
+typedef void (*TsCollectFn) (TsPeriodStats *st, const TsReportFilters *f,
+							 const TsRange *ranges, int n);
 
 /*
  * Reads one kind of row: with use_rollup, the whole hours from its rollup
- * and the raw ranges from the table; otherwise the whole period from the
- * table.
+ * and the raw ranges (if any) from the table; otherwise the whole period
+ * from the table.
  */
 static void
-ts_collect_split(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-				 bool use_rollup, const TsRange *raw, int nraw,
-				 TsRollupFn rollup, TsCollectFn collect)
+ts_collect_split(TsPeriodStats *st, const TsReportFilters *f, bool use_rollup, const TsRange *raw,
+				 int nraw, TsRollupFn rollup, TsCollectFn collect)
 {
+	TsRange		whole = {st->start, st->end};
+
 	if (use_rollup)
 	{
 		rollup(st, f);
-		for (int i = 0; i < nraw; i++)
-			collect(st, f, granularity, raw[i].lo, raw[i].hi);
+		if (nraw > 0)
+			collect(st, f, raw, nraw);
 	}
 	else
-		collect(st, f, granularity, st->start, st->end);
+		collect(st, f, &whole, 1);
 }
 
 /* Collects every figure of the period [st->start, st->end) (SPI connected). */
@@ -492,27 +447,31 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 	/* a bucket that starts at the end of the range counts nothing */
 	while (st->nbuckets > 0 && st->buckets[st->nbuckets - 1].lo >= st->buckets[st->nbuckets - 1].hi)
 		st->nbuckets--;
-	raw = ts_raw_ranges(st, &nraw);
+	raw = ts_partial_ranges(st->buckets, st->nbuckets, &nraw);
 
-	ts_collect_split(st, f, granularity, sessions_rollup, raw, nraw,
+	ts_collect_split(st, f, sessions_rollup, raw, nraw,
 					 ts_rollup_sessions, ts_collect_sessions);
-	ts_collect_split(st, f, granularity, attempts_rollup, raw, nraw,
+	ts_collect_split(st, f, attempts_rollup, raw, nraw,
 					 ts_rollup_attempts, ts_collect_attempts);
 
 	if (feedback_rollup)
 	{
 		ts_rollup_feedback(st, f, distinct_rollup);
-		for (int i = 0; i < nraw; i++)
+		if (nraw > 0)
 		{
-			ts_collect_feedback(st, f, granularity, raw[i].lo, raw[i].hi, false);
+			ts_collect_feedback(st, f, raw, nraw, false);
 			if (distinct_rollup)
-				st->rated_sessions += ts_rollup_rated_edge(st, f, raw[i].lo, raw[i].hi);
+				st->rated_sessions += ts_rollup_rated_edge(st, f, raw, nraw);
 		}
 		if (!distinct_rollup)
 			st->rated_sessions = ts_rollup_rated_raw(st, f);
 	}
 	else
-		ts_collect_feedback(st, f, granularity, st->start, st->end, true);
+	{
+		TsRange		whole = {st->start, st->end};
+
+		ts_collect_feedback(st, f, &whole, 1, true);
+	}
 
 	for (int i = 0; i < st->nbuckets; i++)
 		ts_measures_add(&st->total, &st->buckets[i].m);
