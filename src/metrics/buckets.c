@@ -2,15 +2,20 @@
  * buckets.c
  *	  The buckets of get_troubleshooting_metrics_by_period() and of the
  *	  reports' series: one per hour, day, ISO week or month in the session's
- *	  TimeZone, from date_trunc(period, start) up to the end of the range.
+ *	  TimeZone, from date_trunc(period, start) up to the end of the range;
+ *	  the parts of them outside whole UTC hours (which the rollups answer),
+ *	  and the condition that picks those ranges' raw rows in one query.
  */
 #include "postgres.h"
 
 #include "compat.h"
 #include "metrics/buckets.h"
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
@@ -82,4 +87,89 @@ ts_make_buckets(const char *period, TimestampTz start, TimestampTz end, int *nbu
 	}
 	*nbuckets = n;
 	return buckets;
+}
+
+/*
+ * The parts of the buckets outside whole hours of single buckets (which the
+ * rollups answer): each bucket's partial first and last hour, or all of a
+ * bucket without a whole hour, adjacent ranges merged; sorted.
+ */
+TsRange *
+ts_partial_ranges(const TsBucket *buckets, int n, int *nranges)
+{
+	TsRange    *r = palloc(sizeof(TsRange) * (2 * n + 1));
+
+	*nranges = 0;
+	for (int i = 0; i < n; i++)
+	{
+		const TsBucket *b = &buckets[i];
+		TimestampTz ff = ts_hour_ceil(b->lo);
+		TimestampTz lf = ts_hour_floor(b->hi);
+		TsRange		parts[2];
+		int			np = 0;
+
+		if (b->lo >= b->hi)
+			continue;
+		if (ff >= lf)
+			parts[np++] = (TsRange) {b->lo, b->hi};
+		else
+		{
+			if (b->lo < ff)
+				parts[np++] = (TsRange) {b->lo, ff};
+			if (lf < b->hi)
+				parts[np++] = (TsRange) {lf, b->hi};
+		}
+		for (int k = 0; k < np; k++)
+		{
+			if (*nranges > 0 && r[*nranges - 1].hi == parts[k].lo)
+				r[*nranges - 1].hi = parts[k].hi;
+			else
+				r[(*nranges)++] = parts[k];
+		}
+	}
+	return r;
+}
+
+/*
+ * The condition that column col lies in one of n ranges whose bounds are
+ * the elements of parameters $1 (lows) and $2 (highs): an index range per
+ * range, each estimated by its bounds (constants to the planner), all in
+ * one query (on Citus, one distributed query rather than one per range).
+ */
+char *
+ts_ranges_sql(const char *col, int n)
+{
+	StringInfoData buf;
+
+	Assert(n > 0);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (int i = 1; i <= n; i++)
+		appendStringInfo(&buf, "%s(%s >= $1[%d] AND %s < $2[%d])", i > 1 ? " OR " : "",
+						 col, i, col, i);
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* A timestamptz[] of the n times. */
+Datum
+ts_times_array(const TimestampTz *times, int n)
+{
+	Datum	   *v = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		v[i] = TimestampTzGetDatum(times[i]);
+	return PointerGetDatum(construct_array(v, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* The lows (or, with high, the highs) of n ranges as a timestamptz[] ($1 and $2 of ts_ranges_sql). */
+Datum
+ts_ranges_bounds(const TsRange *ranges, int n, bool high)
+{
+	TimestampTz *t = palloc(sizeof(TimestampTz) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		t[i] = high ? ranges[i].hi : ranges[i].lo;
+	return ts_times_array(t, n);
 }

@@ -1,7 +1,7 @@
 /*
  * buckets.h
  *	  The hour, day, week or month buckets of a range in the session's time
- *	  zone (buckets.c).
+ *	  zone, and the ranges of them the raw tables answer (buckets.c).
  */
 #ifndef TS_METRICS_BUCKETS_H
 #define TS_METRICS_BUCKETS_H
@@ -22,8 +22,19 @@ typedef struct TsBucket
 	int64		unique_problems;
 } TsBucket;
 
+/* A range [lo, hi) of a period that the raw tables answer. */
+typedef struct TsRange
+{
+	TimestampTz lo;
+	TimestampTz hi;
+} TsRange;
+
 extern Interval *ts_period_interval(const char *period);
 extern TsBucket *ts_make_buckets(const char *period, TimestampTz start, TimestampTz end,
 								 int *nbuckets);
+extern TsRange *ts_partial_ranges(const TsBucket *buckets, int n, int *nranges);
+extern char *ts_ranges_sql(const char *col, int n);
+extern Datum ts_times_array(const TimestampTz *times, int n);
+extern Datum ts_ranges_bounds(const TsRange *ranges, int n, bool high);
 
 #endif							/* TS_METRICS_BUCKETS_H */

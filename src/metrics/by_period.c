@@ -60,6 +60,8 @@ ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end)
 	HTAB	   *hours;
 	HASH_SEQ_STATUS seq;
 	TsHour	   *h;
+	TsRange    *ranges;
+	int			nranges;
 
 	ts_metrics_schema();
 	dict = ts_problem_dict_load();
@@ -83,25 +85,9 @@ ts_fill_buckets(TsBucket *buckets, int n, TimestampTz start, TimestampTz end)
 		buckets[i].problems = bms_add_members(buckets[i].problems, h->problems);
 	}
 
-	/* the ragged edges of each bucket, from the raw tables */
-	for (int i = 0; i < n; i++)
-	{
-		TsBucket   *b = &buckets[i];
-		TimestampTz first_full = ts_hour_ceil(b->lo);
-		TimestampTz last_full = ts_hour_floor(b->hi);
-
-		if (b->lo >= b->hi)
-			continue;
-		if (first_full >= b->hi)
-			ts_raw_range(b->lo, b->hi, &b->m, &b->problems, dict);
-		else
-		{
-			ts_raw_range(b->lo, first_full, &b->m, &b->problems, dict);
-			ts_raw_range(Max(last_full, first_full), b->hi, &b->m, &b->problems, dict);
-		}
-		b->unique_problems = bms_num_members(b->problems);
-		CHECK_FOR_INTERRUPTS();
-	}
+	/* the ragged edges of the buckets, from the raw tables */
+	ranges = ts_partial_ranges(buckets, n, &nranges);
+	ts_raw_ranges(buckets, n, ranges, nranges, dict);
 }
 
 /* Returns a Numeric as a Datum for a tuple, setting *isnull for NULL. */

@@ -1,8 +1,9 @@
 /*
  * raw.c
  *	  The metrics read straight from the raw session, attempt and feedback
- *	  tables: the partial hours at a range's edges, and whole ranges when no
- *	  maintenance worker folds this database's deltas (ts_metrics_read_raw).
+ *	  tables: the partial hours at the buckets' edges, all in one query per
+ *	  table, and whole ranges when no maintenance worker folds this
+ *	  database's deltas (ts_metrics_read_raw).
  *	  Callers are connected to SPI and have called ts_metrics_schema().
  */
 #include "postgres.h"
@@ -17,6 +18,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 /* Adds the problem ids of a text[] datum to *set. */
@@ -76,24 +78,6 @@ ts_raw_feedback_row(TsMeasures *m, uint64 row, int col)
 	m->m[M_DETRACTORS] += ts_get_int64(row, col + 4);
 }
 
-/* Adds the raw-table aggregates of [from, to) to *out and *problems. */
-void
-ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
-			 Bitmapset **problems, TsProblemDict *dict)
-{
-	Datum		a = TimestampTzGetDatum(from);
-	Datum		b = TimestampTzGetDatum(to);
-
-	if (from >= to)
-		return;
-	ts_exec(P_RAW_SESSIONS, a, b);
-	ts_raw_sessions_row(out, 0, 1, problems, dict);
-	ts_exec(P_RAW_ATTEMPTS, a, b);
-	ts_raw_attempts_row(out, 0, 1);
-	ts_exec(P_RAW_FEEDBACK, a, b);
-	ts_raw_feedback_row(out, 0, 1);
-}
-
 /*
  * True when this database's figures should come from the raw tables: no
  * maintenance worker of this server folds its metric changes (the library
@@ -139,45 +123,91 @@ ts_raw_bucket_of(TsBucket *buckets, int n, int row)
 }
 
 /*
- * Fills every bucket from the raw tables, each in one pass grouped by
- * bucket (width_bucket over the buckets' bounds): what
- * ts_metrics_read_raw chose.  Buckets are contiguous: [lo_1, lo_2, ...,
- * lo_n, hi_n) bounds them all.
+ * The raw tables grouped by bucket: %1$s the schema, %2$s the condition on
+ * the time column that picks the ranges (ts_ranges_sql: $1 and $2), $3 the
+ * buckets' bounds.  A row's bucket is width_bucket() over the bounds the
+ * session's time zone placed: a comparison of instants, the same wherever
+ * it runs (on Citus a worker node runs its shards' part).
+ */
+static const char *const ts_raw_queries[3] = {
+	"SELECT width_bucket(started_at, $3), count(*),"
+	" count(*) FILTER (WHERE status = 'resolved'), count(*) FILTER (WHERE status = 'escalated'),"
+	" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
+	" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
+	" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
+	"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
+	" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
+	" FROM %1$s.support_troubleshooting_sessions WHERE %2$s GROUP BY 1",
+	"SELECT width_bucket(attempted_at, $3), count(*), count(*) FILTER (WHERE success)"
+	" FROM %1$s.support_troubleshooting_attempts WHERE %2$s GROUP BY 1",
+	"SELECT width_bucket(collected_at, $3), count(*), coalesce(sum(rating), 0),"
+	" count(nps_score), count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
+	" FROM %1$s.support_troubleshooting_feedback WHERE %2$s GROUP BY 1",
+};
+
+/* The time column of each of ts_raw_queries. */
+static const char *const ts_raw_columns[3] = {"started_at", "attempted_at", "collected_at"};
+
+/*
+ * Adds the raw rows of the n ranges (sorted, inside the buckets) to the
+ * buckets they fall in, each table in one pass grouped by bucket, and sets
+ * every bucket's count of unique problems.  Buckets are contiguous: [lo_1,
+ * lo_2, ..., lo_n, hi_n) bounds them all.
  */
 void
-ts_raw_buckets(TsBucket *buckets, int n, TsProblemDict *dict)
+ts_raw_ranges(TsBucket *buckets, int nbuckets, const TsRange *ranges, int n, TsProblemDict *dict)
 {
-	Datum	   *bounds = palloc((n + 1) * sizeof(Datum));
+	Oid			types[3] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
 	Datum		args[3];
-	static const int plans[3] = {P_RAWB_SESSIONS, P_RAWB_ATTEMPTS, P_RAWB_FEEDBACK};
+	TimestampTz *bounds = palloc(sizeof(TimestampTz) * (nbuckets + 1));
+	const char *nsp = quote_identifier(get_namespace_name(ts_metrics_schema()));
 
-	if (n == 0)
-		return;
-	for (int i = 0; i < n; i++)
-		bounds[i] = TimestampTzGetDatum(buckets[i].lo);
-	bounds[n] = TimestampTzGetDatum(buckets[n - 1].hi);
-	args[0] = PointerGetDatum(construct_array(bounds, n + 1, TIMESTAMPTZOID, sizeof(TimestampTz),
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[1] = TimestampTzGetDatum(buckets[0].lo);
-	args[2] = TimestampTzGetDatum(buckets[n - 1].hi);
-	for (int p = 0; p < 3; p++)
+	for (int i = 0; i < nbuckets; i++)
+		bounds[i] = buckets[i].lo;
+	if (nbuckets > 0)
+		bounds[nbuckets] = buckets[nbuckets - 1].hi;
+	args[0] = ts_ranges_bounds(ranges, n, false);
+	args[1] = ts_ranges_bounds(ranges, n, true);
+	args[2] = ts_times_array(bounds, nbuckets + (nbuckets > 0));
+	for (int q = 0; q < 3 && n > 0; q++)
 	{
-		ts_exec_args(plans[p], args);
+		int			ret = SPI_execute_with_args(psprintf(ts_raw_queries[q], nsp,
+														 ts_ranges_sql(ts_raw_columns[q], n)),
+												3, types, args, NULL, true, 0);
+
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			TsBucket   *b = ts_raw_bucket_of(buckets, n, (int) r);
+			TsBucket   *b = ts_raw_bucket_of(buckets, nbuckets, (int) r);
 
 			CHECK_FOR_INTERRUPTS();
 			if (b == NULL)
 				continue;
-			if (plans[p] == P_RAWB_SESSIONS)
+			if (q == 0)
 				ts_raw_sessions_row(&b->m, r, 2, &b->problems, dict);
-			else if (plans[p] == P_RAWB_ATTEMPTS)
+			else if (q == 1)
 				ts_raw_attempts_row(&b->m, r, 2);
 			else
 				ts_raw_feedback_row(&b->m, r, 2);
 		}
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < nbuckets; i++)
 		buckets[i].unique_problems = bms_num_members(buckets[i].problems);
+}
+
+/*
+ * Fills every bucket from the raw tables, each in one pass grouped by
+ * bucket: what ts_metrics_read_raw chose.
+ */
+void
+ts_raw_buckets(TsBucket *buckets, int n, TsProblemDict *dict)
+{
+	TsRange		whole;
+
+	if (n == 0)
+		return;
+	whole.lo = buckets[0].lo;
+	whole.hi = buckets[n - 1].hi;
+	ts_raw_ranges(buckets, n, &whole, 1, dict);
 }

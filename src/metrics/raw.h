@@ -10,9 +10,9 @@
 #include "metrics/buckets.h"
 #include "metrics/read.h"
 
-extern void ts_raw_range(TimestampTz from, TimestampTz to, TsMeasures *out,
-						 Bitmapset **problems, TsProblemDict *dict);
 extern bool ts_metrics_read_raw(void);
+extern void ts_raw_ranges(TsBucket *buckets, int nbuckets, const TsRange *ranges, int n,
+						  TsProblemDict *dict);
 extern void ts_raw_buckets(TsBucket *buckets, int n, TsProblemDict *dict);
 
 #endif							/* TS_METRICS_RAW_H */

@@ -42,18 +42,6 @@ static const struct
 	[P_PROBLEM_HOUR] = {"SELECT problem, sessions FROM %1$s.ts_metrics_problem_hourly"
 		" WHERE bucket = $1", 1, {TSZ}},
 	[P_DICT] = {"SELECT problem, n FROM %1$s.ts_metrics_problems ORDER BY problem COLLATE \"C\"", 0},
-	[P_RAW_SESSIONS] = {"SELECT count(*), count(*) FILTER (WHERE status = 'resolved'),"
-		" count(*) FILTER (WHERE status = 'escalated'),"
-		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
-		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
-		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
-		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
-		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
-		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $1 AND started_at < $2",
-	2, {TSZ, TSZ}},
-	[P_RAW_ATTEMPTS] = {"SELECT count(*), count(*) FILTER (WHERE success)"
-		" FROM %1$s.support_troubleshooting_attempts WHERE attempted_at >= $1 AND attempted_at < $2",
-	2, {TSZ, TSZ}},
 	[P_RAW_FEEDBACK] = {"SELECT count(*), coalesce(sum(rating), 0), count(nps_score),"
 		" count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
 		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $1 AND collected_at < $2",
@@ -80,37 +68,30 @@ static const struct
 		" WHERE status IN ('started', 'in_progress')", 0},
 	[P_TITLE] = {"SELECT detected_problem_title FROM %1$s.support_troubleshooting_sessions"
 		" WHERE detected_problem_id = $1 ORDER BY started_at DESC, id DESC LIMIT 1", 1, {TEXTOID}},
-	[P_ACTIVE_LIST] = {"SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	/*
+	 * the 50 newest active sessions, then their attempt counts: each step a
+	 * query of its own (materialized), not a subquery per session, which
+	 * Citus does not run over distributed tables
+	 */
+	[P_ACTIVE_LIST] = {"WITH s AS MATERIALIZED ("
+		"  SELECT id, session_id, customer_name, detected_problem_title, status, started_at"
+		"  FROM %1$s.support_troubleshooting_sessions WHERE status IN ('started', 'in_progress')"
+		"  ORDER BY started_at DESC, id DESC LIMIT 50),"
+		" a AS MATERIALIZED ("
+		"  SELECT session_id, count(*) AS n FROM %1$s.support_troubleshooting_attempts"
+		"  WHERE session_id IN (SELECT session_id FROM s) GROUP BY session_id)"
+		" SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 		" coalesce((SELECT jsonb_agg(jsonb_build_object("
 		"   'session_id', s.session_id, 'customer_name', s.customer_name,"
 		"   'problem', s.detected_problem_title, 'status', s.status,"
 		"   'started_at', to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 		"   'minutes_active', round(extract(epoch FROM $1 - s.started_at) / 60::numeric, 1),"
-		"   'attempts', (SELECT count(*) FROM %1$s.support_troubleshooting_attempts a"
-		"                WHERE a.session_id = s.session_id))"
+		"   'attempts', coalesce(a.n, 0))"
 		"   ORDER BY s.started_at DESC, s.id DESC)"
-		"  FROM (SELECT * FROM %1$s.support_troubleshooting_sessions"
-		"        WHERE status IN ('started', 'in_progress')"
-		"        ORDER BY started_at DESC, id DESC LIMIT 50) s), '[]')::text", 1, {TSZ}},
-	[P_DELTA_COUNT] = {"SELECT count(*) FROM (SELECT FROM %1$s.ts_metrics_delta LIMIT "
+		"  FROM s LEFT JOIN a ON a.session_id = s.session_id), '[]')::text", 1, {TSZ}},
+	/* (a column in the subquery: Citus plans it apart, and cannot with none) */
+	[P_DELTA_COUNT] = {"SELECT count(*) FROM (SELECT 1 FROM %1$s.ts_metrics_delta LIMIT "
 		CppAsString2(TS_RAW_DELTAS) ") d", 0},
-	/* the raw tables grouped by bucket: $1 holds the buckets' bounds, $2 and $3 the range */
-	[P_RAWB_SESSIONS] = {"SELECT width_bucket(started_at, $1), count(*),"
-		" count(*) FILTER (WHERE status = 'resolved'), count(*) FILTER (WHERE status = 'escalated'),"
-		" count(*) FILTER (WHERE status IN ('abandoned', 'timed_out')),"
-		" count(*) FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL),"
-		" coalesce(sum((extract(epoch FROM resolved_at - started_at) * 1000000::numeric)::bigint)"
-		"   FILTER (WHERE status = 'resolved' AND resolved_at IS NOT NULL), 0)::bigint,"
-		" array_agg(DISTINCT detected_problem_id) FILTER (WHERE detected_problem_id IS NOT NULL)"
-		" FROM %1$s.support_troubleshooting_sessions WHERE started_at >= $2 AND started_at < $3"
-		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
-	[P_RAWB_ATTEMPTS] = {"SELECT width_bucket(attempted_at, $1), count(*), count(*) FILTER (WHERE success)"
-		" FROM %1$s.support_troubleshooting_attempts WHERE attempted_at >= $2 AND attempted_at < $3"
-		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
-	[P_RAWB_FEEDBACK] = {"SELECT width_bucket(collected_at, $1), count(*), coalesce(sum(rating), 0),"
-		" count(nps_score), count(*) FILTER (WHERE nps_score >= 9), count(*) FILTER (WHERE nps_score <= 6)"
-		" FROM %1$s.support_troubleshooting_feedback WHERE collected_at >= $2 AND collected_at < $3"
-		" GROUP BY 1", 3, {TIMESTAMPTZARRAYOID, TSZ, TSZ}},
 };
 
 /* The measure columns, comma-separated, in TsMeasure order. */

@@ -8,7 +8,11 @@
  *	  come from the report rollups (rollup/read.c) for the parts whose
  *	  filters are dimensions of them; the raw queries here count the partial
  *	  hours at the edges of buckets, and whole periods under the other
- *	  filters.
+ *	  filters.  A raw row's bucket is width_bucket() over the buckets'
+ *	  starts, which the session's time zone placed: a comparison of
+ *	  instants, the same wherever it runs (a Citus worker node runs its
+ *	  shards' part in its own time zone, so date_trunc() there would place
+ *	  rows by that zone's days).
  */
 #include "postgres.h"
 
@@ -31,6 +35,12 @@
 
 #define TS_NPARAMS 9
 
+/*
+ * The queries below count the rows of ranges [lo, hi) of their time column,
+ * %2$s: the ranges' bounds are the elements of $1 and $2 (ts_ranges_sql).
+ * $9 holds the starts of the buckets the ranges touch.
+ */
+
 /* Which sessions count ($3..$8), on alias s; a NULL parameter is no filter. */
 #define TS_SESSION_FILTER \
 	" AND ($3::text[] IS NULL OR s.detected_problem_id = ANY ($3::text[]))" \
@@ -47,7 +57,7 @@
 
 /* Sessions started in the period, per bucket and problem. */
 static const char *const ts_q_sessions =
-"SELECT date_trunc($9::text, s.started_at), s.detected_problem_id, max(s.detected_problem_title COLLATE \"C\"),"
+"SELECT width_bucket(s.started_at, $9), s.detected_problem_id, max(s.detected_problem_title COLLATE \"C\"),"
 "       count(*), count(*) FILTER (WHERE s.status = 'resolved'),"
 "       count(*) FILTER (WHERE s.status = 'escalated'),"
 "       count(*) FILTER (WHERE s.status IN ('abandoned', 'timed_out')),"
@@ -55,13 +65,13 @@ static const char *const ts_q_sessions =
 "       array_agg((extract(epoch FROM s.resolved_at - s.started_at) * 1000000)::int8)"
 "           FILTER (WHERE s.status = 'resolved' AND s.resolved_at IS NOT NULL)"
 " FROM %1$s.support_troubleshooting_sessions s"
-" WHERE s.started_at >= $1 AND s.started_at < $2" TS_SESSION_FILTER
+" WHERE %2$s" TS_SESSION_FILTER
 " GROUP BY 1, 2";
 
 /* Finished sessions started in the period that have feedback. */
 static const char *const ts_q_rated =
 "SELECT count(*) FROM %1$s.support_troubleshooting_sessions s"
-" WHERE s.started_at >= $1 AND s.started_at < $2" TS_SESSION_FILTER
+" WHERE %2$s" TS_SESSION_FILTER
 "   AND s.status IN ('resolved', 'escalated', 'abandoned', 'timed_out')"
 "   AND EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_feedback f"
 "               WHERE f.session_id = s.session_id)";
@@ -71,7 +81,7 @@ static const char *const ts_q_rated =
  * an attempt with no earlier attempt at the same step of the same session.
  */
 static const char *const ts_q_attempts =
-"SELECT date_trunc($9::text, a.attempted_at), s.detected_problem_id, a.step_number,"
+"SELECT width_bucket(a.attempted_at, $9), s.detected_problem_id, a.step_number,"
 "       max(a.step_title COLLATE \"C\"), count(*), count(*) FILTER (WHERE a.success),"
 "       count(*) FILTER (WHERE a.first_try), count(*) FILTER (WHERE a.first_try AND a.success)"
 " FROM (SELECT a.session_id, a.step_number, a.step_title, a.success, a.attempted_at,"
@@ -79,49 +89,89 @@ static const char *const ts_q_attempts =
 "                          WHERE b.session_id = a.session_id AND b.step_number = a.step_number"
 "                            AND (b.attempted_at, b.id) < (a.attempted_at, a.id)) AS first_try"
 "       FROM %1$s.support_troubleshooting_attempts a"
-"       WHERE a.attempted_at >= $1 AND a.attempted_at < $2"
+"       WHERE %2$s"
 "       OFFSET 0) a"  /* not flattened: first_try is computed once per attempt, not per use */
 " JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = a.session_id"
 " WHERE true" TS_SESSION_FILTER
 " GROUP BY 1, 2, 3";
 
-/*
- * Feedback collected in the period, per bucket (the rating filter applies to
- * rows), plus a grand-total row (bucket NULL) for the distinct rated sessions.
- */
+/* Feedback collected in the period, per bucket (the rating filter applies to rows). */
 static const char *const ts_q_feedback =
-"SELECT date_trunc($9::text, f.collected_at), count(*), sum(f.rating),"
+"SELECT width_bucket(f.collected_at, $9), count(*), sum(f.rating),"
 "       count(f.nps_score), count(*) FILTER (WHERE f.nps_score >= 9),"
 "       count(*) FILTER (WHERE f.nps_score <= 6), count(*) FILTER (WHERE f.nps_score IN (7, 8)),"
 "       count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),"
 "       count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),"
 "       count(*) FILTER (WHERE f.rating = 5),"
-"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful),"
-"       count(DISTINCT f.session_id)"
+"       count(f.was_helpful), count(*) FILTER (WHERE f.was_helpful)"
 " FROM %1$s.support_troubleshooting_feedback f"
-" %2$s"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2 %3$s"
+" %3$s"
+" WHERE %2$s %4$s"
 "   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)"
-" GROUP BY GROUPING SETS ((1), ())";
+" GROUP BY 1";
 
-/* The feedback queries' join to sessions and its filter (%2$s, %3$s): only with session filters. */
+/*
+ * The distinct sessions of those feedback rows.  Its own query, not a
+ * grand-total grouping set of the one above: Citus runs no GROUPING SETS
+ * over a distributed table.
+ */
+static const char *const ts_q_feedback_sessions =
+"SELECT count(DISTINCT f.session_id)"
+" FROM %1$s.support_troubleshooting_feedback f"
+" %3$s"
+" WHERE %2$s %4$s"
+"   AND f.rating BETWEEN coalesce($7::int4, 1) AND coalesce($8::int4, 5)";
+
+/* The feedback queries' join to sessions and its filter (%3$s, %4$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
 
-/* Runs one of the queries above over [from, to) with the filters bound. */
-static void
-ts_report_query(const char *sql, TimestampTz from, TimestampTz to, const TsReportFilters *f,
-				const char *granularity)
+/* The index of the last bucket starting at or before t (buckets sorted), or -1. */
+static int
+ts_bucket_at(const TsPeriodStats *st, TimestampTz t)
 {
-	Oid			types[TS_NPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID};
+	int			lo = 0,
+				hi = st->nbuckets - 1,
+				found = -1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (st->buckets[mid].start <= t)
+		{
+			found = mid;
+			lo = mid + 1;
+		}
+		else
+			hi = mid - 1;
+	}
+	return found;
+}
+
+/*
+ * Runs one of the queries above over the n ranges (sorted, inside the
+ * period) of its time column col, with the filters bound; returns the index
+ * of the first bucket the ranges touch (width_bucket 1 is that bucket).
+ */
+static int
+ts_report_query(const char *sql, const char *col, const TsPeriodStats *st,
+				const TsRange *ranges, int n, const TsReportFilters *f)
+{
+	Oid			types[TS_NPARAMS] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZARRAYOID};
 	Datum		values[TS_NPARAMS];
 	char		nulls[TS_NPARAMS];
 	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
+	int			first = Max(ts_bucket_at(st, ranges[0].lo), 0);
+	int			last = Max(ts_bucket_at(st, ranges[n - 1].hi - 1), first);
+	TimestampTz *starts = palloc(sizeof(TimestampTz) * (last - first + 1));
 	int			ret;
 
+	for (int i = first; i <= last; i++)
+		starts[i - first] = st->buckets[i].start;
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(from);
-	values[1] = TimestampTzGetDatum(to);
+	values[0] = ts_ranges_bounds(ranges, n, false);
+	values[1] = ts_ranges_bounds(ranges, n, true);
 	values[2] = f->problem_ids;
 	nulls[2] = f->problem_ids ? ' ' : 'n';
 	values[3] = f->statuses;
@@ -134,15 +184,16 @@ ts_report_query(const char *sql, TimestampTz from, TimestampTz to, const TsRepor
 	nulls[6] = f->min_rating ? ' ' : 'n';
 	values[7] = Int32GetDatum(f->max_rating);
 	nulls[7] = f->max_rating ? ' ' : 'n';
-	values[8] = CStringGetTextDatum(granularity);
+	values[8] = ts_times_array(starts, last - first + 1);
 
 	/* without session filters, feedback needs no join (its session exists) */
-	ret = SPI_execute_with_args(psprintf(sql, nsp,
+	ret = SPI_execute_with_args(psprintf(sql, nsp, ts_ranges_sql(col, n),
 										 f->on_sessions ? psprintf(TS_FEEDBACK_JOIN, nsp) : "",
 										 f->on_sessions ? TS_SESSION_FILTER_TEXT(nsp) : ""),
 								TS_NPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report query failed: %s", SPI_result_code_string(ret));
+	return first;
 }
 
 /* Column col (1-based) of result row `row` as text, or NULL. */
@@ -154,35 +205,18 @@ ts_get_text(int row, int col)
 	return v;
 }
 
-/* The index of the series bucket that starts at t (buckets sorted by start). */
+/*
+ * The bucket index of result row r: column 1 is its width_bucket over the
+ * starts from bucket `first` on (ts_report_query).
+ */
 static int
-ts_find_bucket(TsPeriodStats *st, TimestampTz t)
+ts_row_bucket(const TsPeriodStats *st, int first, uint64 r)
 {
-	int			lo = 0,
-				hi = st->nbuckets - 1;
+	int64		b = first + ts_get_int64((int) r, 1) - 1;
 
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (st->buckets[mid].start == t)
-			return mid;
-		if (st->buckets[mid].start < t)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	elog(ERROR, "report row outside the period's buckets");
-}
-
-/* The bucket index named by column 1 (date_trunc of the row's time) of result row r. */
-static int
-ts_row_bucket(TsPeriodStats *st, uint64 r)
-{
-	bool		isnull;
-
-	return ts_find_bucket(st, DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[r],
-																SPI_tuptable->tupdesc, 1, &isnull)));
+	if (b < first || b >= st->nbuckets)
+		elog(ERROR, "report row outside the period's buckets");
+	return (int) b;
 }
 
 /* The greatest title (byte order, as max(... COLLATE "C")) with rows left, or NULL. */
@@ -260,15 +294,15 @@ ts_add_minutes(int row, int col, TsProblemStats *p, int64 *count)
 	return sum;
 }
 
-/* Reads the sessions query over [from, to) into buckets, problems and resolution times. */
+/* Reads the sessions query over the ranges into buckets, problems and resolution times. */
 static void
-ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-					TimestampTz from, TimestampTz to)
+ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n)
 {
-	ts_report_query(ts_q_sessions, from, to, f, granularity);
+	int			first = ts_report_query(ts_q_sessions, "s.started_at", st, ranges, n, f);
+
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		int			b = ts_row_bucket(st, r);
+		int			b = ts_row_bucket(st, first, r);
 		TsBucket   *bk = &st->buckets[b];
 		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
 		int64		n = ts_get_int64(r, 4);
@@ -287,19 +321,19 @@ ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		bk->m.m[M_RES_US] += ts_add_minutes(r, 9, p, &nres);
 		bk->m.m[M_RES_N] += nres;
 	}
-	ts_report_query(ts_q_rated, from, to, f, granularity);
+	(void) ts_report_query(ts_q_rated, "s.started_at", st, ranges, n, f);
 	st->finished_rated += ts_get_int64(0, 1);
 }
 
-/* Reads the attempts query over [from, to) into buckets, problems' steps and first tries. */
+/* Reads the attempts query over the ranges into buckets, problems' steps and first tries. */
 static void
-ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-					TimestampTz from, TimestampTz to)
+ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n)
 {
-	ts_report_query(ts_q_attempts, from, to, f, granularity);
+	int			first = ts_report_query(ts_q_attempts, "a.attempted_at", st, ranges, n, f);
+
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = &st->buckets[ts_row_bucket(st, r)];
+		TsBucket   *bk = &st->buckets[ts_row_bucket(st, first, r)];
 		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
 		TsStepStats *s = ts_report_step(p, (int) ts_get_int64(r, 3));
 		int64		n = ts_get_int64(r, 5);
@@ -316,28 +350,20 @@ ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 }
 
 /*
- * Reads the feedback query over [from, to) into buckets and the satisfaction
- * figures; with whole, [from, to) is the period and its distinct rated
- * sessions are taken from the query's total row.
+ * Reads the feedback query over the ranges into buckets and the
+ * satisfaction figures; with whole, the one range is the period and its
+ * distinct rated sessions are counted too.
  */
 static void
-ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-					TimestampTz from, TimestampTz to, bool whole)
+ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n,
+					bool whole)
 {
-	ts_report_query(ts_q_feedback, from, to, f, granularity);
+	int			first = ts_report_query(ts_q_feedback, "f.collected_at", st, ranges, n, f);
+
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk;
-		bool		total;
+		TsBucket   *bk = &st->buckets[ts_row_bucket(st, first, r)];
 
-		(void) SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &total);
-		if (total)
-		{
-			if (whole)
-				st->rated_sessions = ts_get_int64(r, 15);
-			continue;
-		}
-		bk = &st->buckets[ts_row_bucket(st, r)];
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);
 		bk->m.m[M_NPS_N] += ts_get_int64(r, 4);
@@ -349,54 +375,11 @@ ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const char *gra
 		st->helpful_n += ts_get_int64(r, 13);
 		st->helpful_yes += ts_get_int64(r, 14);
 	}
-}
-
-/* A range [lo, hi) that the raw queries count. */
-typedef struct TsRange
-{
-	TimestampTz lo;
-	TimestampTz hi;
-} TsRange;
-
-/*
- * The parts of the period outside whole hours of single buckets (which the
- * rollups answer): each bucket's partial first and last hour, or all of a
- * bucket without a whole hour, adjacent ranges merged.
- */
-static TsRange *
-ts_raw_ranges(const TsPeriodStats *st, int *n)
-{
-	TsRange    *r = palloc(sizeof(TsRange) * (2 * st->nbuckets + 1));
-
-	*n = 0;
-	for (int i = 0; i < st->nbuckets; i++)
+	if (whole)
 	{
-		const TsBucket *b = &st->buckets[i];
-		TimestampTz ff = ts_hour_ceil(b->lo);
-		TimestampTz lf = ts_hour_floor(b->hi);
-		TsRange		parts[2];
-		int			np = 0;
-
-		if (b->lo >= b->hi)
-			continue;
-		if (ff >= lf)
-			parts[np++] = (TsRange) {b->lo, b->hi};
-		else
-		{
-			if (b->lo < ff)
-				parts[np++] = (TsRange) {b->lo, ff};
-			if (lf < b->hi)
-				parts[np++] = (TsRange) {lf, b->hi};
-		}
-		for (int k = 0; k < np; k++)
-		{
-			if (*n > 0 && r[*n - 1].hi == parts[k].lo)
-				r[*n - 1].hi = parts[k].hi;
-			else
-				r[(*n)++] = parts[k];
-		}
+		(void) ts_report_query(ts_q_feedback_sessions, "f.collected_at", st, ranges, n, f);
+		st->rated_sessions = ts_get_int64(0, 1);
 	}
-	return r;
 }
 
 /* Removes the sorted values of del from the sorted values of vals (as multisets). */
@@ -420,27 +403,28 @@ ts_remove_minutes(double *vals, int *n, double *del, int ndel)
 }
 
 typedef void (*TsRollupFn) (TsPeriodStats *st, const TsReportFilters *f);
-typedef void (*TsCollectFn) (TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-							 TimestampTz from, TimestampTz to);
+typedef void (*TsCollectFn) (TsPeriodStats *st, const TsReportFilters *f,
+							 const TsRange *ranges, int n);
 
 /*
  * Reads one kind of row: with use_rollup, the whole hours from its rollup
- * and the raw ranges from the table; otherwise the whole period from the
- * table.
+ * and the raw ranges (if any) from the table; otherwise the whole period
+ * from the table.
  */
 static void
-ts_collect_split(TsPeriodStats *st, const TsReportFilters *f, const char *granularity,
-				 bool use_rollup, const TsRange *raw, int nraw,
-				 TsRollupFn rollup, TsCollectFn collect)
+ts_collect_split(TsPeriodStats *st, const TsReportFilters *f, bool use_rollup, const TsRange *raw,
+				 int nraw, TsRollupFn rollup, TsCollectFn collect)
 {
+	TsRange		whole = {st->start, st->end};
+
 	if (use_rollup)
 	{
 		rollup(st, f);
-		for (int i = 0; i < nraw; i++)
-			collect(st, f, granularity, raw[i].lo, raw[i].hi);
+		if (nraw > 0)
+			collect(st, f, raw, nraw);
 	}
 	else
-		collect(st, f, granularity, st->start, st->end);
+		collect(st, f, &whole, 1);
 }
 
 /* Collects every figure of the period [st->start, st->end) (SPI connected). */
@@ -463,27 +447,31 @@ ts_report_collect(TsPeriodStats *st, const TsReportFilters *f, const char *granu
 	/* a bucket that starts at the end of the range counts nothing */
 	while (st->nbuckets > 0 && st->buckets[st->nbuckets - 1].lo >= st->buckets[st->nbuckets - 1].hi)
 		st->nbuckets--;
-	raw = ts_raw_ranges(st, &nraw);
+	raw = ts_partial_ranges(st->buckets, st->nbuckets, &nraw);
 
-	ts_collect_split(st, f, granularity, sessions_rollup, raw, nraw,
+	ts_collect_split(st, f, sessions_rollup, raw, nraw,
 					 ts_rollup_sessions, ts_collect_sessions);
-	ts_collect_split(st, f, granularity, attempts_rollup, raw, nraw,
+	ts_collect_split(st, f, attempts_rollup, raw, nraw,
 					 ts_rollup_attempts, ts_collect_attempts);
 
 	if (feedback_rollup)
 	{
 		ts_rollup_feedback(st, f, distinct_rollup);
-		for (int i = 0; i < nraw; i++)
+		if (nraw > 0)
 		{
-			ts_collect_feedback(st, f, granularity, raw[i].lo, raw[i].hi, false);
+			ts_collect_feedback(st, f, raw, nraw, false);
 			if (distinct_rollup)
-				st->rated_sessions += ts_rollup_rated_edge(st, f, raw[i].lo, raw[i].hi);
+				st->rated_sessions += ts_rollup_rated_edge(st, f, raw, nraw);
 		}
 		if (!distinct_rollup)
 			st->rated_sessions = ts_rollup_rated_raw(st, f);
 	}
 	else
-		ts_collect_feedback(st, f, granularity, st->start, st->end, true);
+	{
+		TsRange		whole = {st->start, st->end};
+
+		ts_collect_feedback(st, f, &whole, 1, true);
+	}
 
 	for (int i = 0; i < st->nbuckets; i++)
 		ts_measures_add(&st->total, &st->buckets[i].m);

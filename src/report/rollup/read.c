@@ -416,31 +416,37 @@ ts_rollup_rows(TsRowCtx *c, const char *rollup, const char *const *cols, int nco
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* Feedback rows of matching sessions in [$1, $2) with no feedback of their session in [$4, the row). */
+/*
+ * The raw queries below count rows in ranges [lo, hi) of their time
+ * column, %2$s: the ranges' bounds are the elements of $1 and $2
+ * (ts_ranges_sql).
+ */
+
+/* Feedback rows of matching sessions in the ranges with no feedback of their session in [$4, the row). */
 static const char *const ts_r_first_in_period =
 "SELECT count(*) FROM %1$s.support_troubleshooting_feedback f"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2"
+" WHERE %2$s"
 "   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
 "        WHERE s.session_id = f.session_id AND s.detected_problem_id = ANY ($3::text[])))"
 "   AND NOT EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_feedback p"
 "        WHERE p.session_id = f.session_id AND p.collected_at >= $4"
 "          AND (p.collected_at < f.collected_at OR (p.collected_at = f.collected_at AND p.id < f.id)))";
 
-/* The next feedback of the same session after each matching feedback row in [$1, $2). */
+/* The next feedback of the same session after each matching feedback row in the range. */
 static const char *const ts_r_next_feedback =
 "SELECT n.collected_at FROM %1$s.support_troubleshooting_feedback p"
 " CROSS JOIN LATERAL (SELECT q.collected_at FROM %1$s.support_troubleshooting_feedback q"
 "      WHERE q.session_id = p.session_id"
 "        AND (q.collected_at > p.collected_at OR (q.collected_at = p.collected_at AND q.id > p.id))"
 "      ORDER BY q.collected_at, q.id LIMIT 1) n"
-" WHERE p.collected_at >= $1 AND p.collected_at < $2"
+" WHERE %2$s"
 "   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
 "        WHERE s.session_id = p.session_id AND s.detected_problem_id = ANY ($3::text[])))";
 
-/* Distinct sessions with feedback in [$1, $2) within the rating bounds. */
+/* Distinct sessions with feedback in the range within the rating bounds. */
 static const char *const ts_r_rated_raw =
 "SELECT count(DISTINCT f.session_id) FROM %1$s.support_troubleshooting_feedback f"
-" WHERE f.collected_at >= $1 AND f.collected_at < $2"
+" WHERE %2$s"
 "   AND f.rating BETWEEN coalesce($5::int4, 1) AND coalesce($6::int4, 5)"
 "   AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM %1$s.support_troubleshooting_sessions s"
 "        WHERE s.session_id = f.session_id AND s.detected_problem_id = ANY ($3::text[])))";
@@ -459,12 +465,15 @@ ts_bind_filters(const TsReportFilters *f, Datum *values, char *nulls)
 	nulls[3] = f->max_rating ? ' ' : 'n';
 }
 
-/* Runs a raw query over [from, to): $3 problems, $4 a (the period start) or statuses, $5/$6 rating bounds. */
+/*
+ * Runs a raw query over the n ranges (sorted) of its time column col: $3
+ * problems, $4 a (the period start) or statuses, $5/$6 rating bounds.
+ */
 static void
-ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
+ts_rollup_query(const char *sql, const char *col, const TsRange *ranges, int n,
 				const TsReportFilters *f, const TimestampTz *a)
 {
-	Oid			types[TS_RNPARAMS] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	Oid			types[TS_RNPARAMS] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
 	a ? TIMESTAMPTZOID : TEXTARRAYOID, INT4OID, INT4OID};
 	Datum		values[TS_RNPARAMS];
 	char		nulls[TS_RNPARAMS];
@@ -472,15 +481,15 @@ ts_rollup_query(const char *sql, TimestampTz from, TimestampTz to,
 	int			ret;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(from);
-	values[1] = TimestampTzGetDatum(to);
+	values[0] = ts_ranges_bounds(ranges, n, false);
+	values[1] = ts_ranges_bounds(ranges, n, true);
 	ts_bind_filters(f, values + 2, nulls + 2);
 	if (a)
 	{
 		values[3] = TimestampTzGetDatum(*a);
 		nulls[3] = ' ';
 	}
-	ret = SPI_execute_with_args(psprintf(sql, nsp),
+	ret = SPI_execute_with_args(psprintf(sql, nsp, ts_ranges_sql(col, n)),
 								TS_RNPARAMS, types, values, nulls, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
@@ -540,7 +549,9 @@ ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct)
 	/* rows whose previous feedback lies in the period's first, partial hour but before it */
 	if (distinct && a_hour < a)
 	{
-		ts_rollup_query(ts_r_next_feedback, a_hour, a, f, NULL);
+		TsRange		before = {a_hour, a};
+
+		ts_rollup_query(ts_r_next_feedback, "p.collected_at", &before, 1, f, NULL);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
@@ -552,14 +563,14 @@ ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct)
 	}
 }
 
-/* Distinct rated sessions contributed by the raw range [lo, hi) of the period. */
+/* Distinct rated sessions contributed by the n raw ranges (sorted) of the period. */
 int64
-ts_rollup_rated_edge(const TsPeriodStats *st, const TsReportFilters *f, TimestampTz lo,
-					 TimestampTz hi)
+ts_rollup_rated_edge(const TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges,
+					 int n)
 {
 	TimestampTz a = st->start;
 
-	ts_rollup_query(ts_r_first_in_period, lo, hi, f, &a);
+	ts_rollup_query(ts_r_first_in_period, "f.collected_at", ranges, n, f, &a);
 	return ts_get_int64(0, 1);
 }
 
@@ -567,6 +578,8 @@ ts_rollup_rated_edge(const TsPeriodStats *st, const TsReportFilters *f, Timestam
 int64
 ts_rollup_rated_raw(const TsPeriodStats *st, const TsReportFilters *f)
 {
-	ts_rollup_query(ts_r_rated_raw, st->start, st->end, f, NULL);
+	TsRange		whole = {st->start, st->end};
+
+	ts_rollup_query(ts_r_rated_raw, "f.collected_at", &whole, 1, f, NULL);
 	return ts_get_int64(0, 1);
 }

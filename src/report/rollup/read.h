@@ -16,6 +16,6 @@ extern void ts_rollup_attempts(TsPeriodStats *st, const TsReportFilters *f);
 extern void ts_rollup_feedback(TsPeriodStats *st, const TsReportFilters *f, bool distinct);
 extern int64 ts_rollup_rated_raw(const TsPeriodStats *st, const TsReportFilters *f);
 extern int64 ts_rollup_rated_edge(const TsPeriodStats *st, const TsReportFilters *f,
-								  TimestampTz lo, TimestampTz hi);
+								  const TsRange *ranges, int n);
 
 #endif							/* TS_REPORT_ROLLUP_READ_H */

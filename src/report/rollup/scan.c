@@ -5,11 +5,15 @@
  *	  (bucket, ...), under the active snapshot: the same rows a read-only SPI
  *	  query of the report would see, without building, grouping and copying
  *	  a result set.  A report's whole hours are tens of thousands of rollup
- *	  rows per period; the caller adds them up as they come.
+ *	  rows per period; the caller adds them up as they come.  On a Citus
+ *	  node the rollups are reference tables: their rows are in the node's
+ *	  local shard (citus/reference.c), or, on a node without one, read
+ *	  through a query.
  */
 #include "postgres.h"
 
 #include "base/extschema.h"
+#include "citus/reference.h"
 #include "report/rollup/scan.h"
 
 #include "access/genam.h"
@@ -19,10 +23,13 @@
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -56,16 +63,53 @@ ts_scan_index(Relation rel, AttrNumber attnum)
 }
 
 /*
+ * The rows of the rollup relid with bucket in [from, to) through a query
+ * (SPI connected), for a node that holds no placement of it; as
+ * ts_rollup_scan.
+ */
+static void
+ts_rollup_query_rows(Oid relid, const char *const *cols, int ncols, TimestampTz from,
+					 TimestampTz to, TsRollupRowFn fn, void *arg)
+{
+	StringInfoData sql;
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[2] = {TimestampTzGetDatum(from), TimestampTzGetDatum(to)};
+	Datum	   *values = palloc(sizeof(Datum) * ncols);
+	bool	   *nulls = palloc(sizeof(bool) * ncols);
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&sql, "%s%s", i ? ", " : "", quote_identifier(cols[i]));
+	appendStringInfo(&sql, " FROM %s WHERE bucket >= $1 AND bucket < $2",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+	if (SPI_execute_with_args(sql.data, 2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", get_rel_name(relid));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		for (int i = 0; i < ncols; i++)
+			values[i] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
+		fn(arg, values, nulls);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_freetuptable(SPI_tuptable);
+	pfree(values);
+	pfree(nulls);
+}
+
+/*
  * Calls fn once per row of the rollup relname (in the extension's schema)
  * with bucket in [from, to), passing the columns cols[0..ncols) in that
  * order.  Values point into the buffer page or the row: fn copies what it
- * keeps.
+ * keeps.  The caller is connected to SPI.
  */
 void
 ts_rollup_scan(const char *relname, const char *const *cols, int ncols, TimestampTz from,
 			   TimestampTz to, TsRollupRowFn fn, void *arg)
 {
 	Oid			relid = get_relname_relid(relname, ts_extension_schema(false));
+	Oid			rows;
 	Relation	rel;
 	TupleDesc	desc;
 	AttrNumber	bucket;
@@ -84,7 +128,15 @@ ts_rollup_scan(const char *relname, const char *const *cols, int ncols, Timestam
 	acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, relname);
-	rel = table_open(relid, AccessShareLock);
+	rows = ts_local_rows_relid(relid);
+	if (!OidIsValid(rows))
+	{
+		ts_rollup_query_rows(relid, cols, ncols, from, to, fn, arg);
+		return;
+	}
+	if (rows != relid)
+		LockRelationOid(relid, AccessShareLock);	/* the table, then its shard, as Citus */
+	rel = table_open(rows, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	bucket = attnameAttNum(rel, "bucket", false);
 	if (bucket == InvalidAttrNumber || TupleDescAttr(desc, bucket - 1)->atttypid != TIMESTAMPTZOID)
@@ -124,6 +176,8 @@ ts_rollup_scan(const char *relname, const char *const *cols, int ncols, Timestam
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+	if (rows != relid)
+		UnlockRelationOid(relid, AccessShareLock);
 	pfree(values);
 	pfree(nulls);
 	pfree(attnums);
