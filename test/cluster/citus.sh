@@ -106,11 +106,13 @@ CN 0 -c "SELECT set_troubleshooting_config('report_top_problems', NULL)" >/dev/n
 DATA=$ROOT/test/cluster/citus_data.sql
 [ -f "$DATA" ]
 ok $? "the data generator is there ($DATA)"
-CN 0 -v prefix=c -v n=1500 -f "$DATA" >/dev/null
-CN 1 -v prefix=w -v n=500 -f "$DATA" >/dev/null
+# one "recent" moment for every load, so both sides hold the same rows
+RECENT=$(CN 0 -c "SELECT date_trunc('second', now())")
+CN 0 -v prefix=c -v n=1500 -v recent="'$RECENT'" -f "$DATA" >/dev/null &&
+    CN 1 -v prefix=w -v n=500 -v recent="'$RECENT'" -f "$DATA" >/dev/null
 ok $? "generated data inserted through the coordinator and through worker 1"
-R -v prefix=c -v n=1500 -f "$DATA" >/dev/null
-R -v prefix=w -v n=500 -f "$DATA" >/dev/null
+R -v prefix=c -v n=1500 -v recent="'$RECENT'" -f "$DATA" >/dev/null
+R -v prefix=w -v n=500 -v recent="'$RECENT'" -f "$DATA" >/dev/null
 is "$(CN 0 -c "SELECT count(*) FROM support_troubleshooting_sessions")" \
    "$(R -c "SELECT count(*) FROM support_troubleshooting_sessions")" "the same number of sessions on both"
 
