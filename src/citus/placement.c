@@ -110,6 +110,25 @@ ts_shard_beside(int64 shardid, Oid relid)
 }
 
 /*
+ * The relation of shard shardid of table relid on this node: the table's
+ * name with "_<shard id>", in the same schema; InvalidOid when there is no
+ * such relation here (or no shard: shardid 0).
+ */
+Oid
+ts_shard_relid(Oid relid, int64 shardid)
+{
+	char		shardname[NAMEDATALEN + 32];
+	char	   *name = get_rel_name(relid);
+
+	if (shardid == 0 || name == NULL)
+		return InvalidOid;
+	snprintf(shardname, sizeof(shardname), "%s_" INT64_FORMAT, name, shardid);
+	if (strlen(shardname) >= NAMEDATALEN)
+		return InvalidOid;
+	return get_relname_relid(shardname, get_rel_namespace(relid));
+}
+
+/*
  * The relation holding table name's rows beside rel, a relation of the
  * extension's table own (or a Citus shard of it): the extension's table
  * name itself, or the shard of name beside rel's shard on this node.
@@ -124,7 +143,6 @@ ts_beside_relid(Relation rel, const char *own, const char *name)
 	bool		found;
 	int64		shardid;
 	int64		beside;
-	char		shardname[NAMEDATALEN + 32];
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "relation %s is missing", name);
@@ -162,9 +180,7 @@ ts_beside_relid(Relation rel, const char *own, const char *name)
 		return e->relid;
 
 	beside = ts_shard_beside(shardid, relid);
-	snprintf(shardname, sizeof(shardname), "%s_" INT64_FORMAT, name, beside);
-	relid = beside == 0 || strlen(shardname) >= NAMEDATALEN ? InvalidOid :
-		get_relname_relid(shardname, nspid);
+	relid = ts_shard_relid(relid, beside);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

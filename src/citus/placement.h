@@ -11,6 +11,7 @@
 
 #include "utils/relcache.h"
 
+extern Oid	ts_shard_relid(Oid relid, int64 shardid);
 extern Oid	ts_beside_relid(Relation rel, const char *own, const char *name);
 extern char *ts_beside_name(Relation rel, const char *own, const char *name);
 

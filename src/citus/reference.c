@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "citus/node.h"
+#include "citus/placement.h"
 #include "citus/reference.h"
 
 #include "catalog/pg_type.h"
@@ -33,7 +34,6 @@ ts_local_rows_relid(Oid relid)
 	Oid			result = InvalidOid;
 	bool		isnull;
 	char		method;
-	char		shardname[NAMEDATALEN + 32];
 
 	if (ts_citus_role() == TS_CITUS_NONE)
 		return relid;
@@ -57,11 +57,8 @@ ts_local_rows_relid(Oid relid)
 		{
 			Datum		shard = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
-			/* a shard is its table's name with "_<shard id>", in the same schema */
-			snprintf(shardname, sizeof(shardname), "%s_" INT64_FORMAT, get_rel_name(relid),
-					 isnull ? (int64) 0 : DatumGetInt64(shard));
-			if (!isnull && strlen(shardname) < NAMEDATALEN)
-				result = get_relname_relid(shardname, get_rel_namespace(relid));
+			if (!isnull)
+				result = ts_shard_relid(relid, DatumGetInt64(shard));
 		}
 	}
 	SPI_finish();
