@@ -39,11 +39,13 @@ CRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CRC_ZONES=(UTC America/New_York Asia/Kolkata)
 CRC_HIST=("2026-03-20 05:30:15+00" "2026-06-01 00:00+00")
 
-# psql on the Citus coordinator.
-_crc_c() { CN 0 "$@"; }
+# psql on the Citus coordinator; messages below ERROR are not printed (a
+# side may warn, e.g. that no worker folds its changes yet, and still answer
+# the same).
+_crc_c() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=error" CN 0 "$@"; }
 
-# psql on the reference.
-_crc_r() { R "$@"; }
+# psql on the reference, as _crc_c.
+_crc_r() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=error" R "$@"; }
 
 # Records whether files $2 and $3 are equal (description $1); on a
 # difference, prints the start of the diff (long lines cut) as TAP comments.

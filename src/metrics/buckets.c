@@ -12,12 +12,14 @@
 #include "metrics/buckets.h"
 
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #define TS_MAX_BUCKETS 100000
@@ -131,6 +133,37 @@ ts_partial_ranges(const TsBucket *buckets, int n, int *nranges)
 }
 
 /*
+ * The ranges (sorted, inside the buckets) cut where buckets meet: the low of
+ * each piece into lows (sorted: the thresholds of a width_bucket() that
+ * tells a row's piece) and its bucket's index into bucket, both with room
+ * for n + nbuckets; returns how many pieces.
+ */
+int
+ts_range_pieces(const TsBucket *buckets, int nbuckets, const TsRange *ranges, int n,
+				TimestampTz *lows, int *bucket)
+{
+	int			np = 0;
+	int			b = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		TimestampTz t = ranges[i].lo;
+
+		while (t < ranges[i].hi)
+		{
+			while (b < nbuckets && buckets[b].hi <= t)
+				b++;
+			if (b >= nbuckets)
+				return np;
+			lows[np] = t;
+			bucket[np++] = b;
+			t = Min(ranges[i].hi, buckets[b].hi);
+		}
+	}
+	return np;
+}
+
+/*
  * The condition that column col lies in one of n ranges whose bounds are
  * the elements of parameters $1 (lows) and $2 (highs): an index range per
  * range, each estimated by its bounds (constants to the planner), all in
@@ -172,4 +205,30 @@ ts_ranges_bounds(const TsRange *ranges, int n, bool high)
 	for (int i = 0; i < n; i++)
 		t[i] = high ? ranges[i].hi : ranges[i].lo;
 	return ts_times_array(t, n);
+}
+
+/*
+ * SPI_execute_with_args (read-only) of a query over n ranges of
+ * ts_ranges_sql.  With several ranges JIT is off while it runs: each range
+ * is a small index range, as when each was a query of its own, but their
+ * summed estimate would have PostgreSQL compile the query, which costs more
+ * than running it.
+ */
+int
+ts_ranges_execute(const char *sql, int n, int nargs, Oid *types, Datum *values,
+				  const char *nulls)
+{
+	int			nest = -1;
+	int			ret;
+
+	if (n > 1)
+	{
+		nest = NewGUCNestLevel();
+		(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
+	ret = SPI_execute_with_args(sql, nargs, types, values, nulls, true, 0);
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
+	return ret;
 }

@@ -33,8 +33,12 @@ extern Interval *ts_period_interval(const char *period);
 extern TsBucket *ts_make_buckets(const char *period, TimestampTz start, TimestampTz end,
 								 int *nbuckets);
 extern TsRange *ts_partial_ranges(const TsBucket *buckets, int n, int *nranges);
+extern int	ts_range_pieces(const TsBucket *buckets, int nbuckets, const TsRange *ranges, int n,
+							TimestampTz *lows, int *bucket);
 extern char *ts_ranges_sql(const char *col, int n);
 extern Datum ts_times_array(const TimestampTz *times, int n);
 extern Datum ts_ranges_bounds(const TsRange *ranges, int n, bool high);
+extern int	ts_ranges_execute(const char *sql, int n, int nargs, Oid *types, Datum *values,
+							  const char *nulls);
 
 #endif							/* TS_METRICS_BUCKETS_H */

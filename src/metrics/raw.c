@@ -113,21 +113,13 @@ ts_metrics_read_raw(void)
 	return true;
 }
 
-/* The bucket of a grouped raw row (1-based width_bucket in column 1), or NULL. */
-static TsBucket *
-ts_raw_bucket_of(TsBucket *buckets, int n, int row)
-{
-	int64		b = ts_get_int64(row, 1);
-
-	return (b >= 1 && b <= n) ? &buckets[b - 1] : NULL;
-}
-
 /*
- * The raw tables grouped by bucket: %1$s the schema, %2$s the condition on
- * the time column that picks the ranges (ts_ranges_sql: $1 and $2), $3 the
- * buckets' bounds.  A row's bucket is width_bucket() over the bounds the
- * session's time zone placed: a comparison of instants, the same wherever
- * it runs (on Citus a worker node runs its shards' part).
+ * The raw tables grouped by piece of range: %1$s the schema, %2$s the
+ * condition on the time column that picks the ranges (ts_ranges_sql: $1 and
+ * $2), $3 the lows of the ranges' pieces in single buckets (ts_range_pieces).
+ * A row's piece is width_bucket() over those instants, which the session's
+ * time zone placed: the same wherever it runs (on Citus a worker node runs
+ * its shards' part, in its own time zone).
  */
 static const char *const ts_raw_queries[3] = {
 	"SELECT width_bucket(started_at, $3), count(*),"
@@ -150,40 +142,39 @@ static const char *const ts_raw_columns[3] = {"started_at", "attempted_at", "col
 
 /*
  * Adds the raw rows of the n ranges (sorted, inside the buckets) to the
- * buckets they fall in, each table in one pass grouped by bucket, and sets
- * every bucket's count of unique problems.  Buckets are contiguous: [lo_1,
- * lo_2, ..., lo_n, hi_n) bounds them all.
+ * buckets they fall in, each table in one query grouped by piece of range,
+ * and sets every bucket's count of unique problems.
  */
 void
 ts_raw_ranges(TsBucket *buckets, int nbuckets, const TsRange *ranges, int n, TsProblemDict *dict)
 {
 	Oid			types[3] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
 	Datum		args[3];
-	TimestampTz *bounds = palloc(sizeof(TimestampTz) * (nbuckets + 1));
+	TimestampTz *lows = palloc(sizeof(TimestampTz) * (n + nbuckets + 1));
+	int		   *bucket = palloc(sizeof(int) * (n + nbuckets + 1));
+	int			np = ts_range_pieces(buckets, nbuckets, ranges, n, lows, bucket);
 	const char *nsp = quote_identifier(get_namespace_name(ts_metrics_schema()));
 
-	for (int i = 0; i < nbuckets; i++)
-		bounds[i] = buckets[i].lo;
-	if (nbuckets > 0)
-		bounds[nbuckets] = buckets[nbuckets - 1].hi;
 	args[0] = ts_ranges_bounds(ranges, n, false);
 	args[1] = ts_ranges_bounds(ranges, n, true);
-	args[2] = ts_times_array(bounds, nbuckets + (nbuckets > 0));
-	for (int q = 0; q < 3 && n > 0; q++)
+	args[2] = ts_times_array(lows, np);
+	for (int q = 0; q < 3 && np > 0; q++)
 	{
-		int			ret = SPI_execute_with_args(psprintf(ts_raw_queries[q], nsp,
-														 ts_ranges_sql(ts_raw_columns[q], n)),
-												3, types, args, NULL, true, 0);
+		int			ret = ts_ranges_execute(psprintf(ts_raw_queries[q], nsp,
+													 ts_ranges_sql(ts_raw_columns[q], n)),
+											n, 3, types, args, NULL);
 
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "metrics query failed: %s", SPI_result_code_string(ret));
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			TsBucket   *b = ts_raw_bucket_of(buckets, nbuckets, (int) r);
+			int64		k = ts_get_int64((int) r, 1);
+			TsBucket   *b;
 
 			CHECK_FOR_INTERRUPTS();
-			if (b == NULL)
+			if (k < 1 || k > np)
 				continue;
+			b = &buckets[bucket[k - 1]];
 			if (q == 0)
 				ts_raw_sessions_row(&b->m, r, 2, &b->problems, dict);
 			else if (q == 1)

@@ -8,11 +8,11 @@
  *	  come from the report rollups (rollup/read.c) for the parts whose
  *	  filters are dimensions of them; the raw queries here count the partial
  *	  hours at the edges of buckets, and whole periods under the other
- *	  filters.  A raw row's bucket is width_bucket() over the buckets'
- *	  starts, which the session's time zone placed: a comparison of
- *	  instants, the same wherever it runs (a Citus worker node runs its
- *	  shards' part in its own time zone, so date_trunc() there would place
- *	  rows by that zone's days).
+ *	  filters.  A raw row's bucket comes from width_bucket() over the lows
+ *	  of its ranges' pieces in single buckets, which the session's time zone
+ *	  placed: a comparison of instants, the same wherever it runs (a Citus
+ *	  worker node runs its shards' part in its own time zone, so date_trunc()
+ *	  there would place rows by that zone's days).
  */
 #include "postgres.h"
 
@@ -38,7 +38,8 @@
 /*
  * The queries below count the rows of ranges [lo, hi) of their time column,
  * %2$s: the ranges' bounds are the elements of $1 and $2 (ts_ranges_sql).
- * $9 holds the starts of the buckets the ranges touch.
+ * $9 holds the lows of the ranges' pieces in single buckets
+ * (ts_range_pieces): width_bucket() over them tells a row's piece.
  */
 
 /* Which sessions count ($3..$8), on alias s; a NULL parameter is no filter. */
@@ -125,35 +126,19 @@ static const char *const ts_q_feedback_sessions =
 /* The feedback queries' join to sessions and its filter (%3$s, %4$s): only with session filters. */
 #define TS_FEEDBACK_JOIN "JOIN %1$s.support_troubleshooting_sessions s ON s.session_id = f.session_id"
 
-/* The index of the last bucket starting at or before t (buckets sorted), or -1. */
-static int
-ts_bucket_at(const TsPeriodStats *st, TimestampTz t)
+/* The bucket of each piece of the ranges of the last query (ts_report_query), and their number. */
+typedef struct TsPieces
 {
-	int			lo = 0,
-				hi = st->nbuckets - 1,
-				found = -1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (st->buckets[mid].start <= t)
-		{
-			found = mid;
-			lo = mid + 1;
-		}
-		else
-			hi = mid - 1;
-	}
-	return found;
-}
+	int		   *bucket;
+	int			n;
+} TsPieces;
 
 /*
  * Runs one of the queries above over the n ranges (sorted, inside the
- * period) of its time column col, with the filters bound; returns the index
- * of the first bucket the ranges touch (width_bucket 1 is that bucket).
+ * period) of its time column col, with the filters bound; returns the
+ * bucket of each piece of the ranges (width_bucket k is piece k - 1).
  */
-static int
+static TsPieces
 ts_report_query(const char *sql, const char *col, const TsPeriodStats *st,
 				const TsRange *ranges, int n, const TsReportFilters *f)
 {
@@ -162,13 +147,12 @@ ts_report_query(const char *sql, const char *col, const TsPeriodStats *st,
 	Datum		values[TS_NPARAMS];
 	char		nulls[TS_NPARAMS];
 	const char *nsp = quote_identifier(get_namespace_name(ts_extension_schema(false)));
-	int			first = Max(ts_bucket_at(st, ranges[0].lo), 0);
-	int			last = Max(ts_bucket_at(st, ranges[n - 1].hi - 1), first);
-	TimestampTz *starts = palloc(sizeof(TimestampTz) * (last - first + 1));
+	TimestampTz *lows = palloc(sizeof(TimestampTz) * (n + st->nbuckets + 1));
+	TsPieces	pieces;
 	int			ret;
 
-	for (int i = first; i <= last; i++)
-		starts[i - first] = st->buckets[i].start;
+	pieces.bucket = palloc(sizeof(int) * (n + st->nbuckets + 1));
+	pieces.n = ts_range_pieces(st->buckets, st->nbuckets, ranges, n, lows, pieces.bucket);
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = ts_ranges_bounds(ranges, n, false);
 	values[1] = ts_ranges_bounds(ranges, n, true);
@@ -184,16 +168,16 @@ ts_report_query(const char *sql, const char *col, const TsPeriodStats *st,
 	nulls[6] = f->min_rating ? ' ' : 'n';
 	values[7] = Int32GetDatum(f->max_rating);
 	nulls[7] = f->max_rating ? ' ' : 'n';
-	values[8] = ts_times_array(starts, last - first + 1);
+	values[8] = ts_times_array(lows, pieces.n);
 
 	/* without session filters, feedback needs no join (its session exists) */
-	ret = SPI_execute_with_args(psprintf(sql, nsp, ts_ranges_sql(col, n),
-										 f->on_sessions ? psprintf(TS_FEEDBACK_JOIN, nsp) : "",
-										 f->on_sessions ? TS_SESSION_FILTER_TEXT(nsp) : ""),
-								TS_NPARAMS, types, values, nulls, true, 0);
+	ret = ts_ranges_execute(psprintf(sql, nsp, ts_ranges_sql(col, n),
+									 f->on_sessions ? psprintf(TS_FEEDBACK_JOIN, nsp) : "",
+									 f->on_sessions ? TS_SESSION_FILTER_TEXT(nsp) : ""),
+							n, TS_NPARAMS, types, values, nulls);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report query failed: %s", SPI_result_code_string(ret));
-	return first;
+	return pieces;
 }
 
 /* Column col (1-based) of result row `row` as text, or NULL. */
@@ -205,18 +189,15 @@ ts_get_text(int row, int col)
 	return v;
 }
 
-/*
- * The bucket index of result row r: column 1 is its width_bucket over the
- * starts from bucket `first` on (ts_report_query).
- */
+/* The bucket index of result row r: column 1 is its piece's width_bucket (ts_report_query). */
 static int
-ts_row_bucket(const TsPeriodStats *st, int first, uint64 r)
+ts_row_bucket(TsPieces pieces, uint64 r)
 {
-	int64		b = first + ts_get_int64((int) r, 1) - 1;
+	int64		k = ts_get_int64((int) r, 1);
 
-	if (b < first || b >= st->nbuckets)
+	if (k < 1 || k > pieces.n)
 		elog(ERROR, "report row outside the period's buckets");
-	return (int) b;
+	return pieces.bucket[k - 1];
 }
 
 /* The greatest title (byte order, as max(... COLLATE "C")) with rows left, or NULL. */
@@ -298,11 +279,11 @@ ts_add_minutes(int row, int col, TsProblemStats *p, int64 *count)
 static void
 ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n)
 {
-	int			first = ts_report_query(ts_q_sessions, "s.started_at", st, ranges, n, f);
+	TsPieces	pieces = ts_report_query(ts_q_sessions, "s.started_at", st, ranges, n, f);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		int			b = ts_row_bucket(st, first, r);
+		int			b = ts_row_bucket(pieces, r);
 		TsBucket   *bk = &st->buckets[b];
 		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
 		int64		n = ts_get_int64(r, 4);
@@ -329,11 +310,11 @@ ts_collect_sessions(TsPeriodStats *st, const TsReportFilters *f, const TsRange *
 static void
 ts_collect_attempts(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n)
 {
-	int			first = ts_report_query(ts_q_attempts, "a.attempted_at", st, ranges, n, f);
+	TsPieces	pieces = ts_report_query(ts_q_attempts, "a.attempted_at", st, ranges, n, f);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = &st->buckets[ts_row_bucket(st, first, r)];
+		TsBucket   *bk = &st->buckets[ts_row_bucket(pieces, r)];
 		TsProblemStats *p = ts_report_problem(st, ts_get_text(r, 2));
 		TsStepStats *s = ts_report_step(p, (int) ts_get_int64(r, 3));
 		int64		n = ts_get_int64(r, 5);
@@ -358,11 +339,11 @@ static void
 ts_collect_feedback(TsPeriodStats *st, const TsReportFilters *f, const TsRange *ranges, int n,
 					bool whole)
 {
-	int			first = ts_report_query(ts_q_feedback, "f.collected_at", st, ranges, n, f);
+	TsPieces	pieces = ts_report_query(ts_q_feedback, "f.collected_at", st, ranges, n, f);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		TsBucket   *bk = &st->buckets[ts_row_bucket(st, first, r)];
+		TsBucket   *bk = &st->buckets[ts_row_bucket(pieces, r)];
 
 		bk->m.m[M_FEEDBACK] += ts_get_int64(r, 2);
 		bk->m.m[M_RATING_SUM] += ts_get_int64(r, 3);

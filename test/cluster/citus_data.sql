@@ -12,14 +12,15 @@
 --   * 19 of 20 sessions lie in the 70 days before :base, in a final status
 --     (resolved, escalated, abandoned, timed_out; a few resolved without
 --     resolved_at), some starting exactly on the hour.
---   * 1 of 20 lies in the last 22 hours before :recent (default now()):
---     active ones (started, in_progress), and resolved or escalated ones
---     whose end is 5 to 45 minutes or 75 minutes to 22 hours before :recent,
---     so the realtime windows (the last hour, the last day) keep their rows
---     for a while after the load.  Loads that must compare equal pass the
---     same :recent.  Active sessions have their last activity a day after
---     :recent and no more than two failed attempts, so neither the idle
---     timeout nor auto-escalation changes them during a test.
+--   * 1 of 20 lies in the last 22 hours before :recent (default: now() to
+--     the minute, so loads in the same minute agree; loads that must compare
+--     equal pass the same :recent): active ones (started, in_progress), and
+--     resolved or escalated ones whose end is 5 to 45 minutes or 75 minutes
+--     to 22 hours before :recent, so the realtime windows (the last hour, the
+--     last day) keep their rows for a while after the load.  Active sessions
+--     have their last activity a day after :recent and no more than two
+--     failed attempts, so neither the idle timeout nor auto-escalation
+--     changes them during a test.
 --   * 1 to 5 attempts a session, steps repeated (first tries), a few on
 --     step 0, titles that differ for one step, 1 in 4 failing.
 --   * 0 to 3 feedback rows a session (ratings, NPS, helpful, some exactly
@@ -42,7 +43,7 @@
 \endif
 \if :{?recent}
 \else
-\set recent 'now()'
+\set recent 'date_trunc(''minute'', now())'
 \endif
 
 -- the sessions: number i, whether it is recent, its problem, outcome and times

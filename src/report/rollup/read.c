@@ -489,8 +489,8 @@ ts_rollup_query(const char *sql, const char *col, const TsRange *ranges, int n,
 		values[3] = TimestampTzGetDatum(*a);
 		nulls[3] = ' ';
 	}
-	ret = SPI_execute_with_args(psprintf(sql, nsp, ts_ranges_sql(col, n)),
-								TS_RNPARAMS, types, values, nulls, true, 0);
+	ret = ts_ranges_execute(psprintf(sql, nsp, ts_ranges_sql(col, n)), n,
+							TS_RNPARAMS, types, values, nulls);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "report rollup query failed: %s", SPI_result_code_string(ret));
 }
