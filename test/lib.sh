@@ -6,7 +6,8 @@ TS_PG_MAJOR=${TS_PG_MAJOR:-15}
 TS_APT_PACKAGES="build-essential postgresql-$TS_PG_MAJOR postgresql-server-dev-$TS_PG_MAJOR
  libcurl4-openssl-dev postgresql-$TS_PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
  python3 util-linux curl procps python3-aiosmtpd openssl libmicrohttpd-dev prometheus chromium
- libhpdf-dev qpdf poppler-utils fonts-dejavu-core libasan8 libubsan1 python3-psycopg2"
+ libhpdf-dev qpdf poppler-utils fonts-dejavu-core libasan8 libubsan1 python3-psycopg2
+ nodejs debhelper dpkg-dev fakeroot postgresql-server-dev-all"
 # TS_SANITIZE=1: the extension is built with these flags (gcc's AddressSanitizer
 # and UndefinedBehaviorSanitizer) and every cluster runs with their runtime.
 # No stack redzones (asan-stack=0): the ASan runtime is not preloaded (see
