@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Report export end to end: PDFs made from report documents (with charts,
-# without, a long one, one with Spanish, Russian and Greek text) are written
+# without, a long one, one with Spanish, Russian and Greek text, one with
+# symbols and a trend of each direction) are written
 # to files and checked with qpdf --check, pdfinfo (pages, title, creator),
 # pdffonts (embedded fonts) and pdftotext (title, KPI values, problems,
 # steps, recommendations, page numbers, the exact UTF-8 strings); the json
@@ -88,6 +89,21 @@ SELECT 'utf8', doc || jsonb_build_object(
         'rule', 'agent', 'severity', 'info',
         'message', 'Агент Иван и Ελένη Παπαδοπούλου: más formación', 'data', '{}'::jsonb)))
 FROM docs WHERE name = 'charts';
+-- accents and symbols a reader copies out of the text layer, and a trend
+-- of each direction (the arrows are drawn shapes with the symbol as text)
+INSERT INTO docs
+SELECT 'symbols', doc || jsonb_build_object(
+    'title', 'Señal débil ▲ Café',
+    'executive_summary', 'El año pasó: señal débil en el café, 4,50 € por caso ▲ 12 %.',
+    'trends', jsonb_build_object('previous_period', doc->'trends'->'previous_period',
+        'metrics', jsonb_build_array(
+            jsonb_build_object('metric', 'total_sessions', 'current', 1234, 'previous', 1000,
+                               'change', 234, 'change_percent', 23.40, 'direction', 'up', 'better', null),
+            jsonb_build_object('metric', 'resolution_rate', 'current', 0.7998, 'previous', 0.8498,
+                               'change', -0.05, 'change_percent', -5.88, 'direction', 'down', 'better', false),
+            jsonb_build_object('metric', 'escalation_rate', 'current', 0.1216, 'previous', 0.1216,
+                               'change', 0, 'change_percent', 0, 'direction', 'flat', 'better', null))))
+FROM docs WHERE name = 'charts';
 -- 80 problems (some with failing steps) and 60 recommendations
 INSERT INTO docs
 SELECT 'long', doc || jsonb_build_object(
@@ -112,7 +128,7 @@ ok $? "documents stored"
 has() { pdf_text "$1" | grep -qF -- "$2"; }
 pages() { pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *//p'; }
 
-for n in charts nocharts utf8 long; do
+for n in charts nocharts utf8 symbols long; do
     export_pdf_checked "$n" "$OUT/$n.pdf"
     qpdf --check "$OUT/$n.pdf" > "$OUT/$n.qpdf" 2>&1
     ok $? "$n: qpdf --check passes"
@@ -134,8 +150,8 @@ has "$P" "Weekly troubleshooting report"; ok $? "title drawn"
 has "$P" "Period: 2026-04-27 00:00:00+02:00 to 2026-05-04 00:00:00+02:00 (Europe/Madrid)"; ok $? "period drawn"
 has "$P" "Generated at: 2026-05-04 06:00:00+02:00"; ok $? "generation time drawn"
 has "$P" "Sessions rose by 23.4% while the resolution rate improved to 80.0%."; ok $? "executive summary drawn"
-pdf_text "$P" | grep -qE '^ *Sessions +1234 +1000 +\+23\.4%'; ok $? "KPI row: sessions, previous, change"
-pdf_text "$P" | grep -qE '^ *Resolution rate +80\.0% +75\.0% +\+6\.6%'; ok $? "KPI row: resolution rate as a percentage"
+pdf_text "$P" | grep -qE '^ *Sessions +1234 +1000 +▲ +\+23\.4%'; ok $? "KPI row: sessions, previous, arrow, change"
+pdf_text "$P" | grep -qE '^ *Resolution rate +80\.0% +75\.0% +▲ +\+6\.6%'; ok $? "KPI row: resolution rate as a percentage"
 pdf_text "$P" | grep -qE '^ *Average resolution time +17\.2 min'; ok $? "KPI row: minutes"
 pdf_text "$P" | grep -qE '^ *Net promoter score +42'; ok $? "KPI row: NPS"
 has "$P" "Wi-Fi keeps dropping"; ok $? "problem title drawn"
@@ -161,6 +177,16 @@ for s in "Informe semanal — Resolución" "Juan Pérez resolvió 12 casos el D�
          "Resolución de la impresora" "Reiniciar el equipo del Día" "Агент Иван и Ελένη Παπαδοπούλου: más formación"; do
     has "$U" "$s"; ok $? "pdftotext finds \"$s\""
 done
+
+# --- the text layer: accents and symbols copy out exactly ---
+S=$OUT/symbols.pdf
+pdftotext "$S" "$OUT/symbols.txt"
+is "$(head -1 "$OUT/symbols.txt")" "Señal débil ▲ Café" "pdftotext: the title line, exactly"
+grep -qxF "El año pasó: señal débil en el café, 4,50 € por caso ▲ 12 %." "$OUT/symbols.txt"
+ok $? "pdftotext: the summary line with é, ñ, €, ▲, exactly"
+pdf_text "$S" | grep -qE '^ *Sessions +1234 +1000 +▲ +\+23\.4%'; ok $? "an upward trend copies out as ▲"
+pdf_text "$S" | grep -qE '^ *Resolution rate +80\.0% +85\.0% +▼ +-5\.9%'; ok $? "a downward trend copies out as ▼"
+pdf_text "$S" | grep -qE '^ *Escalation rate +12\.2% +12\.2% +▬ +0\.0%'; ok $? "a flat trend copies out as ▬"
 
 # --- a long report spans pages, each with its footer ---
 L=$OUT/long.pdf
@@ -229,6 +255,13 @@ D -c "SET troubleshooting.pdf_font = '/usr/share/fonts/truetype/dejavu/DejaVuMat
   -c "SELECT encode(export_troubleshooting_report(doc, 'pdf'), 'base64') FROM docs WHERE name = 'charts'" | base64 -d > "$OUT/nobold.pdf"
 qpdf --check "$OUT/nobold.pdf" >/dev/null 2>&1 && has "$OUT/nobold.pdf" "Key figures"
 ok $? "a font with no bold variant is used for headings too"
+
+# --- no PDF reader warning: poppler reads every page of every PDF above silently ---
+for f in "$OUT"/*.pdf; do
+    n=$(basename "$f" .pdf)
+    warn=$( { pdftotext "$f" /dev/null; pdftoppm -r 30 -png "$f" "$OUT/render-$n"; } 2>&1)
+    is "$warn" "" "$n: pdftotext and pdftoppm print no warning"
+done
 
 # --- privileges ---
 D -c "DROP ROLE IF EXISTS ts_pdf_reader; CREATE ROLE ts_pdf_reader LOGIN" >/dev/null 2>&1

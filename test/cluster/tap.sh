@@ -283,6 +283,6 @@ export_pdf_checked() {
     ok $? "$1: export writes a PDF"
 }
 
-# The text of PDF $1 (pdftotext, layout kept; its warnings about libharu's
-# ToUnicode CMap dropped).
-pdf_text() { pdftotext -layout "$1" - 2>/dev/null; }
+# The text of PDF $1 (pdftotext, layout kept; a warning goes to the log,
+# and report_pdf.sh fails on any).
+pdf_text() { pdftotext -layout "$1" -; }

@@ -20,6 +20,7 @@
 #include "report/export/pdf.h"
 #include "report/export/pdf_draw.h"
 #include "report/export/pdf_sections.h"
+#include "report/export/pdf_tounicode.h"
 #include "report/report.h"
 
 #include "access/xact.h"
@@ -91,6 +92,8 @@ ts_pdf_load_font(TsPdf *p, const char *path)
 	name = HPDF_LoadTTFontFromFile(p->doc, path, HPDF_TRUE);
 	if (name != NULL && p->error == 0)
 		font = HPDF_GetFont(p->doc, name, "UTF-8");
+	if (font != NULL && p->error == 0)
+		ts_pdf_tounicode(font);
 	if (font == NULL || p->error != 0)
 	{
 		HPDF_ResetError(p->doc);

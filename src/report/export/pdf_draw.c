@@ -209,6 +209,22 @@ ts_pdf_text_center(TsPdf *p, HPDF_Font font, float size, float center, float y,
 	ts_pdf_text(p, font, size, center - ts_pdf_width(font, size, s) / 2, y, color, s);
 }
 
+/*
+ * Lays invisible UTF-8 text s at (x, y): the text layer of a drawn shape, so
+ * that copying, searching or reading the page aloud gives the symbol the
+ * shape shows (the regular font's glyph need not exist: it is never drawn).
+ */
+void
+ts_pdf_hidden_text(TsPdf *p, float size, float x, float y, const char *s)
+{
+	HPDF_Page_BeginText(p->page);
+	HPDF_Page_SetTextRenderingMode(p->page, HPDF_INVISIBLE);
+	HPDF_Page_SetFontAndSize(p->page, p->font, size);
+	HPDF_Page_TextOut(p->page, ts_pdf_coord(x), ts_pdf_coord(y), s);
+	HPDF_Page_SetTextRenderingMode(p->page, HPDF_FILL);
+	HPDF_Page_EndText(p->page);
+}
+
 /* Fills a rectangle (x, y: lower left corner). */
 void
 ts_pdf_rect(TsPdf *p, float x, float y, float w, float h, const TsRgb *color)
@@ -236,6 +252,7 @@ ts_pdf_triangle(TsPdf *p, float x, float y, float size, bool up, const TsRgb *co
 {
 	float		h;
 
+	ts_pdf_hidden_text(p, size, x, y, up ? "\xE2\x96\xB2" : "\xE2\x96\xBC");	/* ▲ or ▼ */
 	x = ts_pdf_coord(x);
 	y = ts_pdf_coord(y);
 	size = ts_pdf_coord(size);

@@ -67,6 +67,7 @@ extern void ts_pdf_text_right(TsPdf *p, HPDF_Font font, float size, float right,
 							  const TsRgb *color, const char *s);
 extern void ts_pdf_text_center(TsPdf *p, HPDF_Font font, float size, float center, float y,
 							   const TsRgb *color, const char *s);
+extern void ts_pdf_hidden_text(TsPdf *p, float size, float x, float y, const char *s);
 extern void ts_pdf_rect(TsPdf *p, float x, float y, float w, float h, const TsRgb *color);
 extern void ts_pdf_line(TsPdf *p, float x1, float y1, float x2, float y2, float width,
 						const TsRgb *color);

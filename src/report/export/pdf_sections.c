@@ -124,7 +124,10 @@ ts_pdf_kpi_row(TsPdf *p, const char *metric, JsonbValue *value, JsonbContainer *
 				 strncmp(dir->val.string.val, "down", 4) == 0)
 			ts_pdf_triangle(p, TS_KPI_CHANGE_X, base, 7, false, color);
 		else if (dir != NULL && dir->type == jbvString)
+		{
+			ts_pdf_hidden_text(p, 7, TS_KPI_CHANGE_X, base, "\xE2\x96\xAC");	/* ▬ */
 			ts_pdf_rect(p, TS_KPI_CHANGE_X, base + 2, 7, 2, color);
+		}
 		if (ts_export_number(pct, &d))
 			change = psprintf(fabs(d) < 1e15 ? "%s%.1f%%" : "%s%.2e%%", d > 0 ? "+" : "", d);
 		else
