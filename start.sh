@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # start.sh: build, install and start troubleshooting in a local PostgreSQL
-# cluster kept in .data/ (git-ignored), load 60 days of sample history once,
+# cluster kept in .data/ (git-ignored), load 61 days of sample history once,
 # start the traffic simulator (bench/traffic.sh) that keeps the last hour
 # alive, and show it working: realtime metrics, the HTTP endpoint, a report
 # of the last 30 days with its trends against the 30 days before.
@@ -19,7 +19,10 @@ ROOT=$PWD
 PORT=${TS_PORT:-5433}
 DB=${TS_DB:-troubleshooting}
 SESSIONS=${TS_SESSIONS:-10000}
-DAYS=60
+# 61 days of history: the report of the last 30 days compares them with the
+# 30 or 31 days before (the calendar month before, when the span is one),
+# which start 60 days back; the generator's oldest day is only partly filled
+DAYS=61
 # the simulator's pid file and log live next to the cluster
 export TS_TRAFFIC_DIR=$ROOT/.data
 

@@ -113,7 +113,7 @@ WITH opened AS (
     SELECT :'stem' || '-' || g, n.first || ' ' || n.last, 'Customer reports: ' || lower(p.title),
            p.problem_id, p.title, array_length(p.steps, 1),
            jsonb_build_object('channel', (ARRAY['web', 'app', 'chat'])[r.channel], 'agent_version', '4.0', 'simulated', true)
-    FROM generate_series(1, (SELECT CASE WHEN x < 0.5 THEN 0 WHEN x < 0.9 THEN 1 ELSE 2 END
+    FROM generate_series(1, (SELECT CASE WHEN x < 0.6 THEN 0 WHEN x < 0.95 THEN 1 ELSE 2 END
                              FROM (SELECT random() AS x) AS d)) AS g
     CROSS JOIN LATERAL (SELECT random() AS problem_draw, 1 + floor(random() * 300)::int AS name_draw,
                                1 + floor(random() * 3)::int AS channel, g AS gg) AS r
@@ -124,8 +124,9 @@ SELECT count(*) AS opened FROM opened \gset
 
 -- the open sessions of the last day with a problem of the catalogue (the
 -- newest 200, none a concurrent writer holds), and what happens to each:
--- now and then an attempt at its next step (out of steps: escalated), rarely
--- the customer walks away
+-- an attempt at its next step in 3% of the ticks (out of steps: escalated),
+-- the customer walking away in 0.1%.  At a tick every 2.5 s, with 0.45 new
+-- sessions a tick, a session lasts about three minutes and some 35 are open
 CREATE TEMP TABLE moves ON COMMIT DROP AS
 WITH open_sessions AS (
     SELECT s.session_id, s.completed_steps + 1 AS step, p.steps, p.p_resolve, p.p_escalate
@@ -137,9 +138,9 @@ WITH open_sessions AS (
     LIMIT 200
     FOR UPDATE OF s SKIP LOCKED)
 SELECT o.*, d.ok_draw < o.p_resolve * 0.55 AS success,
-       d.leave_draw >= 0.004 AND d.act_draw < 0.07 AND o.step <= array_length(o.steps, 1) AS tried,
-       CASE WHEN d.leave_draw < 0.004 THEN 'abandoned'
-            WHEN d.act_draw >= 0.07 THEN NULL
+       d.leave_draw >= 0.001 AND d.act_draw < 0.03 AND o.step <= array_length(o.steps, 1) AS tried,
+       CASE WHEN d.leave_draw < 0.001 THEN 'abandoned'
+            WHEN d.act_draw >= 0.03 THEN NULL
             WHEN o.step > array_length(o.steps, 1) THEN 'escalated'
             WHEN d.ok_draw < o.p_resolve * 0.55 THEN CASE WHEN d.fix_draw < 0.85 THEN 'resolved' ELSE 'in_progress' END
             WHEN d.fix_draw < o.p_escalate * 0.4 THEN 'escalated'
