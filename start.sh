@@ -3,7 +3,7 @@
 # cluster kept in .data/ (git-ignored), load 61 days of sample history once,
 # start the traffic simulator (bench/traffic.sh) that keeps the last hour
 # alive, and show it working: realtime metrics, the HTTP endpoint, a report
-# of the last 30 days with its trends against the 30 days before.
+# of the last 30 days with its trends against the month before.
 # Safe to run again: it reuses the cluster and the data.
 #   bash start.sh                 start (or restart) everything
 #   bash start.sh stop            stop the traffic simulator, then the cluster
@@ -182,8 +182,9 @@ else
 fi
 
 # a report of the last 30 days (today included), as the PDF a manager opens
-# and as CSV; its trends compare them with the 30 days before
-REPORT_ID=$(P -qAt -d "$DB" -c "SELECT generate_troubleshooting_report('custom', date_trunc('day', now()) - interval '29 days', date_trunc('day', now()) + interval '1 day', p_include_charts => true)->>'id'")
+# and as CSV, computed afresh (the simulator keeps adding sessions); its
+# trends compare them with the month before
+REPORT_ID=$(P -qAt -d "$DB" -c "SELECT generate_troubleshooting_report('custom', date_trunc('day', now()) - interval '29 days', date_trunc('day', now()) + interval '1 day', p_include_charts => true, p_force => true)->>'id'")
 mkdir -p reports
 P -qAt -d "$DB" -c "SELECT encode(export_troubleshooting_report($REPORT_ID, 'pdf'), 'base64')" | base64 -d > reports/troubleshooting-report.pdf
 P -qAt -d "$DB" -c "SELECT encode(export_troubleshooting_report($REPORT_ID, 'csv'), 'base64')" | base64 -d > reports/troubleshooting-report.csv

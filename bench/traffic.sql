@@ -163,18 +163,17 @@ WITH tried AS (
     RETURNING success)
 SELECT count(*) AS attempts, count(*) FILTER (WHERE NOT success) AS failed FROM tried \gset
 
--- the sessions move on: steps done, and the status each reached (a session
--- the trigger escalated keeps that)
+-- the sessions move on: the steps done, and the status each reached (one
+-- the trigger has just escalated keeps that status, with the step counted)
 UPDATE support_troubleshooting_sessions s
 SET completed_steps = CASE WHEN m.tried THEN m.step ELSE s.completed_steps END,
-    status = m.to_status,
-    ticket_id = CASE WHEN m.to_status = 'escalated' THEN 'TCK-' || (800000 + s.id % 100000) ELSE s.ticket_id END,
-    assigned_agent = CASE WHEN m.to_status = 'escalated'
+    status = CASE WHEN s.status IN ('started', 'in_progress') THEN m.to_status ELSE s.status END,
+    ticket_id = CASE WHEN s.status IN ('started', 'in_progress') AND m.to_status = 'escalated' THEN 'TCK-' || (800000 + s.id % 100000) ELSE s.ticket_id END,
+    assigned_agent = CASE WHEN s.status IN ('started', 'in_progress') AND m.to_status = 'escalated'
                           THEN (ARRAY['agent.lee', 'agent.ortiz', 'agent.kim', 'agent.novak'])[1 + (s.id % 4)::int]
                           ELSE s.assigned_agent END
 FROM moves m
-WHERE m.session_id = s.session_id AND m.to_status IS NOT NULL
-  AND s.status IN ('started', 'in_progress');
+WHERE m.session_id = s.session_id AND m.to_status IS NOT NULL;
 
 SELECT count(*) FILTER (WHERE s.status = 'resolved') AS resolved,
        count(*) FILTER (WHERE s.status = 'escalated') AS escalated,
@@ -193,7 +192,7 @@ WITH rated AS (
                                                  'Still not working.', 'Great help — ¡gracias!', 'Had to call anyway.'])[1 + floor(random() * 6)::int] END,
            s.ended_at + w.delay
     FROM support_troubleshooting_sessions s
-    CROSS JOIN LATERAL (SELECT (5 + abs(hashtext(s.session_id || '/feedback-delay')) % 61) * interval '1 second' AS delay) AS w
+    CROSS JOIN LATERAL (SELECT (5 + abs(hashtext(s.session_id || '/feedback-delay')::bigint) % 61) * interval '1 second' AS delay) AS w
     CROSS JOIN LATERAL (
         SELECT CASE s.status
                  WHEN 'resolved' THEN (ARRAY[3, 4, 4, 5, 5, 5, 5, 5])[1 + floor(random() * 8)::int]
@@ -202,7 +201,7 @@ WITH rated AS (
     WHERE s.started_at > now() - interval '3 hours'
       AND s.status IN ('resolved', 'escalated', 'abandoned', 'timed_out')
       AND s.ended_at > now() - interval '1 hour' AND s.ended_at + w.delay <= now()
-      AND abs(hashtext(s.session_id || '/feedback')) % 100
+      AND abs(hashtext(s.session_id || '/feedback')::bigint) % 100
           < CASE s.status WHEN 'resolved' THEN 40 WHEN 'escalated' THEN 30 ELSE 10 END
       AND NOT EXISTS (SELECT FROM support_troubleshooting_feedback x WHERE x.session_id = s.session_id)
     RETURNING 1)

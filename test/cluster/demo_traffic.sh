@@ -46,6 +46,7 @@ REPORT=$(D -c "SELECT generate_troubleshooting_report('custom', date_trunc('day'
                                                       date_trunc('day', now()) + interval '1 day')->>'id'")
 [[ $REPORT =~ ^[0-9]+$ ]]
 ok $? "the 30-day report of start.sh is generated (id $REPORT)"
+# Prints SQL expression $1 over the trend entries (m) of the report.
 trend() { D -c "SELECT $1 FROM support_troubleshooting_reports r, jsonb_array_elements(r.data->'trends'->'metrics') m WHERE r.id = $REPORT"; }
 # (a span of one calendar month compares with the month before: 30 or 31 days)
 is "$(D -c "SELECT pe = date_trunc('day', now()) - interval '29 days' AND pe - ps IN (interval '30 days', interval '31 days')
@@ -87,10 +88,11 @@ ok $? "its first tick back-filled the empty last hour with 60 sessions"
 is "$(D -c "SELECT count(*) >= 60 FROM support_troubleshooting_sessions WHERE started_at >= now() - interval '1 hour'")" "t" \
    "60 or more sessions started in the last hour"
 
-# counts after the first tick, and the time it ended
+# Prints the counts of sessions, attempts and feedback, space-separated.
 counts() { D -c "SELECT (SELECT count(*) FROM support_troubleshooting_sessions) || ' ' ||
                         (SELECT count(*) FROM support_troubleshooting_attempts) || ' ' ||
                         (SELECT count(*) FROM support_troubleshooting_feedback)"; }
+# the counts after the first tick, and the time it ended
 read -r s1 a1 f1 < <(counts)
 T1=$(D -c "SELECT now()")
 # Succeeds when count $1 (1 sessions, 2 attempts, 3 feedback) has passed $2.
@@ -113,7 +115,7 @@ D -c "SELECT get_troubleshooting_realtime_metrics() -> 'metrics'" | sed 's/^/# /
 is "$(D -c "SELECT count(*) FROM support_troubleshooting_sessions WHERE session_id LIKE 'live-%' AND customer_email IS NOT NULL")" "0" \
    "simulated customers leave no e-mail address (no feedback-request mail)"
 
-# the listener asks for what it has received until it has each kind of event
+# The payloads the listener has printed so far, one a line.
 payloads() { sed -n 's/^Asynchronous notification "troubleshooting_events" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' "$out"; }
 # Succeeds when the listener has session.status events of a new and of a
 # finished session, and a feedback.received event.
@@ -126,6 +128,7 @@ st = {x.get('status') for x in e if x['type'] == 'session.status'}
 sys.exit(not ('started' in st and st & {'resolved', 'escalated', 'abandoned'}
               and any(x['type'] == 'feedback.received' for x in e)))"
 }
+# (the listener asks for what it has received until it has each kind)
 wait_until 60 heard_all
 ok $? "the LISTEN client received troubleshooting_events: sessions started and finished, feedback"
 echo "# $(payloads | wc -l) events, e.g. $(payloads | grep -m1 feedback.received)"
