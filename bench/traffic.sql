@@ -126,7 +126,7 @@ SELECT count(*) AS opened FROM opened \gset
 -- newest 200, none a concurrent writer holds), and what happens to each:
 -- an attempt at its next step in 3% of the ticks (out of steps: escalated),
 -- the customer walking away in 0.1%.  At a tick every 2.5 s, with 0.45 new
--- sessions a tick, a session lasts about three minutes and some 35 are open
+-- sessions a tick, a session lasts two to three minutes and some 20 are open
 CREATE TEMP TABLE moves ON COMMIT DROP AS
 WITH open_sessions AS (
     SELECT s.session_id, s.completed_steps + 1 AS step, p.steps, p.p_resolve, p.p_escalate
