@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # start.sh: build, install and start troubleshooting in a local PostgreSQL
-# cluster kept in .data/ (git-ignored), load sample data once, and show it working.
+# cluster kept in .data/ (git-ignored), load 61 days of sample history once,
+# start the traffic simulator (bench/traffic.sh) that keeps the last hour
+# alive, and show it working: realtime metrics, the HTTP endpoint, a report
+# of the last 30 days with its trends against the month before.
 # Safe to run again: it reuses the cluster and the data.
-#   TS_PORT (default 5433), TS_DB (default troubleshooting), TS_SESSIONS (default 5000),
-#   TS_HTTP_PORT (default 3000: the HTTP endpoint on 127.0.0.1 and ::1)
+#   bash start.sh                 start (or restart) everything
+#   bash start.sh stop            stop the traffic simulator, then the cluster
+#   bash start.sh stop-traffic    stop the traffic simulator only
+#   TS_PORT (default 5433), TS_DB (default troubleshooting), TS_SESSIONS (default 10000),
+#   TS_HTTP_PORT (default 3000: the HTTP endpoint on 127.0.0.1 and ::1),
+#   TS_TRAFFIC=0 (no simulator), TS_TRAFFIC_INTERVAL (seconds between its ticks, default 2.5)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -11,19 +18,44 @@ ROOT=$PWD
 
 PORT=${TS_PORT:-5433}
 DB=${TS_DB:-troubleshooting}
-SESSIONS=${TS_SESSIONS:-5000}
+SESSIONS=${TS_SESSIONS:-10000}
+# 61 days of history: the report of the last 30 days compares them with the
+# 30 or 31 days before (the calendar month before, when the span is one),
+# which start 60 days back; the generator's oldest day is only partly filled
+DAYS=61
+# the simulator's pid file and log live next to the cluster
+export TS_TRAFFIC_DIR=$ROOT/.data
+
+# The cluster lives in .data/pgdata; where the postgres user cannot reach the
+# checkout (a clone under /root), it lives in postgres's home, linked from .data.
+DATA=$ROOT/.data/pgdata
+[ -L "$DATA" ] && DATA=$(readlink "$DATA")
+
+case "${1:-}" in
+    stop|stop-traffic)
+        bash bench/traffic.sh stop
+        if [ "$1" = stop ]; then
+            if [ -f "$DATA/postmaster.pid" ]; then
+                runuser -u postgres -- "/usr/lib/postgresql/$TS_PG_MAJOR/bin/pg_ctl" -D "$DATA" -m fast -w stop
+            else
+                echo "PostgreSQL is not running in $DATA"
+            fi
+        fi
+        exit 0 ;;
+    "") ;;
+    *) echo "usage: bash start.sh [stop|stop-traffic]" >&2; exit 2 ;;
+esac
 
 ts_install_deps
 ts_build_install
 
-# The cluster lives in .data/pgdata; where the postgres user cannot reach the
-# checkout (a clone under /root), it lives in postgres's home, linked from .data.
 mkdir -p .data
-DATA=$ROOT/.data/pgdata
+# (a simulator left by an earlier run stops here: the new one runs this checkout's code)
+bash bench/traffic.sh stop >/dev/null
 if ! runuser -u postgres -- test -x "$ROOT/.data"; then
     real=/var/lib/postgresql/troubleshooting-$(echo "$ROOT" | md5sum | cut -c1-8)
     mkdir -p "$real" && chown postgres: "$real"
-    [ -L "$DATA" ] || ln -s "$real" "$DATA"
+    [ -L "$ROOT/.data/pgdata" ] || ln -s "$real" "$ROOT/.data/pgdata"
     DATA=$real
 fi
 SOCK=/tmp
@@ -90,8 +122,15 @@ if [ -n "$restart_needed" ]; then
 fi
 
 if [ "$(P -qAt -d "$DB" -c "SELECT count(*) FROM support_troubleshooting_sessions")" = 0 ]; then
-    echo "== loading sample data: $SESSIONS sessions over 30 days"
-    P -q -d "$DB" -v sessions="$SESSIONS" -v days=30 -f bench/generate_data.sql >/dev/null
+    echo "== loading sample history: $SESSIONS sessions over the last $DAYS days"
+    P -q -d "$DB" -v sessions="$SESSIONS" -v days=$DAYS -f bench/generate_data.sql >/dev/null
+fi
+
+# the traffic simulator: a tick every few seconds in the background, after a
+# burst that fills the last hour when it is empty (the history ends in the past)
+if [ "${TS_TRAFFIC:-1}" != 0 ]; then
+    echo "== starting the traffic simulator (bench/traffic.sh)"
+    PGDATABASE=$DB bash bench/traffic.sh start
 fi
 
 echo
@@ -142,8 +181,10 @@ else
     exit 1
 fi
 
-# a report of the last 30 days, as the PDF a manager opens and as CSV
-REPORT_ID=$(P -qAt -d "$DB" -c "SELECT generate_troubleshooting_report('custom', date_trunc('day', now()) - interval '30 days', date_trunc('day', now()) + interval '1 day', p_include_charts => true)->>'id'")
+# a report of the last 30 days (today included), as the PDF a manager opens
+# and as CSV, computed afresh (the simulator keeps adding sessions); its
+# trends compare them with the month before
+REPORT_ID=$(P -qAt -d "$DB" -c "SELECT generate_troubleshooting_report('custom', date_trunc('day', now()) - interval '29 days', date_trunc('day', now()) + interval '1 day', p_include_charts => true, p_force => true)->>'id'")
 mkdir -p reports
 P -qAt -d "$DB" -c "SELECT encode(export_troubleshooting_report($REPORT_ID, 'pdf'), 'base64')" | base64 -d > reports/troubleshooting-report.pdf
 P -qAt -d "$DB" -c "SELECT encode(export_troubleshooting_report($REPORT_ID, 'csv'), 'base64')" | base64 -d > reports/troubleshooting-report.csv
@@ -155,6 +196,20 @@ P -d "$DB" -c "SELECT r->'summary'->>'total_sessions' AS sessions, r->'summary'-
                       r->'summary'->>'median_resolution_time_minutes' AS median_minutes, r->'satisfaction'->>'csat' AS csat,
                       r->'satisfaction'->'nps'->>'score' AS nps, jsonb_array_length(r->'recommendations') AS recommendations
                FROM (SELECT data AS r FROM support_troubleshooting_reports WHERE id = $REPORT_ID) x"
+P -d "$DB" -v id="$REPORT_ID" <<'SQL'
+\pset footer off
+SELECT 'Trends against ' || to_char((data->'trends'->'previous_period'->>'start')::timestamptz, 'YYYY-MM-DD') || ' to ' ||
+       to_char((data->'trends'->'previous_period'->>'end')::timestamptz - interval '1 second', 'YYYY-MM-DD') ||
+       ' (the report''s "trends")' AS title
+FROM support_troubleshooting_reports WHERE id = :id \gset
+\echo :title
+SELECT m->>'metric' AS kpi, m->>'previous' AS previous, m->>'current' AS current,
+       CASE m->>'direction' WHEN 'up' THEN '▲' WHEN 'down' THEN '▼' ELSE '▬' END || ' ' ||
+       coalesce(to_char((m->>'change_percent')::numeric, 'FMSG999990.0') || '%', m->>'change', '—') AS change,
+       CASE (m->>'better')::boolean WHEN true THEN 'better' WHEN false THEN 'worse' ELSE '' END AS verdict
+FROM support_troubleshooting_reports r, jsonb_array_elements(r.data->'trends'->'metrics') m
+WHERE r.id = :id AND m->>'metric' IN ('total_sessions', 'resolution_rate', 'escalation_rate', 'avg_rating', 'nps');
+SQL
 
 cat <<EOF2
 
@@ -166,6 +221,16 @@ HTTP (127.0.0.1 and ::1, port $HTTP_PORT):
     curl 'http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/metrics?period=day'
     curl http://127.0.0.1:$HTTP_PORT/metrics
     curl -OJ http://127.0.0.1:$HTTP_PORT/api/support/troubleshooting/reports/$REPORT_ID.pdf
-Stop it with:
-    runuser -u postgres -- $TS_BINDIR/pg_ctl -D $DATA stop
+Dashboard: http://127.0.0.1:$HTTP_PORT/ (refreshes every 5 s)
+EOF2
+if [ "${TS_TRAFFIC:-1}" != 0 ]; then
+    cat <<EOF2
+The traffic simulator opens, works and closes sessions every ${TS_TRAFFIC_INTERVAL:-2.5} s (log: .data/traffic.log).
+Watch it:
+    psql -h 127.0.0.1 -p $PORT -U postgres $DB -c 'LISTEN troubleshooting_events' -c 'SELECT pg_sleep(10)'
+EOF2
+fi
+cat <<EOF2
+Stop the simulator only:       bash start.sh stop-traffic
+Stop the simulator and server: bash start.sh stop
 EOF2
