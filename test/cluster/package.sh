@@ -54,16 +54,18 @@ restore_files() {
 }
 
 # Stops the cluster, removes the package if this test installed it and puts
-# the files found before back: run at exit, whatever happened.
+# the files found before back: run at exit, whatever happened. Its messages
+# go to fd 8, the test's own output (a signal may come while a helper has
+# stdout redirected).
 cleanup() {
     sys ts_cluster_stop "$DATA"
     if [ -n "$INSTALLED" ] && [ -n "$(pkg_status)" ] && [ "$(pkg_status)" != not-installed ]; then
-        echo "# cleanup: removing $PKG"
-        apt_get remove -y "$PKG" >> "$W/cleanup.log" 2>&1 || show "apt-get remove failed" "$W/cleanup.log"
+        echo "# cleanup: removing $PKG" >&8
+        apt_get remove -y "$PKG" >> "$W/cleanup.log" 2>&1 || show "apt-get remove failed" "$W/cleanup.log" >&8
     fi
     if [ -n "$BACKED_UP" ] && [ -z "$RESTORED" ]; then
-        echo "# cleanup: putting back the files found before the install"
-        restore_files || echo "# cleanup: could not restore from $W/preexisting.tar"
+        echo "# cleanup: putting back the files found before the install" >&8
+        restore_files || echo "# cleanup: could not restore from $W/preexisting.tar" >&8
     fi
 }
 
@@ -96,6 +98,7 @@ if [ -n "$st" ] && [ "$st" != not-installed ]; then
     exit 1
 fi
 ok 0 "$PKG is not installed before the test"
+exec 8>&1
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
