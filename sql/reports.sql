@@ -163,8 +163,11 @@ SELECT rebuild_troubleshooting_metrics();
 \set sessions 1500
 \set days 75
 \set seed 0.31
+\o /dev/null
 \i bench/generate_data.sql
+\o
 \set ECHO all
+SELECT count(*) > 1000 AS generated FROM support_troubleshooting_sessions;
 CREATE TEMP TABLE cases (zone text, t text, s timestamptz, e timestamptz, f jsonb);
 INSERT INTO cases
 SELECT z, t, s, e, f
