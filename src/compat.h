@@ -40,8 +40,10 @@
 /* The per-kind owner checks became object_ownercheck in 16. */
 #if PG_VERSION_NUM >= 160000
 #define ts_database_ownercheck(dboid, roleid) object_ownercheck(DatabaseRelationId, (dboid), (roleid))
+#define ts_extension_ownercheck(extoid, roleid) object_ownercheck(ExtensionRelationId, (extoid), (roleid))
 #else
 #define ts_database_ownercheck(dboid, roleid) pg_database_ownercheck((dboid), (roleid))
+#define ts_extension_ownercheck(extoid, roleid) pg_extension_ownercheck((extoid), (roleid))
 #endif
 
 /* varatt.h was split out of postgres.h in 16. */

@@ -16,10 +16,12 @@
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 /* Returns the namespace of the installed extension, or InvalidOid. */
 Oid
@@ -48,6 +50,28 @@ ts_extension_schema(bool missing_ok)
 						TS_EXTENSION_NAME),
 				 errhint("Run CREATE EXTENSION %s.", TS_EXTENSION_NAME)));
 	return nspid;
+}
+
+/*
+ * Returns the namespace of the installed extension, or InvalidOid, holding a
+ * share lock on the extension until the transaction ends.  DROP EXTENSION
+ * takes that lock in exclusive mode before it locks any table, so it waits
+ * for a unit of work that holds it, and a unit that waited for a DROP finds
+ * no extension instead of tables that are gone: the two never deadlock.
+ */
+Oid
+ts_extension_schema_locked(void)
+{
+	Oid			ext = get_extension_oid(TS_EXTENSION_NAME, true);
+
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
+	/* read the catalogue again: a DROP may have committed while this waited */
+	InvalidateCatalogSnapshot();
+	if (get_extension_oid(TS_EXTENSION_NAME, true) != ext)
+		return InvalidOid;
+	return ts_extension_schema(true);
 }
 
 /* Returns the oid of one of the extension's relations, or InvalidOid. */

@@ -12,6 +12,7 @@
 #define TS_EXTENSION_NAME "troubleshooting"
 
 extern Oid	ts_extension_schema(bool missing_ok);
+extern Oid	ts_extension_schema_locked(void);
 extern Oid	ts_extension_relid(const char *relname, bool missing_ok);
 extern char *ts_qualified_name(Oid nspid, const char *relname);
 extern int	ts_column_number(TupleDesc desc, const char *relname, const char *colname);

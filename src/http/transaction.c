@@ -71,7 +71,7 @@ ts_http_transaction(TsHttpWork work, const void *arg, struct MHD_Connection *con
 	XactReadOnly = true;
 	ts_http_set_local("search_path", "pg_catalog, pg_temp");
 
-	nspid = ts_extension_schema(true);
+	nspid = ts_extension_schema_locked();	/* DROP EXTENSION waits for the request */
 	roleid = get_role_oid(ts_http_role, true);
 	if (!OidIsValid(nspid))
 		ts_http_error(reply, 503, "extension \"troubleshooting\" is not installed",

@@ -499,9 +499,11 @@ ts_report_llm_step(void)
 
 	ts_llm_request(job, &result);
 
-	ts_worker_begin();
-	pgstat_report_activity(STATE_RUNNING, "storing a report's executive summary");
-	ts_llm_record(schema, job, &result);
+	if (ts_worker_begin())		/* not when the extension was dropped meanwhile */
+	{
+		pgstat_report_activity(STATE_RUNNING, "storing a report's executive summary");
+		ts_llm_record(schema, job, &result);
+	}
 	ts_worker_end();
 	MemoryContextSwitchTo(outer);
 	next_look = 0;				/* there may be more */

@@ -67,7 +67,11 @@ ts_job_call(Oid nspid, const char *activity, const char *function)
 {
 	int			ret;
 
-	ts_worker_begin();
+	if (!ts_worker_begin())
+	{
+		ts_worker_end();		/* dropped since this run began */
+		return;
+	}
 	pgstat_report_activity(STATE_RUNNING, activity);
 	/* (a schema dropped since nspid was found is an error, not a crash) */
 	ret = SPI_execute(psprintf("SELECT %s()", ts_qualified_name(nspid, function)), false, 0);
@@ -94,7 +98,11 @@ ts_job_retention(Oid nspid)
 	int			interval;
 
 	(void) nspid;
-	ts_worker_begin();
+	if (!ts_worker_begin())
+	{
+		ts_worker_end();		/* dropped since this run began */
+		return;
+	}
 	interval = ts_config_get_int("cleanup_interval_minutes");
 	if (interval != ts_last_interval)
 	{

@@ -10,21 +10,26 @@
  *	  workers away and wait for them to leave (only when the role running
  *	  it owns the database, or is a superuser: anyone else's attempt fails
  *	  anyway and must not disturb the workers); a command that fails gives
- *	  the database its workers back.  DROP EXTENSION on a Citus coordinator
- *	  first drops the extension's distributed and reference tables
- *	  (citus/node.c).
+ *	  the database its workers back.  DROP EXTENSION first takes the
+ *	  extension's lock, which the workers' units of work share, so it never
+ *	  deadlocks with them; on a Citus coordinator it then drops the
+ *	  extension's distributed and reference tables (citus/node.c).
  */
 #include "postgres.h"
 
+#include "base/extschema.h"
 #include "citus/node.h"
 #include "compat.h"
 #include "worker/registry.h"
 #include "worker/utility.h"
 
 #include "catalog/pg_database.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
@@ -43,6 +48,22 @@ ts_drops_extension(DropStmt *stmt)
 		if (strcmp(strVal(lfirst(lc)), "troubleshooting") == 0)
 			return true;
 	return false;
+}
+
+/*
+ * Before DROP EXTENSION troubleshooting does anything (the Citus step drops
+ * tables first), takes the extension's lock that DROP EXTENSION takes: the
+ * workers' units of work hold it in share mode, so the drop waits for them
+ * without holding any table they use.  Only for the extension's owner (or a
+ * superuser): anyone else's DROP fails and must not make the workers wait.
+ */
+static void
+ts_lock_extension_for_drop(void)
+{
+	Oid			ext = get_extension_oid(TS_EXTENSION_NAME, true);
+
+	if (OidIsValid(ext) && ts_extension_ownercheck(ext, GetUserId()))
+		LockDatabaseObject(ExtensionRelationId, ext, 0, AccessExclusiveLock);
 }
 
 /*
@@ -94,7 +115,10 @@ ts_utility_hook(TS_UTILITY_HOOK_PARAMS)
 		ts_registry_probe_at_commit();
 	/* on a Citus coordinator, the shards go first (they carry our triggers) */
 	if (IsA(stmt, DropStmt) && ts_drops_extension((DropStmt *) stmt))
+	{
+		ts_lock_extension_for_drop();
 		ts_citus_release();
+	}
 
 	/*
 	 * only for a role the command can succeed for (the database's owner or

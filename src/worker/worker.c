@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "worker/worker.h"
+#include "base/extschema.h"
 
 #include "access/xact.h"
 #include "executor/spi.h"
@@ -117,15 +118,24 @@ ts_worker_connect(const char *dbname, Oid dboid)
 	SetConfigOption("search_path", TS_WORKER_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 }
 
-/* Opens a worker's unit of work: transaction, SPI connection, snapshot. */
-void
+/*
+ * Opens a worker's unit of work: transaction, a share lock on the extension
+ * (so DROP EXTENSION waits for the unit rather than deadlocking with it; see
+ * ts_extension_schema_locked), SPI connection, snapshot.  Returns whether the
+ * extension is installed: a unit that waited for a DROP finds it gone.
+ */
+bool
 ts_worker_begin(void)
 {
+	bool		installed;
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	installed = OidIsValid(ts_extension_schema_locked());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
+	return installed;
 }
 
 /* Closes a worker's unit of work: commits and reports the worker idle. */

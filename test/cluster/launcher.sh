@@ -7,7 +7,8 @@
 # DROP EXTENSION stops them, DROP DATABASE is not blocked by them, a
 # database without the extension gets none, and with
 # troubleshooting.max_databases reached the next database is logged and
-# waits.  Every wait polls the event it waits for.
+# waits, DROP EXTENSION right after CREATE never deadlocks with the starting
+# workers.  Every wait polls the event it waits for.
 . "$(dirname "$0")/tap.sh"
 
 DATA=$TS_WORK/launcher
@@ -188,6 +189,31 @@ ok $? "with troubleshooting.database = 'delta2' only delta2 is served"
 L -d postgres -c "ALTER SYSTEM RESET troubleshooting.database" -c "SELECT pg_reload_conf()" >/dev/null
 wait_workers "troubleshooting dispatcher:alpha troubleshooting dispatcher:delta2 troubleshooting launcher:- troubleshooting maintenance:alpha troubleshooting maintenance:delta2"
 ok $? "reset, every database with the extension is served again"
+
+# DROP EXTENSION right after CREATE EXTENSION, while the new workers make
+# their first rounds (a naptime of 10 ms): every drop succeeds, none
+# deadlocks with a worker, and no worker logs an error about the tables
+# that went away (their units of work share the extension's lock)
+L -d postgres -c "ALTER SYSTEM SET troubleshooting.maintenance_naptime = 10" -c "SELECT pg_reload_conf()" \
+  -c "CREATE DATABASE racing" >/dev/null
+log_mark
+drops=0
+for i in $(seq 1 40); do
+    L -d racing -c "SET client_min_messages = warning" -c "CREATE EXTENSION troubleshooting" >/dev/null || break
+    sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
+    L -d racing -c "DROP EXTENSION troubleshooting" >/dev/null 2>&1 && drops=$((drops + 1))
+    L -d racing -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS troubleshooting" >/dev/null 2>&1
+done
+is "$drops" "40" "40 times CREATE then DROP EXTENSION while the workers start: every drop succeeds"
+newlog | grep -c "deadlock detected" | grep -qx 0
+ok $? "no deadlock between DROP EXTENSION and the workers"
+newlog | grep -E "ERROR" | head -3 | sed 's/^/# /'
+! newlog | grep -q "ERROR"
+ok $? "no worker error about the dropped extension's objects"
+L -d postgres -c "ALTER SYSTEM RESET troubleshooting.maintenance_naptime" -c "SELECT pg_reload_conf()" \
+  -c "DROP DATABASE racing WITH (FORCE)" >/dev/null
+wait_workers "troubleshooting dispatcher:alpha troubleshooting dispatcher:delta2 troubleshooting launcher:- troubleshooting maintenance:alpha troubleshooting maintenance:delta2"
+ok $? "the racing database's workers are gone"
 
 # no free background worker slot: with max_worker_processes = 3 (the logical
 # replication launcher, ours and one more) a database is logged and waits
