@@ -23,9 +23,12 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-/* Returns the namespace of the installed extension, or InvalidOid. */
-Oid
-ts_extension_schema(bool missing_ok)
+/*
+ * Looks up the installed extension: returns its namespace and sets *extoid,
+ * both InvalidOid when it is not installed.
+ */
+static Oid
+ts_extension_lookup(Oid *extoid)
 {
 	Relation	rel;
 	SysScanDesc scan;
@@ -33,15 +36,28 @@ ts_extension_schema(bool missing_ok)
 	HeapTuple	tup;
 	Oid			nspid = InvalidOid;
 
+	*extoid = InvalidOid;
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
 				F_NAMEEQ, CStringGetDatum(TS_EXTENSION_NAME));
 	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
+	{
+		*extoid = ((Form_pg_extension) GETSTRUCT(tup))->oid;
 		nspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return nspid;
+}
+
+/* Returns the namespace of the installed extension, or InvalidOid. */
+Oid
+ts_extension_schema(bool missing_ok)
+{
+	Oid			extoid;
+	Oid			nspid = ts_extension_lookup(&extoid);
 
 	if (!OidIsValid(nspid) && !missing_ok)
 		ereport(ERROR,
@@ -62,16 +78,17 @@ ts_extension_schema(bool missing_ok)
 Oid
 ts_extension_schema_locked(void)
 {
-	Oid			ext = get_extension_oid(TS_EXTENSION_NAME, true);
+	Oid			ext;
+	Oid			again;
+	Oid			nspid;
 
-	if (!OidIsValid(ext))
+	if (!OidIsValid(ts_extension_lookup(&ext)))
 		return InvalidOid;
 	LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
 	/* read the catalogue again: a DROP may have committed while this waited */
 	InvalidateCatalogSnapshot();
-	if (get_extension_oid(TS_EXTENSION_NAME, true) != ext)
-		return InvalidOid;
-	return ts_extension_schema(true);
+	nspid = ts_extension_lookup(&again);
+	return again == ext ? nspid : InvalidOid;
 }
 
 /* Returns the oid of one of the extension's relations, or InvalidOid. */

@@ -484,8 +484,7 @@ ts_report_llm_step(void)
 		return;
 	next_look = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), TS_LLM_IDLE_POLL_MS);
 
-	ts_worker_begin();
-	nspid = ts_extension_schema(true);
+	nspid = ts_worker_begin();
 	if (OidIsValid(nspid) && ts_config_get_bool("enable_llm_enhancement"))
 	{
 		pgstat_report_activity(STATE_RUNNING, "looking for reports to summarise");
@@ -499,7 +498,7 @@ ts_report_llm_step(void)
 
 	ts_llm_request(job, &result);
 
-	if (ts_worker_begin())		/* not when the extension was dropped meanwhile */
+	if (OidIsValid(ts_worker_begin()))	/* not when the extension was dropped meanwhile */
 	{
 		pgstat_report_activity(STATE_RUNNING, "storing a report's executive summary");
 		ts_llm_record(schema, job, &result);

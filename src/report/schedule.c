@@ -548,8 +548,7 @@ ts_report_schedules_step(void)
 		bool		ran = false;
 		Oid			nspid;
 
-		ts_worker_begin();
-		nspid = ts_extension_schema(true);
+		nspid = ts_worker_begin();
 		if (OidIsValid(nspid))
 		{
 			const char *schema = quote_identifier(get_namespace_name(nspid));

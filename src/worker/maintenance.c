@@ -67,7 +67,7 @@ ts_job_call(Oid nspid, const char *activity, const char *function)
 {
 	int			ret;
 
-	if (!ts_worker_begin())
+	if (!OidIsValid(ts_worker_begin()))
 	{
 		ts_worker_end();		/* dropped since this run began */
 		return;
@@ -98,7 +98,7 @@ ts_job_retention(Oid nspid)
 	int			interval;
 
 	(void) nspid;
-	if (!ts_worker_begin())
+	if (!OidIsValid(ts_worker_begin()))
 	{
 		ts_worker_end();		/* dropped since this run began */
 		return;
@@ -242,8 +242,7 @@ ts_maintenance_run(MemoryContext cxt, int slot, bool *installed)
 	char	   *dbname;
 	TsCitusRole role = TS_CITUS_NONE;
 
-	ts_worker_begin();
-	nspid = ts_extension_schema(true);
+	nspid = ts_worker_begin();
 	dbname = get_database_name(MyDatabaseId);
 	if (OidIsValid(nspid))
 		role = ts_citus_role();

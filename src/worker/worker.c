@@ -121,21 +121,22 @@ ts_worker_connect(const char *dbname, Oid dboid)
 /*
  * Opens a worker's unit of work: transaction, a share lock on the extension
  * (so DROP EXTENSION waits for the unit rather than deadlocking with it; see
- * ts_extension_schema_locked), SPI connection, snapshot.  Returns whether the
- * extension is installed: a unit that waited for a DROP finds it gone.
+ * ts_extension_schema_locked), SPI connection, snapshot.  Returns the
+ * extension's schema, or InvalidOid when it is not installed (a unit that
+ * waited for a DROP finds it gone).
  */
-bool
+Oid
 ts_worker_begin(void)
 {
-	bool		installed;
+	Oid			nspid;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	installed = OidIsValid(ts_extension_schema_locked());
+	nspid = ts_extension_schema_locked();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
-	return installed;
+	return nspid;
 }
 
 /* Closes a worker's unit of work: commits and reports the worker idle. */

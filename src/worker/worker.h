@@ -20,7 +20,7 @@ extern bool ts_worker_start_dynamic(const char *function, const char *name, Oid 
 									int slot, BackgroundWorkerHandle **handle);
 extern void ts_worker_init_signals(void);
 extern void ts_worker_connect(const char *dbname, Oid dboid);
-extern bool ts_worker_begin(void);
+extern Oid	ts_worker_begin(void);
 extern void ts_worker_end(void);
 extern bool ts_worker_reload_pending(void);
 extern char *ts_worker_try(void (*fn) (void *), void *arg);

@@ -264,8 +264,7 @@ ts_claim(int limit, bool recover_all)
 
 	PG_TRY();
 	{
-		ts_worker_begin();
-		nspid = ts_extension_schema(true);
+		nspid = ts_worker_begin();
 		if (OidIsValid(nspid))
 		{
 			pgstat_report_activity(STATE_RUNNING, "claiming notifications");

@@ -509,8 +509,7 @@ ts_dispatcher_installed(void)
 	bool		installed;
 	bool		idle = false;
 
-	ts_worker_begin();
-	installed = OidIsValid(ts_extension_schema(true));
+	installed = OidIsValid(ts_worker_begin());
 	if (installed)
 		idle = ts_citus_role() == TS_CITUS_WORKER;
 	ts_worker_end();

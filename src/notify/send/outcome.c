@@ -357,9 +357,8 @@ ts_record_outcomes(void)
 	if (n == 0)
 		return;
 
-	ts_worker_begin();
+	nspid = ts_worker_begin();
 	pgstat_report_activity(STATE_RUNNING, "recording notification outcomes");
-	nspid = ts_extension_schema(true);
 	if (OidIsValid(nspid))
 	{
 		static Oid	types[8] = {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,

@@ -46,42 +46,34 @@ static const char ts_cmap_tail[] =
 	"end\n"
 	"end\n";
 
+/* The ranges of the map: one per high byte but the eight of the surrogates. */
+#define TS_CMAP_RANGES (256 - 8)
+
 /* Writes the identity map's ranges into stream s, in blocks of at most 100. */
 static HPDF_STATUS
 ts_cmap_ranges(HPDF_Stream s)
 {
 	HPDF_STATUS ret = HPDF_OK;
-	int			total = 0;
-	int			left;
-	int			in_block = 0;
-	int			high;
+	int			written = 0;
 
-	for (high = 0; high <= 0xFF; high++)
-		if (!TS_IS_SURROGATE_HIGH(high))
-			total++;
-	left = total;
-	for (high = 0; high <= 0xFF && ret == HPDF_OK; high++)
+	for (int high = 0; high <= 0xFF && ret == HPDF_OK; high++)
 	{
 		char		line[32];
 
 		if (TS_IS_SURROGATE_HIGH(high))
 			continue;
-		if (in_block == 0)
+		if (written % TS_CMAP_BLOCK == 0)
 		{
 			snprintf(line, sizeof(line), "%d beginbfrange\n",
-					 left < TS_CMAP_BLOCK ? left : TS_CMAP_BLOCK);
+					 Min(TS_CMAP_RANGES - written, TS_CMAP_BLOCK));
 			ret = HPDF_Stream_WriteStr(s, line);
 		}
 		snprintf(line, sizeof(line), "<%02X00> <%02XFF> <%02X00>\n", high, high, high);
 		if (ret == HPDF_OK)
 			ret = HPDF_Stream_WriteStr(s, line);
-		in_block++;
-		left--;
-		if ((in_block == TS_CMAP_BLOCK || left == 0) && ret == HPDF_OK)
-		{
+		written++;
+		if (ret == HPDF_OK && (written % TS_CMAP_BLOCK == 0 || written == TS_CMAP_RANGES))
 			ret = HPDF_Stream_WriteStr(s, "endbfrange\n");
-			in_block = 0;
-		}
 	}
 	return ret;
 }
